@@ -1,0 +1,1 @@
+#include "meter/cost_event.h"

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "meter/price_book.h"
+#include "meter/usage.h"
+
+namespace tollgate::meter {
+
+// How a call ended (contract.md, "The cost event").
+enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected };
+std::string_view toString(Outcome outcome);
+
+// Who pays for a call.
+struct Attribution {
+  std::string team;
+  std::string project;
+  std::string cost_center;
+  std::string workload_type;
+  std::string environment;
+  std::vector<std::pair<std::string, std::string>> tags;  // x-tags, in header order
+  std::string key_id;
+  bool allocated = true;
+};
+
+// Everything one cost event says. Times are handed in (meter/ never reads a clock):
+// unix nanoseconds, UTC.
+struct CostEvent {
+  std::string id;         // CloudEvents id: unique and stable, the consumers' dedupe key
+  std::string source;     // "tollgate://<instance>"
+  std::string request_id;
+  std::string trace_id;   // 32 lowercase hex
+  Attribution attribution;
+  std::string upstream;
+  std::string provider;
+  std::string operation;  // chat | text_completion | embeddings | responses | ...
+  std::string endpoint;   // "/v1/chat/completions"
+  std::string model_requested;
+  std::string model;      // as answered by the upstream (model_requested when unknown)
+  bool stream = false;
+  int status = 0;         // HTTP status the client received
+  Outcome outcome = Outcome::kOk;
+  Usage usage;
+  UsageSource usage_source = UsageSource::kNone;
+  bool priced = false;
+  std::string price_ref;  // empty when not priced
+  CostBreakdown cost;
+  int64_t start_unix_ns = 0;
+  int64_t end_unix_ns = 0;
+  double ttft_ms = 0.0;   // time to first response byte from upstream; 0 when none
+  int64_t overhead_us = 0;  // time spent in the gateway itself
+};
+
+inline constexpr std::string_view kCostEventType = "dev.tollgate.llm.usage.v1";
+
+// Appends the event as one line of CloudEvents 1.0 structured JSON (no trailing newline),
+// field for field as contract.md shows it. Strings are escaped per RFC 8259.
+void appendCloudEventJson(const CostEvent& event, std::string& out);
+
+// RFC 3339 UTC with microseconds: "2026-11-22T14:42:30.123456Z".
+void appendRfc3339(int64_t unix_ns, std::string& out);
+
+}  // namespace tollgate::meter

@@ -1,0 +1,1 @@
+#include "meter/glob.h"

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tollgate::meter {
+
+// Exact money: an integer count of picodollars (1e-12 USD). Never converted through double.
+class Money {
+ public:
+  static constexpr int64_t kPicoPerUsd = 1'000'000'000'000;
+
+  constexpr Money() = default;
+  static constexpr Money fromPico(int64_t pico) { return Money(pico); }
+
+  // Parses a plain decimal USD amount ("0.0093", "12", "-1.5"); at most 12 fraction digits,
+  // no exponent, no sign other than a leading '-'. nullopt when malformed or out of range.
+  static std::optional<Money> parseUsd(std::string_view decimal);
+
+  constexpr int64_t pico() const { return pico_; }
+
+  // Shortest exact decimal USD string: "0.0093", "0", "15", "-0.000000000001".
+  std::string toDecimalString() const;
+
+  constexpr Money& operator+=(Money other) {
+    pico_ += other.pico_;
+    return *this;
+  }
+  friend constexpr Money operator+(Money a, Money b) { return Money(a.pico_ + b.pico_); }
+  friend constexpr auto operator<=>(const Money&, const Money&) = default;
+
+ private:
+  constexpr explicit Money(int64_t pico) : pico_(pico) {}
+  int64_t pico_ = 0;
+};
+
+}  // namespace tollgate::meter

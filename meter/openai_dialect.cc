@@ -1,0 +1,1 @@
+#include "meter/openai_dialect.h"

@@ -1,0 +1,1 @@
+#include "meter/price_book.h"

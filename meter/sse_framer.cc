@@ -1,0 +1,1 @@
+#include "meter/sse_framer.h"

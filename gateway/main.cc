@@ -1,1 +1,115 @@
-int main() { return 0; }
+// tollgate: wiring only. Parses the command line, loads the configuration, sets up logging and
+// the event sink, and runs the server.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config/config_loader.h"
+#include "gateway/embedded_config.h"
+#include "gateway/file_sink.h"
+#include "gateway/runtime.h"
+#include "gateway/server.h"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: tollgate [--config FILE]      run the gateway (default: the embedded demo config)\n"
+    "       tollgate --check-config FILE  validate FILE and exit (0 valid, 1 invalid)\n"
+    "       tollgate --version\n";
+
+using ConfigResult = std::variant<tollgate::config::Config,
+                                  std::vector<tollgate::config::ConfigError>>;
+
+int reportErrors(const std::string& source, const ConfigResult& result) {
+  for (const auto& e : std::get<1>(result)) {
+    std::fprintf(stderr, "tollgate: %s: %s\n", source.c_str(), e.toString().c_str());
+  }
+  return 1;
+}
+
+void setUpLogging(const std::string& level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  for (const char* name : {"gateway", "events", "config"}) {
+    auto logger = std::make_shared<spdlog::logger>(name, sink);
+    logger->set_level(spdlog::level::from_str(level));
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %n %v", spdlog::pattern_time_type::utc);
+    spdlog::register_logger(logger);
+  }
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--version") {
+      std::printf("tollgate %s\n", TOLLGATE_VERSION);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    }
+    if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
+      check_only = arg == "--check-config";
+      config_path = argv[++i];
+      continue;
+    }
+    std::fprintf(stderr, "tollgate: unknown or incomplete argument '%s'\n%s", argv[i],
+                 kUsage.data());
+    return 2;
+  }
+
+  const auto env = tollgate::config::processEnv();
+  const std::string source = config_path.empty() ? "embedded demo config" : config_path;
+  auto loaded = config_path.empty()
+                    ? tollgate::config::parseConfig(tollgate::gateway::embeddedDemoConfig(), env)
+                    : tollgate::config::loadConfigFile(config_path, env);
+  if (loaded.index() != 0) return reportErrors(source, loaded);
+  if (check_only) {
+    std::printf("tollgate: %s: configuration is valid\n", source.c_str());
+    return 0;
+  }
+
+  auto config = std::make_shared<tollgate::config::Config>(std::move(std::get<0>(loaded)));
+  setUpLogging(config->logging.level);
+  std::signal(SIGPIPE, SIG_IGN);
+  if (config->server.instance_id.empty()) config->server.instance_id = hostName();
+  spdlog::get("config")->info("loaded {} upstreams={} prices={}", source,
+                              config->upstreams.size(), config->prices.size());
+
+  try {
+    std::unique_ptr<tollgate::gateway::EventSink> sink;
+    if (config->events.sink == "file") {
+      sink = std::make_unique<tollgate::gateway::FileSink>(config->events.file);
+    } else {
+      std::fprintf(stderr, "tollgate: events.sink: '%s' is not available in this build\n",
+                   config->events.sink.c_str());
+      return 1;
+    }
+    const std::string instance = config->server.instance_id;
+    auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
+    tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
+                                     TOLLGATE_VERSION);
+    server.bind();
+    return server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tollgate: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,568 @@
+#include "gateway/downstream_session.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "gateway/http_fields.h"
+#include "meter/openai_dialect.h"
+
+namespace tollgate::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+const meter::OpenAiDialect kDefaultDialect;  // error shape for requests outside any API
+
+int64_t unixNanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+double millisBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+bool isClientGone(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+         ec == asio::error::not_connected;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// x-tags: "k=v,k2=v2". Bounded: at most 16 pairs, keys and values of at most 64 bytes each;
+// malformed pairs are skipped (validation and policy belong to the attribution layer).
+void parseTags(std::string_view header, std::vector<std::pair<std::string, std::string>>& out) {
+  constexpr size_t kMaxTags = 16;
+  constexpr size_t kMaxLen = 64;
+  size_t i = 0;
+  while (i < header.size() && out.size() < kMaxTags) {
+    size_t j = header.find(',', i);
+    if (j == std::string_view::npos) j = header.size();
+    const auto pair = header.substr(i, j - i);
+    i = j + 1;
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto key = trimmed(pair.substr(0, eq));
+    const auto value = trimmed(pair.substr(eq + 1));
+    if (key.empty() || key.size() > kMaxLen || value.size() > kMaxLen) continue;
+    out.emplace_back(std::string(key), std::string(value));
+  }
+}
+
+}  // namespace
+
+// Everything known about one call while it is handled; becomes the cost event.
+struct CallState {
+  Clock::time_point start;
+  std::chrono::system_clock::time_point start_wall;
+  Clock::time_point upstream_start{};
+  Clock::time_point upstream_end{};
+  Clock::time_point first_byte{};
+  bool has_first_byte = false;
+
+  std::shared_ptr<const Runtime> runtime;
+  const meter::Dialect* dialect = nullptr;
+  const config::UpstreamConfig* upstream = nullptr;
+  meter::RequestInfo info;
+  std::string endpoint;
+  std::string target;
+  std::string request_id;
+  std::string trace_id;
+  std::string span_id;
+  unsigned http_version = 11;
+  bool client_keep_alive = true;
+  meter::Attribution attribution;
+
+  int status = 0;
+  meter::Outcome outcome = meter::Outcome::kOk;
+  meter::MeterResult result;
+  bool metered = false;  // result holds the response meter's answer
+};
+
+DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket socket)
+    : ctx_(ctx),
+      stream_(std::move(socket)),
+      connection_id_(ctx.next_connection_id++),
+      read_timer_(stream_.get_executor()) {
+  ctx_.sessions.push_back(this);
+  ctx_.metrics->open_client_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+DownstreamSession::~DownstreamSession() {
+  std::erase(ctx_.sessions, this);
+  ctx_.metrics->open_client_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void DownstreamSession::closeIfIdle() {
+  if (idle_) {
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.cancel();
+  }
+}
+
+void DownstreamSession::armReadTimer(std::chrono::milliseconds timeout) {
+  read_timed_out_ = false;
+  read_timer_.expires_after(timeout);
+  // The timer cancels the read but leaves the socket open, so the client can still be told 408.
+  read_timer_.async_wait([this](const beast::error_code& ec) {
+    if (ec) return;  // cancelled: `this` may be gone, touch nothing
+    read_timed_out_ = true;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  });
+}
+
+asio::awaitable<void> DownstreamSession::run() {
+  const auto runtime = ctx_.runtime->load();
+  const auto& limits = runtime->config->server.limits;
+  const auto& timeouts = runtime->config->server.timeouts;
+  bool first = true;
+  for (;;) {
+    if (ctx_.isDraining()) break;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+
+    idle_ = true;
+    armReadTimer(first ? timeouts.client_header : timeouts.client_idle);
+    auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
+    idle_ = false;
+    first = false;
+    const bool got_bytes = parser.got_some() || buffer_.size() > 0;
+    if (!ec && !parser.is_done()) {
+      armReadTimer(timeouts.client_body);
+      std::tie(ec, n) = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    }
+    read_timer_.cancel();
+    if (ec) {
+      const bool timed_out = read_timed_out_;
+      // No request could be read: answer if the client is still there and said something.
+      if (!got_bytes || (isClientGone(ec) && !timed_out)) break;
+      GatewayError error;
+      if (timed_out) {
+        error = {408, "request_timeout", "the request was not received in time"};
+      } else if (ec == http::error::body_limit) {
+        error = {413, "request_too_large",
+                 "the request body exceeds the gateway's limit of " +
+                     std::to_string(limits.max_body_bytes) + " bytes"};
+      } else if (ec == http::error::header_limit) {
+        error = {431, "headers_too_large", "the request headers exceed the gateway's limit"};
+      } else {
+        error = {400, "bad_http_request", "malformed HTTP request: " + ec.message()};
+      }
+      const std::string request_id = ctx_.ids.requestId();
+      co_await replyError(kDefaultDialect, 11, false, error, request_id);
+      spdlog::get("gateway")->debug("[C{}] request rejected before routing status={} error=\"{}\"",
+                                    connection_id_, error.status, ec.message());
+      break;
+    }
+    auto req = parser.release();
+    if (!co_await handleCall(req)) break;
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
+  CallState call;
+  call.start = Clock::now();
+  call.start_wall = std::chrono::system_clock::now();
+  call.runtime = ctx_.runtime->load();
+  call.request_id = ctx_.ids.requestId();
+  call.http_version = req.version();
+  call.client_keep_alive = req.keep_alive() && !ctx_.isDraining();
+  const auto& cfg = *call.runtime->config;
+
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  call.target = std::string(target);
+  call.endpoint = std::string(path);
+
+  const Endpoint endpoint = call.runtime->router.endpointFor(path);
+  if (endpoint.dialect == nullptr) {
+    const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
+    const bool keep = co_await replyError(kDefaultDialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    co_return keep;
+  }
+  call.dialect = endpoint.dialect;
+  if (req.method() != http::verb::post) {
+    const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    co_return keep;
+  }
+
+  // Attribution labels as sent (keys and policy are applied by the admission layer).
+  const auto& names = cfg.attribution_headers;
+  auto header = [&](const std::string& name) { return std::string(req[name]); };
+  call.attribution.team = header(names.team);
+  call.attribution.project = header(names.project);
+  call.attribution.cost_center = header(names.cost_center);
+  call.attribution.workload_type = header(names.workload_type);
+  call.attribution.environment = header(names.environment);
+  parseTags(req[names.tags], call.attribution.tags);
+  call.attribution.allocated = !call.attribution.team.empty();
+  if (call.attribution.team.empty()) call.attribution.team = "unallocated";
+
+  TraceParent parent;
+  if (parseTraceParent(req["traceparent"], parent)) {
+    call.trace_id = std::move(parent.trace_id);
+  } else {
+    call.trace_id = ctx_.ids.traceId();
+  }
+  call.span_id = ctx_.ids.spanId();
+
+  if (auto rejected = call.dialect->inspectRequest(path, req.body(), call.info)) {
+    call.status = rejected->status;
+    call.outcome = meter::Outcome::kRejected;
+    const GatewayError error{rejected->status, std::move(rejected->code),
+                             std::move(rejected->message)};
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    finishCall(call);
+    co_return keep;
+  }
+  call.upstream = call.runtime->router.route(call.dialect->name(), call.info.model);
+  if (call.upstream == nullptr) {
+    call.status = 404;
+    call.outcome = meter::Outcome::kRejected;
+    const GatewayError error{404, "model_not_found",
+                             "no upstream serves model '" + call.info.model + "'"};
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    finishCall(call);
+    co_return keep;
+  }
+  const bool keep = co_await forward(req, call);
+  finishCall(call);
+  co_return keep;
+}
+
+asio::awaitable<bool> DownstreamSession::forward(Request& req, CallState& call) {
+  const auto& cfg = *call.runtime->config;
+  const auto& upstream = *call.upstream;
+  const auto& names = cfg.attribution_headers;
+
+  http::request<http::string_body> out;
+  out.method(req.method());
+  out.version(11);
+  out.target(upstream.base_path + call.target);
+  // The client's own credentials are for the gateway, never for the provider; attribution and
+  // trace headers are the gateway's own and are re-issued below.
+  copyEndToEnd(req.base(), out.base(), [&](std::string_view name) {
+    return !iequals(name, "host") && !iequals(name, "authorization") &&
+           !iequals(name, "x-api-key") && !iequals(name, "x-goog-api-key") &&
+           !iequals(name, "traceparent") && !iequals(name, "x-request-id") &&
+           !iequals(name, names.team) && !iequals(name, names.project) &&
+           !iequals(name, names.cost_center) && !iequals(name, names.workload_type) &&
+           !iequals(name, names.environment) && !iequals(name, names.tags);
+  });
+  const bool default_port = (upstream.scheme == "https" && upstream.port == 443) ||
+                            (upstream.scheme == "http" && upstream.port == 80);
+  out.set(http::field::host,
+          default_port ? upstream.host : upstream.host + ":" + std::to_string(upstream.port));
+  for (const auto& [name, value] : upstream.headers) out.set(name, value);
+  out.set("traceparent", "00-" + call.trace_id + "-" + call.span_id + "-01");
+  out.set("x-request-id", call.request_id);
+  if (auto rewritten = call.dialect->rewriteRequest(req.body(), call.info)) {
+    out.body() = std::move(*rewritten);
+  } else {
+    out.body() = std::move(req.body());
+  }
+  out.keep_alive(true);
+  out.prepare_payload();
+
+  const auto& timeouts = cfg.server.timeouts;
+  call.upstream_start = Clock::now();
+  auto& metrics = *ctx_.metrics;
+  // A pooled connection may have been closed by the upstream while idle; such a failure before
+  // any response byte is retried once on a fresh connection (the upstream never saw the call).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, attempt == 0);
+    if (!acquired.connection) {
+      const bool timed_out = acquired.failure == ConnectFailure::kTimeout;
+      metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
+      spdlog::get("gateway")->warn(
+          "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
+          upstream.name, call.request_id, acquired.detail);
+      call.status = timed_out ? 504 : 502;
+      call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
+      call.upstream_end = Clock::now();
+      GatewayError error;
+      if (timed_out) {
+        error = {504, "upstream_timeout",
+                 "the upstream '" + upstream.name + "' did not accept a connection in time"};
+      } else {
+        error = {502, "upstream_unavailable",
+                 "the upstream '" + upstream.name + "' could not be reached"};
+      }
+      const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                            call.client_keep_alive, error, call.request_id);
+      co_return keep;
+    }
+    auto conn = std::move(acquired.connection);
+    bool stale = false;
+    bool reusable = false;
+    bool client_ok = false;
+    if (auto* plain = std::get_if<UpstreamConnection::Plain>(&conn->stream)) {
+      client_ok = co_await relayCall(*plain, *conn, out, call, stale, reusable);
+    } else {
+      auto& tls = std::get<UpstreamConnection::Tls>(conn->stream);
+      client_ok = co_await relayCall(tls, *conn, out, call, stale, reusable);
+    }
+    if (stale && attempt == 0) {
+      metrics.add(metrics.pool_stale_retries);
+      continue;
+    }
+    if (reusable) ctx_.pool->release(std::move(conn), upstream);
+    co_return client_ok;
+  }
+  co_return false;  // unreachable: the second attempt never reports stale
+}
+
+template <class Stream>
+asio::awaitable<bool> DownstreamSession::relayCall(
+    Stream& upstream_stream, UpstreamConnection& conn,
+    http::request<http::string_body>& out, CallState& call, bool& stale, bool& reusable) {
+  const auto& timeouts = call.runtime->config->server.timeouts;
+  auto& metrics = *ctx_.metrics;
+  auto& tcp = conn.tcp();
+
+  tcp.expires_after(timeouts.upstream_response);
+  auto [wec, wn] = co_await http::async_write(upstream_stream, out, kNoThrow);
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  beast::error_code rec;
+  if (!wec) {
+    std::tie(rec, wn) = co_await http::async_read_header(upstream_stream, conn.buffer, parser,
+                                                         kNoThrow);
+  }
+  if (wec || rec) {
+    const auto ec = wec ? wec : rec;
+    if (conn.reused && !parser.got_some() && ec != beast::error::timeout) {
+      stale = true;
+      co_return true;
+    }
+    const bool timed_out = ec == beast::error::timeout;
+    metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
+    spdlog::get("gateway")->warn("[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
+                                 connection_id_, call.upstream->name, call.request_id,
+                                 ec.message());
+    call.status = timed_out ? 504 : 502;
+    call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
+    call.upstream_end = Clock::now();
+    GatewayError error;
+    if (timed_out) {
+      error = {504, "upstream_timeout",
+               "the upstream '" + call.upstream->name + "' did not answer in time"};
+    } else {
+      error = {502, "upstream_connection_error",
+               "the connection to the upstream '" + call.upstream->name + "' failed"};
+    }
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    co_return keep;
+  }
+
+  auto& head = parser.get();
+  call.status = static_cast<int>(head.result_int());
+  auto meter = call.dialect->newResponseMeter(call.info, call.status,
+                                              head[http::field::content_type]);
+  const bool may_alter = call.info.gateway_asked_usage;
+
+  http::response<http::buffer_body> res;
+  res.result(head.result_int());
+  res.reason(head.reason());
+  res.version(call.http_version);
+  copyEndToEnd(head.base(), res.base(), [](std::string_view) { return true; });
+  res.set("x-request-id", call.request_id);
+  const bool has_body = !parser.is_done();
+  if (has_body) {
+    if (!may_alter && parser.content_length()) {
+      res.content_length(*parser.content_length());
+    } else if (call.http_version >= 11) {
+      res.chunked(true);
+    } else {
+      call.client_keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
+    }
+  } else {
+    res.content_length(0);
+  }
+  res.keep_alive(call.client_keep_alive && !ctx_.isDraining());
+  res.body().data = nullptr;
+  res.body().size = 0;
+  res.body().more = has_body;
+  http::response_serializer<http::buffer_body> sr{res};
+
+  stream_.expires_after(timeouts.client_idle);
+  auto [hec, hn] = co_await http::async_write_header(stream_, sr, kNoThrow);
+  bool client_ok = !hec;
+  bool complete = parser.is_done();
+  bool upstream_failed = false;
+  bool upstream_timed_out = false;
+
+  auto writeToClient = [&](std::string_view bytes) -> asio::awaitable<void> {
+    if (!client_ok || bytes.empty()) co_return;
+    res.body().data = const_cast<char*>(bytes.data());
+    res.body().size = bytes.size();
+    res.body().more = true;
+    stream_.expires_after(timeouts.client_idle);
+    auto [ec, n] = co_await http::async_write(stream_, sr, kNoThrow);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) client_ok = false;
+  };
+
+  while (client_ok && !parser.is_done()) {
+    auto& body = parser.get().body();
+    body.data = relay_buffer_.data();
+    body.size = relay_buffer_.size();
+    tcp.expires_after(timeouts.upstream_idle);
+    auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, parser, kNoThrow);
+    if (ec == http::error::need_buffer) ec = {};
+    const size_t got = relay_buffer_.size() - body.size;
+    if (got > 0) {
+      if (!call.has_first_byte) {
+        call.has_first_byte = true;
+        call.first_byte = Clock::now();
+      }
+      co_await writeToClient(meter->onBody({relay_buffer_.data(), got}));
+    }
+    if (ec) {
+      upstream_failed = true;
+      upstream_timed_out = ec == beast::error::timeout;
+      break;
+    }
+  }
+  complete = parser.is_done();
+  call.upstream_end = Clock::now();
+  co_await writeToClient(meter->onEnd(complete));
+  call.result = meter->result();
+  call.metered = true;
+
+  if (client_ok && complete && has_body) {
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = false;
+    stream_.expires_after(timeouts.client_idle);
+    auto [ec, n] = co_await http::async_write(stream_, sr, kNoThrow);
+    if (ec) client_ok = false;
+  }
+  stream_.expires_never();
+
+  if (!client_ok) {
+    call.outcome = meter::Outcome::kClientDisconnect;
+  } else if (upstream_timed_out) {
+    call.outcome = meter::Outcome::kTimeout;
+    metrics.add(metrics.upstream_timeouts);
+  } else if (upstream_failed || call.result.upstream_error || call.status >= 400) {
+    call.outcome = meter::Outcome::kUpstreamError;
+  }
+  // The upstream connection is reusable only when its response was read to the end.
+  reusable = complete && parser.keep_alive();
+  // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
+  co_return client_ok && complete && res.keep_alive();
+}
+
+asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
+                                                    unsigned version, bool keep_alive,
+                                                    const GatewayError& error,
+                                                    const std::string& request_id) {
+  const int status = error.status;
+  http::response<http::string_body> res{static_cast<http::status>(status), version};
+  res.set(http::field::content_type, "application/json");
+  res.set("x-request-id", request_id);
+  res.body() = dialect.errorBody(status, error.code, error.message);
+  const bool keep = keep_alive && !ctx_.isDraining();
+  res.keep_alive(keep);
+  res.prepare_payload();
+  ctx_.metrics->add(ctx_.metrics->responses_by_class[status / 100 < 6 ? status / 100 : 0]);
+  stream_.expires_after(ctx_.runtime->load()->config->server.timeouts.client_idle);
+  auto [ec, n] = co_await http::async_write(stream_, res, kNoThrow);
+  stream_.expires_never();
+  co_return !ec && keep;
+}
+
+void DownstreamSession::finishCall(CallState& call) {
+  const auto end = Clock::now();
+  const auto end_wall = call.start_wall + (end - call.start);
+  meter::CostEvent event;
+  event.id = call.request_id;
+  event.source = ctx_.event_source;
+  event.request_id = call.request_id;
+  event.trace_id = call.trace_id;
+  event.attribution = std::move(call.attribution);
+  event.operation = call.info.operation;
+  event.endpoint = call.endpoint;
+  event.model_requested = call.info.model;
+  event.stream = call.info.stream;
+  event.status = call.status;
+  event.outcome = call.outcome;
+  if (call.upstream != nullptr) {
+    event.upstream = call.upstream->name;
+    event.provider = call.upstream->dialect;
+  }
+  event.model = call.metered && !call.result.response_model.empty() ? call.result.response_model
+                                                                     : call.info.model;
+  if (call.metered) {
+    event.usage = call.result.usage;
+    event.usage_source = call.result.usage_source;
+  }
+  if (call.upstream != nullptr) {
+    const auto& prices = call.runtime->prices;
+    const meter::PriceEntry* entry = prices.find(event.model);
+    if (entry == nullptr) entry = prices.find(event.model_requested);
+    if (entry != nullptr) {
+      event.priced = true;
+      event.price_ref = prices.priceRef(*entry);
+      event.cost = meter::computeCost(entry->price, event.usage);
+    }
+  }
+  event.start_unix_ns = unixNanos(call.start_wall);
+  event.end_unix_ns = unixNanos(end_wall);
+  if (call.has_first_byte) event.ttft_ms = millisBetween(call.start, call.first_byte);
+  auto total = end - call.start;
+  if (call.upstream_start != Clock::time_point{} && call.upstream_end >= call.upstream_start) {
+    total -= call.upstream_end - call.upstream_start;
+  }
+  event.overhead_us = std::chrono::duration_cast<std::chrono::microseconds>(total).count();
+
+  auto& metrics = *ctx_.metrics;
+  if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
+  metrics.recordEvent(event);
+  auto log = spdlog::get("gateway");
+  if (log->should_log(spdlog::level::debug)) {
+    log->debug("[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
+               "output={} cost={}",
+               connection_id_, event.request_id, event.model, event.upstream, event.status,
+               meter::toString(event.outcome), event.usage.input_tokens,
+               event.usage.output_tokens, event.cost.total.toDecimalString());
+  }
+  if (!ctx_.sink->tryEmit(std::move(event))) {
+    metrics.add(metrics.events_dropped);
+    log->warn("[C{}] cost event dropped: sink queue full request_id={}", connection_id_,
+              call.request_id);
+  }
+}
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "gateway/worker_context.h"
+#include "meter/cost_event.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+struct CallState;
+
+// An error the gateway itself answers with (not relayed from an upstream).
+struct GatewayError {
+  int status = 500;
+  std::string code;     // stable, machine-readable
+  std::string message;  // safe to show the caller
+};
+
+// One client connection, on one worker, for its whole life: reads requests (limits, timeouts),
+// meters and forwards each call, relays the response as it arrives, emits one cost event per call.
+class DownstreamSession {
+ public:
+  DownstreamSession(WorkerContext& ctx, boost::asio::ip::tcp::socket socket);
+  ~DownstreamSession();
+  DownstreamSession(const DownstreamSession&) = delete;
+  DownstreamSession& operator=(const DownstreamSession&) = delete;
+
+  boost::asio::awaitable<void> run();
+
+  // Shutdown: closes the connection if it is waiting for a request; a call in progress finishes.
+  void closeIfIdle();
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  // Handles one parsed request; returns whether the connection may carry another.
+  boost::asio::awaitable<bool> handleCall(Request& req);
+
+  // Forwards a routed call and relays the answer. Fills the call's outcome, status and meter
+  // result; returns whether the client connection is still usable.
+  boost::asio::awaitable<bool> forward(Request& req, CallState& call);
+
+  // Sends the request on `conn` and relays the response to the client. `stale` is set when a
+  // pooled connection turned out closed before any response byte (the caller retries).
+  template <class Stream>
+  boost::asio::awaitable<bool> relayCall(
+      Stream& upstream, UpstreamConnection& conn,
+      boost::beast::http::request<boost::beast::http::string_body>& out, CallState& call,
+      bool& stale, bool& reusable);
+
+  // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
+  // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
+  boost::asio::awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
+                                          bool keep_alive, const GatewayError& error,
+                                          const std::string& request_id);
+
+  // Client reads time out through this timer rather than the stream's own expiry, which would
+  // close the socket before a 408 could be sent.
+  void armReadTimer(std::chrono::milliseconds timeout);
+
+  void finishCall(CallState& call);
+
+  WorkerContext& ctx_;
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  uint64_t connection_id_;
+  boost::asio::steady_timer read_timer_;
+  bool read_timed_out_ = false;
+  bool idle_ = true;
+  std::array<char, 16 * 1024> relay_buffer_;
+};
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+#include "gateway/event_sink.h"
+
+namespace tollgate::gateway {
+
+// JSON Lines file sink: one CloudEvents JSON object per line, appended by its own thread from a
+// bounded queue. Events are serialized on the sink thread, off the request path.
+class FileSink final : public EventSink {
+ public:
+  // Opens (creating parent directories) the file for appending; throws std::runtime_error with a
+  // clear message at startup when it cannot.
+  explicit FileSink(const config::FileSinkConfig& config);
+  ~FileSink() override;
+
+  bool tryEmit(meter::CostEvent&& event) override;
+  bool ready() const override;
+  uint64_t stop(std::chrono::milliseconds timeout) override;
+  SinkStats stats() const override;
+
+ private:
+  void run();
+
+  const std::string path_;
+  const size_t capacity_;
+  int fd_ = -1;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable drained_cv_;
+  std::deque<meter::CostEvent> queue_;
+  bool stopping_ = false;
+  bool writing_ = false;
+  size_t in_flight_ = 0;  // events taken from the queue, being written
+
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<bool> healthy_{true};
+
+  std::thread thread_;
+};
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,93 @@
+#include "gateway/ids.h"
+
+#include <random>
+
+namespace tollgate::gateway {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+bool isLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool allZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+}  // namespace
+
+IdGenerator::IdGenerator() {
+  std::random_device rd;
+  for (auto& word : s_) {
+    word = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    if (word == 0) word = 0x9E3779B97F4A7C15ULL;
+  }
+}
+
+uint64_t IdGenerator::next() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+void IdGenerator::appendHex(uint64_t v, std::string& out) {
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xF]);
+}
+
+std::string IdGenerator::requestId() {
+  std::string out;
+  out.reserve(32);
+  appendHex(next(), out);
+  appendHex(next(), out);
+  return out;
+}
+
+std::string IdGenerator::traceId() {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  while (hi == 0 && lo == 0) hi = next(), lo = next();
+  std::string out;
+  out.reserve(32);
+  appendHex(hi, out);
+  appendHex(lo, out);
+  return out;
+}
+
+std::string IdGenerator::spanId() {
+  uint64_t v = 0;
+  while (v == 0) v = next();
+  std::string out;
+  out.reserve(16);
+  appendHex(v, out);
+  return out;
+}
+
+bool parseTraceParent(std::string_view h, TraceParent& out) {
+  // 2 + 1 + 32 + 1 + 16 + 1 + 2 = 55 characters for version 00.
+  if (h.size() != 55 || h[2] != '-' || h[35] != '-' || h[52] != '-') return false;
+  const auto version = h.substr(0, 2);
+  const auto trace_id = h.substr(3, 32);
+  const auto parent_id = h.substr(36, 16);
+  const auto flags = h.substr(53, 2);
+  if (!isLowerHex(version) || version == "ff" || !isLowerHex(trace_id) ||
+      !isLowerHex(parent_id) || !isLowerHex(flags) || allZero(trace_id) || allZero(parent_id)) {
+    return false;
+  }
+  out.trace_id = std::string(trace_id);
+  out.parent_id = std::string(parent_id);
+  auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
+  out.flags = static_cast<uint8_t>(nibble(flags[0]) << 4 | nibble(flags[1]));
+  return true;
+}
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "meter/cost_event.h"
+
+namespace tollgate::gateway {
+
+class EventSink;
+
+// One worker's counters. Only its own worker thread writes them (relaxed atomics, no lock, no
+// contention); the admin thread sums all shards at scrape time.
+struct WorkerMetrics {
+  static constexpr size_t kOutcomes = 5;
+
+  std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index = status / 100 (1..5), 0 other
+  std::array<std::atomic<uint64_t>, kOutcomes> calls_by_outcome{};
+  std::atomic<uint64_t> input_tokens{0};
+  std::atomic<uint64_t> output_tokens{0};
+  std::atomic<uint64_t> cache_read_tokens{0};
+  std::atomic<uint64_t> cache_write_tokens{0};
+  std::atomic<uint64_t> reasoning_tokens{0};
+  std::atomic<int64_t> cost_pico{0};
+  std::atomic<uint64_t> unpriced_calls{0};
+  std::atomic<uint64_t> estimated_usage_calls{0};
+  std::atomic<uint64_t> events_dropped{0};
+  std::atomic<uint64_t> upstream_connect_errors{0};
+  std::atomic<uint64_t> upstream_timeouts{0};
+  std::atomic<uint64_t> pool_reused{0};
+  std::atomic<uint64_t> pool_connected{0};
+  std::atomic<uint64_t> pool_stale_retries{0};
+  std::atomic<int64_t> open_client_connections{0};
+
+  void add(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+  void recordEvent(const meter::CostEvent& event);
+};
+
+// Renders all shards plus the sink's counters in the Prometheus text exposition format.
+std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards, const EventSink& sink,
+                             std::string_view version);
+
+}  // namespace tollgate::gateway

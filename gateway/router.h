@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+// A client-facing endpoint: which dialect speaks it.
+struct Endpoint {
+  const meter::Dialect* dialect = nullptr;
+};
+
+// Immutable routing table built from the config: request path -> dialect, and
+// (dialect, model) -> the first upstream, in config order, whose model glob matches.
+class Router {
+ public:
+  explicit Router(const config::Config& config);
+
+  // nullptr dialect when the path is not an API the gateway serves.
+  Endpoint endpointFor(std::string_view path) const;
+
+  // The first upstream of `dialect` serving `model`; nullptr when none does.
+  const config::UpstreamConfig* route(std::string_view dialect, std::string_view model) const;
+
+  // Index of an upstream in config order (for per-upstream pools and metrics).
+  size_t indexOf(const config::UpstreamConfig* upstream) const;
+
+ private:
+  const config::Config& config_;
+};
+
+}  // namespace tollgate::gateway

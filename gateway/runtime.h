@@ -1,0 +1,25 @@
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "gateway/router.h"
+#include "meter/price_book.h"
+
+namespace tollgate::gateway {
+
+// Everything derived from one configuration, immutable: shared by all workers as
+// shared_ptr<const Runtime>. A reload builds a new one and swaps the pointer; calls in flight
+// keep the snapshot they started with.
+struct Runtime {
+  explicit Runtime(std::shared_ptr<const config::Config> cfg)
+      : config(std::move(cfg)),
+        prices(config->price_catalog_version, config->prices),
+        router(*config) {}
+
+  std::shared_ptr<const config::Config> config;
+  meter::PriceBook prices;
+  Router router;
+};
+
+}  // namespace tollgate::gateway

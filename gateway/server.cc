@@ -1,0 +1,214 @@
+#include "gateway/server.h"
+
+#include <sys/socket.h>
+
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "gateway/downstream_session.h"
+
+namespace tollgate::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+tcp::endpoint toEndpoint(const config::ListenAddress& address, std::string_view key) {
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    throw std::runtime_error(std::string(key) + ": '" + address.host +
+                             "' is not an IP address");
+  }
+  return {ip, address.port};
+}
+
+std::string describe(const tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" +
+         std::to_string(ep.port());
+}
+
+asio::awaitable<void> serveConnection(WorkerContext& ctx, tcp::socket socket,
+                                      std::atomic<size_t>& open_sessions) {
+  open_sessions.fetch_add(1, std::memory_order_relaxed);
+  {
+    DownstreamSession session(ctx, std::move(socket));
+    co_await session.run();
+  }
+  open_sessions.fetch_sub(1, std::memory_order_relaxed);
+}
+
+asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx,
+                                 std::atomic<size_t>& open_sessions) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      spdlog::get("gateway")->warn("accept failed worker={} error=\"{}\"", ctx.index,
+                                   ec.message());
+      continue;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(acceptor.get_executor(), serveConnection(ctx, std::move(socket), open_sessions),
+                   asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(std::shared_ptr<const Runtime> runtime, std::unique_ptr<EventSink> sink,
+               std::string instance_id, std::string version)
+    : runtime_(std::move(runtime)),
+      sink_(std::move(sink)),
+      instance_id_(std::move(instance_id)),
+      version_(std::move(version)) {}
+
+Server::~Server() {
+  for (auto& w : workers_) {
+    w->ioc.stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+  admin_ioc_.stop();
+  if (admin_thread_.joinable()) admin_thread_.join();
+}
+
+void Server::bind() {
+  const auto cfg = runtime_.load()->config;
+  unsigned n = cfg->server.workers;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  auto endpoint = toEndpoint(cfg->server.listen, "server.listen");
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->acceptor = std::make_unique<tcp::acceptor>(w->ioc);
+    boost::system::error_code ec;
+    w->acceptor->open(endpoint.protocol(), ec);
+    if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      const int one = 1;
+      if (::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one,
+                       sizeof one) != 0) {
+        ec = boost::system::error_code(errno, boost::system::system_category());
+      }
+    }
+    if (!ec) w->acceptor->bind(endpoint, ec);
+    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("server.listen: cannot listen on " + describe(endpoint) + ": " +
+                               ec.message());
+    }
+    // Port 0: the first listener got a port from the OS; the others share it (SO_REUSEPORT).
+    endpoint = w->acceptor->local_endpoint();
+    w->pool = std::make_unique<UpstreamPool>(w->ioc.get_executor(), w->metrics);
+    w->ctx.index = i;
+    w->ctx.runtime = &runtime_;
+    w->ctx.sink = sink_.get();
+    w->ctx.draining = &draining_;
+    w->ctx.event_source = "tollgate://" + instance_id_;
+    w->ctx.metrics = &w->metrics;
+    w->ctx.pool = w->pool.get();
+    workers_.push_back(std::move(w));
+  }
+  listen_endpoint_ = endpoint;
+
+  try {
+    admin_ = std::make_unique<AdminServer>(
+        admin_ioc_, toEndpoint(cfg->server.admin_listen, "server.admin_listen"),
+        AdminServer::Handlers{
+            .ready = [this] { return !draining_.load() && sink_->ready(); },
+            .metrics = [this] { return renderMetrics(); },
+        });
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("server.admin_listen: cannot listen on " +
+                             cfg->server.admin_listen.host + ":" +
+                             std::to_string(cfg->server.admin_listen.port) + ": " +
+                             e.code().message());
+  }
+}
+
+std::string Server::renderMetrics() const {
+  std::vector<const WorkerMetrics*> shards;
+  shards.reserve(workers_.size());
+  for (const auto& w : workers_) shards.push_back(&w->metrics);
+  return renderPrometheus(shards, *sink_, version_);
+}
+
+void Server::startWorker(Worker& w) {
+  asio::co_spawn(w.ioc, acceptLoop(*w.acceptor, w.ctx, w.open_sessions), asio::detached);
+  w.thread = std::thread([&w] {
+    w.ioc.run();
+  });
+}
+
+int Server::run() {
+  // Signals are caught from here on; a SIGTERM before the ready line is still a clean stop.
+  asio::io_context signals_ioc{1};
+  asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  int signal_number = 0;
+  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+
+  for (auto& w : workers_) startWorker(*w);
+  admin_->start();
+  admin_thread_ = std::thread([this] { admin_ioc_.run(); });
+
+  spdlog::get("gateway")->info("listening on {} admin {} workers={} sink={}",
+                               describe(listen_endpoint_), describe(admin_->localEndpoint()),
+                               workers_.size(), runtime_.load()->config->events.sink);
+  std::printf("tollgate listening on %s admin %s\n", describe(listen_endpoint_).c_str(),
+              describe(admin_->localEndpoint()).c_str());
+  std::fflush(stdout);
+
+  signals_ioc.run();
+  spdlog::get("gateway")->info("signal {} received: draining", signal_number);
+  shutdown();
+  return 0;
+}
+
+void Server::shutdown() {
+  draining_.store(true);
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [&w = *w] {
+      boost::system::error_code ec;
+      w.acceptor->close(ec);
+      for (auto* session : std::vector<DownstreamSession*>(w.ctx.sessions)) session->closeIfIdle();
+    });
+  }
+  const auto cfg = runtime_.load()->config;
+  const auto deadline = std::chrono::steady_clock::now() + cfg->server.timeouts.shutdown_drain;
+  auto in_flight = [&] {
+    size_t n = 0;
+    for (auto& w : workers_) n += w->open_sessions.load();
+    return n;
+  };
+  while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const size_t abandoned = in_flight();
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [&w = *w] { w.pool->closeAll(); });
+    w->ioc.stop();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  admin_->stop();
+  admin_ioc_.stop();
+  if (admin_thread_.joinable()) admin_thread_.join();
+  const uint64_t left = sink_->stop(cfg->server.timeouts.shutdown_drain);
+  spdlog::get("gateway")->info("stopped: connections_abandoned={} events_undelivered={}",
+                               abandoned, left);
+}
+
+}  // namespace tollgate::gateway

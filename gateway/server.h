@@ -1,0 +1,64 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "gateway/admin_server.h"
+#include "gateway/event_sink.h"
+#include "gateway/worker_context.h"
+
+namespace tollgate::gateway {
+
+// The gateway process: N workers (one io_context and thread each, each with its own
+// SO_REUSEPORT listener, upstream pool and metric shard), the admin listener on its own thread,
+// and the shared runtime snapshot and event sink.
+class Server {
+ public:
+  Server(std::shared_ptr<const Runtime> runtime, std::unique_ptr<EventSink> sink,
+         std::string instance_id, std::string version);
+  ~Server();
+
+  // Binds every listener; throws std::runtime_error naming the address when one cannot be bound.
+  void bind();
+
+  // Serves until SIGINT or SIGTERM, then: stop accepting, finish calls in flight (bounded by
+  // server.timeouts.shutdown_drain), flush the sink, and return the process exit code.
+  int run();
+
+  const boost::asio::ip::tcp::endpoint& listenEndpoint() const { return listen_endpoint_; }
+  boost::asio::ip::tcp::endpoint adminEndpoint() const { return admin_->localEndpoint(); }
+
+ private:
+  struct Worker {
+    boost::asio::io_context ioc{1};
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    WorkerMetrics metrics;
+    std::unique_ptr<UpstreamPool> pool;
+    WorkerContext ctx;
+    std::thread thread;
+    std::atomic<size_t> open_sessions{0};
+  };
+
+  void startWorker(Worker& worker);
+  void shutdown();
+  std::string renderMetrics() const;
+
+  RuntimeHolder runtime_;
+  std::unique_ptr<EventSink> sink_;
+  std::string instance_id_;
+  std::string version_;
+  std::atomic<bool> draining_{false};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  boost::asio::ip::tcp::endpoint listen_endpoint_;
+  boost::asio::io_context admin_ioc_{1};
+  std::unique_ptr<AdminServer> admin_;
+  std::thread admin_thread_;
+};
+
+}  // namespace tollgate::gateway

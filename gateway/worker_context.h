@@ -1,0 +1,48 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "gateway/event_sink.h"
+#include "gateway/ids.h"
+#include "gateway/metrics.h"
+#include "gateway/runtime.h"
+#include "gateway/upstream_pool.h"
+
+namespace tollgate::gateway {
+
+// Holds the current Runtime snapshot; swapped whole on reload, read once per call.
+class RuntimeHolder {
+ public:
+  explicit RuntimeHolder(std::shared_ptr<const Runtime> runtime) : current_(std::move(runtime)) {}
+  std::shared_ptr<const Runtime> load() const { return current_.load(std::memory_order_acquire); }
+  void store(std::shared_ptr<const Runtime> runtime) {
+    current_.store(std::move(runtime), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const Runtime>> current_;
+};
+
+class DownstreamSession;
+
+// What a session needs from its worker. Everything here belongs to one worker thread except
+// the runtime holder, the sink and the draining flag, which are shared and thread-safe.
+struct WorkerContext {
+  size_t index = 0;
+  const RuntimeHolder* runtime = nullptr;
+  EventSink* sink = nullptr;
+  const std::atomic<bool>* draining = nullptr;
+  std::string event_source;  // "tollgate://<instance>"
+  WorkerMetrics* metrics = nullptr;
+  UpstreamPool* pool = nullptr;
+  IdGenerator ids;
+  uint64_t next_connection_id = 1;
+  // Open client sessions, so shutdown can close the idle ones. Worker thread only.
+  std::vector<DownstreamSession*> sessions;
+
+  bool isDraining() const { return draining->load(std::memory_order_relaxed); }
+};
+
+}  // namespace tollgate::gateway

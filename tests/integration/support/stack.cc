@@ -1,0 +1,149 @@
+#include "tests/integration/support/stack.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace tollgate::testing {
+
+unsigned short unusedPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+Stack::Stack(StackOptions options) {
+  refused_port_ = unusedPort();
+  unsigned short mock_port = refused_port_;
+  if (options.start_mock) {
+    std::vector<std::string> args = {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0"};
+    for (auto& a : split(options.mock_args)) args.push_back(a);
+    mock_process_ = std::make_unique<Process>("mock_upstream", args);
+    auto line = mock_process_->waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
+    if (!line) throw std::runtime_error("mock_upstream did not start: " + mock_process_->stderrText());
+    mock_ = parseHostPort(*line);
+    mock_port = mock_.port;
+  }
+  std::ostringstream yaml;
+  yaml << "server:\n"
+          "  listen: \"127.0.0.1:0\"\n"
+          "  admin_listen: \"127.0.0.1:0\"\n"
+          "  workers: " << options.workers << "\n"
+          "  instance_id: itest\n"
+          "  timeouts:\n"
+          "    client_header_ms: 1000\n"
+          "    client_body_ms: 1000\n"
+          "    upstream_connect_ms: 1000\n"
+          "    upstream_response_ms: 1500\n"
+          "    upstream_idle_ms: 1500\n"
+          "    shutdown_drain_ms: 5000\n"
+          "  limits:\n"
+          "    max_body_bytes: 65536\n"
+       << options.extra_server_yaml
+       << "upstreams:\n"
+          "  - name: mock\n"
+          "    dialect: openai\n"
+          "    base_url: \"http://127.0.0.1:" << mock_port << "\"\n"
+          "    models: [\"gpt-*\", \"o3*\"]\n"
+          "    headers:\n"
+          "      authorization: \"Bearer upstream-secret-for-tests\"\n"
+          "  - name: refused\n"
+          "    dialect: openai\n"
+          "    base_url: \"http://127.0.0.1:" << refused_port_ << "\"\n"
+          "    models: [\"refused-*\"]\n"
+       << options.extra_upstreams_yaml
+       << "prices:\n"
+          "  \"gpt-4o-mini*\": { input: \"0.15\", cache_read: \"0.075\", output: \"0.60\" }\n"
+          "  \"gpt-test*\": { input: \"3.00\", output: \"12.00\" }\n"
+          "  \"o3*\": { input: \"2.00\", cache_read: \"0.50\", output: \"8.00\" }\n"
+          "price_version: \"itest-1\"\n"
+          "events:\n"
+          "  sink: file\n"
+          "  file:\n"
+          "    path: \"" << eventsPath() << "\"\n"
+          "logging:\n"
+          "  level: debug\n";
+  dir_.write("tollgate.yaml", yaml.str());
+  gateway_process_ = std::make_unique<Process>(
+      "tollgate", std::vector<std::string>{binDir() + "/tollgate", "--config",
+                                           dir_.file("tollgate.yaml")});
+  auto line = gateway_process_->waitForLine("tollgate listening on ", std::chrono::seconds(10));
+  if (!line) throw std::runtime_error("tollgate did not start: " + gateway_process_->stderrText());
+  const auto admin_at = line->find(" admin ");
+  gateway_ = parseHostPort(line->substr(0, admin_at));
+  admin_ = parseHostPort(line->substr(admin_at + 7));
+}
+
+Stack::~Stack() {
+  if (gateway_process_) {
+    gateway_process_->signal(SIGTERM);
+    gateway_process_->wait(std::chrono::seconds(10));
+  }
+}
+
+std::vector<std::string> Stack::waitForEvents(size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::string> lines;
+  for (;;) {
+    lines.clear();
+    std::ifstream in(eventsPath());
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) lines.push_back(line);
+    }
+    if (lines.size() >= count || std::chrono::steady_clock::now() >= deadline) return lines;
+    // The sink writes from its own thread; re-read the file until the events are there.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::string Stack::mockCalls() { return mockClient().get("/mock/calls").body; }
+
+Json::Json(const std::string& text) {
+  auto result = parser_.parse(text);
+  ok_ = result.error() == simdjson::SUCCESS;
+  if (ok_) root_ = result.value_unsafe();
+}
+
+std::string Json::str(const char* pointer) const {
+  std::string_view v;
+  if (root_.at_pointer(pointer).get(v) != simdjson::SUCCESS) return "<missing " + std::string(pointer) + ">";
+  return std::string(v);
+}
+
+int64_t Json::num(const char* pointer) const {
+  int64_t v = -1;
+  if (root_.at_pointer(pointer).get(v) != simdjson::SUCCESS) return -999999;
+  return v;
+}
+
+bool Json::boolean(const char* pointer) const {
+  bool v = false;
+  if (root_.at_pointer(pointer).get(v) != simdjson::SUCCESS) return false;
+  return v;
+}
+
+}  // namespace tollgate::testing

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "tests/integration/support/http_client.h"
+#include "tests/integration/support/process.h"
+
+namespace tollgate::testing {
+
+struct StackOptions {
+  unsigned workers = 2;
+  std::string extra_server_yaml;     // appended under server: (indented by the caller)
+  std::string extra_upstreams_yaml;  // appended to upstreams:
+  std::string mock_args;             // extra mock_upstream arguments, space separated
+  bool start_mock = true;
+};
+
+// The mock upstream and the gateway in front of it, as real processes on loopback ports the OS
+// chose. The gateway writes cost events to a JSONL file in a temporary directory.
+class Stack {
+ public:
+  explicit Stack(StackOptions options = {});
+  ~Stack();
+
+  HttpClient gatewayClient() const { return HttpClient(gateway_.host, gateway_.port); }
+  HttpClient mockClient() const { return HttpClient(mock_.host, mock_.port); }
+  HttpClient adminClient() const { return HttpClient(admin_.host, admin_.port); }
+
+  // Cost event lines written so far; waits until at least `count` exist (or `timeout`).
+  std::vector<std::string> waitForEvents(size_t count,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The mock's record of the calls it served (GET /mock/calls), as raw JSON.
+  std::string mockCalls();
+
+  Process& gatewayProcess() { return *gateway_process_; }
+  const TempDir& dir() const { return dir_; }
+  const HostPort& gateway() const { return gateway_; }
+  const HostPort& mock() const { return mock_; }
+  unsigned short refusedPort() const { return refused_port_; }
+  std::string eventsPath() const { return dir_.file("events.jsonl"); }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<Process> mock_process_;
+  std::unique_ptr<Process> gateway_process_;
+  HostPort mock_;
+  HostPort gateway_;
+  HostPort admin_;
+  unsigned short refused_port_ = 0;
+};
+
+// A port nothing listens on (bound then released).
+unsigned short unusedPort();
+
+// Parses one JSON document (a copy is padded for simdjson) and keeps it alive.
+class Json {
+ public:
+  explicit Json(const std::string& text);
+  simdjson::dom::element root() const { return root_; }
+  std::string str(const char* json_pointer) const;
+  int64_t num(const char* json_pointer) const;
+  bool boolean(const char* json_pointer) const;
+  bool ok() const { return ok_; }
+
+ private:
+  simdjson::dom::parser parser_;
+  simdjson::dom::element root_;
+  bool ok_ = false;
+};
+
+}  // namespace tollgate::testing

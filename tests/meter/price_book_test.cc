@@ -1,0 +1,146 @@
+#include "meter/price_book.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+
+namespace tollgate::meter {
+namespace {
+
+Price flatPrice(std::string_view input, std::string_view output) {
+  Price price;
+  price.input = price.cache_read = price.cache_write = *parsePerMillionPrice(input);
+  price.output = price.reasoning = *parsePerMillionPrice(output);
+  return price;
+}
+
+TEST(ParsePerMillionPrice, ConvertsUsdPerMillionToPicoPerToken) {
+  EXPECT_EQ(parsePerMillionPrice("3.00"), 3'000'000);
+  EXPECT_EQ(parsePerMillionPrice("0.075"), 75'000);
+  EXPECT_EQ(parsePerMillionPrice("0.15"), 150'000);
+  EXPECT_EQ(parsePerMillionPrice("15"), 15'000'000);
+  EXPECT_EQ(parsePerMillionPrice("0.000001"), 1);
+  EXPECT_EQ(parsePerMillionPrice("0"), 0);
+}
+
+TEST(ParsePerMillionPrice, RejectsMoreThanSixFractionDigits) {
+  EXPECT_EQ(parsePerMillionPrice("0.0000001"), std::nullopt);
+  EXPECT_EQ(parsePerMillionPrice("1.5000000"), std::nullopt);
+}
+
+TEST(ParsePerMillionPrice, RejectsNegativeMalformedAndOverflowingPrices) {
+  for (const char* bad : {"-1", "-0", "", ".5", "1.", "1e2", "+3", " 3", "3 ", "three", "3.0.0",
+                          "99999999999999999999"}) {
+    EXPECT_EQ(parsePerMillionPrice(bad), std::nullopt) << "accepted \"" << bad << '"';
+  }
+}
+
+TEST(ComputeCost, AnthropicStyleCallCostsExactlyNinetyThreeHundredthsOfACent) {
+  const Price price = flatPrice("3.00", "12.00");
+  const CostBreakdown cost = computeCost(price, Usage{.input_tokens = 1'500, .output_tokens = 400});
+  EXPECT_EQ(cost.input.toDecimalString(), "0.0045");
+  EXPECT_EQ(cost.output.toDecimalString(), "0.0048");
+  EXPECT_EQ(cost.cache_read.toDecimalString(), "0");
+  EXPECT_EQ(cost.cache_write.toDecimalString(), "0");
+  EXPECT_EQ(cost.total.toDecimalString(), "0.0093");
+  EXPECT_EQ(cost.total, Money::parseUsd("0.0093"));
+}
+
+TEST(ComputeCost, CachedInputTokensAreNeverBilledTwice) {
+  Price price = flatPrice("0.15", "0.60");
+  price.cache_read = *parsePerMillionPrice("0.075");
+  const CostBreakdown cost = computeCost(
+      price, Usage{.input_tokens = 1'000, .cache_read_tokens = 400, .output_tokens = 100});
+  EXPECT_EQ(cost.input.pico(), 600 * 150'000);
+  EXPECT_EQ(cost.cache_read.pico(), 400 * 75'000);
+  EXPECT_EQ(cost.cache_write.pico(), 0);
+  EXPECT_EQ(cost.output.pico(), 100 * 600'000);
+  EXPECT_EQ(cost.total.pico(), 90'000'000 + 30'000'000 + 60'000'000);
+  EXPECT_EQ(cost.total.toDecimalString(), "0.00018");
+}
+
+TEST(ComputeCost, CacheWritesArePricedApartFromUncachedInput) {
+  Price price = flatPrice("3.00", "15.00");
+  price.cache_read = *parsePerMillionPrice("0.30");
+  price.cache_write = *parsePerMillionPrice("3.75");
+  const CostBreakdown cost = computeCost(price, Usage{.input_tokens = 10'000,
+                                                      .cache_read_tokens = 6'000,
+                                                      .cache_write_tokens = 2'000,
+                                                      .output_tokens = 500});
+  EXPECT_EQ(cost.input.toDecimalString(), "0.006");         // 2,000 x $3.00/1M
+  EXPECT_EQ(cost.cache_read.toDecimalString(), "0.0018");   // 6,000 x $0.30/1M
+  EXPECT_EQ(cost.cache_write.toDecimalString(), "0.0075");  // 2,000 x $3.75/1M
+  EXPECT_EQ(cost.output.toDecimalString(), "0.0075");       // 500 x $15/1M
+  EXPECT_EQ(cost.total.toDecimalString(), "0.0228");
+}
+
+TEST(ComputeCost, ReasoningTokensArePricedAtTheReasoningPriceOnlyOnce) {
+  Price price = flatPrice("1.10", "4.40");
+  price.reasoning = *parsePerMillionPrice("8.80");
+  const CostBreakdown cost = computeCost(
+      price, Usage{.input_tokens = 100, .output_tokens = 1'000, .reasoning_tokens = 700});
+  EXPECT_EQ(cost.output.pico(), int64_t{300} * 4'400'000 + int64_t{700} * 8'800'000);
+  EXPECT_EQ(cost.total.pico(), 110'000'000 + 1'320'000'000 + int64_t{6'160'000'000});
+}
+
+TEST(ComputeCost, InconsistentPartsNeverProduceANegativeCharge) {
+  const Price price = flatPrice("1", "2");
+  const CostBreakdown cost = computeCost(price, Usage{.input_tokens = 100,
+                                                      .cache_read_tokens = 80,
+                                                      .cache_write_tokens = 50,
+                                                      .output_tokens = 10,
+                                                      .reasoning_tokens = 30});
+  EXPECT_EQ(cost.input.pico(), 0);
+  EXPECT_EQ(cost.cache_read.pico(), 80 * 1'000'000);
+  EXPECT_EQ(cost.cache_write.pico(), 50 * 1'000'000);
+  EXPECT_EQ(cost.output.pico(), 30 * 2'000'000);
+  EXPECT_EQ(cost.total.pico(), (80 + 50 + 30 * 2) * 1'000'000);
+
+  const CostBreakdown negative = computeCost(price, Usage{.input_tokens = -5, .output_tokens = -1});
+  EXPECT_EQ(negative, CostBreakdown{});
+}
+
+TEST(ComputeCost, ZeroUsageAndFreePricesCostNothing) {
+  EXPECT_EQ(computeCost(flatPrice("3", "15"), Usage{}), CostBreakdown{});
+  EXPECT_EQ(computeCost(flatPrice("0", "0"), Usage{.input_tokens = 1'000'000, .output_tokens = 5}),
+            CostBreakdown{});
+}
+
+TEST(ComputeCost, OverflowSaturatesInsteadOfWrapping) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const Price price = flatPrice("1000000", "1000000");
+  const CostBreakdown cost = computeCost(
+      price, Usage{.input_tokens = kMax, .cache_read_tokens = kMax / 2, .output_tokens = kMax});
+  EXPECT_EQ(cost.input.pico(), kMax);
+  EXPECT_EQ(cost.cache_read.pico(), kMax);
+  EXPECT_EQ(cost.output.pico(), kMax);
+  EXPECT_EQ(cost.total.pico(), kMax);
+}
+
+TEST(PriceBook, FirstMatchingEntryInConfigOrderWins) {
+  const PriceBook book("2026-11-01", {{"gpt-4o-mini*", flatPrice("0.15", "0.60")},
+                                      {"gpt-4o*", flatPrice("2.50", "10.00")},
+                                      {"*", flatPrice("1", "1")}});
+  ASSERT_NE(book.find("gpt-4o-mini-2024-07-18"), nullptr);
+  EXPECT_EQ(book.find("gpt-4o-mini-2024-07-18")->pattern, "gpt-4o-mini*");
+  EXPECT_EQ(book.find("gpt-4o-2024-08-06")->pattern, "gpt-4o*");
+  EXPECT_EQ(book.find("llama-3")->pattern, "*");
+  EXPECT_EQ(book.find("gpt-4o")->price.input, 2'500'000);
+}
+
+TEST(PriceBook, UnknownModelHasNoPrice) {
+  const PriceBook book("v1", {{"claude-sonnet-4*", flatPrice("3", "15")}});
+  EXPECT_EQ(book.find("gpt-4o"), nullptr);
+  EXPECT_EQ(PriceBook{}.find("gpt-4o"), nullptr);
+}
+
+TEST(PriceBook, PriceRefNamesVersionAndPattern) {
+  const PriceBook book("2026-11-01", {{"claude-sonnet-4*", flatPrice("3", "15")}});
+  EXPECT_EQ(book.version(), "2026-11-01");
+  ASSERT_EQ(book.entries().size(), 1u);
+  EXPECT_EQ(book.priceRef(*book.find("claude-sonnet-4-20250514")), "2026-11-01/claude-sonnet-4*");
+}
+
+}  // namespace
+}  // namespace tollgate::meter

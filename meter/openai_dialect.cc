@@ -1,1 +1,904 @@
 #include "meter/openai_dialect.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <tuple>
+#include <utility>
+
+#include "meter/json_escape.h"
+#include "meter/sse_framer.h"
+
+namespace tollgate::meter {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Bounded copies of non-streamed bodies. An error body is small; a successful one is parsed at
+// the end and may be large (long completions, many embeddings).
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxJsonBody = 32 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// simdjson plumbing: one parser and one padded input buffer per thread, reused for every
+// document, so parsing allocates nothing in the steady state. Offsets into the padded copy are
+// offsets into the caller's bytes.
+
+class PaddedInput {
+ public:
+  simdjson::padded_string_view load(std::string_view s) {
+    const size_t need = s.size() + simdjson::SIMDJSON_PADDING;
+    if (buf_.size() < need) buf_.resize(need);
+    if (!s.empty()) std::memcpy(buf_.data(), s.data(), s.size());
+    return simdjson::padded_string_view(buf_.data(), s.size(), buf_.size());
+  }
+  const char* base() const { return buf_.data(); }
+
+ private:
+  std::string buf_;
+};
+
+thread_local od::parser t_parser;
+thread_local PaddedInput t_input;
+
+bool isJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t offsetOf(const char* p) { return static_cast<size_t>(p - t_input.base()); }
+
+// Offset of the opening quote of a field's key.
+size_t keyOffset(od::field& field) { return offsetOf(field.key().raw()) - 1; }
+
+bool readString(od::value& v, std::string_view& out) {
+  return v.get_string().get(out) == simdjson::SUCCESS;
+}
+
+// Reads an integer token count; null or non-integer values count as zero.
+int64_t readCount(od::value& v) {
+  int64_t n = 0;
+  if (v.get_int64().get(n) != simdjson::SUCCESS) return 0;
+  return n;
+}
+
+// Text of an error's type or code: strings as is, numbers (some compatible servers send an
+// HTTP-like numeric code) as their JSON token.
+std::string readErrorLabel(od::value& v) {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return {};
+  if (type == od::json_type::string) {
+    std::string_view s;
+    return readString(v, s) ? std::string(s) : std::string();
+  }
+  if (type == od::json_type::number) {
+    std::string_view token = v.raw_json_token();
+    while (!token.empty() && isJsonSpace(token.back())) token.remove_suffix(1);
+    return std::string(token);
+  }
+  return {};
+}
+
+// error_type of an OpenAI error object: "type" when set, else "code".
+std::string readErrorObject(od::value& v) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return {};
+  std::string type;
+  std::string code;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) break;
+    if (field.key() == "type") {
+      type = readErrorLabel(field.value());
+    } else if (field.key() == "code") {
+      code = readErrorLabel(field.value());
+    }
+  }
+  return type.empty() ? code : type;
+}
+
+// ceil(bytes / 4): the common rule of thumb of about four bytes of English text per token.
+int64_t tokensFromBytes(int64_t bytes) { return (bytes + 3) / 4; }
+
+// ---------------------------------------------------------------------------------------------
+// Response reading, shared by the stream and body meters.
+
+// What one call's responses taught so far.
+struct ResponseState {
+  MeterResult result;
+  bool usage_seen = false;
+  int64_t content_bytes = 0;  // UTF-8 bytes of generated text relayed (for the estimate)
+};
+
+// Facts about one response object that hide mode acts on.
+struct ObjectShape {
+  bool parsed = false;         // the whole top-level object was read without error
+  bool empty_choices = false;  // "choices":[]
+  bool usage_object = false;   // a non-null "usage"
+  bool null_usage = false;     // a top-level "usage":null, removable as [cut_begin, cut_end)
+  size_t cut_begin = 0;
+  size_t cut_end = 0;
+};
+
+void readUsage(od::value& v, Usage& usage) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return;
+  usage = Usage{};
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+    const auto key = field.key();
+    if (key == "prompt_tokens") {
+      usage.input_tokens = readCount(field.value());
+    } else if (key == "completion_tokens") {
+      usage.output_tokens = readCount(field.value());
+    } else if (key == "prompt_tokens_details") {
+      od::object details;
+      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;
+      for (auto detail_result : details) {
+        od::field detail;
+        if (std::move(detail_result).get(detail) != simdjson::SUCCESS) return;
+        if (detail.key() == "cached_tokens") {
+          usage.cache_read_tokens = readCount(detail.value());
+        } else if (detail.key() == "cache_write_tokens") {
+          usage.cache_write_tokens = readCount(detail.value());
+        }
+      }
+    } else if (key == "completion_tokens_details") {
+      od::object details;
+      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;
+      for (auto detail_result : details) {
+        od::field detail;
+        if (std::move(detail_result).get(detail) != simdjson::SUCCESS) return;
+        if (detail.key() == "reasoning_tokens") usage.reasoning_tokens = readCount(detail.value());
+      }
+    }
+  }
+}
+
+// Adds the byte length of the string member `name` of an object value to `bytes`; false only
+// when the JSON is malformed.
+bool addStringMember(od::value& v, std::string_view name, int64_t& bytes) {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return false;
+  if (type != od::json_type::object) return true;
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    if (field.key() == name) {
+      std::string_view s;
+      if (readString(field.value(), s)) bytes += static_cast<int64_t>(s.size());
+    }
+  }
+  return true;
+}
+
+bool readChoice(od::value& v, ResponseState& state) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    const auto key = field.key();
+    if (key == "finish_reason") {
+      std::string_view reason;
+      if (readString(field.value(), reason)) state.result.finish_reasons.emplace_back(reason);
+    } else if (key == "delta") {
+      if (!addStringMember(field.value(), "content", state.content_bytes)) return false;
+    } else if (key == "message") {
+      if (!addStringMember(field.value(), "content", state.content_bytes)) return false;
+    } else if (key == "text") {  // legacy /v1/completions
+      std::string_view s;
+      if (readString(field.value(), s)) state.content_bytes += static_cast<int64_t>(s.size());
+    }
+  }
+  return true;
+}
+
+// The bytes to remove so that `"usage":null` disappears as if it had never been written: with
+// the comma before it (and the whitespace around that comma) when a member precedes it, else
+// with the comma and whitespace after it. `key` is its key's opening quote, `value_end` the end
+// of its null token; `json` the document bytes.
+std::pair<size_t, size_t> memberCut(std::string_view json, size_t key, size_t value_end) {
+  size_t before = key;
+  while (before > 0 && isJsonSpace(json[before - 1])) --before;
+  if (before > 0 && json[before - 1] == ',') {
+    size_t begin = before - 1;
+    while (begin > 0 && isJsonSpace(json[begin - 1])) --begin;
+    return {begin, value_end};
+  }
+  size_t after = value_end;
+  while (after < json.size() && isJsonSpace(json[after])) ++after;
+  if (after < json.size() && json[after] == ',') {
+    ++after;
+    while (after < json.size() && isJsonSpace(json[after])) ++after;
+    return {key, after};
+  }
+  return {key, value_end};
+}
+
+// Reads an OpenAI response object (a chat.completion, a chat.completion.chunk, a text
+// completion, an embeddings list or an error) into `state`.
+ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
+  ObjectShape shape;
+  od::document doc;
+  if (t_parser.iterate(t_input.load(json)).get(doc) != simdjson::SUCCESS) return shape;
+  od::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return shape;
+  MeterResult& result = state.result;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return shape;
+    const auto key = field.key();
+    od::value value = field.value();
+    if (key == "id") {
+      std::string_view id;
+      if (result.response_id.empty() && readString(value, id)) result.response_id = id;
+    } else if (key == "model") {
+      std::string_view model;
+      if (result.response_model.empty() && readString(value, model)) result.response_model = model;
+    } else if (key == "choices") {
+      od::array choices;
+      if (value.get_array().get(choices) != simdjson::SUCCESS) continue;
+      size_t count = 0;
+      for (auto choice_result : choices) {
+        od::value choice;
+        if (std::move(choice_result).get(choice) != simdjson::SUCCESS || !readChoice(choice, state))
+          return shape;
+        ++count;
+      }
+      shape.empty_choices = count == 0;
+    } else if (key == "usage") {
+      od::json_type type;
+      if (value.type().get(type) != simdjson::SUCCESS) return shape;
+      if (type == od::json_type::null) {
+        const std::string_view token = value.raw_json_token();
+        bool is_null = false;
+        if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) {
+          return shape;
+        }
+        const size_t key_at = keyOffset(field);
+        const size_t value_end = offsetOf(token.data()) + 4;
+        std::tie(shape.cut_begin, shape.cut_end) = memberCut(json, key_at, value_end);
+        shape.null_usage = true;
+      } else if (type == od::json_type::object) {
+        readUsage(value, result.usage);
+        state.usage_seen = true;
+        shape.usage_object = true;
+      }
+    } else if (key == "error") {
+      result.upstream_error = true;
+      od::json_type type;
+      if (value.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
+        result.error_type = readErrorObject(value);
+      }
+    }
+  }
+  shape.parsed = true;
+  return shape;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Meters.
+
+// Turns what was seen into the final result. Without provider usage the gateway estimates:
+// input = the request estimate (RequestInfo::estimated_input_tokens), output = ceil(UTF-8 bytes
+// of generated text relayed / 4). Both are rough (about four bytes per token for English text)
+// and are marked usage_source "estimated" so that consumers can tell.
+void finishResult(ResponseState& state, const RequestInfo& info) {
+  MeterResult& result = state.result;
+  if (state.usage_seen) {
+    result.usage_source = UsageSource::kProvider;
+    return;
+  }
+  result.usage = Usage{};
+  result.usage.input_tokens = info.estimated_input_tokens;
+  result.usage.output_tokens = tokensFromBytes(state.content_bytes);
+  result.usage_source = UsageSource::kEstimated;
+}
+
+// A non-2xx answer: relayed as is; its error object names the failure. Error answers carry no
+// usage, so none is reported.
+class ErrorStatusMeter final : public ResponseMeter {
+ public:
+  ErrorStatusMeter() { state_.result.upstream_error = true; }
+
+  std::string_view onBody(std::string_view chunk) override {
+    if (body_.size() < kMaxErrorBody) {
+      body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
+    }
+    return chunk;
+  }
+
+  std::string_view onEnd(bool) override {
+    if (ended_) return {};
+    ended_ = true;
+    od::document doc;
+    if (t_parser.iterate(t_input.load(body_)).get(doc) != simdjson::SUCCESS) return {};
+    od::json_type type;
+    if (doc.type().get(type) != simdjson::SUCCESS) return {};
+    if (type == od::json_type::array) {
+      // Some OpenAI-compatible servers wrap the error object in an array.
+      od::array items;
+      od::value first;
+      if (doc.get_array().get(items) != simdjson::SUCCESS ||
+          items.at(0).get(first) != simdjson::SUCCESS) {
+        return {};
+      }
+      readErrorIn(first);
+      return {};
+    }
+    od::value root;
+    if (doc.get_value().get(root) == simdjson::SUCCESS) readErrorIn(root);
+    return {};
+  }
+
+  MeterResult result() const override { return state_.result; }
+
+ private:
+  void readErrorIn(od::value& root) {
+    od::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS) return;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+      if (field.key() == "error") {
+        state_.result.error_type = readErrorObject(field.value());
+        return;
+      }
+    }
+  }
+
+  std::string body_;
+  ResponseState state_;
+  bool ended_ = false;
+};
+
+// A non-streamed JSON answer: relayed as is, copied, and read when complete.
+class JsonBodyMeter final : public ResponseMeter {
+ public:
+  explicit JsonBodyMeter(const RequestInfo& info) : info_(info) {}
+
+  std::string_view onBody(std::string_view chunk) override {
+    if (overflow_) return chunk;
+    if (body_.size() + chunk.size() > kMaxJsonBody) {
+      // Too large to keep: the usage is reported as unknown rather than guessed from a part.
+      overflow_ = true;
+      std::string().swap(body_);
+      return chunk;
+    }
+    body_.append(chunk);
+    return chunk;
+  }
+
+  std::string_view onEnd(bool) override {
+    if (ended_) return {};
+    ended_ = true;
+    if (overflow_) {
+      state_.result.usage_source = UsageSource::kNone;
+      return {};
+    }
+    readResponseObject(body_, state_);
+    std::string().swap(body_);
+    finishResult(state_, info_);
+    return {};
+  }
+
+  MeterResult result() const override { return state_.result; }
+
+ private:
+  RequestInfo info_;
+  std::string body_;
+  ResponseState state_;
+  bool overflow_ = false;
+  bool ended_ = false;
+};
+
+// Where the value of a data field range [begin, end) of an event lies in the event's raw bytes.
+// Data lines are joined with '\n'; a range that crosses lines has no single raw counterpart.
+bool mapDataRange(std::string_view raw, size_t begin, size_t end, size_t& raw_begin,
+                  size_t& raw_end) {
+  size_t pos = 0;
+  size_t joined = 0;
+  bool first = true;
+  while (pos < raw.size()) {
+    size_t eol = pos;
+    while (eol < raw.size() && raw[eol] != '\n' && raw[eol] != '\r') ++eol;
+    const std::string_view line = raw.substr(pos, eol - pos);
+    if (line.empty()) return false;
+    if (line[0] != ':') {
+      const size_t colon = line.find(':');
+      if (line.substr(0, colon) == "data") {
+        size_t value_at = line.size();
+        if (colon != std::string_view::npos) {
+          value_at = colon + 1;
+          if (value_at < line.size() && line[value_at] == ' ') ++value_at;
+        }
+        const size_t value_len = line.size() - value_at;
+        if (!first) ++joined;
+        first = false;
+        if (begin >= joined && end <= joined + value_len) {
+          raw_begin = pos + value_at + (begin - joined);
+          raw_end = pos + value_at + (end - joined);
+          return true;
+        }
+        joined += value_len;
+      }
+    }
+    pos = eol + 1;
+    if (eol < raw.size() && raw[eol] == '\r' && pos < raw.size() && raw[pos] == '\n') ++pos;
+  }
+  return false;
+}
+
+// A streamed answer (text/event-stream). Passes the chunks through untouched unless the gateway
+// asked for the usage itself; then it removes exactly what that request added: the final
+// usage-only chunk (its whole event) and the top-level "usage":null member of every other chunk.
+// A chunk whose "usage":null spans data lines (no known server writes that) is left as is.
+class SseStreamMeter final : public ResponseMeter {
+ public:
+  explicit SseStreamMeter(const RequestInfo& info) : info_(info), hide_(info.gateway_asked_usage) {}
+
+  std::string_view onBody(std::string_view chunk) override {
+    if (ended_) return {};
+    if (!hide_) {
+      framer_.feed(chunk, [this](const SseEvent& ev) { meterEvent(ev); });
+      return chunk;
+    }
+    const size_t base = framer_.offset();
+    const bool nothing_held = held_.empty();
+    chunk_ = chunk;
+    chunk_base_ = base;
+    out_.clear();
+    emitted_ = held_begin_;
+    changed_ = false;
+    framer_.feed(chunk, [this](const SseEvent& ev) { hideEvent(ev); });
+    const size_t settled = framer_.partialBegin();
+    if (nothing_held && !changed_ && settled == framer_.offset()) {
+      held_begin_ = settled;
+      chunk_ = {};
+      return chunk;
+    }
+    appendRange(emitted_, settled);
+    keepFrom(settled);
+    chunk_ = {};
+    return out_;
+  }
+
+  std::string_view onEnd(bool complete) override {
+    if (ended_) return {};
+    ended_ = true;
+    std::string_view owed;
+    if (!hide_) {
+      if (complete) framer_.finish([this](const SseEvent& ev) { meterEvent(ev); });
+    } else {
+      chunk_ = {};
+      chunk_base_ = framer_.offset();
+      out_.clear();
+      emitted_ = held_begin_;
+      if (complete) framer_.finish([this](const SseEvent& ev) { hideEvent(ev); });
+      // What is still pending is an event without its blank line: the client's parser would
+      // discard it, so it is not sent.
+      appendRange(emitted_, framer_.partialBegin());
+      std::string().swap(held_);
+      owed = out_;
+    }
+    finishResult(state_, info_);
+    return owed;
+  }
+
+  MeterResult result() const override { return state_.result; }
+
+ private:
+  ObjectShape meterEvent(const SseEvent& ev) {
+    if (ev.data.empty() || ev.data == "[DONE]") return {};
+    return readResponseObject(ev.data, state_);
+  }
+
+  void hideEvent(const SseEvent& ev) {
+    const ObjectShape shape = meterEvent(ev);
+    if (!shape.parsed) return;
+    if (shape.empty_choices && shape.usage_object) {
+      appendRange(emitted_, ev.raw_begin);
+      emitted_ = ev.raw_end;
+      changed_ = true;
+      return;
+    }
+    if (!shape.null_usage) return;
+    const std::string_view raw = rawBytes(ev.raw_begin, ev.raw_end);
+    size_t cut_begin = 0;
+    size_t cut_end = 0;
+    const auto raw_at = reinterpret_cast<uintptr_t>(raw.data());
+    const auto data_at = reinterpret_cast<uintptr_t>(ev.data.data());
+    if (data_at >= raw_at && data_at + ev.data.size() <= raw_at + raw.size()) {
+      // The framer handed out a view of a single data line inside this chunk.
+      cut_begin = data_at - raw_at + shape.cut_begin;
+      cut_end = data_at - raw_at + shape.cut_end;
+    } else if (!mapDataRange(raw, shape.cut_begin, shape.cut_end, cut_begin, cut_end)) {
+      return;
+    }
+    appendRange(emitted_, ev.raw_begin);
+    out_.append(raw.substr(0, cut_begin));
+    out_.append(raw.substr(cut_end));
+    emitted_ = ev.raw_end;
+    changed_ = true;
+  }
+
+  // Stream bytes [begin, end): in held_ (from held_begin_ up to chunk_base_) and/or chunk_.
+  void appendRange(size_t begin, size_t end) { appendRange(begin, end, out_); }
+  void appendRange(size_t begin, size_t end, std::string& to) const {
+    if (begin >= end) return;
+    if (begin < chunk_base_) {
+      const size_t stop = std::min(end, chunk_base_);
+      to.append(held_, begin - held_begin_, stop - begin);
+      begin = stop;
+    }
+    if (begin < end) to.append(chunk_.substr(begin - chunk_base_, end - begin));
+  }
+
+  std::string_view rawBytes(size_t begin, size_t end) {
+    if (begin >= chunk_base_) return chunk_.substr(begin - chunk_base_, end - begin);
+    scratch_.clear();
+    appendRange(begin, end, scratch_);
+    return scratch_;
+  }
+
+  // Holds back stream bytes from `from` on (a partial event) until more arrive.
+  void keepFrom(size_t from) {
+    if (from >= chunk_base_) {
+      held_.assign(chunk_.substr(from - chunk_base_));
+    } else {
+      held_.erase(0, from - held_begin_);
+      held_.append(chunk_);
+    }
+    held_begin_ = from;
+  }
+
+  RequestInfo info_;
+  bool hide_;
+  SseFramer framer_;
+  ResponseState state_;
+  bool ended_ = false;
+
+  // Hide mode only.
+  std::string held_;  // stream bytes [held_begin_, chunk_base_) not yet sent
+  size_t held_begin_ = 0;
+  std::string_view chunk_;  // the chunk being fed
+  size_t chunk_base_ = 0;   // stream offset of chunk_[0]
+  size_t emitted_ = 0;      // stream bytes before this are decided (in out_ or dropped)
+  bool changed_ = false;
+  std::string out_;
+  std::string scratch_;
+};
+
+bool isEventStream(std::string_view content_type) {
+  constexpr std::string_view kType = "text/event-stream";
+  while (!content_type.empty() && content_type.front() == ' ') content_type.remove_prefix(1);
+  if (content_type.size() < kType.size()) return false;
+  for (size_t i = 0; i < kType.size(); ++i) {
+    char c = content_type[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kType[i]) return false;
+  }
+  if (content_type.size() == kType.size()) return true;
+  const char next = content_type[kType.size()];
+  return next == ';' || next == ' ' || next == '\t';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests.
+
+RequestError invalidJson(std::string_view why) {
+  return RequestError{400, "invalid_json", "request body is not valid JSON: " + std::string(why)};
+}
+
+// Adds the UTF-8 bytes of a string, or of every string of an array, to `bytes`.
+simdjson::error_code addStrings(od::value& v, int64_t& bytes) {
+  od::json_type type;
+  if (auto ec = v.type().get(type)) return ec;
+  if (type == od::json_type::string) {
+    std::string_view s;
+    if (auto ec = v.get_string().get(s)) return ec;
+    bytes += static_cast<int64_t>(s.size());
+  } else if (type == od::json_type::array) {
+    od::array items;
+    if (auto ec = v.get_array().get(items)) return ec;
+    for (auto item_result : items) {
+      od::value item;
+      if (auto ec = std::move(item_result).get(item)) return ec;
+      od::json_type item_type;
+      if (auto ec = item.type().get(item_type)) return ec;
+      if (item_type != od::json_type::string) continue;
+      std::string_view s;
+      if (auto ec = item.get_string().get(s)) return ec;
+      bytes += static_cast<int64_t>(s.size());
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// Content bytes of one chat message: its "content" string, or the "text" of its content parts.
+simdjson::error_code addMessage(od::value& message, int64_t& bytes) {
+  od::object obj;
+  if (message.get_object().get(obj) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto ec = std::move(field_result).get(field)) return ec;
+    if (field.key() != "content") continue;
+    od::value content = field.value();
+    od::json_type type;
+    if (auto ec = content.type().get(type)) return ec;
+    if (type == od::json_type::string) {
+      std::string_view s;
+      if (auto ec = content.get_string().get(s)) return ec;
+      bytes += static_cast<int64_t>(s.size());
+    } else if (type == od::json_type::array) {
+      od::array parts;
+      if (auto ec = content.get_array().get(parts)) return ec;
+      for (auto part_result : parts) {
+        od::value part;
+        if (auto ec = std::move(part_result).get(part)) return ec;
+        od::object part_obj;
+        if (part.get_object().get(part_obj) != simdjson::SUCCESS) continue;
+        for (auto part_field_result : part_obj) {
+          od::field part_field;
+          if (auto ec = std::move(part_field_result).get(part_field)) return ec;
+          if (part_field.key() != "text") continue;
+          std::string_view s;
+          if (readString(part_field.value(), s)) bytes += static_cast<int64_t>(s.size());
+        }
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// True when nothing but whitespace follows the parsed document.
+bool atDocumentEnd(od::document& doc) {
+  const char* at = nullptr;
+  if (doc.current_location().get(at) != simdjson::SUCCESS) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
+                                                          std::string_view body,
+                                                          RequestInfo& info) const {
+  if (path == "/v1/chat/completions") {
+    info.operation = "chat";
+  } else if (path == "/v1/completions") {
+    info.operation = "text_completion";
+  } else if (path == "/v1/embeddings") {
+    info.operation = "embeddings";
+  } else {
+    return RequestError{404, "unknown_endpoint",
+                        "the OpenAI dialect does not serve " + std::string(path)};
+  }
+
+  od::document doc;
+  if (auto ec = t_parser.iterate(t_input.load(body)).get(doc))
+    return invalidJson(simdjson::error_message(ec));
+  od::object obj;
+  if (auto ec = doc.get_object().get(obj)) {
+    return invalidJson(ec == simdjson::INCORRECT_TYPE ? "expected an object"
+                                                      : simdjson::error_message(ec));
+  }
+
+  enum class Model { kMissing, kNotString, kEmpty, kGiven } model_state = Model::kMissing;
+  bool stream_ok = true;
+  bool stream = false;
+  bool include_usage = false;
+  int64_t text_bytes = 0;
+  int64_t messages = 0;
+  std::string model;
+
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto ec = std::move(field_result).get(field))
+      return invalidJson(simdjson::error_message(ec));
+    const auto key = field.key();
+    od::value value = field.value();
+    od::json_type type;
+    if (auto ec = value.type().get(type)) return invalidJson(simdjson::error_message(ec));
+    if (key == "model") {
+      if (type != od::json_type::string) {
+        model_state = Model::kNotString;
+        continue;
+      }
+      std::string_view s;
+      if (auto ec = value.get_string().get(s)) return invalidJson(simdjson::error_message(ec));
+      model.assign(s);
+      model_state = s.empty() ? Model::kEmpty : Model::kGiven;
+    } else if (key == "stream") {
+      // null is what an omitted optional looks like when serialized; OpenAI accepts it.
+      if (type == od::json_type::boolean) {
+        if (auto ec = value.get_bool().get(stream)) return invalidJson(simdjson::error_message(ec));
+        stream_ok = true;
+      } else if (type == od::json_type::null) {
+        stream = false;
+        stream_ok = true;
+      } else {
+        stream_ok = false;
+      }
+    } else if (key == "stream_options") {
+      include_usage = false;
+      od::object options;
+      if (type != od::json_type::object) continue;
+      if (auto ec = value.get_object().get(options))
+        return invalidJson(simdjson::error_message(ec));
+      for (auto option_result : options) {
+        od::field option;
+        if (auto ec = std::move(option_result).get(option))
+          return invalidJson(simdjson::error_message(ec));
+        if (option.key() != "include_usage") continue;
+        bool flag = false;
+        include_usage = option.value().get_bool().get(flag) == simdjson::SUCCESS && flag;
+      }
+    } else if (key == "messages" && type == od::json_type::array) {
+      od::array items;
+      if (auto ec = value.get_array().get(items)) return invalidJson(simdjson::error_message(ec));
+      for (auto item_result : items) {
+        od::value item;
+        if (auto ec = std::move(item_result).get(item))
+          return invalidJson(simdjson::error_message(ec));
+        ++messages;
+        if (auto ec = addMessage(item, text_bytes)) return invalidJson(simdjson::error_message(ec));
+      }
+    } else if ((key == "prompt" && info.operation == "text_completion") ||
+               (key == "input" && info.operation == "embeddings")) {
+      if (auto ec = addStrings(value, text_bytes)) return invalidJson(simdjson::error_message(ec));
+    }
+  }
+  if (!atDocumentEnd(doc)) return invalidJson("unexpected content after the object");
+
+  switch (model_state) {
+    case Model::kMissing:
+      return RequestError{400, "missing_model", "the request names no \"model\""};
+    case Model::kNotString:
+      return RequestError{400, "missing_model", "\"model\" must be a string"};
+    case Model::kEmpty:
+      return RequestError{400, "missing_model", "\"model\" must not be empty"};
+    case Model::kGiven:
+      break;
+  }
+  if (!stream_ok) return RequestError{400, "invalid_request", "\"stream\" must be a boolean"};
+
+  info.model = std::move(model);
+  info.stream = stream;
+  info.client_asked_usage = include_usage;
+  info.gateway_asked_usage = false;
+  // Input estimate, used only when the provider never reports usage: about four UTF-8 bytes of
+  // text per token, plus four tokens per chat message for the role and the framing tokens the
+  // chat template wraps it in. Text parts only: images, audio and tool definitions are not
+  // counted, so the estimate errs low.
+  info.estimated_input_tokens = tokensFromBytes(text_bytes) + 4 * messages;
+  return std::nullopt;
+}
+
+std::optional<std::string> OpenAiDialect::rewriteRequest(std::string_view body,
+                                                         RequestInfo& info) const {
+  if (!info.stream || info.client_asked_usage) return std::nullopt;
+
+  od::document doc;
+  if (t_parser.iterate(t_input.load(body)).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  od::object obj;
+  if (doc.get_object().get(obj) != simdjson::SUCCESS) return std::nullopt;
+
+  // The edit, as a replacement of body[at, at + erase) by `insert`.
+  size_t at = 0;
+  size_t erase = 0;
+  std::string_view insert;
+  bool found_options = false;
+  bool any_member = false;
+
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return std::nullopt;
+    any_member = true;
+    if (field.key() != "stream_options") continue;
+    found_options = true;  // a repeated key: the last one is the one servers use
+    od::value value = field.value();
+    od::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) return std::nullopt;
+    const std::string_view token = value.raw_json_token();
+    const size_t value_at = offsetOf(token.data());
+    if (type == od::json_type::null) {
+      at = value_at;
+      erase = 4;
+      insert = R"({"include_usage":true})";
+      continue;
+    }
+    if (type != od::json_type::object) return std::nullopt;  // the upstream will refuse it
+    od::object options;
+    if (value.get_object().get(options) != simdjson::SUCCESS) return std::nullopt;
+    bool has_option = false;
+    bool has_include = false;
+    for (auto option_result : options) {
+      od::field option;
+      if (std::move(option_result).get(option) != simdjson::SUCCESS) return std::nullopt;
+      has_option = true;
+      if (option.key() != "include_usage") continue;
+      has_include = true;
+      const std::string_view flag = option.value().raw_json_token();
+      size_t len = flag.size();
+      while (len > 0 && isJsonSpace(flag[len - 1])) --len;
+      at = offsetOf(flag.data());
+      erase = len;
+      insert = "true";
+    }
+    if (!has_include) {
+      at = value_at + 1;
+      erase = 0;
+      insert = has_option ? R"("include_usage":true,)" : R"("include_usage":true)";
+    }
+  }
+  if (!atDocumentEnd(doc)) return std::nullopt;
+
+  if (!found_options) {
+    size_t brace = 0;
+    while (brace < body.size() && body[brace] != '{') ++brace;
+    if (brace == body.size()) return std::nullopt;
+    at = brace + 1;
+    erase = 0;
+    insert = any_member ? R"("stream_options":{"include_usage":true},)"
+                        : R"("stream_options":{"include_usage":true})";
+  }
+
+  std::string rewritten;
+  rewritten.reserve(body.size() + insert.size());
+  rewritten.append(body.substr(0, at));
+  rewritten.append(insert);
+  rewritten.append(body.substr(at + erase));
+  info.gateway_asked_usage = true;
+  return rewritten;
+}
+
+std::unique_ptr<ResponseMeter> OpenAiDialect::newResponseMeter(
+    const RequestInfo& info, int status, std::string_view content_type) const {
+  if (status < 200 || status > 299) return std::make_unique<ErrorStatusMeter>();
+  if (info.stream && isEventStream(content_type)) return std::make_unique<SseStreamMeter>(info);
+  return std::make_unique<JsonBodyMeter>(info);
+}
+
+std::string OpenAiDialect::errorBody(int status, std::string_view code,
+                                     std::string_view message) const {
+  std::string_view type = "api_error";
+  switch (status) {
+    case 400:
+    case 404:
+    case 413:
+      type = "invalid_request_error";
+      break;
+    case 401:
+      type = "authentication_error";
+      break;
+    case 403:
+      type = "permission_error";
+      break;
+    case 408:
+    case 504:
+      type = "timeout_error";
+      break;
+    case 429:
+      type = "rate_limit_error";
+      break;
+    default:
+      type = status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+  }
+  std::string out = R"({"error":{"message":)";
+  appendJsonString(message, out);
+  out += R"(,"type":)";
+  appendJsonString(type, out);
+  out += R"(,"param":null,"code":)";
+  if (code.empty()) {
+    out += "null";
+  } else {
+    appendJsonString(code, out);
+  }
+  out += "}}";
+  return out;
+}
+
+}  // namespace tollgate::meter

@@ -21,19 +21,29 @@ struct SseEvent {
 // CRLF or CR; comments (":...") and unknown fields ignored; a single space after the colon
 // stripped; an event is dispatched on a blank line. Views are valid only during the callback.
 // Holds at most one partial event in memory.
+//
+// A blank line made of a lone CR at the very end of a chunk is dispatched only when the next
+// byte is known, so that raw_end includes the LF of a CRLF split across chunks: raw_end is the
+// same for every split of the input. finish() dispatches such an event when the stream ends.
 class SseFramer {
  public:
   template <class OnEvent>
   void feed(std::string_view chunk, OnEvent&& on_event) {
-    size_t i = 0;
-    while (i < chunk.size()) {
-      if (const auto consumed = feedSome(chunk.substr(i)); consumed.event_ready) {
-        i += consumed.bytes;
-        on_event(current());
-        reset();
-      } else {
-        i += consumed.bytes;
-      }
+    beginChunk(chunk);
+    while (nextEvent()) {
+      on_event(static_cast<const SseEvent&>(ready_));
+      resetEvent();
+    }
+    endChunk();
+  }
+
+  // The stream ended. Dispatches an event whose final blank line was a lone CR at the very end
+  // of the stream; an event without its blank line is discarded, as the standard says.
+  template <class OnEvent>
+  void finish(OnEvent&& on_event) {
+    if (flushDeferred()) {
+      on_event(static_cast<const SseEvent&>(ready_));
+      resetEvent();
     }
   }
 
@@ -41,25 +51,50 @@ class SseFramer {
   size_t offset() const { return offset_; }
   // True when bytes of an event (or line) that was not yet dispatched are pending.
   bool hasPartial() const;
+  // Stream offset of the first pending byte (offset() when nothing is pending). Bytes before it
+  // are settled: they belong to dispatched events or to blocks that will never dispatch one.
+  size_t partialBegin() const;
 
  private:
-  struct Step {
-    size_t bytes;
-    bool event_ready;
-  };
-  Step feedSome(std::string_view chunk);
-  SseEvent current() const;
-  void reset();
-  void endLine();
+  void beginChunk(std::string_view chunk);
+  bool nextEvent();
+  void endChunk();
+  bool flushDeferred();
+  size_t findLineBreak(size_t from);
+  // Handles one complete line starting at stream offset `begin`; true when it was a blank
+  // line that completed an event with data.
+  bool processLine(std::string_view line, size_t begin);
+  void dispatch(size_t raw_end);
+  void appendData(std::string_view value);
+  void keepViews();
+  void resetEvent();
 
-  std::string line_;        // the line being read
-  std::string event_;       // event name of the event being built
-  std::string data_;        // data of the event being built
+  // The chunk being fed and the scan position in it.
+  std::string_view chunk_;
+  size_t pos_ = 0;
+  size_t chunk_base_ = 0;  // stream offset of chunk_[0]
+  size_t next_lf_ = 0;     // cached positions of the next '\n' / '\r' at or after pos_
+  size_t next_cr_ = 0;
+
+  std::string line_;        // a line cut by the end of a chunk
+  size_t line_begin_ = 0;   // stream offset of line_[0]
+  bool line_done_ = false;  // line_ was completed in this chunk (views may still point to it)
+
+  // The event being built: views into the current chunk or line_, or into the owned copies.
+  std::string_view event_view_;
+  std::string_view data_view_;
+  std::string event_;
+  std::string data_;
+  bool event_owned_ = false;
+  bool data_owned_ = false;
   bool has_data_ = false;
-  bool pending_cr_ = false;  // last byte seen was CR: a following LF belongs to it
-  bool in_event_ = false;    // some line of the current event has been seen
+  bool in_event_ = false;           // some line of the current event has been seen
+  bool pending_cr_ = false;         // last byte seen was CR: a following LF belongs to it
+  bool deferred_dispatch_ = false;  // that CR was a blank line completing an event
   size_t event_begin_ = 0;
   size_t offset_ = 0;
+
+  SseEvent ready_;
 };
 
 }  // namespace tollgate::meter

@@ -1,0 +1,183 @@
+#include "loadtest/mock/request.h"
+
+#include <simdjson.h>
+
+namespace tollgate::loadtest {
+namespace {
+
+constexpr std::string_view kGeminiPrefixes[] = {"/v1beta/models/", "/v1/models/"};
+
+std::optional<MockRequest> routeGemini(std::string_view path, std::string_view query) {
+  for (std::string_view prefix : kGeminiPrefixes) {
+    if (!path.starts_with(prefix)) continue;
+    const std::string_view rest = path.substr(prefix.size());
+    const size_t colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    const std::string_view method = rest.substr(colon + 1);
+    MockRequest request;
+    request.api = Api::kGeminiGenerate;
+    request.model = std::string(rest.substr(0, colon));
+    if (method == "generateContent") return request;
+    if (method != "streamGenerateContent") return std::nullopt;
+    request.stream = true;
+    // Query parameters are &-separated; alt=sse may sit beside key=... and others.
+    size_t start = 0;
+    while (start <= query.size()) {
+      const size_t end = std::min(query.find('&', start), query.size());
+      if (query.substr(start, end - start) == "alt=sse") request.gemini_sse = true;
+      start = end + 1;
+    }
+    return request;
+  }
+  return std::nullopt;
+}
+
+simdjson::error_code readEmbeddingInput(simdjson::ondemand::value value, MockRequest& request) {
+  simdjson::ondemand::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != simdjson::ondemand::json_type::array) {
+    request.embedding_inputs = 1;
+    return simdjson::SUCCESS;
+  }
+  simdjson::ondemand::array array;
+  if (auto error = value.get_array().get(array)) return error;
+  int64_t count = 0;
+  bool token_list = false;
+  for (auto element : array) {
+    simdjson::ondemand::value item;
+    if (auto error = element.get(item)) return error;
+    if (count == 0) {
+      simdjson::ondemand::json_type item_type;
+      if (auto error = item.type().get(item_type)) return error;
+      token_list = item_type == simdjson::ondemand::json_type::number;
+    }
+    ++count;
+  }
+  // A flat list of integers is ONE tokenised input; a list of strings or of token lists is many.
+  request.embedding_inputs = token_list ? 1 : count;
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code readStreamOptions(simdjson::ondemand::value value, MockRequest& request) {
+  simdjson::ondemand::object options;
+  if (value.get_object().get(options)) return simdjson::SUCCESS;  // null or not an object
+  for (auto field : options) {
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return error;
+    if (key != "include_usage") continue;
+    bool include = false;
+    if (!field.value().get_bool().get(include)) request.include_usage = include;
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code readBody(simdjson::ondemand::document& doc, MockRequest& request) {
+  simdjson::ondemand::object object;
+  if (auto error = doc.get_object().get(object)) return error;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return error;
+    simdjson::ondemand::value value;
+    if (auto error = field.value().get(value)) return error;
+    if (key == "model" && request.api != Api::kGeminiGenerate) {
+      std::string_view model;
+      if (!value.get_string().get(model)) request.model = std::string(model);
+    } else if (key == "stream" && request.api != Api::kGeminiGenerate) {
+      bool stream = false;
+      if (!value.get_bool().get(stream)) request.stream = stream;
+    } else if (key == "stream_options") {
+      if (auto error = readStreamOptions(value, request)) return error;
+    } else if (key == "input" && request.api == Api::kOpenAiEmbeddings) {
+      if (auto error = readEmbeddingInput(value, request)) return error;
+    } else if (key == "dimensions" && request.api == Api::kOpenAiEmbeddings) {
+      int64_t dimensions = 0;
+      if (!value.get_int64().get(dimensions) && dimensions > 0 && dimensions <= 4096) {
+        request.embedding_dimensions = dimensions;
+      }
+    } else if (key == "encoding_format" && request.api == Api::kOpenAiEmbeddings) {
+      std::string_view format;
+      if (!value.get_string().get(format)) request.embedding_base64 = format == "base64";
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+std::optional<MockRequest> route(std::string_view method, std::string_view path,
+                                 std::string_view query) {
+  if (method != "POST") return std::nullopt;
+  MockRequest request;
+  if (path == "/v1/chat/completions") {
+    request.api = Api::kOpenAiChat;
+  } else if (path == "/v1/completions") {
+    request.api = Api::kOpenAiCompletions;
+  } else if (path == "/v1/embeddings") {
+    request.api = Api::kOpenAiEmbeddings;
+  } else if (path == "/v1/responses") {
+    request.api = Api::kOpenAiResponses;
+  } else if (path == "/v1/messages") {
+    request.api = Api::kAnthropicMessages;
+  } else if (path == "/api/chat") {
+    request.api = Api::kOllamaChat;
+    request.stream = true;  // Ollama streams unless told "stream": false
+  } else if (path == "/api/generate") {
+    request.api = Api::kOllamaGenerate;
+    request.stream = true;
+  } else {
+    return routeGemini(path, query);
+  }
+  return request;
+}
+
+std::optional<std::string> inspectBody(std::string_view body, MockRequest& request) {
+  // One parser per thread, reused: the mock's workers each run on their own thread.
+  thread_local simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc) || readBody(doc, request)) {
+    return std::string("mock: request body is not a JSON object");
+  }
+  if (request.api == Api::kOpenAiEmbeddings) request.stream = false;
+  if (!request.stream) request.include_usage = false;
+  return std::nullopt;
+}
+
+std::string_view dialectName(Api api) {
+  switch (api) {
+    case Api::kOpenAiChat:
+    case Api::kOpenAiCompletions:
+    case Api::kOpenAiEmbeddings:
+    case Api::kOpenAiResponses:
+      return "openai";
+    case Api::kAnthropicMessages:
+      return "anthropic";
+    case Api::kGeminiGenerate:
+      return "gemini";
+    case Api::kOllamaChat:
+    case Api::kOllamaGenerate:
+      return "ollama";
+  }
+  return "";
+}
+
+std::string_view operationName(Api api) {
+  switch (api) {
+    case Api::kOpenAiChat:
+    case Api::kAnthropicMessages:
+    case Api::kOllamaChat:
+      return "chat";
+    case Api::kOpenAiCompletions:
+    case Api::kOllamaGenerate:
+      return "text_completion";
+    case Api::kOpenAiEmbeddings:
+      return "embeddings";
+    case Api::kOpenAiResponses:
+      return "responses";
+    case Api::kGeminiGenerate:
+      return "generate_content";
+  }
+  return "";
+}
+
+}  // namespace tollgate::loadtest

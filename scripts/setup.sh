@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Tollgate needs on Debian 12 (only what is missing), then the Node packages the
+# SDK integration tests use. Safe to run again. Needs root (or sudo) only when a package is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates openssl
+  libboost1.81-dev libsimdjson-dev librdkafka-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm kcat wrk nginx-light
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ "${TOLLGATE_SKIP_NODE:-0}" != 1 ]]; then
+  node_dir=tests/integration/node
+  if [[ -f $node_dir/package-lock.json && ! -d $node_dir/node_modules ]]; then
+    echo "setup: npm ci in $node_dir"
+    npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error
+  fi
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Command 2 of the README: install what is missing, build, and run every test: the Release build,
+# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# TOLLGATE_TEST_SANITIZE=0 skips the sanitizer pass (quicker local runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+
+echo "== Release build and tests"
+bash scripts/build.sh build Release
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
+
+if [[ "${TOLLGATE_TEST_SANITIZE:-1}" != 0 ]]; then
+  echo "== ASan+UBSan build and tests"
+  bash scripts/build.sh build-asan Debug -DTOLLGATE_SANITIZE=ON -DTOLLGATE_BUILD_BENCHMARKS=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600
+fi

@@ -102,6 +102,7 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket s
       stream_(std::move(socket)),
       connection_id_(ctx.next_connection_id++),
       read_timer_(stream_.get_executor()) {
+  buffer_.reserve(8 * 1024);  // a typical request in one read
   ctx_.sessions.push_back(this);
   ctx_.metrics->open_client_connections.fetch_add(1, std::memory_order_relaxed);
 }
@@ -415,24 +416,33 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   res.body().more = has_body;
   http::response_serializer<http::buffer_body> sr{res};
 
-  stream_.expires_after(timeouts.client_idle);
-  auto [hec, hn] = co_await http::async_write_header(stream_, sr, kNoThrow);
-  bool client_ok = !hec;
-  bool complete = parser.is_done();
+  // The head goes out with the first body bytes (one write for a whole small response) unless
+  // the upstream sent its head alone: then the client gets it at once.
+  bool client_ok = true;
+  bool head_sent = false;
+  if (has_body && conn.buffer.size() == 0) {
+    stream_.expires_after(timeouts.client_idle);
+    auto [hec, hn] = co_await http::async_write_header(stream_, sr, kNoThrow);
+    client_ok = !hec;
+    head_sent = true;
+  }
   bool upstream_failed = false;
   bool upstream_timed_out = false;
 
-  auto writeToClient = [&](std::string_view bytes) -> asio::awaitable<void> {
-    if (!client_ok || bytes.empty()) co_return;
-    res.body().data = const_cast<char*>(bytes.data());
+  // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
+  auto writeToClient = [&](std::string_view bytes, bool last) -> asio::awaitable<void> {
+    if (!client_ok || (bytes.empty() && !last && head_sent)) co_return;
+    res.body().data = bytes.empty() ? nullptr : const_cast<char*>(bytes.data());
     res.body().size = bytes.size();
-    res.body().more = true;
+    res.body().more = !last;
     stream_.expires_after(timeouts.client_idle);
     auto [ec, n] = co_await http::async_write(stream_, sr, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) client_ok = false;
+    head_sent = true;
   };
 
+  bool ended = false;  // the client's response has been ended
   while (client_ok && !parser.is_done()) {
     auto& body = parser.get().body();
     body.data = relay_buffer_.data();
@@ -446,7 +456,22 @@ asio::awaitable<bool> DownstreamSession::relayCall(
         call.has_first_byte = true;
         call.first_byte = Clock::now();
       }
-      co_await writeToClient(meter->onBody({relay_buffer_.data(), got}));
+      const auto out = meter->onBody({relay_buffer_.data(), got});
+      // The last bytes of a complete body end it in the same write when nothing is held back.
+      const bool last = !ec && parser.is_done();
+      if (last) {
+        const auto tail = meter->onEnd(true);
+        if (tail.empty()) {
+          co_await writeToClient(out, true);
+          ended = true;
+        } else {
+          co_await writeToClient(out, false);
+          co_await writeToClient(tail, true);
+          ended = true;
+        }
+      } else {
+        co_await writeToClient(out, false);
+      }
     }
     if (ec) {
       upstream_failed = true;
@@ -454,20 +479,15 @@ asio::awaitable<bool> DownstreamSession::relayCall(
       break;
     }
   }
-  complete = parser.is_done();
+  const bool complete = parser.is_done();
   call.upstream_end = Clock::now();
-  co_await writeToClient(meter->onEnd(complete));
+  if (!ended) {
+    const auto tail = meter->onEnd(complete);
+    // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
+    co_await writeToClient(tail, complete);
+  }
   call.result = meter->result();
   call.metered = true;
-
-  if (client_ok && complete && has_body) {
-    res.body().data = nullptr;
-    res.body().size = 0;
-    res.body().more = false;
-    stream_.expires_after(timeouts.client_idle);
-    auto [ec, n] = co_await http::async_write(stream_, sr, kNoThrow);
-    if (ec) client_ok = false;
-  }
   stream_.expires_never();
 
   if (!client_ok) {

@@ -24,8 +24,11 @@ struct UpstreamConnection {
   using Plain = boost::beast::tcp_stream;
   using Tls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-  explicit UpstreamConnection(Plain plain) : stream(std::move(plain)) {}
-  explicit UpstreamConnection(Tls tls) : stream(std::move(tls)) {}
+  // Reads start with room for a typical response head and body: a 512-byte first read (Beast's
+  // default) splits most answers into several reads and writes.
+  static constexpr size_t kReadBuffer = 16 * 1024;
+  explicit UpstreamConnection(Plain plain) : stream(std::move(plain)) { buffer.reserve(kReadBuffer); }
+  explicit UpstreamConnection(Tls tls) : stream(std::move(tls)) { buffer.reserve(kReadBuffer); }
 
   boost::beast::tcp_stream& tcp() {
     if (auto* p = std::get_if<Plain>(&stream)) return *p;

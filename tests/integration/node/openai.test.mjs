@@ -79,8 +79,9 @@ describe('openai SDK through the gateway', () => {
   });
 
   afterEach(async () => {
-    await stack?.close();
+    const problems = (await stack?.close()) ?? [];
     stack = undefined;
+    assert.deepEqual(problems, [], 'the gateway and the mock exit cleanly on SIGTERM');
   });
 
   async function onlyEvent() {

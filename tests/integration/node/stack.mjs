@@ -142,6 +142,8 @@ function gatewayYaml(mockPort, eventsPath) {
   admin_listen: "127.0.0.1:0"
   workers: 2
   instance_id: node-itest
+  timeouts:
+    shutdown_drain_ms: 2000
 upstreams:
   - name: mock
     dialect: openai
@@ -201,12 +203,20 @@ export class Stack {
     this.admin = parseHostPort(admin);
   }
 
-  // The gateway first, so it stops calling the mock; the temp dir goes last.
+  // The gateway first, so it stops calling the mock; the temp dir goes last. Returns a problem
+  // per process that did not exit 0 on SIGTERM (a crash or a sanitizer report at shutdown).
   async close() {
-    for (const child of [...this.children].reverse()) await child.stop();
+    const problems = [];
+    for (const child of [...this.children].reverse()) {
+      const { code, signal } = await child.stop();
+      if (code !== 0) {
+        problems.push(`${child.name} exited with code ${code}, signal ${signal}; stderr:\n${child.stderr}`);
+      }
+    }
     this.children = [];
     rmSync(this.dir, { recursive: true, force: true });
     liveDirs.delete(this.dir);
+    return problems;
   }
 
   stderr(name) {

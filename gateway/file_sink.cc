@@ -32,6 +32,7 @@ FileSink::~FileSink() {
 }
 
 bool FileSink::tryEmit(meter::CostEvent&& event) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= capacity_) {
@@ -39,9 +40,13 @@ bool FileSink::tryEmit(meter::CostEvent&& event) {
       return false;
     }
     queue_.push_back(std::move(event));
+    if (sleeping_ || queue_.size() == kBatch) {
+      sleeping_ = false;
+      wake = true;
+    }
   }
   accepted_.fetch_add(1, std::memory_order_relaxed);
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
@@ -56,7 +61,14 @@ void FileSink::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && !stopping_) {
+        sleeping_ = true;
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        sleeping_ = false;
+      }
+      if (!stopping_ && queue_.size() < kBatch) {
+        cv_.wait_for(lock, kLinger, [&] { return stopping_ || queue_.size() >= kBatch; });
+      }
       if (queue_.empty()) return;  // stopping and drained
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();

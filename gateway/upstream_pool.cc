@@ -20,6 +20,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kTrustIdleFor{1};
 
 // An idle keep-alive connection is usable when the peer has neither closed it nor sent bytes
 // nobody asked for. Checked without blocking.
@@ -63,7 +64,10 @@ asio::awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfi
   while (allow_reuse && !s.idle.empty()) {
     auto c = std::move(s.idle.back());
     s.idle.pop_back();
-    if (stillUsable(*c)) {
+    // A connection used moments ago is taken as is (a closed one costs one retry on a fresh
+    // connection, see DownstreamSession::forward); an older one is checked first.
+    const bool recent = std::chrono::steady_clock::now() - c->idle_since < kTrustIdleFor;
+    if (recent || stillUsable(*c)) {
       c->reused = true;
       metrics_.add(metrics_.pool_reused);
       AcquireResult reused;

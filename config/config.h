@@ -55,8 +55,8 @@ struct UpstreamConfig {
   std::string base_url;
   // Parsed from base_url:
   std::string scheme;  // http | https
-  std::string host;
-  uint16_t port = 0;
+  std::string host;  // IPv6 literals without brackets
+  uint16_t port = 0;  // from base_url, else 80 (http) / 443 (https)
   std::string base_path;  // "" or "/prefix" (no trailing slash)
   std::vector<std::string> models;  // glob patterns
   std::vector<std::pair<std::string, std::string>> headers;  // injected, lower-case names
@@ -103,6 +103,9 @@ struct Config {
   EventsConfig events;
   AttributionHeaders attribution_headers;
   LoggingConfig logging;
+  // Facts worth a warning at startup that do not make the config invalid, each
+  // "<key path>: <what>" (e.g. an upstream model glob that no price covers).
+  std::vector<std::string> warnings;
 };
 
 }  // namespace tollgate::config

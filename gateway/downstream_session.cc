@@ -11,6 +11,7 @@
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/call_record.h"
 #include "gateway/http_fields.h"
 #include "meter/openai_dialect.h"
 
@@ -68,34 +69,6 @@ void parseTags(std::string_view header, std::vector<std::pair<std::string, std::
 }
 
 }  // namespace
-
-// Everything known about one call while it is handled; becomes the cost event.
-struct CallState {
-  Clock::time_point start;
-  std::chrono::system_clock::time_point start_wall;
-  Clock::time_point upstream_start{};
-  Clock::time_point upstream_end{};
-  Clock::time_point first_byte{};
-  bool has_first_byte = false;
-
-  std::shared_ptr<const Runtime> runtime;
-  const meter::Dialect* dialect = nullptr;
-  const config::UpstreamConfig* upstream = nullptr;
-  meter::RequestInfo info;
-  std::string endpoint;
-  std::string target;
-  std::string request_id;
-  std::string trace_id;
-  std::string span_id;
-  unsigned http_version = 11;
-  bool client_keep_alive = true;
-  meter::Attribution attribution;
-
-  int status = 0;
-  meter::Outcome outcome = meter::Outcome::kOk;
-  meter::MeterResult result;
-  bool metered = false;  // result holds the response meter's answer
-};
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket socket)
     : ctx_(ctx),
@@ -185,7 +158,7 @@ asio::awaitable<void> DownstreamSession::run() {
 }
 
 asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
-  CallState call;
+  CallRecord call;
   call.start = Clock::now();
   call.start_wall = std::chrono::system_clock::now();
   call.runtime = ctx_.runtime->load();
@@ -202,6 +175,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   const Endpoint endpoint = call.runtime->router.endpointFor(path);
   if (endpoint.dialect == nullptr) {
     const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
+    call.error_type = error.code;
     const bool keep = co_await replyError(kDefaultDialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     co_return keep;
@@ -209,6 +183,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   call.dialect = endpoint.dialect;
   if (req.method() != http::verb::post) {
     const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
+    call.error_type = error.code;
     const bool keep = co_await replyError(*call.dialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     co_return keep;
@@ -229,16 +204,21 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   TraceParent parent;
   if (parseTraceParent(req["traceparent"], parent)) {
     call.trace_id = std::move(parent.trace_id);
+    call.parent_span_id = std::move(parent.parent_id);
+    call.sampled = (parent.flags & 0x01) != 0;
+    call.tracestate = std::string(req["tracestate"]);
   } else {
     call.trace_id = ctx_.ids.traceId();
   }
   call.span_id = ctx_.ids.spanId();
+  call.upstream_span_id = ctx_.ids.spanId();
 
   if (auto rejected = call.dialect->inspectRequest(path, req.body(), call.info)) {
     call.status = rejected->status;
     call.outcome = meter::Outcome::kRejected;
     const GatewayError error{rejected->status, std::move(rejected->code),
                              std::move(rejected->message)};
+    call.error_type = error.code;
     const bool keep = co_await replyError(*call.dialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     finishCall(call);
@@ -250,6 +230,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     call.outcome = meter::Outcome::kRejected;
     const GatewayError error{404, "model_not_found",
                              "no upstream serves model '" + call.info.model + "'"};
+    call.error_type = error.code;
     const bool keep = co_await replyError(*call.dialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     finishCall(call);
@@ -260,7 +241,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   co_return keep;
 }
 
-asio::awaitable<bool> DownstreamSession::forward(Request& req, CallState& call) {
+asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   const auto& cfg = *call.runtime->config;
   const auto& upstream = *call.upstream;
   const auto& names = cfg.attribution_headers;
@@ -281,10 +262,12 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallState& call) 
   });
   const bool default_port = (upstream.scheme == "https" && upstream.port == 443) ||
                             (upstream.scheme == "http" && upstream.port == 80);
-  out.set(http::field::host,
-          default_port ? upstream.host : upstream.host + ":" + std::to_string(upstream.port));
+  const bool v6 = upstream.host.find(':') != std::string::npos;
+  const std::string host = v6 ? "[" + upstream.host + "]" : upstream.host;
+  out.set(http::field::host, default_port ? host : host + ":" + std::to_string(upstream.port));
   for (const auto& [name, value] : upstream.headers) out.set(name, value);
-  out.set("traceparent", "00-" + call.trace_id + "-" + call.span_id + "-01");
+  out.set("traceparent", "00-" + call.trace_id + "-" + call.upstream_span_id +
+                             (call.sampled ? "-01" : "-00"));
   out.set("x-request-id", call.request_id);
   if (auto rewritten = call.dialect->rewriteRequest(req.body(), call.info)) {
     out.body() = std::move(*rewritten);
@@ -318,6 +301,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallState& call) 
         error = {502, "upstream_unavailable",
                  "the upstream '" + upstream.name + "' could not be reached"};
       }
+      call.error_type = error.code;
       const bool keep = co_await replyError(*call.dialect, call.http_version,
                                             call.client_keep_alive, error, call.request_id);
       co_return keep;
@@ -345,7 +329,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallState& call) 
 template <class Stream>
 asio::awaitable<bool> DownstreamSession::relayCall(
     Stream& upstream_stream, UpstreamConnection& conn,
-    http::request<http::string_body>& out, CallState& call, bool& stale, bool& reusable) {
+    http::request<http::string_body>& out, CallRecord& call, bool& stale, bool& reusable) {
   const auto& timeouts = call.runtime->config->server.timeouts;
   auto& metrics = *ctx_.metrics;
   auto& tcp = conn.tcp();
@@ -381,6 +365,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
       error = {502, "upstream_connection_error",
                "the connection to the upstream '" + call.upstream->name + "' failed"};
     }
+    call.error_type = error.code;
     const bool keep = co_await replyError(*call.dialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     co_return keep;
@@ -523,7 +508,7 @@ asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialec
   co_return !ec && keep;
 }
 
-void DownstreamSession::finishCall(CallState& call) {
+void DownstreamSession::finishCall(CallRecord& call) {
   const auto end = Clock::now();
   const auto end_wall = call.start_wall + (end - call.start);
   meter::CostEvent event;
@@ -547,7 +532,11 @@ void DownstreamSession::finishCall(CallState& call) {
   if (call.metered) {
     event.usage = call.result.usage;
     event.usage_source = call.result.usage_source;
+    if (call.error_type.empty() && call.result.upstream_error) {
+      call.error_type = call.result.error_type.empty() ? "upstream_error" : call.result.error_type;
+    }
   }
+  if (call.error_type.empty() && call.status >= 400) call.error_type = std::to_string(call.status);
   if (call.upstream != nullptr) {
     const auto& prices = call.runtime->prices;
     const meter::PriceEntry* entry = prices.find(event.model);
@@ -570,6 +559,7 @@ void DownstreamSession::finishCall(CallState& call) {
   auto& metrics = *ctx_.metrics;
   if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
   metrics.recordEvent(event);
+  for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
   auto log = spdlog::get("gateway");
   if (log->should_log(spdlog::level::debug)) {
     log->debug("[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "

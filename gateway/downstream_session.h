@@ -16,7 +16,7 @@
 
 namespace tollgate::gateway {
 
-struct CallState;
+struct CallRecord;
 
 // An error the gateway itself answers with (not relayed from an upstream).
 struct GatewayError {
@@ -47,14 +47,14 @@ class DownstreamSession {
 
   // Forwards a routed call and relays the answer. Fills the call's outcome, status and meter
   // result; returns whether the client connection is still usable.
-  boost::asio::awaitable<bool> forward(Request& req, CallState& call);
+  boost::asio::awaitable<bool> forward(Request& req, CallRecord& call);
 
   // Sends the request on `conn` and relays the response to the client. `stale` is set when a
   // pooled connection turned out closed before any response byte (the caller retries).
   template <class Stream>
   boost::asio::awaitable<bool> relayCall(
       Stream& upstream, UpstreamConnection& conn,
-      boost::beast::http::request<boost::beast::http::string_body>& out, CallState& call,
+      boost::beast::http::request<boost::beast::http::string_body>& out, CallRecord& call,
       bool& stale, bool& reusable);
 
   // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
@@ -67,7 +67,7 @@ class DownstreamSession {
   // close the socket before a 408 could be sent.
   void armReadTimer(std::chrono::milliseconds timeout);
 
-  void finishCall(CallState& call);
+  void finishCall(CallRecord& call);
 
   WorkerContext& ctx_;
   boost::beast::tcp_stream stream_;

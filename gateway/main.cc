@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
   if (config->server.instance_id.empty()) config->server.instance_id = hostName();
   spdlog::get("config")->info("loaded {} upstreams={} prices={}", source,
                               config->upstreams.size(), config->prices.size());
+  for (const auto& warning : config->warnings) spdlog::get("config")->warn("{}", warning);
 
   try {
     std::unique_ptr<tollgate::gateway::EventSink> sink;

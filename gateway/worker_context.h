@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/call_record.h"
 #include "gateway/event_sink.h"
 #include "gateway/ids.h"
 #include "gateway/metrics.h"
@@ -38,6 +39,8 @@ struct WorkerContext {
   WorkerMetrics* metrics = nullptr;
   UpstreamPool* pool = nullptr;
   IdGenerator ids;
+  // Told about every finished call (tracing, detailed metrics). Set before the worker starts.
+  std::vector<CallObserver*> observers;
   uint64_t next_connection_id = 1;
   // Open client sessions, so shutdown can close the idle ones. Worker thread only.
   std::vector<DownstreamSession*> sessions;

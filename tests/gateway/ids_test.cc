@@ -1,0 +1,52 @@
+#include "gateway/ids.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "gateway/http_fields.h"
+
+namespace tollgate::gateway {
+namespace {
+
+TEST(IdGenerator, RequestIdsAre32LowerHexAndDistinct) {
+  IdGenerator ids;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = ids.requestId();
+    ASSERT_EQ(id.size(), 32u);
+    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(TraceParent, ValidHeaderIsParsed) {
+  TraceParent tp;
+  ASSERT_TRUE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tp));
+  EXPECT_EQ(tp.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(tp.parent_id, "00f067aa0ba902b7");
+  EXPECT_EQ(tp.flags, 1);
+}
+
+TEST(TraceParent, InvalidHeadersAreRefused) {
+  TraceParent tp;
+  EXPECT_FALSE(parseTraceParent("", tp));
+  EXPECT_FALSE(parseTraceParent("00-00000000000000000000000000000000-00f067aa0ba902b7-01", tp));
+  EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", tp));
+  EXPECT_FALSE(parseTraceParent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", tp));
+  EXPECT_FALSE(parseTraceParent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tp));
+  EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", tp));
+}
+
+TEST(HopByHop, FixedListAndConnectionNamedFields) {
+  EXPECT_TRUE(isHopByHop("Connection", ""));
+  EXPECT_TRUE(isHopByHop("transfer-encoding", ""));
+  EXPECT_TRUE(isHopByHop("Keep-Alive", ""));
+  EXPECT_TRUE(isHopByHop("x-private-hop", "keep-alive, X-Private-Hop"));
+  EXPECT_FALSE(isHopByHop("x-request-id", "keep-alive"));
+  EXPECT_FALSE(isHopByHop("content-type", ""));
+}
+
+}  // namespace
+}  // namespace tollgate::gateway

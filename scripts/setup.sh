@@ -8,12 +8,16 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost1.81-dev libsimdjson-dev librdkafka-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm kcat wrk nginx-light
+  kcat wrk nginx-light
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere (a nodesource build bundles npm and conflicts with Debian's npm
+# package): install Debian's only when there is no node or npm at all.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""

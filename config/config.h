@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct UpstreamConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // injected, lower-case names
   UpstreamTls tls;
   size_t max_idle_connections = 64;  // per worker
+  // Forward the client's own provider credential (Authorization, x-api-key, x-goog-api-key,
+  // except the one holding the gateway key) instead of dropping it.
+  bool passthrough_auth = false;
 };
 
 struct FileSinkConfig {
@@ -72,13 +76,27 @@ struct FileSinkConfig {
 struct KafkaSinkConfig {
   std::string brokers = "127.0.0.1:9092";
   std::string topic = "llm.cost.v1";
+  // The attribution field whose value is the message key (partitioning, per-key ordering):
+  // team | project | cost_center | workload_type | environment | none.
+  std::string key = "team";
   std::vector<std::pair<std::string, std::string>> properties;  // passed to librdkafka as is
+  std::chrono::milliseconds flush_timeout{5'000};  // graceful stop: wait for acks this long
+  size_t queue_capacity = 65536;  // events between the workers and the sink thread
+};
+
+// The write-ahead log in front of Kafka (events.durability: spool).
+struct SpoolConfig {
+  std::string dir = "var/spool";
+  uint64_t max_bytes = 1ull << 30;      // disk bound; at the bound new events are refused
+  uint64_t segment_bytes = 64ull << 20;  // a segment is deleted once all its events are acked
 };
 
 struct EventsConfig {
   std::string sink = "file";  // file | kafka
+  std::string durability = "spool";  // spool | memory (kafka sink only)
   FileSinkConfig file;
   KafkaSinkConfig kafka;
+  SpoolConfig spool;
 };
 
 struct AttributionHeaders {
@@ -90,8 +108,68 @@ struct AttributionHeaders {
   std::string tags = "x-tags";
 };
 
+// Attribution label values (team, project, keys' fixed values...): [A-Za-z0-9._:/-]{1,64}, so
+// they are safe in events, metrics, logs and file names without escaping.
+inline constexpr size_t kMaxLabelBytes = 64;
+inline bool isValidLabelValue(std::string_view value) {
+  if (value.empty() || value.size() > kMaxLabelBytes) return false;
+  for (const char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A gateway key, stored only as its SHA-256, and what it fixes about the calls made with it.
+struct KeyConfig {
+  std::string id;                     // names the key in events (key_id) and logs
+  std::string sha256;                 // 64 lower-case hex digits of SHA-256(key)
+  std::string team;                   // empty: the x-team header fills it
+  std::string cost_center;            // empty: the header fills it
+  std::vector<std::string> projects;  // allowed projects, the first is the default; empty: any
+  std::string environment;            // empty: the header fills it
+  std::vector<std::string> models;    // model globs the key may call; empty: any
+};
+
+struct TagLimits {
+  size_t max_count = 16;
+  size_t max_key_bytes = 64;
+  size_t max_value_bytes = 128;
+};
+
+// What a call must carry to be attributed, and what happens when it does not.
+struct AttributionPolicy {
+  bool enforce = false;  // mode: enforce refuses calls missing a required label; warn books them
+  std::vector<std::string> required = {"team"};  // of team, project, cost_center, ...
+  TagLimits tags;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
+};
+
+// OpenTelemetry tracing (OTLP/HTTP JSON). Off while otlp_endpoint is empty.
+struct TelemetryConfig {
+  std::string otlp_endpoint;       // "http://host:port[/prefix]"; spans go to {endpoint}/v1/traces
+  std::string otlp_host;           // parsed from otlp_endpoint (IPv6 without brackets)
+  uint16_t otlp_port = 4318;
+  std::string otlp_path = "/v1/traces";
+  double sample_ratio = 1.0;       // for calls without a sampled parent decision (parent-based)
+  std::string service_name = "tollgate";
+  size_t queue_size = 8192;        // spans waiting for export; beyond it they are dropped, counted
+  size_t batch_size = 512;         // spans per export request
+  std::chrono::milliseconds export_interval{1000};  // a partial batch waits at most this
+};
+
+struct MetricsConfig {
+  size_t max_label_values = 100;  // distinct values per label before new ones count as "other"
+};
+
+struct AccessLogConfig {
+  bool enabled = false;
+  std::string format = "json";  // json | kv
+  std::string path = "-";       // "-": standard output
 };
 
 // The whole validated configuration. Immutable once loaded; shared as shared_ptr<const Config>.
@@ -100,9 +178,17 @@ struct Config {
   std::vector<UpstreamConfig> upstreams;
   std::vector<tollgate::meter::PriceEntry> prices;  // config order: first match wins
   std::string price_catalog_version = "config";
+  // The bundled catalog (config/prices.default.yaml) under the user's prices; empty with
+  // price_defaults: false. Each entry's catalog is the bundled catalog's version.
+  std::vector<tollgate::meter::PriceEntry> default_prices;
   EventsConfig events;
   AttributionHeaders attribution_headers;
+  AttributionPolicy attribution_policy;
+  std::vector<KeyConfig> keys;  // empty: open mode (no key needed)
   LoggingConfig logging;
+  TelemetryConfig telemetry;
+  MetricsConfig metrics;
+  AccessLogConfig access_log;
   // Facts worth a warning at startup that do not make the config invalid, each
   // "<key path>: <what>" (e.g. an upstream model glob that no price covers).
   std::vector<std::string> warnings;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/default_prices.h"
 #include "meter/glob.h"
 #include "meter/price_book.h"
 
@@ -29,7 +32,14 @@ constexpr uint64_t kMaxTimeoutMs = 86'400'000;
 constexpr uint64_t kMaxHeaderBytes = 1'048'576;
 // Bounds the memory that queued events may hold when the sink falls behind.
 constexpr uint64_t kMaxQueueCapacity = 16'777'216;
+// Spool bounds: a segment must hold a few events; a terabyte of backlog is far past any outage.
+constexpr uint64_t kMinSegmentBytes = 4'096;
+constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
+constexpr uint64_t kMaxSpoolBytes = 1ull << 40;
 constexpr uint64_t kMaxIdleConnections = 65'536;
+constexpr uint64_t kMaxSpanBatch = 65'536;
+// Every label value is a time series in every scraper: ten thousand is already a lot.
+constexpr uint64_t kMaxLabelValues = 10'000;
 
 constexpr std::string_view kPriceMessage =
     "must be a decimal string of USD per 1M tokens with at most 6 decimal places";
@@ -383,8 +393,8 @@ class Loader {
 
   void loadRoot(const YAML::Node& root, Config& config) {
     if (!checkSection(root, "",
-                      {"server", "upstreams", "prices", "price_version", "events", "attribution",
-                       "logging"})) {
+                      {"server", "upstreams", "prices", "price_version", "price_defaults", "events", "attribution",
+                       "keys", "logging", "telemetry", "metrics", "access_log"})) {
       error("upstreams", "is required");
       return;
     }
@@ -398,9 +408,23 @@ class Loader {
     if (auto node = child(root, "price_version")) {
       if (auto text = nonEmptyString(*node, "price_version")) config.price_catalog_version = *text;
     }
+    bool price_defaults = true;
+    if (auto node = child(root, "price_defaults")) {
+      if (auto text = oneOf(*node, "price_defaults", {"true", "false"}, "must be true or false")) {
+        price_defaults = *text == "true";
+      }
+    }
+    if (price_defaults) loadDefaultPrices(config);
     if (auto node = child(root, "events")) loadEvents(*node, config.events);
-    if (auto node = child(root, "attribution")) loadAttribution(*node, config.attribution_headers);
+    if (auto node = child(root, "attribution")) {
+      loadAttribution(*node, config.attribution_headers);
+      loadAttributionPolicy(*node, config.attribution_policy);
+    }
+    if (auto node = child(root, "keys")) loadKeys(*node, config.keys);
     if (auto node = child(root, "logging")) loadLogging(*node, config.logging);
+    if (auto node = child(root, "telemetry")) loadTelemetry(*node, config.telemetry);
+    if (auto node = child(root, "metrics")) loadMetrics(*node, config.metrics);
+    if (auto node = child(root, "access_log")) loadAccessLog(*node, config.access_log);
   }
 
   std::optional<ListenAddress> listenAddress(const YAML::Node& node, const std::string& path) {
@@ -535,7 +559,8 @@ class Loader {
     }
     checkSection(
         node, path,
-        {"name", "dialect", "base_url", "models", "headers", "tls", "max_idle_connections"});
+        {"name", "dialect", "base_url", "models", "headers", "tls", "max_idle_connections",
+         "passthrough_auth"});
 
     if (auto n = child(node, "name")) {
       const std::string name_path = path + ".name";
@@ -584,6 +609,9 @@ class Loader {
                            "an integer from 0 to 65536")) {
         upstream.max_idle_connections = static_cast<size_t>(*v);
       }
+    }
+    if (auto n = child(node, "passthrough_auth")) {
+      if (auto v = boolean(*n, path + ".passthrough_auth")) upstream.passthrough_auth = *v;
     }
   }
 
@@ -703,57 +731,210 @@ class Loader {
     return value;
   }
 
-  void loadPrices(const YAML::Node& node, std::vector<meter::PriceEntry>& prices) {
-    if (!checkDataMap(node, "prices", "a mapping of model glob to price")) return;
+  void loadPrices(const YAML::Node& node, std::vector<meter::PriceEntry>& prices,
+                  const std::string& path = "prices") {
+    if (!checkDataMap(node, path, "a mapping of model glob to price")) return;
     forEachEntry(
-        node, "prices", true,
+        node, path, true,
         [&](const std::string& pattern, const YAML::Node& value, const std::string& entry_path) {
-          bool ok = true;
           if (auto problem = meter::globError(pattern)) {
             error(entry_path, "invalid glob: " + *problem);
-            ok = false;
           }
-          if (!value.IsMap()) {
-            error(entry_path, "expected a mapping with input and output prices");
+          // One price, or a list of prices with effective dates for the same glob.
+          if (value.IsSequence()) {
+            for (size_t i = 0; i < value.size(); ++i) {
+              loadPriceEntry(pattern, value[i], entry_path + "[" + std::to_string(i) + "]", prices);
+            }
             return;
           }
-          checkSection(value, entry_path,
-                       {"input", "output", "cache_read", "cache_write", "reasoning"});
-          auto read = [&](std::string_view key, bool required) {
-            std::optional<meter::PicoPerToken> out;
-            const std::string key_path = keyPath(entry_path, key);
-            if (auto n = child(value, key)) {
-              out = price(*n, key_path);
-              if (!out) ok = false;
-            } else if (required) {
-              error(key_path, "is required");
-              ok = false;
-            }
-            return out;
-          };
-          const auto input = read("input", true);
-          const auto output = read("output", true);
-          const auto cache_read = read("cache_read", false);
-          const auto cache_write = read("cache_write", false);
-          const auto reasoning = read("reasoning", false);
-          if (!ok) return;
-          meter::PriceEntry entry;
-          entry.pattern = pattern;
-          entry.price.input = *input;
-          entry.price.output = *output;
-          entry.price.cache_read = cache_read.value_or(*input);
-          entry.price.cache_write = cache_write.value_or(*input);
-          entry.price.reasoning = reasoning.value_or(*output);
-          prices.push_back(std::move(entry));
+          loadPriceEntry(pattern, value, entry_path, prices);
         });
   }
 
+  // input/output (required), cache_read, cache_write, cache_write_1h, reasoning: one price.
+  std::optional<meter::Price> loadPrice(const YAML::Node& value, const std::string& path,
+                                        std::initializer_list<std::string_view> extra_keys) {
+    if (!value.IsMap()) {
+      error(path, "expected a mapping with input and output prices");
+      return std::nullopt;
+    }
+    std::vector<std::string_view> known = {"input", "output", "cache_read", "cache_write",
+                                           "cache_write_1h", "reasoning"};
+    known.insert(known.end(), extra_keys.begin(), extra_keys.end());
+    forEachEntry(value, path, false,
+                 [&](const std::string& key, const YAML::Node&, const std::string& key_path) {
+                   if (std::find(known.begin(), known.end(), key) == known.end()) {
+                     error(key_path, "unknown key");
+                   }
+                 });
+    bool ok = true;
+    auto read = [&](std::string_view key, bool required) {
+      std::optional<meter::PicoPerToken> out;
+      const std::string key_path = keyPath(path, key);
+      if (auto n = child(value, key)) {
+        out = price(*n, key_path);
+        if (!out) ok = false;
+      } else if (required) {
+        error(key_path, "is required");
+        ok = false;
+      }
+      return out;
+    };
+    const auto input = read("input", true);
+    const auto output = read("output", true);
+    const auto cache_read = read("cache_read", false);
+    const auto cache_write = read("cache_write", false);
+    const auto cache_write_1h = read("cache_write_1h", false);
+    const auto reasoning = read("reasoning", false);
+    if (!ok) return std::nullopt;
+    meter::Price price;
+    price.input = *input;
+    price.output = *output;
+    price.cache_read = cache_read.value_or(*input);
+    price.cache_write = cache_write.value_or(*input);
+    price.cache_write_1h = cache_write_1h.value_or(price.cache_write);
+    price.reasoning = reasoning.value_or(*output);
+    return price;
+  }
+
+  // "YYYY-MM-DD" (00:00 UTC) as unix nanoseconds.
+  std::optional<int64_t> date(const YAML::Node& node, const std::string& path) {
+    auto text = scalar(node, path, "a date YYYY-MM-DD");
+    if (!text) return std::nullopt;
+    int y = 0, m = 0, d = 0;
+    char tail = 0;
+    if (text->size() != 10 || std::sscanf(text->c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
+        m < 1 || m > 12 || d < 1 || d > 31 || y < 1970) {
+      error(path, "expected a date YYYY-MM-DD");
+      return std::nullopt;
+    }
+    // Days from the civil date (H. Hinnant's algorithm), then nanoseconds.
+    y -= m <= 2;
+    const int era = y / 400;
+    const int yoe = y - era * 400;
+    const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    const int64_t days = int64_t{era} * 146097 + doe - 719468;
+    return days * 86'400 * 1'000'000'000;
+  }
+
+  void loadPriceEntry(const std::string& pattern, const YAML::Node& value, const std::string& path,
+                      std::vector<meter::PriceEntry>& prices) {
+    auto base = loadPrice(value, path, {"tiers", "variants", "effective_from", "effective_until"});
+    if (!base) return;
+    meter::PriceEntry entry;
+    entry.pattern = pattern;
+    entry.price = *base;
+    bool ok = true;
+    if (auto n = child(value, "effective_from")) {
+      auto at = date(*n, keyPath(path, "effective_from"));
+      ok = ok && at.has_value();
+      if (at) entry.effective_from_ns = *at;
+    }
+    if (auto n = child(value, "effective_until")) {
+      auto at = date(*n, keyPath(path, "effective_until"));
+      ok = ok && at.has_value();
+      if (at) entry.effective_until_ns = *at;
+    }
+    if (ok && entry.effective_until_ns <= entry.effective_from_ns) {
+      error(keyPath(path, "effective_until"), "must be after effective_from");
+      ok = false;
+    }
+    // tiers: [{above_input_tokens: N, input: ..., output: ...}], ascending thresholds.
+    auto loadTiers = [&](const YAML::Node& owner, const std::string& owner_path,
+                         std::vector<meter::PriceTier>& tiers) {
+      auto n = child(owner, "tiers");
+      if (!n) return;
+      const std::string tiers_path = keyPath(owner_path, "tiers");
+      if (!n->IsSequence()) {
+        error(tiers_path, "expected a list of {above_input_tokens, input, output, ...}");
+        ok = false;
+        return;
+      }
+      for (size_t i = 0; i < n->size(); ++i) {
+        const std::string tier_path = tiers_path + "[" + std::to_string(i) + "]";
+        const YAML::Node tier_node = (*n)[i];
+        auto tier_price = loadPrice(tier_node, tier_path, {"above_input_tokens"});
+        std::optional<uint64_t> above;
+        if (auto t = child(tier_node, "above_input_tokens")) {
+          above = integer(*t, keyPath(tier_path, "above_input_tokens"), 1, INT64_MAX,
+                          "a positive number of input tokens");
+        } else if (tier_node.IsMap()) {
+          error(keyPath(tier_path, "above_input_tokens"), "is required");
+        }
+        if (!tier_price || !above) {
+          ok = false;
+          continue;
+        }
+        if (!tiers.empty() && static_cast<int64_t>(*above) <= tiers.back().above_input_tokens) {
+          error(keyPath(tier_path, "above_input_tokens"), "tiers must have ascending thresholds");
+          ok = false;
+          continue;
+        }
+        tiers.push_back({static_cast<int64_t>(*above), *tier_price});
+      }
+    };
+    loadTiers(value, path, entry.tiers);
+    std::vector<meter::PriceEntry> variants;
+    if (auto n = child(value, "variants")) {
+      const std::string variants_path = keyPath(path, "variants");
+      if (checkSection(*n, variants_path, {"batch", "priority", "flex"})) {
+        forEachEntry(*n, variants_path, false,
+                     [&](const std::string& name, const YAML::Node& v, const std::string& v_path) {
+                       auto variant_price = loadPrice(v, v_path, {"tiers"});
+                       if (!variant_price) {
+                         ok = false;
+                         return;
+                       }
+                       meter::PriceEntry variant = entry;
+                       variant.price = *variant_price;
+                       variant.tiers.clear();
+                       variant.variant = name;
+                       loadTiers(v, v_path, variant.tiers);
+                       variants.push_back(std::move(variant));
+                     });
+      }
+    }
+    if (!ok) return;
+    prices.push_back(std::move(entry));
+    for (auto& variant : variants) prices.push_back(std::move(variant));
+  }
+
+  // The bundled catalog (config/prices.default.yaml), the base under the user's prices.
+  void loadDefaultPrices(Config& config) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(defaultPriceCatalogYaml()));
+    } catch (const YAML::ParserException& e) {
+      error("price_defaults", "the bundled price catalog does not parse: " + e.msg);
+      return;
+    }
+    std::string version = "default";
+    if (auto n = child(root, "version")) {
+      if (auto text = nonEmptyString(*n, "price_defaults.version")) version = *text;
+    }
+    if (auto n = child(root, "prices")) {
+      loadPrices(*n, config.default_prices, "price_defaults.prices");
+    }
+    for (auto& entry : config.default_prices) entry.catalog = version;
+  }
+
   void loadEvents(const YAML::Node& node, EventsConfig& events) {
-    if (!checkSection(node, "events", {"sink", "file", "kafka"})) return;
+    if (!checkSection(node, "events", {"sink", "durability", "file", "kafka", "spool"})) return;
     if (auto n = child(node, "sink")) {
       if (auto text = oneOf(*n, "events.sink", {"file", "kafka"}, "must be file or kafka")) {
         events.sink = *text;
       }
+    }
+    if (auto n = child(node, "durability")) {
+      if (auto text = oneOf(*n, "events.durability", {"spool", "memory"},
+                            "must be spool or memory")) {
+        events.durability = *text;
+      }
+    }
+    if (auto n = child(node, "spool");
+        n && checkSection(*n, "events.spool", {"dir", "max_bytes", "segment_bytes"})) {
+      loadSpool(*n, events.spool);
     }
     if (auto n = child(node, "file");
         n && checkSection(*n, "events.file", {"path", "queue_capacity"})) {
@@ -768,14 +949,59 @@ class Loader {
       }
     }
     if (auto n = child(node, "kafka");
-        n && checkSection(*n, "events.kafka", {"brokers", "topic", "properties"})) {
+        n && checkSection(*n, "events.kafka", {"brokers", "topic", "key", "properties",
+                                               "flush_timeout_ms", "queue_capacity"})) {
       loadKafka(*n, events.kafka);
+    }
+  }
+
+  void loadSpool(const YAML::Node& node, SpoolConfig& spool) {
+    if (auto n = child(node, "dir")) {
+      if (auto text = nonEmptyString(*n, "events.spool.dir")) spool.dir = *text;
+    }
+    if (auto n = child(node, "segment_bytes")) {
+      if (auto v = integer(*n, "events.spool.segment_bytes", kMinSegmentBytes, kMaxSegmentBytes,
+                           "an integer of bytes from 4096 to 1073741824")) {
+        spool.segment_bytes = *v;
+      }
+    }
+    if (auto n = child(node, "max_bytes")) {
+      if (auto v = integer(*n, "events.spool.max_bytes", kMinSegmentBytes, kMaxSpoolBytes,
+                           "an integer of bytes from 4096 to 1099511627776")) {
+        spool.max_bytes = *v;
+      }
+    }
+    // A segment is the unit of deletion: the bound must hold at least one whole segment.
+    if (spool.max_bytes < spool.segment_bytes) {
+      error("events.spool.max_bytes", "must be at least events.spool.segment_bytes (" +
+                                          std::to_string(spool.segment_bytes) + ")");
     }
   }
 
   void loadKafka(const YAML::Node& node, KafkaSinkConfig& kafka) {
     if (auto n = child(node, "brokers")) {
       if (auto text = nonEmptyString(*n, "events.kafka.brokers")) kafka.brokers = *text;
+    }
+    if (auto n = child(node, "key")) {
+      if (auto text = oneOf(*n, "events.kafka.key",
+                            {"team", "project", "cost_center", "workload_type", "environment",
+                             "none"},
+                            "must be one of team, project, cost_center, workload_type, "
+                            "environment, none")) {
+        kafka.key = *text;
+      }
+    }
+    if (auto n = child(node, "flush_timeout_ms")) {
+      if (auto v = integer(*n, "events.kafka.flush_timeout_ms", 0, kMaxTimeoutMs,
+                           "an integer of milliseconds from 0 to 86400000")) {
+        kafka.flush_timeout = std::chrono::milliseconds(static_cast<int64_t>(*v));
+      }
+    }
+    if (auto n = child(node, "queue_capacity")) {
+      if (auto v = integer(*n, "events.kafka.queue_capacity", 1, kMaxQueueCapacity,
+                           "a positive integer of events (at most 16777216)")) {
+        kafka.queue_capacity = static_cast<size_t>(*v);
+      }
     }
     if (auto n = child(node, "topic")) {
       if (auto text = stringValue(*n, "events.kafka.topic")) {
@@ -807,7 +1033,7 @@ class Loader {
   }
 
   void loadAttribution(const YAML::Node& node, AttributionHeaders& attribution) {
-    if (!checkSection(node, "attribution", {"headers"})) return;
+    if (!checkSection(node, "attribution", {"headers", "mode", "required", "tags"})) return;
     const auto headers = child(node, "headers");
     const std::string path = "attribution.headers";
     if (!headers ||
@@ -841,6 +1067,157 @@ class Loader {
     }
   }
 
+  void loadAttributionPolicy(const YAML::Node& node, AttributionPolicy& policy) {
+    if (!node.IsMap()) return;  // reported by loadAttribution
+    if (auto n = child(node, "mode")) {
+      if (auto text = oneOf(*n, "attribution.mode", {"enforce", "warn"},
+                            "must be enforce or warn")) {
+        policy.enforce = *text == "enforce";
+      }
+    }
+    if (auto n = child(node, "required")) {
+      const std::string path = "attribution.required";
+      policy.required.clear();
+      if (!n->IsNull() && !n->IsSequence()) {
+        error(path, "expected a sequence of label names");
+      } else if (n->IsSequence()) {
+        for (size_t i = 0; i < n->size(); ++i) {
+          const std::string item_path = indexPath(path, i);
+          auto text = oneOf((*n)[i], item_path,
+                            {"team", "project", "cost_center", "workload_type", "environment"},
+                            "must be one of team, project, cost_center, workload_type, "
+                            "environment");
+          if (!text) continue;
+          if (std::find(policy.required.begin(), policy.required.end(), *text) !=
+              policy.required.end()) {
+            error(item_path, "duplicate label " + quoteKey(*text));
+            continue;
+          }
+          policy.required.push_back(*text);
+        }
+      }
+    }
+    if (auto n = child(node, "tags");
+        n && checkSection(*n, "attribution.tags",
+                          {"max_count", "max_key_bytes", "max_value_bytes"})) {
+      const std::pair<std::string_view, size_t*> fields[] = {
+          {"max_count", &policy.tags.max_count},
+          {"max_key_bytes", &policy.tags.max_key_bytes},
+          {"max_value_bytes", &policy.tags.max_value_bytes},
+      };
+      for (const auto& [key, target] : fields) {
+        if (auto v = child(*n, key)) {
+          if (auto value = integer(*v, keyPath("attribution.tags", key), 1, 1024,
+                                   "an integer from 1 to 1024")) {
+            *target = static_cast<size_t>(*value);
+          }
+        }
+      }
+    }
+  }
+
+  std::optional<std::string> labelValue(const YAML::Node& node, const std::string& path) {
+    auto text = stringValue(node, path);
+    if (!text) return std::nullopt;
+    if (!isValidLabelValue(*text)) {
+      error(path, "must be 1 to 64 characters of [A-Za-z0-9._:/-]");
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  void loadKeys(const YAML::Node& node, std::vector<KeyConfig>& keys) {
+    // An empty list would silently open the gateway: removing the section is the way to do that.
+    if (node.IsNull() || (node.IsSequence() && node.size() == 0)) {
+      error("keys", "must list at least one key (remove the keys section to run open)");
+      return;
+    }
+    if (!node.IsSequence()) {
+      error("keys", "expected a sequence of keys");
+      return;
+    }
+    std::map<std::string, size_t> first_by_id;
+    std::map<std::string, size_t> first_by_hash;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string path = indexPath("keys", i);
+      const YAML::Node& entry = node[i];
+      if (!entry.IsMap()) {
+        error(path, "expected a mapping");
+        continue;
+      }
+      checkSection(entry, path,
+                   {"id", "sha256", "team", "cost_center", "projects", "environment", "models"});
+      KeyConfig key;
+      if (auto n = child(entry, "id")) {
+        if (auto text = stringValue(*n, path + ".id")) {
+          const bool valid = !text->empty() && text->size() <= 64 &&
+                             std::all_of(text->begin(), text->end(), [](unsigned char c) {
+                               return std::isalnum(c) || c == '.' || c == '_' || c == '-' ||
+                                      c == ':';
+                             });
+          if (!valid) {
+            error(path + ".id", "must be 1 to 64 characters of [A-Za-z0-9._:-]");
+          } else if (const auto [it, inserted] = first_by_id.emplace(*text, i); !inserted) {
+            error(path + ".id", "duplicate key id " + quoteKey(*text) + " (already used by " +
+                                    indexPath("keys", it->second) + ")");
+          } else {
+            key.id = *text;
+          }
+        }
+      } else {
+        error(path + ".id", "is required");
+      }
+      if (auto n = child(entry, "sha256")) {
+        if (auto text = stringValue(*n, path + ".sha256")) {
+          const std::string hex = lowerAscii(*text);
+          const bool valid = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                               return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                             });
+          if (!valid) {
+            error(path + ".sha256",
+                  "must be 64 hexadecimal digits (the SHA-256 of the key, never the key)");
+          } else if (const auto [it, inserted] = first_by_hash.emplace(hex, i); !inserted) {
+            error(path + ".sha256",
+                  "same key as " + indexPath("keys", it->second) + " (hashes must be unique)");
+          } else {
+            key.sha256 = hex;
+          }
+        }
+      } else {
+        error(path + ".sha256", "is required");
+      }
+      const std::pair<std::string_view, std::string*> labels[] = {
+          {"team", &key.team}, {"cost_center", &key.cost_center},
+          {"environment", &key.environment}};
+      for (const auto& [name, target] : labels) {
+        if (auto n = child(entry, name)) {
+          if (auto text = labelValue(*n, keyPath(path, name))) *target = *text;
+        }
+      }
+      if (auto n = child(entry, "projects"); n && !n->IsNull()) {
+        const std::string list_path = path + ".projects";
+        if (!n->IsSequence()) {
+          error(list_path, "expected a sequence of project names");
+        } else {
+          for (size_t p = 0; p < n->size(); ++p) {
+            auto text = labelValue((*n)[p], indexPath(list_path, p));
+            if (!text) continue;
+            if (std::find(key.projects.begin(), key.projects.end(), *text) !=
+                key.projects.end()) {
+              error(indexPath(list_path, p), "duplicate project " + quoteKey(*text));
+              continue;
+            }
+            key.projects.push_back(*text);
+          }
+        }
+      }
+      if (auto n = child(entry, "models"); n && !n->IsNull()) {
+        loadModels(*n, path + ".models", key.models);
+      }
+      keys.push_back(std::move(key));
+    }
+  }
+
   void loadLogging(const YAML::Node& node, LoggingConfig& logging) {
     if (!checkSection(node, "logging", {"level"})) return;
     if (auto n = child(node, "level")) {
@@ -848,6 +1225,97 @@ class Loader {
                             "must be one of trace, debug, info, warn, error, off")) {
         logging.level = *text;
       }
+    }
+  }
+
+  void loadTelemetry(const YAML::Node& node, TelemetryConfig& telemetry) {
+    if (!checkSection(node, "telemetry",
+                      {"otlp_endpoint", "sample_ratio", "service_name", "queue_size", "batch_size",
+                       "export_interval_ms"})) {
+      return;
+    }
+    if (auto n = child(node, "otlp_endpoint")) {
+      if (auto text = stringValue(*n, "telemetry.otlp_endpoint"); text && !text->empty()) {
+        // The exporter speaks plain HTTP: a collector normally runs beside the gateway.
+        UpstreamConfig parsed;
+        const size_t before = errors_.size();
+        if (lowerAscii(text->substr(0, 8)) == "https://") {
+          error("telemetry.otlp_endpoint",
+                "must start with http:// (run an OpenTelemetry Collector for TLS)");
+        } else {
+          parseBaseUrl(*text, "telemetry.otlp_endpoint", parsed);
+        }
+        if (errors_.size() == before) {
+          telemetry.otlp_endpoint = *text;
+          telemetry.otlp_host = parsed.host;
+          telemetry.otlp_port = parsed.port;
+          telemetry.otlp_path = parsed.base_path + "/v1/traces";
+        }
+      }
+    }
+    if (auto n = child(node, "sample_ratio")) {
+      static constexpr std::string_view kExpected = "a number from 0 to 1";
+      if (auto text = scalar(*n, "telemetry.sample_ratio", kExpected)) {
+        char* end = nullptr;
+        errno = 0;
+        const double ratio = std::strtod(text->c_str(), &end);
+        const bool digits_only =
+            !text->empty() && std::all_of(text->begin(), text->end(), [](unsigned char c) {
+              return std::isdigit(c) || c == '.';
+            });
+        if (!digits_only || errno != 0 || end != text->c_str() + text->size() || ratio < 0.0 ||
+            ratio > 1.0) {
+          error("telemetry.sample_ratio", "expected " + std::string(kExpected));
+        } else {
+          telemetry.sample_ratio = ratio;
+        }
+      }
+    }
+    if (auto n = child(node, "service_name")) {
+      if (auto text = nonEmptyString(*n, "telemetry.service_name")) telemetry.service_name = *text;
+    }
+    if (auto n = child(node, "queue_size")) {
+      if (auto v = integer(*n, "telemetry.queue_size", 1, kMaxQueueCapacity,
+                           "a positive integer of spans (at most 16777216)")) {
+        telemetry.queue_size = static_cast<size_t>(*v);
+      }
+    }
+    if (auto n = child(node, "batch_size")) {
+      if (auto v = integer(*n, "telemetry.batch_size", 1, kMaxSpanBatch,
+                           "a positive integer of spans (at most 65536)")) {
+        telemetry.batch_size = static_cast<size_t>(*v);
+      }
+    }
+    if (auto n = child(node, "export_interval_ms")) {
+      if (auto v = integer(*n, "telemetry.export_interval_ms", 1, kMaxTimeoutMs,
+                           "a positive integer of milliseconds (at most 86400000)")) {
+        telemetry.export_interval = std::chrono::milliseconds(*v);
+      }
+    }
+  }
+
+  void loadMetrics(const YAML::Node& node, MetricsConfig& metrics) {
+    if (!checkSection(node, "metrics", {"max_label_values"})) return;
+    if (auto n = child(node, "max_label_values")) {
+      if (auto v = integer(*n, "metrics.max_label_values", 1, kMaxLabelValues,
+                           "a positive integer (at most 10000)")) {
+        metrics.max_label_values = static_cast<size_t>(*v);
+      }
+    }
+  }
+
+  void loadAccessLog(const YAML::Node& node, AccessLogConfig& access_log) {
+    if (!checkSection(node, "access_log", {"enabled", "format", "path"})) return;
+    if (auto n = child(node, "enabled")) {
+      if (auto v = boolean(*n, "access_log.enabled")) access_log.enabled = *v;
+    }
+    if (auto n = child(node, "format")) {
+      if (auto text = oneOf(*n, "access_log.format", {"json", "kv"}, "must be json or kv")) {
+        access_log.format = *text;
+      }
+    }
+    if (auto n = child(node, "path")) {
+      if (auto text = nonEmptyString(*n, "access_log.path")) access_log.path = *text;
     }
   }
 

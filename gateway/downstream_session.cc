@@ -1,9 +1,12 @@
 #include "gateway/downstream_session.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -13,6 +16,8 @@
 
 #include "gateway/call_record.h"
 #include "gateway/http_fields.h"
+#include "gateway/http_head.h"
+#include "gateway/tracer.h"
 #include "meter/openai_dialect.h"
 
 namespace tollgate::gateway {
@@ -42,30 +47,24 @@ bool isClientGone(const beast::error_code& ec) {
          ec == asio::error::not_connected;
 }
 
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// x-tags: "k=v,k2=v2". Bounded: at most 16 pairs, keys and values of at most 64 bytes each;
-// malformed pairs are skipped (validation and policy belong to the attribution layer).
-void parseTags(std::string_view header, std::vector<std::pair<std::string, std::string>>& out) {
-  constexpr size_t kMaxTags = 16;
-  constexpr size_t kMaxLen = 64;
-  size_t i = 0;
-  while (i < header.size() && out.size() < kMaxTags) {
-    size_t j = header.find(',', i);
-    if (j == std::string_view::npos) j = header.size();
-    const auto pair = header.substr(i, j - i);
-    i = j + 1;
-    const size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
-    const auto key = trimmed(pair.substr(0, eq));
-    const auto value = trimmed(pair.substr(eq + 1));
-    if (key.empty() || key.size() > kMaxLen || value.size() > kMaxLen) continue;
-    out.emplace_back(std::string(key), std::string(value));
+// `target` without every `name=...` query parameter (exact name match), order otherwise kept.
+std::string withoutQueryParam(std::string_view target, std::string_view name) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, q));
+  std::string_view query = target.substr(q + 1);
+  char sep = '?';
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const std::string_view key = param.substr(0, param.find('='));
+    if (key == name || param.empty()) continue;
+    out.push_back(sep);
+    out.append(param);
+    sep = '&';
   }
+  return out;
 }
 
 }  // namespace
@@ -165,7 +164,6 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   call.request_id = ctx_.ids.requestId();
   call.http_version = req.version();
   call.client_keep_alive = req.keep_alive() && !ctx_.isDraining();
-  const auto& cfg = *call.runtime->config;
 
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
@@ -176,7 +174,8 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   if (endpoint.dialect == nullptr) {
     const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
     call.error_type = error.code;
-    const bool keep = co_await replyError(kDefaultDialect, call.http_version,
+    const bool keep = co_await replyError(call.runtime->router.errorDialectFor(path),
+                                          call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     co_return keep;
   }
@@ -189,18 +188,6 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     co_return keep;
   }
 
-  // Attribution labels as sent (keys and policy are applied by the admission layer).
-  const auto& names = cfg.attribution_headers;
-  auto header = [&](const std::string& name) { return std::string(req[name]); };
-  call.attribution.team = header(names.team);
-  call.attribution.project = header(names.project);
-  call.attribution.cost_center = header(names.cost_center);
-  call.attribution.workload_type = header(names.workload_type);
-  call.attribution.environment = header(names.environment);
-  parseTags(req[names.tags], call.attribution.tags);
-  call.attribution.allocated = !call.attribution.team.empty();
-  if (call.attribution.team.empty()) call.attribution.team = "unallocated";
-
   TraceParent parent;
   if (parseTraceParent(req["traceparent"], parent)) {
     call.trace_id = std::move(parent.trace_id);
@@ -209,9 +196,45 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     call.tracestate = std::string(req["tracestate"]);
   } else {
     call.trace_id = ctx_.ids.traceId();
+    // A trace the gateway starts is sampled at telemetry.sample_ratio; the upstream is told so.
+    const auto& telemetry = call.runtime->config->telemetry;
+    if (!telemetry.otlp_endpoint.empty()) {
+      call.sampled = sampleTraceId(call.trace_id, telemetry.sample_ratio);
+    }
   }
   call.span_id = ctx_.ids.spanId();
   call.upstream_span_id = ctx_.ids.spanId();
+
+  // Admission: the gateway key and the attribution labels, before the body is even parsed.
+  const auto& admission = call.runtime->admission;
+  auto admitted = admission.admit(req.base());
+  if (auto* refusal = std::get_if<Refusal>(&admitted)) {
+    call.attribution = std::move(refusal->attribution);
+    call.status = refusal->status;
+    call.outcome = meter::Outcome::kRejected;
+    const GatewayError error{refusal->status, std::string(toString(refusal->code)),
+                             std::move(refusal->message)};
+    call.error_type = error.code;
+    ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(refusal->code)]);
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    finishCall(call);
+    co_return keep;
+  }
+  auto& grant = std::get<Admitted>(admitted);
+  // The gateway key goes no further, whatever the upstream's passthrough_auth says.
+  for (const auto& name : grant.key_headers) req.erase(name);
+  call.attribution = grant.attribution;
+  if (!grant.warnings.empty()) {
+    ctx_.metrics->add(ctx_.metrics->attribution_warnings, grant.warnings.size());
+    auto log = spdlog::get("gateway");
+    if (log->should_log(spdlog::level::debug)) {
+      for (const auto& warning : grant.warnings) {
+        log->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
+                   call.request_id, call.attribution.key_id, warning);
+      }
+    }
+  }
 
   if (auto rejected = call.dialect->inspectRequest(path, req.body(), call.info)) {
     call.status = rejected->status;
@@ -219,6 +242,18 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     const GatewayError error{rejected->status, std::move(rejected->code),
                              std::move(rejected->message)};
     call.error_type = error.code;
+    const bool keep = co_await replyError(*call.dialect, call.http_version,
+                                          call.client_keep_alive, error, call.request_id);
+    finishCall(call);
+    co_return keep;
+  }
+  if (auto refusal = admission.checkModel(grant, call.info.model)) {
+    call.status = refusal->status;
+    call.outcome = meter::Outcome::kRejected;
+    const GatewayError error{refusal->status, std::string(toString(refusal->code)),
+                             std::move(refusal->message)};
+    call.error_type = error.code;
+    ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(refusal->code)]);
     const bool keep = co_await replyError(*call.dialect, call.http_version,
                                           call.client_keep_alive, error, call.request_id);
     finishCall(call);
@@ -249,12 +284,18 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
   http::request<http::string_body> out;
   out.method(req.method());
   out.version(11);
-  out.target(upstream.base_path + call.target);
-  // The client's own credentials are for the gateway, never for the provider; attribution and
-  // trace headers are the gateway's own and are re-issued below.
+  // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
+  // with passthrough_auth, like the credential headers.
+  out.target(upstream.base_path + (upstream.passthrough_auth ? call.target
+                                                              : withoutQueryParam(call.target, "key")));
+  // The client's credentials are for the gateway, never for the provider, unless the upstream
+  // takes the client's own provider key (passthrough_auth; the gateway key itself was removed at
+  // admission). Attribution and trace headers are the gateway's own and are re-issued below.
+  const bool pass_credentials = upstream.passthrough_auth;
   copyEndToEnd(req.base(), out.base(), [&](std::string_view name) {
-    return !iequals(name, "host") && !iequals(name, "authorization") &&
-           !iequals(name, "x-api-key") && !iequals(name, "x-goog-api-key") &&
+    const bool credential = iequals(name, "authorization") || iequals(name, "x-api-key") ||
+                            iequals(name, "x-goog-api-key");
+    return !iequals(name, "host") && (pass_credentials || !credential) &&
            !iequals(name, "traceparent") && !iequals(name, "x-request-id") &&
            !iequals(name, names.team) && !iequals(name, names.project) &&
            !iequals(name, names.cost_center) && !iequals(name, names.workload_type) &&
@@ -335,7 +376,12 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   auto& tcp = conn.tcp();
 
   tcp.expires_after(timeouts.upstream_response);
-  auto [wec, wn] = co_await http::async_write(upstream_stream, out, kNoThrow);
+  std::string request_head;
+  request_head.reserve(1024);
+  appendRequestHead(out.base(), request_head);
+  const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(request_head),
+                                                             asio::buffer(out.body())};
+  auto [wec, wn] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
   beast::error_code rec;
@@ -377,55 +423,66 @@ asio::awaitable<bool> DownstreamSession::relayCall(
                                               head[http::field::content_type]);
   const bool may_alter = call.info.gateway_asked_usage;
 
-  http::response<http::buffer_body> res;
+  http::response_header<> res;
   res.result(head.result_int());
   res.reason(head.reason());
   res.version(call.http_version);
-  copyEndToEnd(head.base(), res.base(), [](std::string_view) { return true; });
+  copyEndToEnd(head.base(), res, [](std::string_view) { return true; });
   res.set("x-request-id", call.request_id);
   const bool has_body = !parser.is_done();
+  bool chunked = false;
   if (has_body) {
     if (!may_alter && parser.content_length()) {
-      res.content_length(*parser.content_length());
+      res.set(http::field::content_length, std::to_string(*parser.content_length()));
     } else if (call.http_version >= 11) {
-      res.chunked(true);
+      res.set(http::field::transfer_encoding, "chunked");
+      chunked = true;
     } else {
       call.client_keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
     }
-  } else {
-    res.content_length(0);
+  } else if (call.status >= 200 && call.status != 204 && call.status != 304) {
+    res.set(http::field::content_length, "0");
   }
-  res.keep_alive(call.client_keep_alive && !ctx_.isDraining());
-  res.body().data = nullptr;
-  res.body().size = 0;
-  res.body().more = has_body;
-  http::response_serializer<http::buffer_body> sr{res};
+  const bool keep_alive = call.client_keep_alive && !ctx_.isDraining();
+  if (call.http_version >= 11 && !keep_alive) {
+    res.set(http::field::connection, "close");
+  } else if (call.http_version == 10 && keep_alive) {
+    res.set(http::field::connection, "keep-alive");
+  }
+  std::string response_head;
+  response_head.reserve(512);
+  appendResponseHead(res, response_head);
 
   // The head goes out with the first body bytes (one write for a whole small response) unless
-  // the upstream sent its head alone: then the client gets it at once.
+  // the upstream sent its head alone: then the client gets it at once. Chunked framing is
+  // written here too, so each write is one gathered system call.
   bool client_ok = true;
   bool head_sent = false;
-  if (has_body && conn.buffer.size() == 0) {
-    stream_.expires_after(timeouts.client_idle);
-    auto [hec, hn] = co_await http::async_write_header(stream_, sr, kNoThrow);
-    client_ok = !hec;
-    head_sent = true;
-  }
   bool upstream_failed = false;
   bool upstream_timed_out = false;
 
   // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
   auto writeToClient = [&](std::string_view bytes, bool last) -> asio::awaitable<void> {
     if (!client_ok || (bytes.empty() && !last && head_sent)) co_return;
-    res.body().data = bytes.empty() ? nullptr : const_cast<char*>(bytes.data());
-    res.body().size = bytes.size();
-    res.body().more = !last;
-    stream_.expires_after(timeouts.client_idle);
-    auto [ec, n] = co_await http::async_write(stream_, sr, kNoThrow);
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) client_ok = false;
+    std::array<asio::const_buffer, 5> buffers;
+    size_t n = 0;
+    if (!head_sent) buffers[n++] = asio::buffer(response_head);
+    const ChunkPrefix prefix(bytes.size());
+    if (!bytes.empty()) {
+      if (chunked) buffers[n++] = asio::buffer(prefix.view());
+      buffers[n++] = asio::buffer(bytes);
+      if (chunked) buffers[n++] = asio::buffer(kCrlf);
+    }
+    if (last && chunked) buffers[n++] = asio::buffer(kLastChunk);
     head_sent = true;
+    if (n == 0) co_return;
+    stream_.expires_after(timeouts.client_idle);
+    auto [ec, written] = co_await asio::async_write(
+        stream_, std::span<const asio::const_buffer>(buffers.data(), n), kNoThrow);
+    if (ec) client_ok = false;
   };
+
+  if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
 
   bool ended = false;  // the client's response has been ended
   while (client_ok && !parser.is_done()) {
@@ -435,25 +492,41 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     tcp.expires_after(timeouts.upstream_idle);
     auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
+    // async_read_some stops after one chunk of a chunked body even when more chunks are already
+    // buffered: parse those too, so that everything received goes to the client in one write.
+    while (!ec && !parser.is_done() && body.size > 0 && conn.buffer.size() > 0) {
+      const size_t used = parser.put(conn.buffer.data(), ec);
+      conn.buffer.consume(used);
+      if (ec == http::error::need_buffer || ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (used == 0) break;
+    }
     const size_t got = relay_buffer_.size() - body.size;
     if (got > 0) {
       if (!call.has_first_byte) {
         call.has_first_byte = true;
         call.first_byte = Clock::now();
       }
-      const auto out = meter->onBody({relay_buffer_.data(), got});
+      std::string_view out = meter->onBody({relay_buffer_.data(), got});
       // The last bytes of a complete body end it in the same write when nothing is held back.
       const bool last = !ec && parser.is_done();
       if (last) {
+        // onEnd may reuse the buffer a hiding meter's view points into: keep a copy first.
+        std::string kept;
+        if (out.data() != relay_buffer_.data()) {
+          kept.assign(out);
+          out = kept;
+        }
         const auto tail = meter->onEnd(true);
         if (tail.empty()) {
           co_await writeToClient(out, true);
-          ended = true;
         } else {
           co_await writeToClient(out, false);
           co_await writeToClient(tail, true);
-          ended = true;
         }
+        ended = true;
       } else {
         co_await writeToClient(out, false);
       }
@@ -486,7 +559,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   // The upstream connection is reusable only when its response was read to the end.
   reusable = complete && parser.keep_alive();
   // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
-  co_return client_ok && complete && res.keep_alive();
+  co_return client_ok && complete && keep_alive;
 }
 
 asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
@@ -539,12 +612,18 @@ void DownstreamSession::finishCall(CallRecord& call) {
   if (call.error_type.empty() && call.status >= 400) call.error_type = std::to_string(call.status);
   if (call.upstream != nullptr) {
     const auto& prices = call.runtime->prices;
-    const meter::PriceEntry* entry = prices.find(event.model);
-    if (entry == nullptr) entry = prices.find(event.model_requested);
+    // The variant the answer reports (Anthropic's usage.service_tier) wins over the request's;
+    // prices in force when the call started apply.
+    const std::string& variant = call.metered && !call.result.service_tier.empty()
+                                     ? call.result.service_tier
+                                     : call.info.service_tier;
+    const int64_t priced_at = unixNanos(call.start_wall);
+    const meter::PriceEntry* entry = prices.find(event.model, variant, priced_at);
+    if (entry == nullptr) entry = prices.find(event.model_requested, variant, priced_at);
     if (entry != nullptr) {
       event.priced = true;
       event.price_ref = prices.priceRef(*entry);
-      event.cost = meter::computeCost(entry->price, event.usage);
+      event.cost = meter::computeCost(*entry, event.usage);
     }
   }
   event.start_unix_ns = unixNanos(call.start_wall);

@@ -14,6 +14,8 @@
 #include "config/config_loader.h"
 #include "gateway/embedded_config.h"
 #include "gateway/file_sink.h"
+#include "gateway/kafka_sink.h"
+#include "gateway/reload.h"
 #include "gateway/runtime.h"
 #include "gateway/server.h"
 
@@ -89,15 +91,20 @@ int main(int argc, char** argv) {
   auto config = std::make_shared<tollgate::config::Config>(std::move(std::get<0>(loaded)));
   setUpLogging(config->logging.level);
   std::signal(SIGPIPE, SIG_IGN);
+  // A SIGHUP before the server waits for signals must not kill it (it reloads from then on).
+  std::signal(SIGHUP, SIG_IGN);
   if (config->server.instance_id.empty()) config->server.instance_id = hostName();
   spdlog::get("config")->info("loaded {} upstreams={} prices={}", source,
                               config->upstreams.size(), config->prices.size());
   for (const auto& warning : config->warnings) spdlog::get("config")->warn("{}", warning);
+  tollgate::gateway::logAdmissionMode(*config);
 
   try {
     std::unique_ptr<tollgate::gateway::EventSink> sink;
     if (config->events.sink == "file") {
       sink = std::make_unique<tollgate::gateway::FileSink>(config->events.file);
+    } else if (config->events.sink == "kafka") {
+      sink = std::make_unique<tollgate::gateway::KafkaSink>(config->events);
     } else {
       std::fprintf(stderr, "tollgate: events.sink: '%s' is not available in this build\n",
                    config->events.sink.c_str());
@@ -107,6 +114,13 @@ int main(int argc, char** argv) {
     auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
                                      TOLLGATE_VERSION);
+    server.setReloader(std::make_unique<tollgate::gateway::ConfigReloader>(
+        [config_path, env] {
+          return config_path.empty()
+                     ? tollgate::config::parseConfig(tollgate::gateway::embeddedDemoConfig(), env)
+                     : tollgate::config::loadConfigFile(config_path, env);
+        },
+        source));
     server.bind();
     return server.run();
   } catch (const std::exception& e) {

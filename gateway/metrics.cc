@@ -33,14 +33,9 @@ constexpr meter::Outcome kOutcomes[] = {meter::Outcome::kOk, meter::Outcome::kUp
 
 void WorkerMetrics::recordEvent(const meter::CostEvent& e) {
   add(calls_by_outcome[static_cast<size_t>(e.outcome)]);
-  add(input_tokens, static_cast<uint64_t>(e.usage.input_tokens));
-  add(output_tokens, static_cast<uint64_t>(e.usage.output_tokens));
-  add(cache_read_tokens, static_cast<uint64_t>(e.usage.cache_read_tokens));
-  add(cache_write_tokens, static_cast<uint64_t>(e.usage.cache_write_tokens));
-  add(reasoning_tokens, static_cast<uint64_t>(e.usage.reasoning_tokens));
-  cost_pico.fetch_add(e.cost.total.pico(), std::memory_order_relaxed);
   if (!e.priced && e.outcome != meter::Outcome::kRejected) add(unpriced_calls);
   if (e.usage_source == meter::UsageSource::kEstimated) add(estimated_usage_calls);
+  if (!e.attribution.allocated && e.outcome != meter::Outcome::kRejected) add(unallocated_calls);
 }
 
 std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
@@ -70,24 +65,7 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
     fmt::format_to(std::back_inserter(out), "tollgate_calls_total{{outcome=\"{}\"}} {}\n",
                    meter::toString(outcome), n);
   }
-  out += "# HELP tollgate_tokens_total Tokens metered, by type (cache and reasoning are parts).\n"
-         "# TYPE tollgate_tokens_total counter\n";
-  const std::pair<const char*, const std::atomic<uint64_t> WorkerMetrics::*> tokens[] = {
-      {"input", &WorkerMetrics::input_tokens},
-      {"output", &WorkerMetrics::output_tokens},
-      {"cache_read", &WorkerMetrics::cache_read_tokens},
-      {"cache_write", &WorkerMetrics::cache_write_tokens},
-      {"reasoning", &WorkerMetrics::reasoning_tokens}};
-  for (const auto& [type, field] : tokens) {
-    fmt::format_to(std::back_inserter(out), "tollgate_tokens_total{{type=\"{}\"}} {}\n", type,
-                   sum(shards, field));
-  }
-  int64_t pico = 0;
-  for (const auto* s : shards) pico += s->cost_pico.load(std::memory_order_relaxed);
-  fmt::format_to(std::back_inserter(out),
-                 "# HELP tollgate_cost_usd_total Priced cost of metered calls, in USD.\n"
-                 "# TYPE tollgate_cost_usd_total counter\ntollgate_cost_usd_total {}\n",
-                 meter::Money::fromPico(pico).toDecimalString());
+  // Tokens and cost by team, project, model, upstream and status: PrometheusMetrics.
   counter(out, "tollgate_unpriced_calls_total", "Calls routed to a model with no price.",
           sum(shards, &WorkerMetrics::unpriced_calls));
   counter(out, "tollgate_estimated_usage_calls_total",
@@ -104,6 +82,21 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_upstream_stale_retries_total",
           "Requests retried because a pooled connection had been closed by the upstream.",
           sum(shards, &WorkerMetrics::pool_stale_retries));
+  counter(out, "tollgate_unallocated_calls_total",
+          "Calls served without a complete attribution (booked allocated: false).",
+          sum(shards, &WorkerMetrics::unallocated_calls));
+  counter(out, "tollgate_attribution_warnings_total",
+          "Attribution labels ignored or missing on calls let through in warn mode.",
+          sum(shards, &WorkerMetrics::attribution_warnings));
+  out += "# HELP tollgate_admission_refusals_total Calls refused by the admission controller, by "
+         "code.\n# TYPE tollgate_admission_refusals_total counter\n";
+  for (size_t code = 0; code < kRefusalCodes; ++code) {
+    uint64_t n = 0;
+    for (const auto* s : shards) n += s->admission_refusals[code].load(std::memory_order_relaxed);
+    fmt::format_to(std::back_inserter(out),
+                   "tollgate_admission_refusals_total{{code=\"{}\"}} {}\n",
+                   toString(static_cast<RefusalCode>(code)), n);
+  }
   int64_t open = 0;
   for (const auto* s : shards) open += s->open_client_connections.load(std::memory_order_relaxed);
   gauge(out, "tollgate_client_connections", "Open client connections.", open);
@@ -117,6 +110,22 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_events_failed_total", "Cost events whose delivery failed.", st.failed);
   gauge(out, "tollgate_events_queue_depth", "Cost events accepted and not yet delivered.",
         static_cast<int64_t>(st.queue_depth));
+  gauge(out, "tollgate_events_spool_bytes", "Bytes held in the sink's durable spool.",
+        static_cast<int64_t>(st.spool_bytes));
+  fmt::format_to(std::back_inserter(out),
+                 "# HELP tollgate_events_delivery_lag_seconds Age of the oldest cost event "
+                 "accepted and not yet delivered.\n# TYPE tollgate_events_delivery_lag_seconds "
+                 "gauge\ntollgate_events_delivery_lag_seconds {}\n",
+                 std::chrono::duration<double>(st.delivery_lag).count());
+  gauge(out, "tollgate_events_pending", "Cost events accepted and not yet acknowledged by Kafka.",
+        static_cast<int64_t>(st.pending));
+  gauge(out, "tollgate_events_spool_limit_bytes",
+        "The spool's disk bound (events.spool.max_bytes).",
+        static_cast<int64_t>(st.spool_limit_bytes));
+  counter(out, "tollgate_events_spool_replayed_total",
+          "Unacknowledged events found in the spool at start and resent.", st.spool_replayed);
+  counter(out, "tollgate_events_spool_torn_records_total",
+          "Truncated or corrupt spool records detected and skipped.", st.spool_torn_records);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/admission.h"
 #include "meter/cost_event.h"
 
 namespace tollgate::gateway {
@@ -19,12 +20,6 @@ struct WorkerMetrics {
 
   std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index = status / 100 (1..5), 0 other
   std::array<std::atomic<uint64_t>, kOutcomes> calls_by_outcome{};
-  std::atomic<uint64_t> input_tokens{0};
-  std::atomic<uint64_t> output_tokens{0};
-  std::atomic<uint64_t> cache_read_tokens{0};
-  std::atomic<uint64_t> cache_write_tokens{0};
-  std::atomic<uint64_t> reasoning_tokens{0};
-  std::atomic<int64_t> cost_pico{0};
   std::atomic<uint64_t> unpriced_calls{0};
   std::atomic<uint64_t> estimated_usage_calls{0};
   std::atomic<uint64_t> events_dropped{0};
@@ -34,6 +29,9 @@ struct WorkerMetrics {
   std::atomic<uint64_t> pool_connected{0};
   std::atomic<uint64_t> pool_stale_retries{0};
   std::atomic<int64_t> open_client_connections{0};
+  std::atomic<uint64_t> unallocated_calls{0};      // served with allocated: false (warn mode)
+  std::atomic<uint64_t> attribution_warnings{0};   // warn mode: labels ignored or missing
+  std::array<std::atomic<uint64_t>, kRefusalCodes> admission_refusals{};  // by RefusalCode
 
   void add(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   void recordEvent(const meter::CostEvent& event);

@@ -22,6 +22,10 @@ class Router {
   // nullptr dialect when the path is not an API the gateway serves.
   Endpoint endpointFor(std::string_view path) const;
 
+  // The dialect whose error shape answers a request at `path` that no API serves (OpenAI when
+  // the path names no provider's API family).
+  const meter::Dialect& errorDialectFor(std::string_view path) const;
+
   // The first upstream of `dialect` serving `model`; nullptr when none does.
   const config::UpstreamConfig* route(std::string_view dialect, std::string_view model) const;
 

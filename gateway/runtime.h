@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "gateway/admission.h"
 #include "gateway/router.h"
 #include "meter/price_book.h"
 
@@ -14,12 +15,14 @@ namespace tollgate::gateway {
 struct Runtime {
   explicit Runtime(std::shared_ptr<const config::Config> cfg)
       : config(std::move(cfg)),
-        prices(config->price_catalog_version, config->prices),
-        router(*config) {}
+        prices(config->price_catalog_version, config->prices, config->default_prices),
+        router(*config),
+        admission(*config) {}
 
   std::shared_ptr<const config::Config> config;
   meter::PriceBook prices;
   Router router;
+  AdmissionController admission;  // holds the key table: a reload swaps keys with prices
 };
 
 }  // namespace tollgate::gateway

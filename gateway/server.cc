@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <functional>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -90,6 +91,7 @@ void Server::bind() {
   unsigned n = cfg->server.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   auto endpoint = toEndpoint(cfg->server.listen, "server.listen");
+  observability_ = std::make_unique<Observability>(*cfg, n, instance_id_, version_);
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->acceptor = std::make_unique<tcp::acceptor>(w->ioc);
@@ -119,6 +121,7 @@ void Server::bind() {
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;
     w->ctx.pool = w->pool.get();
+    w->ctx.observers = observability_->observersFor(i);
     workers_.push_back(std::move(w));
   }
   listen_endpoint_ = endpoint;
@@ -142,7 +145,10 @@ std::string Server::renderMetrics() const {
   std::vector<const WorkerMetrics*> shards;
   shards.reserve(workers_.size());
   for (const auto& w : workers_) shards.push_back(&w->metrics);
-  return renderPrometheus(shards, *sink_, version_);
+  std::string out = renderPrometheus(shards, *sink_, version_);
+  observability_->renderPrometheus(out);
+  if (reloader_) out += reloader_->renderMetrics();
+  return out;
 }
 
 void Server::startWorker(Worker& w) {
@@ -156,9 +162,22 @@ int Server::run() {
   // Signals are caught from here on; a SIGTERM before the ready line is still a clean stop.
   asio::io_context signals_ioc{1};
   asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  if (reloader_) signals.add(SIGHUP);
   int signal_number = 0;
-  signals.async_wait([&](const boost::system::error_code&, int sig) { signal_number = sig; });
+  // SIGHUP reloads on this (main) thread and waits again; workers never wait for a reload.
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          reloader_->reload(runtime_);
+          signals.async_wait(on_signal);
+          return;
+        }
+        signal_number = sig;
+      };
+  signals.async_wait(on_signal);
 
+  observability_->start();
   for (auto& w : workers_) startWorker(*w);
   admin_->start();
   admin_thread_ = std::thread([this] { admin_ioc_.run(); });
@@ -206,6 +225,7 @@ void Server::shutdown() {
   admin_->stop();
   admin_ioc_.stop();
   if (admin_thread_.joinable()) admin_thread_.join();
+  observability_->stop(cfg->server.timeouts.shutdown_drain);
   const uint64_t left = sink_->stop(cfg->server.timeouts.shutdown_drain);
   spdlog::get("gateway")->info("stopped: connections_abandoned={} events_undelivered={}",
                                abandoned, left);

@@ -11,6 +11,8 @@
 
 #include "gateway/admin_server.h"
 #include "gateway/event_sink.h"
+#include "gateway/observability.h"
+#include "gateway/reload.h"
 #include "gateway/worker_context.h"
 
 namespace tollgate::gateway {
@@ -23,6 +25,9 @@ class Server {
   Server(std::shared_ptr<const Runtime> runtime, std::unique_ptr<EventSink> sink,
          std::string instance_id, std::string version);
   ~Server();
+
+  // Enables SIGHUP: reload the configuration through `reloader` (set before run()).
+  void setReloader(std::unique_ptr<ConfigReloader> reloader) { reloader_ = std::move(reloader); }
 
   // Binds every listener; throws std::runtime_error naming the address when one cannot be bound.
   void bind();
@@ -59,6 +64,9 @@ class Server {
   boost::asio::io_context admin_ioc_{1};
   std::unique_ptr<AdminServer> admin_;
   std::thread admin_thread_;
+  // Metrics, tracing and access log observers of every worker (created in bind()).
+  std::unique_ptr<Observability> observability_;
+  std::unique_ptr<ConfigReloader> reloader_;
 };
 
 }  // namespace tollgate::gateway

@@ -18,6 +18,8 @@ struct RequestInfo {
   bool client_asked_usage = false;   // e.g. OpenAI stream_options.include_usage was true
   bool gateway_asked_usage = false;  // the gateway added it: its usage chunk must be hidden
   int64_t estimated_input_tokens = 0;  // gateway's estimate, used only if usage never arrives
+  // Price variant the request asked for: "" (standard), "batch", "priority" or "flex".
+  std::string service_tier;
 };
 
 // A request the gateway refuses before any upstream sees it.
@@ -36,6 +38,9 @@ struct MeterResult {
   std::vector<std::string> finish_reasons;
   bool upstream_error = false;  // an error object arrived (in the body or inside the stream)
   std::string error_type;       // the provider's error type/code when upstream_error
+  // Price variant the answer reports ("" standard, "batch", "priority", "flex"); when set it
+  // wins over the request's.
+  std::string service_tier;
 };
 
 // Per-call response meter: sees every body byte from the upstream exactly once, in order, and

@@ -9,6 +9,9 @@
 #include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/meter_support.h"
+#include "meter/openai_responses.h"
+#include "meter/token_estimator.h"
 #include "meter/sse_framer.h"
 
 namespace tollgate::meter {
@@ -32,6 +35,9 @@ class PaddedInput {
     const size_t need = s.size() + simdjson::SIMDJSON_PADDING;
     if (buf_.size() < need) buf_.resize(need);
     if (!s.empty()) std::memcpy(buf_.data(), s.data(), s.size());
+    // On malformed input simdjson may look into the padding: it must not hold the bytes of an
+    // earlier document, or the result of a parse would depend on what was parsed before.
+    std::memset(buf_.data() + s.size(), 0, simdjson::SIMDJSON_PADDING);
     return simdjson::padded_string_view(buf_.data(), s.size(), buf_.size());
   }
   const char* base() const { return buf_.data(); }
@@ -96,8 +102,6 @@ std::string readErrorObject(od::value& v) {
   return type.empty() ? code : type;
 }
 
-// ceil(bytes / 4): the common rule of thumb of about four bytes of English text per token.
-int64_t tokensFromBytes(int64_t bytes) { return (bytes + 3) / 4; }
 
 // ---------------------------------------------------------------------------------------------
 // Response reading, shared by the stream and body meters.
@@ -107,6 +111,10 @@ struct ResponseState {
   MeterResult result;
   bool usage_seen = false;
   int64_t content_bytes = 0;  // UTF-8 bytes of generated text relayed (for the estimate)
+  // llama.cpp's "timings" (prompt_n, cache_n, predicted_n): the usage of a server that sends
+  // timings but no usage object.
+  bool timings_seen = false;
+  Usage timings_usage;
 };
 
 // Facts about one response object that hide mode acts on.
@@ -172,6 +180,33 @@ bool addStringMember(od::value& v, std::string_view name, int64_t& bytes) {
     }
   }
   return true;
+}
+
+// llama.cpp server timings: prompt_n prompt tokens evaluated, cache_n prompt tokens reused from
+// the KV cache (so input = prompt_n + cache_n, of which cache_n are cache reads), predicted_n
+// generated tokens. False when it is not an object with these counts.
+bool readTimings(od::value& v, Usage& usage) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  Usage read;
+  bool any = false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    const auto key = field.key();
+    if (key == "prompt_n") {
+      read.input_tokens += readCount(field.value());
+      any = true;
+    } else if (key == "cache_n") {
+      read.cache_read_tokens = readCount(field.value());
+      read.input_tokens += read.cache_read_tokens;
+    } else if (key == "predicted_n") {
+      read.output_tokens = readCount(field.value());
+      any = true;
+    }
+  }
+  if (any) usage = read;
+  return any;
 }
 
 bool readChoice(od::value& v, ResponseState& state) {
@@ -273,6 +308,11 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
       if (value.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
         result.error_type = readErrorObject(value);
       }
+    } else if (key == "timings") {
+      state.timings_seen = readTimings(value, state.timings_usage) || state.timings_seen;
+    } else if (key == "service_tier") {
+      std::string_view tier;
+      if (readString(value, tier)) result.service_tier = support::priceVariant(tier);
     }
   }
   shape.parsed = true;
@@ -292,9 +332,13 @@ void finishResult(ResponseState& state, const RequestInfo& info) {
     result.usage_source = UsageSource::kProvider;
     return;
   }
-  result.usage = Usage{};
-  result.usage.input_tokens = info.estimated_input_tokens;
-  result.usage.output_tokens = tokensFromBytes(state.content_bytes);
+  if (state.timings_seen) {
+    result.usage = state.timings_usage;
+    result.usage_source = UsageSource::kProvider;
+    return;
+  }
+  result.usage = estimateUnfinishedUsage(Usage{}, false, info.estimated_input_tokens,
+                                         state.content_bytes);
   result.usage_source = UsageSource::kEstimated;
 }
 
@@ -672,6 +716,8 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
     info.operation = "text_completion";
   } else if (path == "/v1/embeddings") {
     info.operation = "embeddings";
+  } else if (path == "/v1/responses") {
+    return inspectResponsesRequest(body, info);
   } else {
     return RequestError{404, "unknown_endpoint",
                         "the OpenAI dialect does not serve " + std::string(path)};
@@ -722,6 +768,10 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
       } else {
         stream_ok = false;
       }
+    } else if (key == "service_tier" && type == od::json_type::string) {
+      std::string_view tier;
+      if (auto ec = value.get_string().get(tier)) return invalidJson(simdjson::error_message(ec));
+      info.service_tier = support::priceVariant(tier);
     } else if (key == "stream_options") {
       include_usage = false;
       od::object options;
@@ -773,13 +823,16 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
   // text per token, plus four tokens per chat message for the role and the framing tokens the
   // chat template wraps it in. Text parts only: images, audio and tool definitions are not
   // counted, so the estimate errs low.
-  info.estimated_input_tokens = tokensFromBytes(text_bytes) + 4 * messages;
+  TokenEstimator estimator;
+  estimator.addTextBytes(text_bytes);
+  for (int64_t i = 0; i < messages; ++i) estimator.addMessage();
+  info.estimated_input_tokens = estimator.tokens();
   return std::nullopt;
 }
 
 std::optional<std::string> OpenAiDialect::rewriteRequest(std::string_view body,
                                                          RequestInfo& info) const {
-  if (!info.stream || info.client_asked_usage) return std::nullopt;
+  if (!info.stream || info.client_asked_usage || info.operation == "responses") return std::nullopt;
 
   od::document doc;
   if (t_parser.iterate(t_input.load(body)).get(doc) != simdjson::SUCCESS) return std::nullopt;
@@ -857,6 +910,7 @@ std::optional<std::string> OpenAiDialect::rewriteRequest(std::string_view body,
 
 std::unique_ptr<ResponseMeter> OpenAiDialect::newResponseMeter(
     const RequestInfo& info, int status, std::string_view content_type) const {
+  if (info.operation == "responses") return newResponsesMeter(info, status, content_type);
   if (status < 200 || status > 299) return std::make_unique<ErrorStatusMeter>();
   if (info.stream && isEventStream(content_type)) return std::make_unique<SseStreamMeter>(info);
   return std::make_unique<JsonBodyMeter>(info);

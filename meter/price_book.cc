@@ -55,7 +55,9 @@ CostBreakdown computeCost(const Price& price, const Usage& usage) {
   CostBreakdown cost;
   cost.input = Money::fromPico(saturate(uncached_input * price.input));
   cost.cache_read = Money::fromPico(saturate(cache_read * price.cache_read));
-  cost.cache_write = Money::fromPico(saturate(cache_write * price.cache_write));
+  const Wide write_1h = std::min(nonNegative(usage.cache_write_1h_tokens), cache_write);
+  cost.cache_write = Money::fromPico(
+      saturate((cache_write - write_1h) * price.cache_write + write_1h * price.cache_write_1h));
   cost.output =
       Money::fromPico(saturate(plain_output * price.output + reasoning * price.reasoning));
   const Wide total = Wide{cost.input.pico()} + cost.cache_read.pico() + cost.cache_write.pico() +
@@ -64,20 +66,51 @@ CostBreakdown computeCost(const Price& price, const Usage& usage) {
   return cost;
 }
 
-PriceBook::PriceBook(std::string version, std::vector<PriceEntry> entries)
-    : version_(std::move(version)), entries_(std::move(entries)) {}
+CostBreakdown computeCost(const PriceEntry& entry, const Usage& usage) {
+  return computeCost(entry.priceFor(usage), usage);
+}
+
+const Price& PriceEntry::priceFor(const Usage& usage) const {
+  const Price* chosen = &price;
+  for (const PriceTier& tier : tiers) {
+    if (usage.input_tokens > tier.above_input_tokens) chosen = &tier.price;
+  }
+  return *chosen;
+}
+
+PriceBook::PriceBook(std::string version, std::vector<PriceEntry> entries,
+                     std::vector<PriceEntry> base)
+    : version_(std::move(version)), entries_(std::move(entries)) {
+  entries_.insert(entries_.end(), std::make_move_iterator(base.begin()),
+                  std::make_move_iterator(base.end()));
+}
 
 const PriceEntry* PriceBook::find(std::string_view model) const {
   for (const PriceEntry& entry : entries_) {
-    if (globMatch(entry.pattern, model)) return &entry;
+    if (entry.variant.empty() && globMatch(entry.pattern, model)) return &entry;
   }
   return nullptr;
 }
 
+const PriceEntry* PriceBook::find(std::string_view model, std::string_view variant,
+                                  int64_t at_unix_ns) const {
+  const PriceEntry* standard = nullptr;
+  for (const PriceEntry& entry : entries_) {
+    if (at_unix_ns < entry.effective_from_ns || at_unix_ns >= entry.effective_until_ns) continue;
+    if (entry.variant != variant && !entry.variant.empty()) continue;
+    if (!globMatch(entry.pattern, model)) continue;
+    if (entry.variant == variant) return &entry;
+    if (standard == nullptr) standard = &entry;
+  }
+  return standard;
+}
+
 std::string PriceBook::priceRef(const PriceEntry& entry) const {
+  const std::string& version = entry.catalog.empty() ? version_ : entry.catalog;
   std::string ref;
-  ref.reserve(version_.size() + 1 + entry.pattern.size());
-  ref.append(version_).append("/").append(entry.pattern);
+  ref.reserve(version.size() + 1 + entry.pattern.size() + 1 + entry.variant.size());
+  ref.append(version).append("/").append(entry.pattern);
+  if (!entry.variant.empty()) ref.append("#").append(entry.variant);
   return ref;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,14 +24,33 @@ std::optional<PicoPerToken> parsePerMillionPrice(std::string_view decimal);
 struct Price {
   PicoPerToken input = 0;
   PicoPerToken cache_read = 0;   // config default: the input price
-  PicoPerToken cache_write = 0;  // config default: the input price
+  PicoPerToken cache_write = 0;  // 5-minute cache writes; config default: the input price
   PicoPerToken output = 0;
   PicoPerToken reasoning = 0;    // config default: the output price
+  PicoPerToken cache_write_1h = 0;  // 1-hour cache writes; config default: cache_write
 };
+
+// The price of a call whose input exceeds `above_input_tokens` (long-context pricing: Anthropic
+// and Gemini charge more for every token of a call above 200k input tokens).
+struct PriceTier {
+  int64_t above_input_tokens = 0;
+  Price price;
+};
+
+inline constexpr int64_t kBeginningOfTime = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kEndOfTime = std::numeric_limits<int64_t>::max();
 
 struct PriceEntry {
   std::string pattern;  // model glob, e.g. "gpt-4o-mini*"
   Price price;
+  std::vector<PriceTier> tiers{};  // ascending thresholds
+  std::string variant{};         // "" standard, "batch", "priority" or "flex"
+  int64_t effective_from_ns = kBeginningOfTime;  // unix ns, inclusive
+  int64_t effective_until_ns = kEndOfTime;       // unix ns, exclusive
+  std::string catalog{};  // catalog version it comes from; "" = the book's own version
+
+  // The price for a call of this usage: the highest tier whose threshold its input exceeds.
+  const Price& priceFor(const Usage& usage) const;
 };
 
 // Exact cost of one call. `input` prices the input tokens that were neither cache reads nor
@@ -42,18 +62,28 @@ struct CostBreakdown {
 };
 
 CostBreakdown computeCost(const Price& price, const Usage& usage);
+// With the entry's tier for this usage.
+CostBreakdown computeCost(const PriceEntry& entry, const Usage& usage);
 
 // Immutable catalog of prices by model glob; the first matching entry wins (config order).
+// `base` entries (the bundled default catalog) come after `entries`, so the user's win.
 class PriceBook {
  public:
   PriceBook() = default;
-  PriceBook(std::string version, std::vector<PriceEntry> entries);
+  PriceBook(std::string version, std::vector<PriceEntry> entries,
+            std::vector<PriceEntry> base = {});
 
+  // The first standard entry matching `model`, whatever its dates.
   const PriceEntry* find(std::string_view model) const;
+  // The first entry matching `model` in force at `at_unix_ns` with price variant `variant`;
+  // when no entry has that variant, the first standard one (a batch or priority call is then
+  // priced at the standard price rather than not at all).
+  const PriceEntry* find(std::string_view model, std::string_view variant,
+                         int64_t at_unix_ns) const;
   const std::string& version() const { return version_; }
   const std::vector<PriceEntry>& entries() const { return entries_; }
 
-  // "<version>/<pattern>": what an event names as its price_ref.
+  // "<catalog version>/<pattern>[#<variant>]": what an event names as its price_ref.
   std::string priceRef(const PriceEntry& entry) const;
 
  private:

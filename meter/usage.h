@@ -15,6 +15,9 @@ struct Usage {
   int64_t cache_write_tokens = 0;
   int64_t output_tokens = 0;
   int64_t reasoning_tokens = 0;
+  // The part of cache_write_tokens written with a 1-hour lifetime (Anthropic's
+  // ephemeral_1h_input_tokens), priced at cache_write_1h; the rest of the writes are 5-minute.
+  int64_t cache_write_1h_tokens = 0;
 
   friend bool operator==(const Usage&, const Usage&) = default;
 };

@@ -10,6 +10,7 @@ jobs=$(nproc)
 echo "== Release build and tests"
 bash scripts/build.sh build Release
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
+bash scripts/fuzz.sh 20  # every libFuzzer target (framers, dialect parsers) for 20 s under ASan+UBSan
 
 if [[ "${TOLLGATE_TEST_SANITIZE:-1}" != 0 ]]; then
   echo "== ASan+UBSan build and tests"

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <utility>
 
 namespace tollgate::meter {
 namespace {
@@ -140,6 +142,59 @@ TEST(PriceBook, PriceRefNamesVersionAndPattern) {
   EXPECT_EQ(book.version(), "2026-11-01");
   ASSERT_EQ(book.entries().size(), 1u);
   EXPECT_EQ(book.priceRef(*book.find("claude-sonnet-4-20250514")), "2026-11-01/claude-sonnet-4*");
+}
+
+PriceEntry entryFor(std::string pattern, std::string_view input, std::string_view output) {
+  PriceEntry entry;
+  entry.pattern = std::move(pattern);
+  entry.price = flatPrice(input, output);
+  return entry;
+}
+
+TEST(ComputeCost, OneHourCacheWritesArePricedApartFromFiveMinuteOnes) {
+  Price price = flatPrice("3.00", "15.00");
+  price.cache_write = *parsePerMillionPrice("3.75");
+  price.cache_write_1h = *parsePerMillionPrice("6.00");
+  const CostBreakdown cost = computeCost(
+      price, Usage{.input_tokens = 1'100, .cache_write_tokens = 1'000, .cache_write_1h_tokens = 400});
+  EXPECT_EQ(cost.cache_write.pico(), int64_t{600} * 3'750'000 + int64_t{400} * 6'000'000);
+  EXPECT_EQ(cost.input.pico(), int64_t{100} * 3'000'000);
+}
+
+TEST(PriceBook, VariantEntryWinsForItsVariantAndStandardIsTheFallback) {
+  PriceEntry standard = entryFor("gpt-5*", "1.25", "10.00");
+  PriceEntry priority = entryFor("gpt-5*", "2.50", "20.00");
+  priority.variant = "priority";
+  const PriceBook book("v1", {standard, priority});
+  EXPECT_EQ(book.find("gpt-5", "priority", 0)->price.input, 2'500'000);
+  EXPECT_EQ(book.find("gpt-5", "", 0)->price.input, 1'250'000);
+  EXPECT_EQ(book.find("gpt-5", "batch", 0)->price.input, 1'250'000);
+  EXPECT_EQ(book.priceRef(*book.find("gpt-5", "priority", 0)), "v1/gpt-5*#priority");
+  EXPECT_EQ(book.find("gpt-5")->price.input, 1'250'000);
+}
+
+TEST(PriceBook, EffectiveDatesSelectThePriceInForceWhenTheCallStarted) {
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000'000;
+  PriceEntry old_price = entryFor("m*", "2.00", "8.00");
+  old_price.effective_until_ns = 100 * kDay;
+  PriceEntry new_price = entryFor("m*", "1.00", "4.00");
+  new_price.effective_from_ns = 100 * kDay;
+  const PriceBook book("v1", {old_price, new_price});
+  EXPECT_EQ(book.find("m1", "", 100 * kDay - 1)->price.input, 2'000'000);
+  EXPECT_EQ(book.find("m1", "", 100 * kDay)->price.input, 1'000'000);
+}
+
+TEST(PriceBook, UserEntriesWinOverTheBaseCatalogWhosePriceRefNamesItsOwnVersion) {
+  PriceEntry user = entryFor("gpt-4o", "9.00", "9.00");
+  PriceEntry base_same = entryFor("gpt-4o", "2.50", "10.00");
+  base_same.catalog = "tollgate-default-2026-11-22";
+  PriceEntry base_other = entryFor("o3", "2.00", "8.00");
+  base_other.catalog = "tollgate-default-2026-11-22";
+  const PriceBook book("config", {user}, {base_same, base_other});
+  EXPECT_EQ(book.find("gpt-4o", "", 0)->price.input, 9'000'000);
+  EXPECT_EQ(book.priceRef(*book.find("gpt-4o", "", 0)), "config/gpt-4o");
+  EXPECT_EQ(book.priceRef(*book.find("o3", "", 0)), "tollgate-default-2026-11-22/o3");
+  EXPECT_EQ(book.find("unknown-model", "", 0), nullptr);
 }
 
 }  // namespace

@@ -155,8 +155,13 @@ upstreams:
     dialect: openai
     base_url: "http://127.0.0.1:${mockPort}"
     models: ["local-*"]
+  - name: claude
+    dialect: anthropic
+    base_url: "http://127.0.0.1:${mockPort}"
+    models: ["claude-*"]
 prices:
   "gpt-test*": { input: "3.00", output: "12.00" }
+  "claude-test*": { input: "3.00", cache_read: "0.30", cache_write: "3.75", output: "15.00" }
   "local-*": { input: "0", output: "0" }
 price_version: "node-itest-1"
 events:

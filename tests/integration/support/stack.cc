@@ -36,6 +36,15 @@ std::vector<std::string> split(const std::string& s) {
 
 }  // namespace
 
+// "@MOCK_PORT@" in extra upstreams stands for the mock's port (other dialects' upstreams).
+static std::string withMockPort(std::string yaml, unsigned short port) {
+  constexpr std::string_view kMark = "@MOCK_PORT@";
+  for (size_t at = yaml.find(kMark); at != std::string::npos; at = yaml.find(kMark, at)) {
+    yaml.replace(at, kMark.size(), std::to_string(port));
+  }
+  return yaml;
+}
+
 Stack::Stack(StackOptions options) {
   refused_port_ = unusedPort();
   unsigned short mock_port = refused_port_;
@@ -75,7 +84,7 @@ Stack::Stack(StackOptions options) {
           "    dialect: openai\n"
           "    base_url: \"http://127.0.0.1:" << refused_port_ << "\"\n"
           "    models: [\"refused-*\"]\n"
-       << options.extra_upstreams_yaml
+       << withMockPort(options.extra_upstreams_yaml, mock_port)
        << "prices:\n"
           "  \"gpt-4o-mini*\": { input: \"0.15\", cache_read: \"0.075\", output: \"0.60\" }\n"
           "  \"gpt-test*\": { input: \"3.00\", output: \"12.00\" }\n"
@@ -86,7 +95,8 @@ Stack::Stack(StackOptions options) {
           "  file:\n"
           "    path: \"" << eventsPath() << "\"\n"
           "logging:\n"
-          "  level: debug\n";
+          "  level: debug\n"
+       << options.extra_yaml;
   dir_.write("tollgate.yaml", yaml.str());
   gateway_process_ = std::make_unique<Process>(
       "tollgate", std::vector<std::string>{binDir() + "/tollgate", "--config",

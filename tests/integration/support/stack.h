@@ -15,8 +15,9 @@ namespace tollgate::testing {
 struct StackOptions {
   unsigned workers = 2;
   std::string extra_server_yaml;     // appended under server: (indented by the caller)
-  std::string extra_upstreams_yaml;  // appended to upstreams:
+  std::string extra_upstreams_yaml;  // appended to upstreams: (@MOCK_PORT@ = the mock's port)
   std::string mock_args;             // extra mock_upstream arguments, space separated
+  std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)
   bool start_mock = true;
 };
 
@@ -41,8 +42,11 @@ class Stack {
   const TempDir& dir() const { return dir_; }
   const HostPort& gateway() const { return gateway_; }
   const HostPort& mock() const { return mock_; }
+  const HostPort& admin() const { return admin_; }
   unsigned short refusedPort() const { return refused_port_; }
   std::string eventsPath() const { return dir_.file("events.jsonl"); }
+  // The gateway's config file (rewrite it, then SIGHUP the gateway, to test a reload).
+  std::string configPath() const { return dir_.file("tollgate.yaml"); }
 
  private:
   TempDir dir_;

@@ -1,0 +1,116 @@
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "gateway/event_sink.h"
+#include "gateway/spool.h"
+
+namespace tollgate::gateway {
+
+// Cost events to Kafka: one idempotent librdkafka producer (acks=all), CloudEvents Kafka binding
+// in structured mode (content-type header, the JSON event as the value), keyed by an attribution
+// field (the team by default).
+//
+// Threads: workers only move the event into a bounded in-memory queue (tryEmit; a full queue
+// refuses the event and counts it as dropped). The sink thread serializes events, appends them
+// to the spool (durability: spool) and hands them to librdkafka. The poll thread serves
+// librdkafka's delivery reports, which only touch atomics and the spool: an acknowledged record
+// is trimmed from the spool, a failed one is marked for a resend.
+//
+// With durability: spool every event is in the write-ahead log before librdkafka sees it; what is
+// not acknowledged is replayed at the next start. With durability: memory an event lives only in
+// this process until acknowledged.
+class KafkaSink final : public EventSink {
+ public:
+  // Creates the producer (every configuration property checked) and opens the spool; throws
+  // std::runtime_error naming the key or property at fault.
+  explicit KafkaSink(const config::EventsConfig& config);
+  ~KafkaSink() override;
+
+  bool tryEmit(meter::CostEvent&& event) override;
+  bool ready() const override;
+  uint64_t stop(std::chrono::milliseconds timeout) override;
+  SinkStats stats() const override;
+
+ private:
+  struct Message {
+    uint64_t seq = 0;  // spool sequence number; 0 for an event that is not in the spool
+    std::string key;
+    std::string value;
+  };
+  enum class Produced { kOk, kQueueFull, kFailed };
+
+  void runSink();
+  void runPoll();
+  // Moves a batch from the queue into `pending_` (serialized, spooled when durable).
+  void takeBatch(std::vector<meter::CostEvent>& batch);
+  void spoolPending(uint64_t now_ms);
+  // Hands records to librdkafka; false when its queue is full.
+  bool sendFromMemory();
+  bool sendBacklog();
+  bool resendFailed();
+  Produced produce(const Message& message);
+  std::string keyOf(const meter::CostEvent& event) const;
+  void watchSpoolBound(uint64_t bytes);
+  void logNewDeliveryErrors();
+
+  static void onDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static void onError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void onLog(const rd_kafka_t* rk, int level, const char* facility, const char* message);
+
+  const config::KafkaSinkConfig config_;
+  const bool durable_;
+  std::unique_ptr<Spool> spool_;
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_topic_t* rkt_ = nullptr;
+
+  // Worker side.
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<meter::CostEvent> queue_;
+  bool stopping_ = false;
+  bool sleeping_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_{};
+
+  // Sink thread only.
+  std::vector<Message> unspooled_;  // serialized, waiting for spool space
+  std::vector<Message> unsent_;     // in memory, not yet accepted by librdkafka
+  uint64_t send_cursor_ = 0;        // spool records below this were handed to librdkafka
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::steady_clock::time_point checkpoint_at_{};
+  std::chrono::milliseconds retry_backoff_{250};
+  int spool_level_logged_ = 0;  // 0 below 80%, 1 above, 2 full
+  uint64_t errors_logged_ = 0;
+  std::chrono::steady_clock::time_point next_error_log_{};
+
+  std::atomic<uint64_t> accepted_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> delivery_errors_{0};
+  std::atomic<int> last_delivery_error_{0};
+  std::atomic<uint64_t> in_memory_{0};  // serialized events held by the sink thread
+  std::atomic<uint64_t> unspooled_count_{0};
+  std::atomic<bool> spool_full_{false};
+  std::atomic<bool> fatal_{false};
+  std::atomic<bool> poll_stop_{false};
+
+  std::thread sink_thread_;
+  std::thread poll_thread_;
+  bool stopped_ = false;
+  uint64_t left_after_stop_ = 0;
+};
+
+}  // namespace tollgate::gateway

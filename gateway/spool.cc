@@ -1,0 +1,472 @@
+#include "gateway/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <stdexcept>
+
+namespace tollgate::gateway {
+namespace {
+
+constexpr std::array<uint32_t, 256> makeCrcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr auto kCrcTable = makeCrcTable();
+
+constexpr std::string_view kPrefix = "segment-";
+constexpr std::string_view kSuffix = ".wal";
+constexpr size_t kSeqDigits = 20;
+
+void put32(uint32_t v, char* p) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+void put64(uint64_t v, char* p) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+uint32_t get32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint64_t get64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string segmentName(uint64_t first_seq) {
+  char digits[kSeqDigits + 1];
+  std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(first_seq));
+  return std::string(kPrefix) + digits + std::string(kSuffix);
+}
+
+// The first sequence number from a segment file name; nullopt for any other file.
+std::optional<uint64_t> parseSegmentName(std::string_view name) {
+  if (name.size() != kPrefix.size() + kSeqDigits + kSuffix.size() ||
+      name.substr(0, kPrefix.size()) != kPrefix ||
+      name.substr(kPrefix.size() + kSeqDigits) != kSuffix) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (char c : name.substr(kPrefix.size(), kSeqDigits)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+bool preadAll(int fd, char* out, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+uint32_t crc32c(std::string_view data, uint32_t crc) {
+  crc = ~crc;
+  for (unsigned char c : data) crc = kCrcTable[(crc ^ c) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+Spool::Spool(SpoolOptions options) : options_(std::move(options)) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.dir, ec);
+  if (ec) {
+    throw std::runtime_error("events.spool.dir: cannot create " + options_.dir + ": " +
+                             ec.message());
+  }
+  scan();
+  std::lock_guard lock(mu_);
+  openNewSegment();
+  if (segments_.empty() || segments_.rbegin()->second.fd < 0) {
+    throw std::runtime_error("events.spool.dir: cannot create a segment in " + options_.dir + ": " +
+                             std::strerror(errno));
+  }
+}
+
+Spool::~Spool() {
+  checkpoint();
+  for (auto& [first, segment] : segments_) {
+    if (segment.fd >= 0) ::close(segment.fd);
+  }
+}
+
+void Spool::scan() {
+  std::vector<uint64_t> firsts;
+  if (DIR* dir = ::opendir(options_.dir.c_str())) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (auto first = parseSegmentName(entry->d_name)) firsts.push_back(*first);
+    }
+    ::closedir(dir);
+  } else {
+    throw std::runtime_error("events.spool.dir: cannot read " + options_.dir + ": " +
+                             std::strerror(errno));
+  }
+  std::sort(firsts.begin(), firsts.end());
+  std::lock_guard lock(mu_);
+  if (std::ifstream in(options_.dir + "/checkpoint"); in) {
+    uint64_t mark = 0;
+    if (in >> mark) checkpoint_ = mark;
+  }
+  // New records must never fall below the mark, even if segments were removed by hand.
+  next_seq_ = std::max<uint64_t>(1, checkpoint_);
+  for (uint64_t first : firsts) {
+    Segment segment;
+    segment.first_seq = first;
+    segment.path = options_.dir + "/" + segmentName(first);
+    segment.fd = ::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (segment.fd < 0) {
+      throw std::runtime_error("events.spool.dir: cannot open " + segment.path + ": " +
+                               std::strerror(errno));
+    }
+    scanSegment(segment);
+    segment.sealed = true;
+    next_seq_ = std::max(next_seq_, first + segment.offsets.size());
+    // A later segment must never be named like an existing one, even an empty one.
+    next_seq_ = std::max(next_seq_, first + 1);
+    pending_ += segment.unacked;
+    replayed_ += segment.unacked;
+    total_bytes_ += segment.bytes;
+    auto [it, inserted] = segments_.emplace(first, std::move(segment));
+    dropIfDone(it);
+  }
+}
+
+void Spool::scanSegment(Segment& segment) {
+  struct stat st {};
+  if (::fstat(segment.fd, &st) != 0 || st.st_size <= 0) return;
+  segment.bytes = static_cast<uint64_t>(st.st_size);
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, segment.fd, 0);
+  if (map == MAP_FAILED) {
+    ++torn_records_;  // the whole segment is unreadable; its bytes still count until deleted
+    return;
+  }
+  const char* data = static_cast<const char*>(map);
+  size_t offset = 0;
+  while (offset < size) {
+    const size_t left = size - offset;
+    if (left < kHeaderBytes) {
+      ++torn_records_;  // a header cut short: the crash happened inside the last write
+      break;
+    }
+    const uint32_t body = get32(data + offset);
+    const uint32_t crc = get32(data + offset + 4);
+    if (body < kHeaderBytes - 8 || body > kMaxRecordBytes || body > left - 8) {
+      ++torn_records_;  // a length that runs past the end: nothing after it can be framed
+      break;
+    }
+    const uint64_t seq = get64(data + offset + 8);
+    const uint32_t key_len = get32(data + offset + 24);
+    const bool valid = crc32c({data + offset + 8, body}) == crc &&
+                       seq == segment.first_seq + segment.offsets.size() &&
+                       key_len <= body - (kHeaderBytes - 8);
+    const size_t end = offset + 8 + body;
+    if (!valid && end == size) {
+      ++torn_records_;  // the last record, partly written
+      break;
+    }
+    const bool delivered = valid && seq < checkpoint_;
+    segment.offsets.push_back(offset);
+    segment.acked.push_back(!valid || delivered);
+    if (!valid) {
+      ++torn_records_;  // framed but damaged: skip it, keep the records after it
+    } else if (!delivered) {
+      ++segment.unacked;
+    }
+    offset = end;
+  }
+  ::munmap(map, size);
+  while (segment.first_unacked < segment.acked.size() && segment.acked[segment.first_unacked]) {
+    ++segment.first_unacked;
+  }
+}
+
+void Spool::openNewSegment() {
+  Segment segment;
+  segment.first_seq = next_seq_;
+  segment.path = options_.dir + "/" + segmentName(next_seq_);
+  segment.fd = ::open(segment.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  if (segment.fd < 0) return;
+  segments_.emplace(segment.first_seq, std::move(segment));
+}
+
+void Spool::dropIfDone(std::map<uint64_t, Segment>::iterator it) {
+  Segment& segment = it->second;
+  if (!segment.sealed || segment.unacked != 0) return;
+  if (segment.fd >= 0) ::close(segment.fd);
+  ::unlink(segment.path.c_str());
+  total_bytes_ -= segment.bytes;
+  segments_.erase(it);
+}
+
+Spool::AppendResult Spool::append(const std::vector<Entry>& entries, uint64_t now_unix_ms,
+                                  uint64_t& first_seq, std::string* error) {
+  std::lock_guard lock(mu_);
+  uint64_t bytes = 0;
+  for (const auto& e : entries) {
+    const uint64_t body = kHeaderBytes - 8 + e.key.size() + e.value.size();
+    if (body > kMaxRecordBytes) {
+      if (error) *error = "record of " + std::to_string(body) + " bytes exceeds the maximum";
+      return AppendResult::kIoError;
+    }
+    bytes += 8 + body;
+  }
+  auto active = segments_.empty() ? segments_.end() : std::prev(segments_.end());
+  // An active segment whose records are all acknowledged is rotated out (and deleted) when its
+  // bytes are what stands between this append and the bound.
+  const bool done_and_in_the_way = active != segments_.end() && active->second.unacked == 0 &&
+                                   active->second.bytes > 0 &&
+                                   total_bytes_ + bytes > options_.max_bytes;
+  if (active == segments_.end() || active->second.sealed ||
+      active->second.bytes >= options_.segment_bytes || done_and_in_the_way) {
+    if (active != segments_.end()) {
+      active->second.sealed = true;
+      dropIfDone(active);
+    }
+    openNewSegment();
+    active = segments_.empty() ? segments_.end() : std::prev(segments_.end());
+    if (active == segments_.end() || active->second.sealed) {
+      if (error) *error = "cannot create a segment: " + std::string(std::strerror(errno));
+      return AppendResult::kIoError;
+    }
+  }
+  if (total_bytes_ + bytes > options_.max_bytes) return AppendResult::kFull;
+  Segment& segment = active->second;
+
+  buffer_.clear();
+  buffer_.reserve(bytes);
+  uint64_t seq = next_seq_;
+  for (const auto& e : entries) {
+    const size_t start = buffer_.size();
+    buffer_.resize(start + kHeaderBytes);
+    char* h = buffer_.data() + start;
+    put32(static_cast<uint32_t>(kHeaderBytes - 8 + e.key.size() + e.value.size()), h);
+    put64(seq++, h + 8);
+    put64(now_unix_ms, h + 16);
+    put32(static_cast<uint32_t>(e.key.size()), h + 24);
+    buffer_.append(e.key);
+    buffer_.append(e.value);
+    const std::string_view body(buffer_.data() + start + 8, buffer_.size() - start - 8);
+    put32(crc32c(body), buffer_.data() + start + 4);
+  }
+
+  size_t written = 0;
+  while (written < buffer_.size()) {
+    const ssize_t n = ::write(segment.fd, buffer_.data() + written, buffer_.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : ENOSPC;
+      if (error) *error = std::strerror(err);
+      // Roll the partial write back so the segment stays a clean sequence of records; if even
+      // that fails, seal it: a reader stops at the damaged tail and new records go elsewhere.
+      if (::ftruncate(segment.fd, static_cast<off_t>(segment.bytes)) != 0) segment.sealed = true;
+      return AppendResult::kIoError;
+    }
+    written += static_cast<size_t>(n);
+  }
+
+  uint64_t offset = segment.bytes;
+  for (const auto& e : entries) {
+    segment.offsets.push_back(offset);
+    segment.acked.push_back(false);
+    offset += kHeaderBytes + e.key.size() + e.value.size();
+  }
+  segment.unacked += entries.size();
+  segment.bytes += bytes;
+  total_bytes_ += bytes;
+  pending_ += entries.size();
+  first_seq = next_seq_;
+  next_seq_ += entries.size();
+  return AppendResult::kOk;
+}
+
+std::map<uint64_t, Spool::Segment>::iterator Spool::segmentOf(uint64_t seq) {
+  auto it = segments_.upper_bound(seq);
+  if (it == segments_.begin()) return segments_.end();
+  --it;
+  if (seq - it->first >= it->second.offsets.size()) return segments_.end();
+  return it;
+}
+
+void Spool::ack(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  auto it = segmentOf(seq);
+  if (it == segments_.end()) return;
+  Segment& segment = it->second;
+  const size_t index = seq - segment.first_seq;
+  if (segment.acked[index]) return;
+  segment.acked[index] = true;
+  --segment.unacked;
+  --pending_;
+  while (segment.first_unacked < segment.acked.size() && segment.acked[segment.first_unacked]) {
+    ++segment.first_unacked;
+  }
+  dropIfDone(it);
+}
+
+void Spool::markFailed(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  failed_.push_back(seq);
+}
+
+std::vector<uint64_t> Spool::takeFailed() {
+  std::lock_guard lock(mu_);
+  std::vector<uint64_t> out;
+  out.swap(failed_);
+  return out;
+}
+
+void Spool::markSkippedLocked(Segment& segment, size_t index) {
+  ++torn_records_;
+  segment.acked[index] = true;
+  --segment.unacked;
+  --pending_;
+  while (segment.first_unacked < segment.acked.size() && segment.acked[segment.first_unacked]) {
+    ++segment.first_unacked;
+  }
+}
+
+bool Spool::readLocked(const Segment& segment, size_t index, SpoolRecord& out) {
+  char header[kHeaderBytes];
+  const uint64_t offset = segment.offsets[index];
+  if (!preadAll(segment.fd, header, kHeaderBytes, offset)) return false;
+  const uint32_t body = get32(header);
+  const uint32_t key_len = get32(header + 24);
+  if (body < kHeaderBytes - 8 || body > kMaxRecordBytes || key_len > body - (kHeaderBytes - 8)) {
+    return false;
+  }
+  std::string rest(body - (kHeaderBytes - 8), '\0');
+  if (!preadAll(segment.fd, rest.data(), rest.size(), offset + kHeaderBytes)) return false;
+  uint32_t crc = crc32c({header + 8, kHeaderBytes - 8});
+  crc = crc32c(rest, crc);
+  if (crc != get32(header + 4) || get64(header + 8) != segment.first_seq + index) return false;
+  out.seq = segment.first_seq + index;
+  out.append_unix_ms = get64(header + 16);
+  out.key.assign(rest, 0, key_len);
+  out.value.assign(rest, key_len);
+  return true;
+}
+
+uint64_t Spool::readFrom(uint64_t from, size_t max_records, std::vector<SpoolRecord>& out) {
+  std::lock_guard lock(mu_);
+  uint64_t next = next_seq_;
+  size_t count = 0;
+  auto it = segments_.upper_bound(from);
+  if (it != segments_.begin()) --it;
+  bool done = false;
+  for (; it != segments_.end() && !done; ++it) {
+    Segment& segment = it->second;
+    size_t index = from > segment.first_seq ? from - segment.first_seq : 0;
+    for (index = std::max(index, segment.first_unacked); index < segment.offsets.size(); ++index) {
+      if (segment.acked[index]) continue;
+      if (count == max_records) {
+        next = segment.first_seq + index;
+        done = true;
+        break;
+      }
+      SpoolRecord record;
+      if (!readLocked(segment, index, record)) {
+        markSkippedLocked(segment, index);
+        continue;
+      }
+      out.push_back(std::move(record));
+      ++count;
+    }
+  }
+  for (auto s = segments_.begin(); s != segments_.end();) dropIfDone(s++);
+  return next;
+}
+
+bool Spool::read(uint64_t seq, SpoolRecord& out) {
+  std::lock_guard lock(mu_);
+  auto it = segmentOf(seq);
+  if (it == segments_.end()) return false;
+  const size_t index = seq - it->first;
+  if (it->second.acked[index]) return false;
+  if (readLocked(it->second, index, out)) return true;
+  markSkippedLocked(it->second, index);
+  dropIfDone(it);
+  return false;
+}
+
+uint64_t Spool::endSeq() const {
+  std::lock_guard lock(mu_);
+  return next_seq_;
+}
+
+void Spool::checkpoint() {
+  std::lock_guard lock(mu_);
+  const uint64_t mark = beginSeqLocked();
+  if (mark == checkpoint_) return;
+  const std::string path = options_.dir + "/checkpoint";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << mark << '\n';
+    if (!out.flush()) return;
+  }
+  // rename() replaces the mark atomically: a crash leaves the old mark or the new one.
+  if (std::rename(tmp.c_str(), path.c_str()) == 0) checkpoint_ = mark;
+}
+
+uint64_t Spool::beginSeq() const {
+  std::lock_guard lock(mu_);
+  return beginSeqLocked();
+}
+
+uint64_t Spool::beginSeqLocked() const {
+  for (const auto& [first, segment] : segments_) {
+    if (segment.unacked != 0) return first + segment.first_unacked;
+  }
+  return next_seq_;
+}
+
+uint64_t Spool::bytes() const {
+  std::lock_guard lock(mu_);
+  return total_bytes_;
+}
+
+SpoolStats Spool::stats() const {
+  std::lock_guard lock(mu_);
+  SpoolStats s;
+  s.bytes = total_bytes_;
+  s.pending = pending_;
+  s.segments = segments_.size();
+  s.replayed = replayed_;
+  s.torn_records = torn_records_;
+  for (const auto& [first, segment] : segments_) {
+    if (segment.unacked == 0) continue;
+    char time[8];
+    if (preadAll(segment.fd, time, sizeof time, segment.offsets[segment.first_unacked] + 16)) {
+      s.oldest_pending_unix_ms = get64(time);
+    }
+    break;
+  }
+  return s;
+}
+
+}  // namespace tollgate::gateway

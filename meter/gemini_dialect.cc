@@ -1,0 +1,337 @@
+#include "meter/gemini_dialect.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <utility>
+
+#include "meter/json_escape.h"
+#include "meter/meter_support.h"
+
+namespace tollgate::meter {
+namespace {
+
+using namespace support;
+
+constexpr std::array<std::string_view, 3> kPrefixes = {"/v1beta/models/", "/v1/models/",
+                                                       "/v1alpha/models/"};
+
+// usageMetadata as a whole (proto3 JSON omits zero counts, so an absent member is 0).
+bool readUsage(od::value v, Usage& usage, bool& prompt_seen) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
+  prompt_seen = false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    const auto key = field.key();
+    if (key == "promptTokenCount") {
+      prompt = readCount(field.value());
+      prompt_seen = true;
+    } else if (key == "candidatesTokenCount") {
+      candidates = readCount(field.value());
+    } else if (key == "thoughtsTokenCount") {
+      thoughts = readCount(field.value());
+    } else if (key == "toolUsePromptTokenCount") {
+      tool_prompt = readCount(field.value());
+    } else if (key == "cachedContentTokenCount") {
+      cached = readCount(field.value());
+    }
+  }
+  usage = Usage{};
+  usage.input_tokens = prompt + tool_prompt;
+  usage.cache_read_tokens = std::min(cached, usage.input_tokens);
+  usage.output_tokens = candidates + thoughts;
+  usage.reasoning_tokens = thoughts;
+  return true;
+}
+
+std::string readErrorStatus(od::value v) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return {};
+  std::string status;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) break;
+    if (field.key() == "status") {
+      std::string_view s;
+      if (readString(field.value(), s)) status = s;
+    }
+  }
+  return status;
+}
+
+class Reader final : public ObjectReader {
+ public:
+  void readObject(std::string_view, std::string_view json, MeterState& state) const override {
+    od::document doc;
+    if (iterate(json, doc) != simdjson::SUCCESS) return;
+    od::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
+    bool has_usage = false;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+      const auto key = field.key();
+      od::value value = field.value();
+      if (key == "candidates") {
+        if (!readCandidates(value, state)) return;
+      } else if (key == "usageMetadata") {
+        Usage usage;
+        bool prompt_seen = false;
+        if (!readUsage(value, usage, prompt_seen)) return;
+        state.result.usage = usage;
+        state.input_known = state.input_known || prompt_seen;
+        has_usage = true;
+      } else if (key == "modelVersion") {
+        std::string_view model;
+        if (state.result.response_model.empty() && readString(value, model)) {
+          state.result.response_model = model;
+        }
+      } else if (key == "responseId") {
+        std::string_view id;
+        if (state.result.response_id.empty() && readString(value, id)) state.result.response_id = id;
+      } else if (key == "error") {
+        state.result.upstream_error = true;
+        state.result.error_type = readErrorStatus(value);
+      } else if (key == "promptFeedback") {
+        readPromptFeedback(value, state);
+      }
+    }
+    state.usage_in_last = has_usage;
+    if (has_usage && state.finish_seen) state.final_usage = true;
+  }
+
+  void readErrorBody(std::string_view json, MeterState& state) const override {
+    od::document doc;
+    if (iterate(json, doc) != simdjson::SUCCESS) return;
+    od::json_type type;
+    if (doc.type().get(type) != simdjson::SUCCESS) return;
+    od::value root;
+    if (type == od::json_type::array) {
+      // A failed streamGenerateContent wraps its error in the array.
+      od::array items;
+      if (doc.get_array().get(items) != simdjson::SUCCESS ||
+          items.at(0).get(root) != simdjson::SUCCESS) {
+        return;
+      }
+    } else if (doc.get_value().get(root) != simdjson::SUCCESS) {
+      return;
+    }
+    od::object obj;
+    if (root.get_object().get(obj) != simdjson::SUCCESS) return;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+      if (field.key() == "error") {
+        state.result.error_type = readErrorStatus(field.value());
+        return;
+      }
+    }
+  }
+
+  // A stream that ended properly with usage in its last chunk is complete even when that chunk
+  // named no finish reason.
+  void onEnd(bool complete, MeterState& state) const override {
+    if (complete && state.usage_in_last && !state.result.upstream_error) state.final_usage = true;
+  }
+
+ private:
+  static bool readCandidates(od::value v, MeterState& state) {
+    od::array candidates;
+    if (v.get_array().get(candidates) != simdjson::SUCCESS) return true;
+    for (auto candidate_result : candidates) {
+      od::value candidate;
+      if (std::move(candidate_result).get(candidate) != simdjson::SUCCESS) return false;
+      od::object obj;
+      if (candidate.get_object().get(obj) != simdjson::SUCCESS) continue;
+      for (auto field_result : obj) {
+        od::field field;
+        if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+        const auto key = field.key();
+        if (key == "finishReason") {
+          std::string_view reason;
+          if (readString(field.value(), reason)) {
+            state.result.finish_reasons.emplace_back(reason);
+            state.finish_seen = true;
+          }
+        } else if (key == "content") {
+          if (!readParts(field.value(), state)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  static bool readParts(od::value content, MeterState& state) {
+    od::object obj;
+    if (content.get_object().get(obj) != simdjson::SUCCESS) return true;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+      if (field.key() != "parts") continue;
+      od::array parts;
+      if (field.value().get_array().get(parts) != simdjson::SUCCESS) continue;
+      for (auto part_result : parts) {
+        od::value part;
+        if (std::move(part_result).get(part) != simdjson::SUCCESS) return false;
+        od::object part_obj;
+        if (part.get_object().get(part_obj) != simdjson::SUCCESS) continue;
+        for (auto member_result : part_obj) {
+          od::field member;
+          if (std::move(member_result).get(member) != simdjson::SUCCESS) return false;
+          const auto key = member.key();
+          if (key == "text") {
+            state.content_bytes += stringBytes(member.value());
+          } else if (key == "functionCall") {
+            state.content_bytes += jsonBytes(member.value());
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  static void readPromptFeedback(od::value v, MeterState& state) {
+    od::object obj;
+    if (v.get_object().get(obj) != simdjson::SUCCESS) return;
+    for (auto field_result : obj) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+      if (field.key() != "blockReason") continue;
+      std::string_view reason;
+      if (readString(field.value(), reason)) {
+        state.result.finish_reasons.emplace_back(reason);
+        state.finish_seen = true;
+      }
+    }
+  }
+};
+
+const Reader kReader;
+
+// The text parts of a Content ({"role":...,"parts":[{"text":...},...]}).
+simdjson::error_code addParts(od::value content, TokenEstimator& estimator) {
+  od::object obj;
+  if (content.get_object().get(obj) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto ec = std::move(field_result).get(field)) return ec;
+    if (field.key() != "parts") continue;
+    if (auto ec = addContentText(field.value(), estimator)) return ec;
+  }
+  return simdjson::SUCCESS;
+}
+
+std::string_view grpcStatus(int status) {
+  switch (status) {
+    case 400: return "INVALID_ARGUMENT";
+    case 401: return "UNAUTHENTICATED";
+    case 403: return "PERMISSION_DENIED";
+    case 404: return "NOT_FOUND";
+    case 405: return "UNIMPLEMENTED";
+    case 408:
+    case 504: return "DEADLINE_EXCEEDED";
+    case 409: return "ABORTED";
+    case 413: return "INVALID_ARGUMENT";
+    case 429: return "RESOURCE_EXHAUSTED";
+    case 499: return "CANCELLED";
+    case 501: return "UNIMPLEMENTED";
+    case 502:
+    case 503: return "UNAVAILABLE";
+    default: return status >= 400 && status < 500 ? "FAILED_PRECONDITION" : "INTERNAL";
+  }
+}
+
+}  // namespace
+
+bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bool& stream) {
+  for (std::string_view prefix : kPrefixes) {
+    if (path.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view rest = path.substr(prefix.size());
+    const size_t colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    const std::string_view method = rest.substr(colon + 1);
+    if (method == "generateContent") {
+      stream = false;
+    } else if (method == "streamGenerateContent") {
+      stream = true;
+    } else {
+      return false;
+    }
+    model = rest.substr(0, colon);
+    return model.find('/') == std::string_view::npos;
+  }
+  return false;
+}
+
+std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,
+                                                          std::string_view body,
+                                                          RequestInfo& info) const {
+  std::string_view model;
+  bool stream = false;
+  if (!parsePath(path, model, stream)) return unknownEndpoint(name(), path);
+  info.operation = "generate_content";
+  TokenEstimator estimator;
+  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
+                                           od::json_type type) -> simdjson::error_code {
+    if (key == "contents" && type == od::json_type::array) {
+      od::array contents;
+      if (auto e = value.get_array().get(contents)) return e;
+      for (auto content_result : contents) {
+        od::value content;
+        if (auto e = std::move(content_result).get(content)) return e;
+        estimator.addMessage();
+        if (auto e = addParts(content, estimator)) return e;
+      }
+    } else if ((key == "systemInstruction" || key == "system_instruction") &&
+               type == od::json_type::object) {
+      return addParts(value, estimator);
+    }
+    return simdjson::SUCCESS;
+  });
+  if (error) return error;
+  info.model = std::string(model);
+  info.stream = stream;
+  info.client_asked_usage = true;  // Gemini always reports usageMetadata
+  info.gateway_asked_usage = false;
+  info.estimated_input_tokens = estimator.tokens();
+  return std::nullopt;
+}
+
+std::optional<std::string> GeminiDialect::rewriteRequest(std::string_view, RequestInfo&) const {
+  return std::nullopt;
+}
+
+std::unique_ptr<ResponseMeter> GeminiDialect::newResponseMeter(
+    const RequestInfo& info, int status, std::string_view content_type) const {
+  BodyFraming framing = BodyFraming::kJson;
+  if (status < 200 || status > 299) {
+    framing = BodyFraming::kErrorBody;
+  } else if (isEventStream(content_type)) {
+    framing = BodyFraming::kSse;
+  } else if (info.stream) {
+    framing = BodyFraming::kJsonArray;
+  }
+  return newPassThroughMeter(kReader, info, framing);
+}
+
+std::string GeminiDialect::errorBody(int status, std::string_view code,
+                                     std::string_view message) const {
+  std::string out = R"({"error":{"code":)";
+  out += std::to_string(status);
+  out += R"(,"message":)";
+  appendJsonString(message, out);
+  out += R"(,"status":)";
+  appendJsonString(grpcStatus(status), out);
+  if (!code.empty()) {
+    out += R"(,"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":)";
+    appendJsonString(code, out);
+    out += R"(,"domain":"tollgate"}])";
+  }
+  out += "}}";
+  return out;
+}
+
+}  // namespace tollgate::meter

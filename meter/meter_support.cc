@@ -1,0 +1,326 @@
+#include "meter/meter_support.h"
+
+#include <cstring>
+#include <utility>
+
+namespace tollgate::meter::support {
+namespace {
+
+// A non-2xx body is small; a successful one is read when complete and may be large.
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxJsonBody = 32 * 1024 * 1024;
+// Content parts nest (tool results hold content arrays); deeper nesting is not text worth it.
+constexpr int kMaxContentDepth = 4;
+
+class PaddedInput {
+ public:
+  simdjson::padded_string_view load(std::string_view s) {
+    const size_t need = s.size() + simdjson::SIMDJSON_PADDING;
+    if (buf_.size() < need) buf_.resize(need);
+    if (!s.empty()) std::memcpy(buf_.data(), s.data(), s.size());
+    // On malformed input simdjson may look into the padding: it must not hold the bytes of an
+    // earlier document, or the result of a parse would depend on what was parsed before.
+    std::memset(buf_.data() + s.size(), 0, simdjson::SIMDJSON_PADDING);
+    return simdjson::padded_string_view(buf_.data(), s.size(), buf_.size());
+  }
+
+ private:
+  std::string buf_;
+};
+
+thread_local od::parser t_parser;
+thread_local PaddedInput t_input;
+
+bool startsWithMediaType(std::string_view content_type, std::string_view type) {
+  while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
+    content_type.remove_prefix(1);
+  }
+  if (content_type.size() < type.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    char c = content_type[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != type[i]) return false;
+  }
+  if (content_type.size() == type.size()) return true;
+  const char next = content_type[type.size()];
+  return next == ';' || next == ' ' || next == '\t';
+}
+
+simdjson::error_code addContent(od::value v, TokenEstimator& estimator, int depth) {
+  od::json_type type;
+  if (auto ec = v.type().get(type)) return ec;
+  if (type == od::json_type::string) {
+    std::string_view s;
+    if (auto ec = v.get_string().get(s)) return ec;
+    estimator.addText(s);
+    return simdjson::SUCCESS;
+  }
+  if (depth >= kMaxContentDepth) return simdjson::SUCCESS;
+  if (type == od::json_type::array) {
+    od::array items;
+    if (auto ec = v.get_array().get(items)) return ec;
+    for (auto item_result : items) {
+      od::value item;
+      if (auto ec = std::move(item_result).get(item)) return ec;
+      if (auto ec = addContent(item, estimator, depth + 1)) return ec;
+    }
+  } else if (type == od::json_type::object) {
+    od::object obj;
+    if (auto ec = v.get_object().get(obj)) return ec;
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto ec = std::move(field_result).get(field)) return ec;
+      const auto key = field.key();
+      if (key == "text" || key == "content") {
+        if (auto ec = addContent(field.value(), estimator, depth + 1)) return ec;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+class PassThroughMeter final : public ResponseMeter {
+ public:
+  PassThroughMeter(const ObjectReader& reader, const RequestInfo& info, BodyFraming framing)
+      : reader_(reader), info_(info), framing_(framing) {
+    if (framing_ == BodyFraming::kErrorBody) state_.result.upstream_error = true;
+  }
+
+  std::string_view onBody(std::string_view chunk) override {
+    if (ended_) return {};
+    switch (framing_) {
+      case BodyFraming::kErrorBody:
+        if (body_.size() < kMaxErrorBody) body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
+        break;
+      case BodyFraming::kJson:
+        if (overflow_) break;
+        if (body_.size() + chunk.size() > kMaxJsonBody) {
+          overflow_ = true;
+          std::string().swap(body_);
+          break;
+        }
+        body_.append(chunk);
+        break;
+      case BodyFraming::kSse:
+        sse_.feed(chunk, [this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
+        break;
+      case BodyFraming::kNdjson:
+        ndjson_.feed(chunk, [this](std::string_view line) { onEvent({}, line); });
+        break;
+      case BodyFraming::kJsonArray:
+        array_.feed(chunk, [this](std::string_view obj) { onEvent({}, obj); });
+        break;
+    }
+    return chunk;
+  }
+
+  std::string_view onEnd(bool complete) override {
+    if (ended_) return {};
+    ended_ = true;
+    switch (framing_) {
+      case BodyFraming::kErrorBody:
+        reader_.readErrorBody(body_, state_);
+        std::string().swap(body_);
+        return {};
+      case BodyFraming::kJson:
+        if (overflow_) {
+          // Too large to keep: the usage is reported as unknown rather than guessed from a part.
+          state_.result.usage_source = UsageSource::kNone;
+          return {};
+        }
+        // A body cut short is not a JSON document: what it held is estimated below.
+        if (complete) reader_.readObject({}, body_, state_);
+        std::string().swap(body_);
+        break;
+      case BodyFraming::kSse:
+        // An event without its blank line is discarded, by the client's parser too.
+        if (complete) sse_.finish([this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
+        break;
+      case BodyFraming::kNdjson:
+        ndjson_.finish([this](std::string_view line) { onEvent({}, line); });
+        break;
+      case BodyFraming::kJsonArray:
+        break;
+    }
+    reader_.onEnd(complete, state_);
+    settle(state_, info_);
+    return {};
+  }
+
+  MeterResult result() const override { return state_.result; }
+
+ private:
+  void onEvent(std::string_view event, std::string_view data) {
+    if (data.empty()) return;
+    reader_.readObject(event, data, state_);
+  }
+
+  const ObjectReader& reader_;
+  RequestInfo info_;
+  BodyFraming framing_;
+  MeterState state_;
+  std::string body_;
+  bool overflow_ = false;
+  bool ended_ = false;
+  SseFramer sse_;
+  NdjsonFramer ndjson_;
+  JsonArrayFramer array_;
+};
+
+RequestError invalidJson(std::string_view why) {
+  return RequestError{400, "invalid_json", "request body is not valid JSON: " + std::string(why)};
+}
+
+}  // namespace
+
+std::optional<RequestError> readRequestObject(std::string_view body, const MemberFn& on_member) {
+  od::document doc;
+  if (auto ec = iterate(body, doc)) return invalidJson(simdjson::error_message(ec));
+  od::object obj;
+  if (auto ec = doc.get_object().get(obj)) {
+    return invalidJson(ec == simdjson::INCORRECT_TYPE ? "expected an object"
+                                                      : simdjson::error_message(ec));
+  }
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto ec = std::move(field_result).get(field)) return invalidJson(simdjson::error_message(ec));
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return invalidJson(simdjson::error_message(ec));
+    // The key's storage is the parser's string buffer, overwritten by later strings: copy it.
+    const std::string key_copy(key);
+    od::value value = field.value();
+    od::json_type type;
+    if (auto ec = value.type().get(type)) return invalidJson(simdjson::error_message(ec));
+    if (auto ec = on_member(key_copy, value, type)) return invalidJson(simdjson::error_message(ec));
+  }
+  const char* at = nullptr;
+  if (doc.current_location().get(at) == simdjson::SUCCESS) {
+    return invalidJson("unexpected content after the object");
+  }
+  return std::nullopt;
+}
+
+bool CommonRequestFields::read(std::string_view key, od::value value, od::json_type type,
+                               simdjson::error_code& ec) {
+  ec = simdjson::SUCCESS;
+  if (key == "model") {
+    if (type != od::json_type::string) {
+      model_state_ = Model::kNotString;
+      return true;
+    }
+    std::string_view s;
+    if ((ec = value.get_string().get(s))) return true;
+    model.assign(s);
+    model_state_ = s.empty() ? Model::kEmpty : Model::kGiven;
+    return true;
+  }
+  if (key == "stream") {
+    // null is what an omitted optional looks like when serialized: the default then applies.
+    if (type == od::json_type::boolean) {
+      ec = value.get_bool().get(stream);
+      stream_given = true;
+      stream_ok_ = true;
+    } else if (type == od::json_type::null) {
+      stream_given = false;
+      stream_ok_ = true;
+    } else {
+      stream_ok_ = false;
+    }
+    return true;
+  }
+  return false;
+}
+
+std::optional<RequestError> CommonRequestFields::check(bool model_required) const {
+  if (model_required) {
+    switch (model_state_) {
+      case Model::kMissing:
+        return RequestError{400, "missing_model", "the request names no \"model\""};
+      case Model::kNotString:
+        return RequestError{400, "missing_model", "\"model\" must be a string"};
+      case Model::kEmpty:
+        return RequestError{400, "missing_model", "\"model\" must not be empty"};
+      case Model::kGiven:
+        break;
+    }
+  }
+  if (!stream_ok_) return RequestError{400, "invalid_request", "\"stream\" must be a boolean"};
+  return std::nullopt;
+}
+
+RequestError unknownEndpoint(std::string_view dialect, std::string_view path) {
+  return RequestError{404, "unknown_endpoint",
+                      "the " + std::string(dialect) + " dialect does not serve " + std::string(path)};
+}
+
+simdjson::error_code iterate(std::string_view json, od::document& doc) {
+  return t_parser.iterate(t_input.load(json)).get(doc);
+}
+
+int64_t readCount(od::value v) {
+  int64_t n = 0;
+  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return 0;
+  return n;
+}
+
+bool readString(od::value v, std::string_view& out) {
+  return v.get_string().get(out) == simdjson::SUCCESS;
+}
+
+int64_t stringBytes(od::value v) {
+  std::string_view s;
+  return readString(v, s) ? static_cast<int64_t>(s.size()) : 0;
+}
+
+int64_t jsonBytes(od::value v) {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS) return 0;
+  std::string_view raw;
+  if (type == od::json_type::object) {
+    od::object obj;
+    if (v.get_object().get(obj) != simdjson::SUCCESS || obj.raw_json().get(raw)) return 0;
+  } else if (type == od::json_type::array) {
+    od::array arr;
+    if (v.get_array().get(arr) != simdjson::SUCCESS || arr.raw_json().get(raw)) return 0;
+  } else {
+    raw = v.raw_json_token();
+  }
+  return static_cast<int64_t>(raw.size());
+}
+
+bool isEventStream(std::string_view content_type) {
+  return startsWithMediaType(content_type, "text/event-stream");
+}
+
+bool isNdjson(std::string_view content_type) {
+  return startsWithMediaType(content_type, "application/x-ndjson") ||
+         startsWithMediaType(content_type, "application/ndjson") ||
+         startsWithMediaType(content_type, "application/jsonl");
+}
+
+simdjson::error_code addContentText(od::value content, TokenEstimator& estimator) {
+  return addContent(content, estimator, 0);
+}
+
+std::string priceVariant(std::string_view tier) {
+  if (tier == "batch" || tier == "priority" || tier == "flex") return std::string(tier);
+  return {};
+}
+
+void settle(MeterState& state, const RequestInfo& info) {
+  MeterResult& result = state.result;
+  if (state.final_usage) {
+    result.usage_source = UsageSource::kProvider;
+    return;
+  }
+  result.usage = estimateUnfinishedUsage(result.usage, state.input_known,
+                                         info.estimated_input_tokens, state.content_bytes);
+  result.usage_source = UsageSource::kEstimated;
+}
+
+std::unique_ptr<ResponseMeter> newPassThroughMeter(const ObjectReader& reader,
+                                                   const RequestInfo& info, BodyFraming framing) {
+  return std::make_unique<PassThroughMeter>(reader, info, framing);
+}
+
+}  // namespace tollgate::meter::support

@@ -1,0 +1,134 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config_loader.h"
+#include "meter/price_book.h"
+
+namespace tollgate::config {
+namespace {
+
+const std::string kUpstreams = R"(
+upstreams:
+  - name: mock
+    dialect: openai
+    base_url: "http://127.0.0.1:9100"
+    models: ["*"]
+)";
+
+std::optional<std::string> noEnv(std::string_view) { return std::nullopt; }
+
+Config parseValid(const std::string& yaml) {
+  auto result = parseConfig(yaml, noEnv);
+  if (auto* errors = std::get_if<std::vector<ConfigError>>(&result)) {
+    std::string all;
+    for (const auto& e : *errors) all += e.toString() + "\n";
+    ADD_FAILURE() << "unexpected errors:\n" << all;
+    return Config{};
+  }
+  return std::get<Config>(std::move(result));
+}
+
+std::vector<std::string> errorsOf(const std::string& yaml) {
+  auto result = parseConfig(yaml, noEnv);
+  std::vector<std::string> out;
+  if (auto* errors = std::get_if<std::vector<ConfigError>>(&result)) {
+    for (const auto& e : *errors) out.push_back(e.toString());
+  }
+  return out;
+}
+
+meter::PriceBook bookOf(const Config& c) {
+  return meter::PriceBook(c.price_catalog_version, c.prices, c.default_prices);
+}
+
+TEST(PriceCatalog, TheBundledCatalogLoadsUnderTheUsersPricesWithItsVersion) {
+  const Config c = parseValid(kUpstreams + R"(
+prices:
+  "gpt-4o": { input: "9.00", output: "9.00" }
+)");
+  ASSERT_FALSE(c.default_prices.empty());
+  const auto book = bookOf(c);
+  EXPECT_EQ(book.find("gpt-4o", "", 0)->price.input, 9'000'000);
+  EXPECT_EQ(book.priceRef(*book.find("gpt-4o", "", 0)), "config/gpt-4o");
+  const auto* mini = book.find("gpt-4o-mini", "", 0);
+  ASSERT_NE(mini, nullptr);
+  EXPECT_EQ(mini->price.cache_read, 75'000);
+  EXPECT_EQ(book.priceRef(*mini), "tollgate-default-2026-11-22/gpt-4o-mini");
+  const auto* sonnet = book.find("claude-sonnet-4-20250514", "", 0);
+  ASSERT_NE(sonnet, nullptr);
+  EXPECT_EQ(sonnet->price.cache_write, 3'750'000);
+  EXPECT_EQ(sonnet->price.cache_write_1h, 6'000'000);
+  ASSERT_EQ(sonnet->tiers.size(), 1u);
+  EXPECT_EQ(sonnet->tiers[0].above_input_tokens, 200'000);
+  EXPECT_EQ(sonnet->tiers[0].price.output, 22'500'000);
+  // Cheaper siblings are not caught by a broader glob.
+  EXPECT_EQ(book.find("gpt-5-mini", "", 0), nullptr);
+  EXPECT_EQ(book.find("o3-mini", "", 0), nullptr);
+}
+
+TEST(PriceCatalog, PriceDefaultsFalseLeavesOnlyTheUsersPrices) {
+  const Config c = parseValid(kUpstreams + "price_defaults: false\n");
+  EXPECT_TRUE(c.default_prices.empty());
+}
+
+TEST(PriceCatalog, TiersVariantsAndEffectiveDatesAreRead) {
+  const Config c = parseValid(kUpstreams + R"(
+price_version: "acme-2026-11"
+prices:
+  "m*":
+    - input: "2.00"
+      output: "8.00"
+      effective_until: "2026-01-01"
+    - input: "1.00"
+      cache_write: "1.25"
+      cache_write_1h: "2.00"
+      output: "4.00"
+      effective_from: "2026-01-01"
+      tiers:
+        - { above_input_tokens: 200000, input: "2.00", output: "6.00" }
+      variants:
+        batch: { input: "0.50", output: "2.00" }
+price_defaults: false
+)");
+  ASSERT_EQ(c.prices.size(), 3u);
+  constexpr int64_t k2026 = int64_t{1'767'225'600} * 1'000'000'000;  // 2026-01-01T00:00:00Z
+  EXPECT_EQ(c.prices[0].effective_until_ns, k2026);
+  EXPECT_EQ(c.prices[1].effective_from_ns, k2026);
+  EXPECT_EQ(c.prices[1].price.cache_write_1h, 2'000'000);
+  EXPECT_EQ(c.prices[1].price.cache_read, 1'000'000);
+  ASSERT_EQ(c.prices[1].tiers.size(), 1u);
+  EXPECT_EQ(c.prices[1].tiers[0].price.output, 6'000'000);
+  EXPECT_EQ(c.prices[2].variant, "batch");
+  EXPECT_EQ(c.prices[2].effective_from_ns, k2026);
+  const auto book = bookOf(c);
+  EXPECT_EQ(book.find("m1", "", k2026 - 1)->price.input, 2'000'000);
+  EXPECT_EQ(book.find("m1", "batch", k2026)->price.input, 500'000);
+  EXPECT_EQ(book.priceRef(*book.find("m1", "batch", k2026)), "acme-2026-11/m*#batch");
+}
+
+TEST(PriceCatalog, BadTiersVariantsAndDatesNameTheirKeyPath) {
+  const auto errors = errorsOf(kUpstreams + R"(
+prices:
+  "m*":
+    input: "1.00"
+    output: "2.00"
+    effective_from: "2026-13-01"
+    tiers:
+      - { above_input_tokens: 200000, input: "2.00", output: "3.00" }
+      - { above_input_tokens: 100000, input: "2.00", output: "3.00" }
+    variants:
+      cheap: { input: "0.5", output: "1" }
+)");
+  const std::vector<std::string> expected = {
+      R"(prices."m*".effective_from: expected a date YYYY-MM-DD)",
+      R"(prices."m*".tiers[1].above_input_tokens: tiers must have ascending thresholds)",
+      R"(prices."m*".variants.cheap: unknown key)"};
+  for (const auto& e : expected) {
+    EXPECT_NE(std::find(errors.begin(), errors.end(), e), errors.end()) << e;
+  }
+}
+
+}  // namespace
+}  // namespace tollgate::config

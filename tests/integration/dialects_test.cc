@@ -243,3 +243,24 @@ TEST_F(DialectsTest, GatewayErrorsSpeakTheCallersDialect) {
 
 }  // namespace
 }  // namespace tollgate::testing
+
+namespace tollgate::testing {
+namespace {
+
+// Regression: a Gemini client's `?key=` is its credential for the gateway; it was forwarded to
+// the upstream inside the request target.
+TEST(GeminiQueryKey, KeyQueryParameterIsNotForwardedUpstream) {
+  Stack stack{dialectUpstreams()};
+  const std::string target =
+      "/v1beta/models/gemini-2.5-pro:streamGenerateContent?key=client-secret-key&alt=sse";
+  auto r = stack.gatewayClient().post(target, kGeminiBody);
+  EXPECT_EQ(r.status, 200) << r.body;
+  const std::string calls = stack.mockCalls();
+  EXPECT_EQ(calls.find("client-secret-key"), std::string::npos) << calls;
+  Json j(calls);
+  EXPECT_EQ(j.str("/calls/0/target"),
+            "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");
+}
+
+}  // namespace
+}  // namespace tollgate::testing

@@ -249,21 +249,7 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
     simdjson::error_code ec;
     if (common.read(key, value, type, ec)) return ec;
     if (key == "messages" && type == od::json_type::array) {
-      od::array messages;
-      if (auto e = value.get_array().get(messages)) return e;
-      for (auto message_result : messages) {
-        od::value message;
-        if (auto e = std::move(message_result).get(message)) return e;
-        estimator.addMessage();
-        od::object obj;
-        if (message.get_object().get(obj) != simdjson::SUCCESS) continue;
-        for (auto field_result : obj) {
-          od::field field;
-          if (auto e = std::move(field_result).get(field)) return e;
-          if (field.key() != "content") continue;
-          if (auto e = addContentText(field.value(), estimator)) return e;
-        }
-      }
+      return addMessagesText(value, estimator);
     } else if (key == "system") {
       return addContentText(value, estimator);
     }

@@ -298,6 +298,28 @@ bool isNdjson(std::string_view content_type) {
          startsWithMediaType(content_type, "application/jsonl");
 }
 
+simdjson::error_code addMessagesText(od::value messages, TokenEstimator& estimator,
+                                     bool with_output) {
+  od::array items;
+  if (auto e = messages.get_array().get(items)) return e;
+  for (auto item_result : items) {
+    od::value item;
+    if (auto e = std::move(item_result).get(item)) return e;
+    estimator.addMessage();
+    od::object obj;
+    if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
+    for (auto field_result : obj) {
+      od::field field;
+      if (auto e = std::move(field_result).get(field)) return e;
+      const auto member = field.key();
+      if (member == "content" || (with_output && member == "output")) {
+        if (auto e = addContentText(field.value(), estimator)) return e;
+      }
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
 simdjson::error_code addContentText(od::value content, TokenEstimator& estimator) {
   return addContent(content, estimator, 0);
 }

@@ -47,6 +47,11 @@ bool isNdjson(std::string_view content_type);
 // (images, audio, tool calls) are not counted.
 simdjson::error_code addContentText(od::value content, TokenEstimator& estimator);
 
+// Adds a chat "messages" array to `estimator`: one message each, and the text of each
+// message's "content" member (and "output", when `with_output`: Responses API tool results).
+simdjson::error_code addMessagesText(od::value messages, TokenEstimator& estimator,
+                                     bool with_output = false);
+
 // Reads a request body that must be one JSON object, handing each member to `on_member`
 // (key unescaped). A malformed body or an error returned by `on_member` gives a 400
 // invalid_json; so does content after the object.

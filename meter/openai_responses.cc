@@ -221,23 +221,7 @@ std::optional<RequestError> inspectResponsesRequest(std::string_view body, Reque
         return addContentText(value, estimator);
       }
       if (type != od::json_type::array) return simdjson::SUCCESS;
-      od::array items;
-      if (auto e = value.get_array().get(items)) return e;
-      for (auto item_result : items) {
-        od::value item;
-        if (auto e = std::move(item_result).get(item)) return e;
-        estimator.addMessage();
-        od::object obj;
-        if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
-        for (auto field_result : obj) {
-          od::field field;
-          if (auto e = std::move(field_result).get(field)) return e;
-          const auto member = field.key();
-          if (member == "content" || member == "output") {
-            if (auto e = addContentText(field.value(), estimator)) return e;
-          }
-        }
-      }
+      return addMessagesText(value, estimator, /*with_output=*/true);
     } else if (key == "instructions" && type == od::json_type::string) {
       estimator.addMessage();
       return addContentText(value, estimator);

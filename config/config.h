@@ -92,7 +92,9 @@ struct SpoolConfig {
 };
 
 struct EventsConfig {
-  std::string sink = "file";  // file | kafka
+  // file | kafka | none. none turns metering and cost events off (calls are relayed and counted
+  // in metrics, nothing is booked): it exists to measure what metering costs.
+  std::string sink = "file";
   std::string durability = "spool";  // spool | memory (kafka sink only)
   FileSinkConfig file;
   KafkaSinkConfig kafka;

@@ -922,7 +922,8 @@ class Loader {
   void loadEvents(const YAML::Node& node, EventsConfig& events) {
     if (!checkSection(node, "events", {"sink", "durability", "file", "kafka", "spool"})) return;
     if (auto n = child(node, "sink")) {
-      if (auto text = oneOf(*n, "events.sink", {"file", "kafka"}, "must be file or kafka")) {
+      if (auto text = oneOf(*n, "events.sink", {"file", "kafka", "none"},
+                            "must be file, kafka or none")) {
         events.sink = *text;
       }
     }

@@ -45,6 +45,7 @@ struct CallRecord {
   std::string error_type;                        // why it failed (gateway code or upstream type)
   meter::MeterResult result;
   bool metered = false;                          // `result` holds the response meter's answer
+  bool booked = false;                           // the cost event was built and handed on
 };
 
 // Told about every finished call, on the worker thread that handled it, after the cost event

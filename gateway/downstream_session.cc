@@ -30,6 +30,14 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// The meter of events.sink: none: sees nothing, changes nothing, knows nothing.
+class UnreadBody final : public meter::ResponseMeter {
+ public:
+  std::string_view onBody(std::string_view chunk) override { return chunk; }
+  std::string_view onEnd(bool) override { return {}; }
+  meter::MeterResult result() const override { return {}; }
+};
 const meter::OpenAiDialect kDefaultDialect;  // error shape for requests outside any API
 
 int64_t unixNanos(std::chrono::system_clock::time_point t) {
@@ -181,6 +189,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   }
   call.dialect = endpoint.dialect;
   if (req.method() != http::verb::post) {
+    // Not a call to an API (nothing was asked of a model): answered, not booked.
     const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
     call.error_type = error.code;
     const bool keep = co_await replyError(*call.dialect, call.http_version,
@@ -216,9 +225,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
                              std::move(refusal->message)};
     call.error_type = error.code;
     ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(refusal->code)]);
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
-    finishCall(call);
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
   auto& grant = std::get<Admitted>(admitted);
@@ -242,9 +249,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     const GatewayError error{rejected->status, std::move(rejected->code),
                              std::move(rejected->message)};
     call.error_type = error.code;
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
-    finishCall(call);
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
   if (auto refusal = admission.checkModel(grant, call.info.model)) {
@@ -254,9 +259,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
                              std::move(refusal->message)};
     call.error_type = error.code;
     ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(refusal->code)]);
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
-    finishCall(call);
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
   call.upstream = call.runtime->router.route(call.dialect->name(), call.info.model);
@@ -266,9 +269,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     const GatewayError error{404, "model_not_found",
                              "no upstream serves model '" + call.info.model + "'"};
     call.error_type = error.code;
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
-    finishCall(call);
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
   const bool keep = co_await forward(req, call);
@@ -310,7 +311,9 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
   out.set("traceparent", "00-" + call.trace_id + "-" + call.upstream_span_id +
                              (call.sampled ? "-01" : "-00"));
   out.set("x-request-id", call.request_id);
-  if (auto rewritten = call.dialect->rewriteRequest(req.body(), call.info)) {
+  std::optional<std::string> rewritten;
+  if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
+  if (rewritten) {
     out.body() = std::move(*rewritten);
   } else {
     out.body() = std::move(req.body());
@@ -343,8 +346,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
                  "the upstream '" + upstream.name + "' could not be reached"};
       }
       call.error_type = error.code;
-      const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                            call.client_keep_alive, error, call.request_id);
+      const bool keep = co_await refuseCall(call, error);
       co_return keep;
     }
     auto conn = std::move(acquired.connection);
@@ -412,15 +414,21 @@ asio::awaitable<bool> DownstreamSession::relayCall(
                "the connection to the upstream '" + call.upstream->name + "' failed"};
     }
     call.error_type = error.code;
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
 
   auto& head = parser.get();
   call.status = static_cast<int>(head.result_int());
-  auto meter = call.dialect->newResponseMeter(call.info, call.status,
-                                              head[http::field::content_type]);
+  // With metering off the body is relayed unread by a stateless meter.
+  static UnreadBody unread;
+  std::unique_ptr<meter::ResponseMeter> owned_meter;
+  meter::ResponseMeter* meter = &unread;
+  if (ctx_.metering) {
+    owned_meter = call.dialect->newResponseMeter(call.info, call.status,
+                                                 head[http::field::content_type]);
+    meter = owned_meter.get();
+  }
   const bool may_alter = call.info.gateway_asked_usage;
 
   http::response_header<> res;
@@ -520,6 +528,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
           out = kept;
         }
         const auto tail = meter->onEnd(true);
+        bookAnswer(call, *meter);
         if (tail.empty()) {
           co_await writeToClient(out, true);
         } else {
@@ -541,6 +550,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   call.upstream_end = Clock::now();
   if (!ended) {
     const auto tail = meter->onEnd(complete);
+    if (complete && client_ok) bookAnswer(call, *meter);
     // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
     co_await writeToClient(tail, complete);
   }
@@ -560,6 +570,23 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   reusable = complete && parser.keep_alive();
   // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
   co_return client_ok && complete && keep_alive;
+}
+
+void DownstreamSession::bookAnswer(CallRecord& call, const meter::ResponseMeter& meter) {
+  call.upstream_end = Clock::now();
+  call.result = meter.result();
+  call.metered = true;
+  if (call.result.upstream_error || call.status >= 400) {
+    call.outcome = meter::Outcome::kUpstreamError;
+  }
+  finishCall(call);
+}
+
+asio::awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const GatewayError& error) {
+  finishCall(call);
+  const bool keep = co_await replyError(*call.dialect, call.http_version, call.client_keep_alive,
+                                        error, call.request_id);
+  co_return keep;
 }
 
 asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
@@ -582,6 +609,13 @@ asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialec
 }
 
 void DownstreamSession::finishCall(CallRecord& call) {
+  if (call.booked) return;
+  call.booked = true;
+  if (!ctx_.metering) {
+    auto& metrics = *ctx_.metrics;
+    if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
+    return;
+  }
   const auto end = Clock::now();
   const auto end_wall = call.start_wall + (end - call.start);
   meter::CostEvent event;

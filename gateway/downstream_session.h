@@ -63,10 +63,21 @@ class DownstreamSession {
                                           bool keep_alive, const GatewayError& error,
                                           const std::string& request_id);
 
+  // The upstream's answer is complete and the client has all but its last write: records how
+  // the call ended and books it (the client still might not take that last write).
+  void bookAnswer(CallRecord& call, const meter::ResponseMeter& meter);
+
+  // Books `call` (its status and error already set), then sends `error` in its dialect: the
+  // event is handed to the sink before the client can have the answer.
+  boost::asio::awaitable<bool> refuseCall(CallRecord& call, const GatewayError& error);
+
   // Client reads time out through this timer rather than the stream's own expiry, which would
   // close the socket before a 408 could be sent.
   void armReadTimer(std::chrono::milliseconds timeout);
 
+  // Builds the call's cost event and hands it to the sink; once per call (later calls do
+  // nothing). Called before the last byte of the answer is written whenever the outcome is
+  // known by then, so that a crash after the client has its answer cannot lose the event.
   void finishCall(CallRecord& call);
 
   WorkerContext& ctx_;

@@ -17,6 +17,9 @@ constexpr std::chrono::milliseconds kIdleWait{100};
 constexpr std::chrono::milliseconds kMaxRetryBackoff{5'000};
 // How often the acknowledgement mark is saved: bounds the duplicates a crash causes.
 constexpr std::chrono::milliseconds kCheckpointInterval{200};
+// How often the spool is flushed to the disk: bounds what a machine crash (not a process crash,
+// which loses nothing written) can take from the spool.
+constexpr std::chrono::milliseconds kSyncInterval{200};
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -63,6 +66,7 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
     spool_ = std::make_unique<Spool>(
         SpoolOptions{config.spool.dir, config.spool.max_bytes, config.spool.segment_bytes});
     send_cursor_ = spool_->beginSeq();
+    taken_end_ = spool_->endSeq();
     const SpoolStats s = spool_->stats();
     if (s.replayed != 0 || s.torn_records != 0) {
       log()->info(
@@ -129,16 +133,51 @@ KafkaSink::~KafkaSink() {
 }
 
 bool KafkaSink::tryEmit(meter::CostEvent&& event) {
+  Message m;
+  m.key = keyOf(event);
+  m.value.reserve(1024);
+  meter::appendCloudEventJson(event, m.value);
   bool wake = false;
+  bool io_error = false;
+  std::string error;
   {
+    // The append happens under the queue's lock so that the queue holds spooled records in
+    // sequence order: the sink thread relies on it to send each record once.
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= config_.queue_capacity) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    queue_.push_back(std::move(event));
+    if (durable_) {
+      m.stored = Stored::kUnspooled;
+      if (!spool_blocked_) {
+        const Spool::Entry entry{m.key, m.value};
+        uint64_t seq = 0;
+        switch (spool_->append({&entry, 1}, unixMillis(), seq, &error)) {
+          case Spool::AppendResult::kOk:
+            m.seq = seq;
+            m.stored = Stored::kSpooled;
+            break;
+          case Spool::AppendResult::kFull:
+            spool_blocked_ = true;
+            spool_full_.store(true);
+            break;
+          case Spool::AppendResult::kIoError:
+            // Losing the disk must not lose the events as well: this one goes to Kafka from
+            // memory, with the guarantees of durability: memory.
+            m.stored = Stored::kMemory;
+            io_error = true;
+            break;
+        }
+      }
+    }
+    if (m.stored != Stored::kSpooled) ++queue_unspooled_;
+    queue_.push_back(std::move(m));
     wake = sleeping_;
     sleeping_ = false;
+  }
+  if (io_error && spool_io_errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
+    log()->error("spool append failed ({}): events go to Kafka without the spool", error);
   }
   accepted_.fetch_add(1, std::memory_order_relaxed);
   if (wake) cv_.notify_one();
@@ -167,7 +206,7 @@ void KafkaSink::runPoll() {
 }
 
 void KafkaSink::runSink() {
-  std::vector<meter::CostEvent> batch;
+  std::vector<Message> batch;
   bool blocked = false;
   for (;;) {
     bool stopping = false;
@@ -189,6 +228,10 @@ void KafkaSink::runSink() {
         batch.assign(std::make_move_iterator(queue_.begin()),
                      std::make_move_iterator(queue_.begin() + static_cast<ptrdiff_t>(n)));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+        for (const auto& m : batch) {
+          if (m.stored != Stored::kSpooled) --queue_unspooled_;
+        }
+        in_memory_.fetch_add(batch.size(), std::memory_order_relaxed);
       }
     }
     if (!batch.empty()) takeBatch(batch);
@@ -204,6 +247,10 @@ void KafkaSink::runSink() {
         spool_->checkpoint();
         checkpoint_at_ = now + kCheckpointInterval;
       }
+      if (const auto now = SteadyClock::now(); now >= sync_at_) {
+        spool_->sync();
+        sync_at_ = now + kSyncInterval;
+      }
     }
     if (!sendFromMemory()) blocked = true;
     logNewDeliveryErrors();
@@ -216,70 +263,89 @@ void KafkaSink::runSink() {
   }
 }
 
-void KafkaSink::takeBatch(std::vector<meter::CostEvent>& batch) {
-  auto& target = durable_ ? unspooled_ : unsent_;
-  for (const auto& event : batch) {
-    Message m;
-    m.key = keyOf(event);
-    m.value.reserve(1024);
-    meter::appendCloudEventJson(event, m.value);
-    target.push_back(std::move(m));
+void KafkaSink::takeBatch(std::vector<Message>& batch) {
+  // Spooled records arrive in sequence order. The one the cursor points at goes to librdkafka from
+  // this copy; a record below the cursor was already read back from the spool; above it (older
+  // records wait, or librdkafka refused one) the spool backlog reader sends it later.
+  size_t done = 0;
+  for (auto& m : batch) {
+    switch (m.stored) {
+      case Stored::kSpooled:
+        ++done;
+        taken_end_ = std::max(taken_end_, m.seq + 1);
+        if (m.seq == send_cursor_ && unspooled_.empty()) {
+          if (produce(m) != Produced::kQueueFull) send_cursor_ = m.seq + 1;
+        }
+        break;
+      case Stored::kUnspooled:
+        unspooled_.push_back(std::move(m));
+        break;
+      case Stored::kMemory:
+        unsent_.push_back(std::move(m));
+        break;
+    }
   }
-  in_memory_.fetch_add(batch.size(), std::memory_order_relaxed);
+  in_memory_.fetch_sub(done, std::memory_order_relaxed);
   batch.clear();
 }
 
 void KafkaSink::spoolPending(uint64_t now_ms) {
   if (unspooled_.empty()) return;
-  std::vector<Spool::Entry> entries;
-  entries.reserve(unspooled_.size());
-  for (const auto& m : unspooled_) entries.push_back({m.key, m.value});
-  uint64_t first = 0;
-  std::string error;
-  switch (spool_->append(entries, now_ms, first, &error)) {
-    case Spool::AppendResult::kFull:
-      spool_full_.store(true);
-      return;
-    case Spool::AppendResult::kIoError:
+  // These waited for space: one record per append, so that whatever fits goes in (a batch may
+  // be larger than the whole bound) and the rest waits for the next round.
+  size_t done = 0;
+  for (; done < unspooled_.size(); ++done) {
+    Message& m = unspooled_[done];
+    const Spool::Entry entry{m.key, m.value};
+    uint64_t seq = 0;
+    std::string error;
+    const Spool::AppendResult appended = spool_->append({&entry, 1}, now_ms, seq, &error);
+    if (appended == Spool::AppendResult::kFull) break;
+    if (appended == Spool::AppendResult::kIoError) {
       // Losing the disk must not lose the events as well: they go to Kafka from memory, with
-      // the guarantees of durability: memory.
+      // the guarantees of durability: memory (still counted in in_memory_ until sent).
       log()->error("spool append failed ({}): {} events sent without the spool", error,
-                   unspooled_.size());
-      for (auto& m : unspooled_) unsent_.push_back(std::move(m));
-      unspooled_.clear();
-      return;
-    case Spool::AppendResult::kOk:
+                   unspooled_.size() - done);
+      for (size_t i = done; i < unspooled_.size(); ++i) {
+        unspooled_[i].stored = Stored::kMemory;
+        unsent_.push_back(std::move(unspooled_[i]));
+      }
+      unspooled_.resize(done);
       break;
-  }
-  spool_full_.store(false);
-  const size_t n = unspooled_.size();
-  // Fast path: nothing older waits, so the records go to librdkafka from memory instead of
-  // being read back. Whatever librdkafka cannot take now is read from the spool later.
-  if (send_cursor_ == first) {
-    for (size_t i = 0; i < n; ++i) {
-      unspooled_[i].seq = first + i;
-      const Produced p = produce(unspooled_[i]);
-      if (p == Produced::kQueueFull) break;
-      send_cursor_ = first + i + 1;
     }
+    m.seq = seq;
+    m.stored = Stored::kSpooled;
+    taken_end_ = std::max(taken_end_, seq + 1);
+    // Nothing older waits: the record goes to librdkafka from memory instead of being read back.
+    if (send_cursor_ == seq && produce(m) != Produced::kQueueFull) send_cursor_ = seq + 1;
   }
-  unspooled_.clear();
-  in_memory_.fetch_sub(n, std::memory_order_relaxed);
+  unspooled_.erase(unspooled_.begin(), unspooled_.begin() + static_cast<ptrdiff_t>(done));
+  in_memory_.fetch_sub(done, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  if (unspooled_.empty()) {
+    // Workers append again (tryEmit sets both flags again, under this lock, at the next kFull).
+    spool_blocked_ = false;
+    spool_full_.store(false);
+  } else {
+    spool_full_.store(true);
+  }
 }
 
 bool KafkaSink::sendBacklog() {
+  // Records at or above taken_end_ are still in the queue and go out from memory.
   std::vector<SpoolRecord> records;
-  while (send_cursor_ < spool_->endSeq()) {
+  while (send_cursor_ < taken_end_) {
     records.clear();
     const uint64_t next = spool_->readFrom(send_cursor_, kBacklogChunk, records);
     for (auto& r : records) {
-      Message m{r.seq, std::move(r.key), std::move(r.value)};
+      if (r.seq >= taken_end_) break;
+      Message m{r.seq, Stored::kSpooled, std::move(r.key), std::move(r.value)};
       if (produce(m) == Produced::kQueueFull) {
         send_cursor_ = r.seq;
         return false;
       }
     }
-    send_cursor_ = next;
+    send_cursor_ = std::min(next, taken_end_);
   }
   return true;
 }
@@ -298,7 +364,7 @@ bool KafkaSink::resendFailed() {
   for (size_t i = 0; i < failed.size(); ++i) {
     SpoolRecord r;
     if (!spool_->read(failed[i], r)) continue;  // acknowledged meanwhile, or unreadable
-    Message m{r.seq, std::move(r.key), std::move(r.value)};
+    Message m{r.seq, Stored::kSpooled, std::move(r.key), std::move(r.value)};
     if (produce(m) == Produced::kQueueFull) {
       for (size_t k = i; k < failed.size(); ++k) spool_->markFailed(failed[k]);
       all = false;
@@ -438,13 +504,13 @@ uint64_t KafkaSink::stop(std::chrono::milliseconds timeout) {
   rd_kafka_poll(rk_, 0);
   if (durable_) spool_->checkpoint();
 
-  uint64_t queued = 0;
+  uint64_t queued_unspooled = 0;
   {
     std::lock_guard lock(mu_);
-    queued = queue_.size();
+    queued_unspooled = queue_unspooled_;
   }
   // Events never spooled are lost with the process; spooled ones wait for the next start.
-  const uint64_t lost = queued + unspooled_.size() + unsent_.size();
+  const uint64_t lost = queued_unspooled + unspooled_.size() + unsent_.size();
   left_after_stop_ = durable_ ? spool_->stats().pending + lost : in_producer + lost;
   if (left_after_stop_ != 0) {
     log()->warn("kafka sink stopped with {} events unacknowledged{}", left_after_stop_,
@@ -460,15 +526,18 @@ SinkStats KafkaSink::stats() const {
   s.delivered = delivered_.load(std::memory_order_relaxed);
   s.failed = failed_.load(std::memory_order_relaxed);
   uint64_t queued = 0;
+  uint64_t queued_unspooled = 0;
   {
     std::lock_guard lock(mu_);
     queued = queue_.size();
+    queued_unspooled = queue_unspooled_;
   }
   const uint64_t in_producer = static_cast<uint64_t>(std::max(0, rd_kafka_outq_len(rk_)));
   s.queue_depth = queued + in_memory_.load(std::memory_order_relaxed) + in_producer;
   if (durable_) {
     const SpoolStats spool = spool_->stats();
-    s.pending = queued + in_memory_.load(std::memory_order_relaxed) + spool.pending;
+    // A queued event that is already in the spool is counted there.
+    s.pending = queued_unspooled + in_memory_.load(std::memory_order_relaxed) + spool.pending;
     s.spool_bytes = spool.bytes;
     s.spool_limit_bytes = spool_->maxBytes();
     s.spool_replayed = spool.replayed;

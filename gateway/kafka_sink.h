@@ -23,11 +23,14 @@ namespace tollgate::gateway {
 // in structured mode (content-type header, the JSON event as the value), keyed by an attribution
 // field (the team by default).
 //
-// Threads: workers only move the event into a bounded in-memory queue (tryEmit; a full queue
-// refuses the event and counts it as dropped). The sink thread serializes events, appends them
-// to the spool (durability: spool) and hands them to librdkafka. The poll thread serves
-// librdkafka's delivery reports, which only touch atomics and the spool: an acknowledged record
-// is trimmed from the spool, a failed one is marked for a resend.
+// Threads: a worker serializes its event and, with durability: spool, appends it to the spool
+// itself (one write(2) into the page cache, no fsync) before tryEmit returns: a call's event is
+// in the spool before the client receives the last byte of its response, so a SIGKILL loses
+// none. The serialized event then goes through a bounded in-memory queue (a full queue refuses
+// the event and counts it as dropped) to the sink thread, which hands it to librdkafka, or, when
+// librdkafka's queue is full or older records wait, leaves it to be read back from the spool. The
+// poll thread serves librdkafka's delivery reports, which only touch atomics and the spool: an
+// acknowledged record is trimmed from the spool, a failed one is marked for a resend.
 //
 // With durability: spool every event is in the write-ahead log before librdkafka sees it; what is
 // not acknowledged is replayed at the next start. With durability: memory an event lives only in
@@ -45,8 +48,15 @@ class KafkaSink final : public EventSink {
   SinkStats stats() const override;
 
  private:
+  // Where a serialized event stands with respect to the spool.
+  enum class Stored {
+    kSpooled,    // in the spool: `seq` is its sequence number
+    kUnspooled,  // durable sink, but the spool was full: the sink thread appends it later
+    kMemory,     // durability: memory, or the spool failed: only this copy exists
+  };
   struct Message {
     uint64_t seq = 0;  // spool sequence number; 0 for an event that is not in the spool
+    Stored stored = Stored::kMemory;
     std::string key;
     std::string value;
   };
@@ -54,8 +64,9 @@ class KafkaSink final : public EventSink {
 
   void runSink();
   void runPoll();
-  // Moves a batch from the queue into `pending_` (serialized, spooled when durable).
-  void takeBatch(std::vector<meter::CostEvent>& batch);
+  // Sorts a batch taken from the queue: spooled records go to librdkafka from memory when they
+  // are next in line, the others to `unspooled_` / `unsent_`.
+  void takeBatch(std::vector<Message>& batch);
   void spoolPending(uint64_t now_ms);
   // Hands records to librdkafka; false when its queue is full.
   bool sendFromMemory();
@@ -79,7 +90,9 @@ class KafkaSink final : public EventSink {
   // Worker side.
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<meter::CostEvent> queue_;
+  std::deque<Message> queue_;
+  uint64_t queue_unspooled_ = 0;  // messages in queue_ that are not in the spool
+  bool spool_blocked_ = false;    // older events wait for spool space: append no more
   bool stopping_ = false;
   bool sleeping_ = false;
   std::chrono::steady_clock::time_point stop_deadline_{};
@@ -88,6 +101,7 @@ class KafkaSink final : public EventSink {
   std::vector<Message> unspooled_;  // serialized, waiting for spool space
   std::vector<Message> unsent_;     // in memory, not yet accepted by librdkafka
   uint64_t send_cursor_ = 0;        // spool records below this were handed to librdkafka
+  uint64_t taken_end_ = 0;          // spool records from here on may still be in queue_
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point checkpoint_at_{};
   std::chrono::milliseconds retry_backoff_{250};
@@ -102,7 +116,9 @@ class KafkaSink final : public EventSink {
   std::atomic<uint64_t> delivery_errors_{0};
   std::atomic<int> last_delivery_error_{0};
   std::atomic<uint64_t> in_memory_{0};  // serialized events held by the sink thread
-  std::atomic<uint64_t> unspooled_count_{0};
+  std::atomic<uint64_t> spool_io_errors_{0};  // appends that failed: sent from memory instead
+  uint64_t spool_io_errors_logged_ = 0;
+  std::chrono::steady_clock::time_point sync_at_{};
   std::atomic<bool> spool_full_{false};
   std::atomic<bool> fatal_{false};
   std::atomic<bool> poll_stop_{false};

@@ -15,6 +15,7 @@
 #include "gateway/embedded_config.h"
 #include "gateway/file_sink.h"
 #include "gateway/kafka_sink.h"
+#include "gateway/no_event_sink.h"
 #include "gateway/reload.h"
 #include "gateway/runtime.h"
 #include "gateway/server.h"
@@ -105,6 +106,11 @@ int main(int argc, char** argv) {
       sink = std::make_unique<tollgate::gateway::FileSink>(config->events.file);
     } else if (config->events.sink == "kafka") {
       sink = std::make_unique<tollgate::gateway::KafkaSink>(config->events);
+    } else if (config->events.sink == "none") {
+      spdlog::get("config")->warn(
+          "events.sink: none: metering and cost events are OFF, calls are not booked (for "
+          "measuring what metering costs, never for production)");
+      sink = std::make_unique<tollgate::gateway::NoEventSink>();
     } else {
       std::fprintf(stderr, "tollgate: events.sink: '%s' is not available in this build\n",
                    config->events.sink.c_str());

@@ -117,6 +117,7 @@ void Server::bind() {
     w->ctx.index = i;
     w->ctx.runtime = &runtime_;
     w->ctx.sink = sink_.get();
+    w->ctx.metering = runtime_.load()->config->events.sink != "none";
     w->ctx.draining = &draining_;
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;

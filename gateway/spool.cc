@@ -223,7 +223,7 @@ void Spool::dropIfDone(std::map<uint64_t, Segment>::iterator it) {
   segments_.erase(it);
 }
 
-Spool::AppendResult Spool::append(const std::vector<Entry>& entries, uint64_t now_unix_ms,
+Spool::AppendResult Spool::append(std::span<const Entry> entries, uint64_t now_unix_ms,
                                   uint64_t& first_seq, std::string* error) {
   std::lock_guard lock(mu_);
   uint64_t bytes = 0;
@@ -296,12 +296,31 @@ Spool::AppendResult Spool::append(const std::vector<Entry>& entries, uint64_t no
     offset += kHeaderBytes + e.key.size() + e.value.size();
   }
   segment.unacked += entries.size();
+  segment.dirty = true;
   segment.bytes += bytes;
   total_bytes_ += bytes;
   pending_ += entries.size();
   first_seq = next_seq_;
   next_seq_ += entries.size();
   return AppendResult::kOk;
+}
+
+void Spool::sync() {
+  // The data is flushed outside the lock (on duplicated descriptors, which stay valid if the
+  // segment is dropped meanwhile): appends, on the request path, never wait for the disk.
+  std::vector<int> fds;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [first, segment] : segments_) {
+      if (!segment.dirty || segment.fd < 0) continue;
+      segment.dirty = false;
+      if (const int fd = ::dup(segment.fd); fd >= 0) fds.push_back(fd);
+    }
+  }
+  for (const int fd : fds) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
 }
 
 std::map<uint64_t, Spool::Segment>::iterator Spool::segmentOf(uint64_t seq) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,8 +67,12 @@ class Spool {
   // Appends the entries with one write; on kOk `first_seq` is the sequence number of the first
   // (the others follow). kFull: the entries would take the spool past max_bytes; nothing is
   // written. kIoError: the write failed and was rolled back; `error` says why.
-  AppendResult append(const std::vector<Entry>& entries, uint64_t now_unix_ms, uint64_t& first_seq,
+  AppendResult append(std::span<const Entry> entries, uint64_t now_unix_ms, uint64_t& first_seq,
                       std::string* error = nullptr);
+
+  // fdatasync()s the active segment if records were appended since the last call. A process
+  // crash loses nothing appended (the kernel holds it); this bounds what a machine crash can.
+  void sync();
 
   // Marks a record delivered. Idempotent; unknown sequence numbers are ignored.
   void ack(uint64_t seq);
@@ -111,6 +116,7 @@ class Spool {
     size_t unacked = 0;
     size_t first_unacked = 0;  // no record before this index is pending
     bool sealed = false;
+    bool dirty = false;  // appended to since the last sync()
   };
 
   void scan();

@@ -34,6 +34,8 @@ struct WorkerContext {
   size_t index = 0;
   const RuntimeHolder* runtime = nullptr;
   EventSink* sink = nullptr;
+  // False with events.sink: none: responses are relayed unread and no call is booked.
+  bool metering = true;
   const std::atomic<bool>* draining = nullptr;
   std::string event_source;  // "tollgate://<instance>"
   WorkerMetrics* metrics = nullptr;

@@ -734,9 +734,9 @@ prices:
 
 // --- events, attribution, logging -------------------------------------------------------
 
-TEST(ConfigLoaderTest, SinkMustBeFileOrKafka) {
+TEST(ConfigLoaderTest, SinkMustBeFileKafkaOrNone) {
   EXPECT_THAT(errorsOf(withUpstream("events: { sink: stdout }\n")),
-              ElementsAre("events.sink: must be file or kafka"));
+              ElementsAre("events.sink: must be file, kafka or none"));
 }
 
 TEST(ConfigLoaderTest, FileSinkFieldsAreValidated) {

@@ -95,6 +95,31 @@ TEST_F(ProxyTest, StreamWithoutIncludeUsageIsByteIdenticalToDirectAndMetered) {
   EXPECT_TRUE(calls.boolean("/calls/1/include_usage"));
 }
 
+// events.sink: none, the "both off" baseline of the metering-cost benchmark: the request goes
+// upstream unchanged (no include_usage asked for), the answer comes back unread, nothing is
+// booked.
+TEST(ProxyWithoutMetering, CallsAreRelayedUnchangedAndNothingIsBooked) {
+  StackOptions options;
+  options.events_sink = "none";
+  Stack stack(options);
+  const auto headers = mockHeaders(1500, 400, 6);
+  auto direct = stack.mockClient().post(kChat, chatBody("gpt-test-1", true), headers);
+  auto via = stack.gatewayClient().post(kChat, chatBody("gpt-test-1", true), headers);
+  ASSERT_EQ(via.status, 200) << via.body;
+  ASSERT_TRUE(via.complete);
+  EXPECT_EQ(via.body, direct.body);
+  auto plain = stack.gatewayClient().post(kChat, chatBody("gpt-test-1", false), headers);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+
+  Json calls(stack.mockCalls());
+  EXPECT_TRUE(calls.boolean("/calls/1/stream"));  // the gateway's streamed call, as recorded
+  EXPECT_FALSE(calls.boolean("/calls/1/include_usage"));
+  EXPECT_TRUE(stack.waitForEvents(1, std::chrono::milliseconds(300)).empty());
+  auto metrics = stack.adminClient().get("/metrics");
+  EXPECT_NE(metrics.body.find("tollgate_responses_total{code=\"2xx\"} 2"), std::string::npos)
+      << metrics.body;
+}
+
 TEST_F(ProxyTest, StreamWithIncludeUsageReceivesTheUsageChunk) {
   const std::string body =
       chatBody("gpt-test-1", true, R"(,"stream_options":{"include_usage":true})");

@@ -121,9 +121,10 @@ KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions 
        << spool_dir_
        << "\"\n"
           "    segment_bytes: "
-       << options.segment_bytes
-       << "\n"
-          "  kafka:\n"
+       << options.segment_bytes << "\n"
+       << (options.max_bytes != 0 ? "    max_bytes: " + std::to_string(options.max_bytes) + "\n"
+                                  : std::string())
+       << "  kafka:\n"
           "    brokers: \""
        << cluster.bootstrap()
        << "\"\n"

@@ -46,6 +46,7 @@ struct KafkaGatewayOptions {
   std::string durability = "spool";
   std::string extra_kafka_yaml;  // more keys under events.kafka (indented by 4)
   uint64_t segment_bytes = 65536;
+  uint64_t max_bytes = 0;  // events.spool.max_bytes; 0 leaves the default
   unsigned workers = 2;
 };
 

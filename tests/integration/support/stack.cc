@@ -91,7 +91,7 @@ Stack::Stack(StackOptions options) {
           "  \"o3*\": { input: \"2.00\", cache_read: \"0.50\", output: \"8.00\" }\n"
           "price_version: \"itest-1\"\n"
           "events:\n"
-          "  sink: file\n"
+          "  sink: " << options.events_sink << "\n"
           "  file:\n"
           "    path: \"" << eventsPath() << "\"\n"
           "logging:\n"

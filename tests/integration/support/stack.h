@@ -19,6 +19,7 @@ struct StackOptions {
   std::string mock_args;             // extra mock_upstream arguments, space separated
   std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)
   bool start_mock = true;
+  std::string events_sink = "file";  // events.sink; "none" turns metering and events off
 };
 
 // The mock upstream and the gateway in front of it, as real processes on loopback ports the OS

@@ -1,46 +1,69 @@
 #!/usr/bin/env bash
 # loadtest/bench_sinks.sh: the cost of the event sink on proxy throughput, with the same wrk load
-# (loadtest/bench.sh --targets gateway) per sink: no sink (events serialized to /dev/null), the
-# JSONL file sink, Kafka with durability memory, Kafka with durability spool (against loadtest's
-# kafka_mock_cluster, one broker). Prints requests/s per sink, the ratio to no sink, and what the
-# sink delivered. With --rounds N the four sinks run N times, interleaved, and the median counts
+# against the gateway per sink: no sink (events serialized to /dev/null), the JSONL file sink,
+# Kafka with durability memory, Kafka with durability spool (against loadtest's
+# kafka_mock_cluster, one broker), and, when the gateway accepts `events.sink: none`, "off"
+# (metering and events off). Prints requests/s and the gateway's CPU time per call per sink,
+# the ratios to no sink, and what the sink delivered. With --rounds N the sinks run N times, interleaved, and the median counts
 # (on a shared machine one run per sink measures the neighbours as much as the sink).
 #
 # usage: loadtest/bench_sinks.sh [--duration S] [--connections N] [--workers N] [--build DIR]
-#                                [--scenario nonstream|stream] [--rounds N]
+#                                [--scenario nonstream|stream|nonstream-close|stream-close]
+#                                [--rounds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source loadtest/lib.sh
 
-args=() scenario=nonstream rounds=1
+duration=10 connections=64 workers=1 build=build scenario=nonstream rounds=1
 while (($#)); do
   case $1 in
+    --duration) duration=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
     --scenario) scenario=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    --duration|--connections|--workers|--build) args+=("$1" "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
+lib_init "$build" bench-sinks
+start_mock "$workers"
+start_kafka
 sinks="none file kafka-memory kafka-spool"
-out=$(mktemp -d /tmp/tollgate-bench-sinks-XXXXXX)
-trap 'rm -rf "$out"' EXIT
+if gateway_accepts "$(events_yaml off)"; then sinks="off $sinks"; fi
+
+results=$work/results.txt
 for round in $(seq 1 "$rounds"); do
   for sink in $sinks; do
-    echo "== round $round sink $sink"
-    bash loadtest/bench.sh "${args[@]}" --sink "$sink" --targets gateway --scenarios "$scenario" \
-      --out "$out/$sink-$round" 2>&1 | grep -E '^(nonstream|stream|sink:)'
+    start_gateway "$sink-$round" "$workers" "$(events_yaml "$sink")"
+    cpu0=$(cpu_ticks "$gw_pid")
+    eval "$(wrk_run "$scenario" "$gw_addr" "$connections" "$duration")"
+    cpu_us=$(( ($(cpu_ticks "$gw_pid") - cpu0) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))
+    counters=$(curl -s "http://$gw_admin/metrics" | grep -E \
+      '^tollgate_events_(accepted_total|delivered_total|dropped_total|pending) ' |
+      sed 's/^tollgate_events_//' | tr '\n' ' ')
+    stop_pid "$gw_pid"
+    echo "$sink $rps $cpu_us" >>"$results"
+    printf '== round %s sink %-12s %10s req/s  p99 %6s us  gateway CPU %4s us/call  errors %s  %s\n' \
+      "$round" "$sink" "$rps" "$p99_us" "$cpu_us" "$((errors + non2xx))" "$counters"
   done
 done
 
-python3 - "$out" "$rounds" $sinks <<'PY'
-import csv, glob, statistics, sys
-out, rounds, sinks = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-rps = {s: [float(next(csv.DictReader(open(f)))["rps"])
-           for f in sorted(glob.glob(f"{out}/{s}-*/bench-*.csv"))] for s in sinks}
-base = statistics.median(rps["none"])
+python3 - "$results" "$rounds" $sinks <<'PY'
+import statistics, sys
+results, rounds, sinks = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+rps = {s: [] for s in sinks}
+cpu = {s: [] for s in sinks}
+for line in open(results):
+    sink, value, us = line.split()
+    rps[sink].append(float(value))
+    cpu[sink].append(float(us))
+base, base_cpu = statistics.median(rps["none"]), statistics.median(cpu["none"])
 print(f"\nsink cost (median of {rounds} interleaved run(s) per sink):")
 for s in sinks:
-    m = statistics.median(rps[s])
+    m, c = statistics.median(rps[s]), statistics.median(cpu[s])
     runs = " ".join(f"{r:.0f}" for r in rps[s])
-    print(f"  {s:<13} {m:>9.0f} req/s  {100 * (m / base - 1):+6.1f}% vs none   runs: {runs}")
+    print(f"  {s:<13} {m:>9.0f} req/s  {100 * (m / base - 1):+6.1f}% vs none   "
+          f"CPU {c:>5.0f} us/call {100 * (c / base_cpu - 1):+6.1f}%   runs: {runs}")
 PY

@@ -1,0 +1,197 @@
+# shellcheck shell=bash disable=SC2034  # sourced; the variables it sets are its outputs
+# loadtest/lib.sh: start-up code shared by loadtest/bench, bench_sinks.sh and bench_tracing.sh.
+# Sourced, not run. Everything it starts is recorded in `pids` and stopped on exit; every
+# wait is bounded. After `lib_init`:
+#   start_mock WORKERS               -> mock_addr (mock_upstream, --no-record)
+#   start_nginx WORKERS              -> nginx_addr (plain reverse proxy in front of the mock)
+#   start_kafka                      -> kafka_bootstrap (kafka_mock_cluster, one broker)
+#   events_yaml SINK                 prints the gateway's events section for SINK
+#   start_gateway NAME WORKERS EVENTS_YAML [EXTRA_YAML]
+#                                    -> gw_addr, gw_admin, gw_pid (config in $work/NAME.yaml)
+#   stop_pid PID                     SIGTERM and wait
+#   cpu_ticks PID...                 CPU ticks (user + system, 1/CLK_TCK s) of these processes
+#                                    and their children (nginx's workers)
+#   wrk_run SCENARIO URL CONNECTIONS DURATION
+#                                    prints wrk's RESULT fields (loadtest/wrk/chat.lua)
+# Scenarios: nonstream, stream (SSE), and *-close (a new connection per call).
+
+lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+lib_die() { echo "bench: $*" >&2; exit 1; }
+
+lib_init() {  # lib_init BUILD_DIR TAG: checks the tools and the build, makes $work
+  build=$1
+  for tool in wrk nginx curl python3; do
+    command -v $tool >/dev/null || lib_die "$tool is missing (run scripts/setup.sh)"
+  done
+  [[ -x $build/bin/tollgate && -x $build/bin/mock_upstream && -x $build/bin/kafka_mock_cluster ]] ||
+    lib_die "build first: bash scripts/build.sh $build Release -DTOLLGATE_BUILD_TESTS=OFF"
+  work=$(mktemp -d "/tmp/tollgate-$2-XXXXXX")
+  pids=()
+  trap lib_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+lib_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+cpu_ticks() {
+  local p stat total=0 all=()
+  for p in "$@"; do
+    all+=("$p")
+    read -ra children <<<"$(cat /proc/"$p"/task/*/children 2>/dev/null)"
+    all+=("${children[@]}")
+  done
+  for p in "${all[@]}"; do
+    stat=$(cat /proc/"$p"/stat 2>/dev/null) || continue
+    read -ra fields <<<"${stat##*) }"  # fields from the state on: utime is 11, stime 12
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+
+wait_line() {  # wait_line FILE PREFIX: prints the rest of the first line starting with PREFIX
+  local line
+  for _ in $(seq 1 200); do
+    if line=$(grep -m1 "^$2" "$1" 2>/dev/null); then echo "${line#"$2"}"; return 0; fi
+    sleep 0.05
+  done
+  echo "bench: timed out waiting for '$2' in $1" >&2
+  cat "$1" >&2 2>/dev/null || true
+  return 1
+}
+
+free_port() {  # nginx cannot report an ephemeral port: pick a free one
+  python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
+}
+
+wait_http() {  # wait_http URL: until anything answers
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.05
+  done
+  lib_die "nothing answers at $1"
+}
+
+# The mock gets the same worker count as the proxies so it is never the only bottleneck.
+start_mock() {
+  "$build/bin/mock_upstream" --listen 127.0.0.1:0 --threads "$1" --no-record \
+    >"$work/mock-$1.out" 2>&1 &
+  pids+=($!)
+  mock_pid=$!
+  mock_addr=$(wait_line "$work/mock-$1.out" "mock_upstream listening on ")
+}
+
+start_nginx() {
+  local port
+  port=$(free_port)
+  mkdir -p "$work/nginx-$1"
+  cat >"$work/nginx-$1/nginx.conf" <<NGINX
+worker_processes $1;
+daemon off;
+pid $work/nginx-$1/nginx.pid;
+error_log $work/nginx-$1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-$1/body;
+  proxy_temp_path $work/nginx-$1/proxy;
+  upstream mock { server $mock_addr; keepalive 128; }
+  server {
+    listen 127.0.0.1:$port reuseport;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+  nginx -c "$work/nginx-$1/nginx.conf" -e "$work/nginx-$1/error.log" &
+  pids+=($!)
+  nginx_pid=$!
+  nginx_addr=127.0.0.1:$port
+  wait_http "http://$nginx_addr/"
+}
+
+start_kafka() {
+  "$build/bin/kafka_mock_cluster" --brokers 1 --replication 1 --partitions 4 >"$work/kafka.out" 2>&1 &
+  pids+=($!)
+  kafka_pid=$!
+  local line
+  line=$(wait_line "$work/kafka.out" "kafka_mock_cluster bootstrap ")
+  kafka_bootstrap=${line%% control *}
+}
+
+# file: JSONL in $work; none: the file sink to /dev/null (serialized, never stored);
+# kafka-memory / kafka-spool: the Kafka sink (start_kafka first) with that durability;
+# off: `events.sink: none`, no metering and no events (the gateway-bare target).
+events_yaml() {
+  case $1 in
+    file) echo "events: { sink: file, file: { path: \"$work/events-$RANDOM.jsonl\" } }" ;;
+    none) echo "events: { sink: file, file: { path: \"/dev/null\" } }" ;;
+    kafka-memory|kafka-spool)
+      [[ -n ${kafka_bootstrap:-} ]] || lib_die "events_yaml $1: start_kafka first"
+      echo "events: { sink: kafka, durability: ${1#kafka-}, spool: { dir: \"$work/spool-$RANDOM\" },
+  kafka: { brokers: \"$kafka_bootstrap\", topic: llm.cost.v1 } }" ;;
+    off) echo "events: { sink: none }" ;;
+    *) lib_die "unknown sink $1 (file|none|kafka-memory|kafka-spool|off)" ;;
+  esac
+}
+
+gateway_yaml() {  # gateway_yaml FILE WORKERS EVENTS_YAML [EXTRA_YAML]
+  cat >"$1" <<YAML
+server:
+  listen: "127.0.0.1:0"
+  admin_listen: "127.0.0.1:0"
+  workers: $2
+  instance_id: bench
+upstreams:
+  - name: mock
+    dialect: openai
+    base_url: "http://$mock_addr"
+    models: ["*"]
+    max_idle_connections: 256
+prices:
+  "gpt-4o-mini*": { input: "0.15", cache_read: "0.075", output: "0.60" }
+$3
+logging: { level: warn }
+${4:-}
+YAML
+}
+
+gateway_accepts() {  # gateway_accepts EVENTS_YAML: the built tollgate validates that config
+  mock_addr=${mock_addr:-127.0.0.1:9} gateway_yaml "$work/check.yaml" 1 "$1"
+  "$build/bin/tollgate" --check-config "$work/check.yaml" >"$work/check.out" 2>&1
+}
+
+start_gateway() {
+  gateway_yaml "$work/$1.yaml" "$2" "$3" "${4:-}"
+  "$build/bin/tollgate" --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  pids+=($!)
+  gw_pid=$!
+  local line
+  line=$(wait_line "$work/$1.out" "tollgate listening on ") || { cat "$work/$1.err" >&2; exit 1; }
+  gw_addr=${line%% admin *}
+  gw_admin=${line##* admin }
+}
+
+wrk_run() {
+  local stream=0 close=0 result
+  [[ $1 == stream* ]] && stream=1
+  [[ $1 == *close ]] && close=1
+  result=$(BENCH_STREAM=$stream BENCH_CLOSE=$close timeout $(($4 + 30)) \
+    wrk -t1 -c"$3" -d"$4s" --timeout 10s -s "$lib_root/loadtest/wrk/chat.lua" \
+    "http://$2/v1/chat/completions" | grep '^RESULT') || { echo "bench: wrk failed on $2" >&2; return 1; }
+  echo "${result#RESULT }"
+}

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Summary of one loadtest/bench CSV: the table per worker count and scenario, the ratios
+gateway/nginx and gateway/direct, the metering+sink cost (gateway vs gateway-bare), the added
+p99 over nginx at half of nginx's saturation, and where each goal of docs/performance.md stands.
+With several rounds per target every figure is the median over the rounds ("spread" is the
+rounds' (max - min) / median of requests/s: how much the machine moved under the run). "CPU
+us/call" is the CPU time of the target's own processes per call (for nginx its workers too).
+
+usage: report.py RESULTS.csv
+"""
+import csv
+import statistics
+import sys
+
+RSS_GOAL_BYTES = 32 * 1024
+ADDED_P99_GOAL_MS = 0.2
+SINK_COST_GOAL = 0.05
+TARGETS = ("direct", "nginx", "gateway", "gateway-bare")
+
+
+MEDIAN_FIELDS = ("rate", "rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
+                 "cpu_us_per_call", "broker_cpu_us_per_call")
+SUM_FIELDS = ("requests", "errors", "non2xx")
+
+
+def combine(rounds):
+    """One row from a target's rounds: medians of the figures, sums of the counts."""
+    row = dict(rounds[0])
+    for key in MEDIAN_FIELDS:
+        values = [float(r[key]) for r in rounds if r.get(key)]
+        row[key] = str(statistics.median(values)) if values else ""
+    for key in SUM_FIELDS:
+        row[key] = str(sum(int(r[key]) for r in rounds if r.get(key)))
+    rps = [float(r["rps"]) for r in rounds if r.get("rps")]
+    mid = statistics.median(rps) if rps else 0
+    row["spread"] = (max(rps) - min(rps)) / mid if len(rps) > 1 and mid else None
+    row["rounds"] = len(rounds)
+    return row
+
+
+def load(path):
+    rows = list(csv.DictReader(open(path)))
+    grouped = {}
+    for r in rows:
+        grouped.setdefault((r["kind"], r["workers"], r["scenario"], r["target"]), []).append(r)
+    runs = {key: combine(rounds) for key, rounds in grouped.items()}
+    workers = list(dict.fromkeys(r["workers"] for r in rows if r["kind"] == "throughput"))
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows if r["kind"] == "throughput"))
+    return rows, runs, workers, scenarios
+
+
+def num(row, key):
+    return float(row[key]) if row and row.get(key) not in (None, "") else None
+
+
+def fmt(value, width, spec, unit=""):
+    """value right-aligned in width characters, or "-" where there is none."""
+    text = format(value, spec) + unit if value is not None else "-"
+    return text.rjust(width)
+
+
+def failed(row):
+    """A run where more than 1% of the calls failed measures the failure, not the target."""
+    if not row:
+        return False
+    bad = int(row["errors"] or 0) + int(row["non2xx"] or 0)
+    return bad > 0.01 * max(1, int(row["requests"] or 0))
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def sink_cost(runs, w, sc):
+    """Throughput lost to metering plus the event sink: 1 - gateway / gateway-bare."""
+    g = num(runs.get(("throughput", w, sc, "gateway")), "rps")
+    bare = num(runs.get(("throughput", w, sc, "gateway-bare")), "rps")
+    return 1 - g / bare if g is not None and bare else None
+
+
+def sink_cpu_cost(runs, w, sc):
+    """Gateway CPU per call added by metering plus the event sink: gateway / gateway-bare - 1."""
+    g = num(runs.get(("throughput", w, sc, "gateway")), "cpu_us_per_call")
+    bare = num(runs.get(("throughput", w, sc, "gateway-bare")), "cpu_us_per_call")
+    return g / bare - 1 if g is not None and bare else None
+
+
+def added_p99(runs, w, sc):
+    g = num(runs.get(("latency", w, sc, "gateway")), "p99_ms")
+    n = num(runs.get(("latency", w, sc, "nginx")), "p99_ms")
+    return g - n if g is not None and n is not None else None
+
+
+def print_tables(runs, workers, scenarios):
+    for w in workers:
+        print(f"{w} worker(s) each; throughput: wrk, closed loop, saturated")
+        print(f"  {'scenario':<16}{'target':<14}{'req/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
+              f"{'vs nginx':>10}{'vs direct':>10}{'spread':>8}{'CPU us/call':>12}{'vs nginx':>9}"
+              f"{'errors':>8}")
+        for sc in scenarios:
+            base = {t: num(runs.get(("throughput", w, sc, t)), "rps") for t in TARGETS}
+            nginx_cpu = num(runs.get(("throughput", w, sc, "nginx")), "cpu_us_per_call")
+            for t in TARGETS:
+                r = runs.get(("throughput", w, sc, t))
+                if not r:
+                    continue
+                rps = num(r, "rps")
+                vs_n = ratio(rps, base["nginx"]) if t.startswith("gateway") else None
+                vs_d = ratio(rps, base["direct"]) if t != "direct" else None
+                errors = int(r["errors"] or 0) + int(r["non2xx"] or 0)
+                cpu = num(r, "cpu_us_per_call")
+                cpu_vs_n = ratio(cpu, nginx_cpu) if t.startswith("gateway") else None
+                print(f"  {sc:<16}{t:<14}{rps:>10.0f}{num(r, 'p50_ms'):>9.3f}{num(r, 'p99_ms'):>9.3f}"
+                      f"{num(r, 'p999_ms'):>9.3f}   {fmt(vs_n, 9, '.2f', 'x')}{fmt(vs_d, 10, '.2f', 'x')}"
+                      f"{fmt(r['spread'] and 100 * r['spread'], 7, '.0f', '%')}{fmt(cpu, 12, '.1f')}"
+                      f"{fmt(cpu_vs_n, 8, '.2f', 'x')}{errors:>8}{'  FAILED' if failed(r) else ''}")
+            cost, cpu_cost = sink_cost(runs, w, sc), sink_cpu_cost(runs, w, sc)
+            if cost is not None:
+                broker = num(runs.get(("throughput", w, sc, "gateway")), "broker_cpu_us_per_call")
+                print(f"  {'':<16}metering + sink cost (gateway vs gateway-bare): {100 * cost:+.1f}% req/s, "
+                      f"{fmt(cpu_cost and 100 * cpu_cost, 0, '+.1f', '%')} gateway CPU/call"
+                      f" (+ mock broker {fmt(broker, 0, '.1f')} us/call)")
+        if any(k[0] == "latency" and k[1] == w for k in runs):
+            print(f"{w} worker(s) each; latency: rate_load, open loop at half of nginx's req/s")
+            print(f"  {'scenario':<16}{'target':<14}{'rate/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
+                  f"{'added p99':>11}{'errors':>8}")
+            for sc in scenarios:
+                for t in TARGETS:
+                    r = runs.get(("latency", w, sc, t))
+                    if not r:
+                        continue
+                    added = added_p99(runs, w, sc) if t == "gateway" else None
+                    errors = int(r["errors"] or 0) + int(r["non2xx"] or 0)
+                    print(f"  {sc:<16}{t:<14}{num(r, 'rate'):>10.0f}{num(r, 'p50_ms'):>9.3f}"
+                          f"{num(r, 'p99_ms'):>9.3f}{num(r, 'p999_ms'):>9.3f}   "
+                          f"{fmt(added, 8, '+.3f')}{errors:>8}{'  FAILED' if failed(r) else ''}")
+        print()
+
+
+def goals(rows, runs, workers, scenarios):
+    """(goal, measured, met) rows; met is None where a run it rests on failed."""
+    out = []
+
+    def valid(kind, w, sc, *targets):
+        return not any(failed(runs.get((kind, w, sc, t))) for t in targets)
+
+    for kind, label in (("nonstream", "non-streaming"), ("stream", "streaming")):
+        for sc in (s for s in scenarios if s.split("-")[0] == kind):
+            for w in workers:
+                g = num(runs.get(("throughput", w, sc, "gateway")), "rps")
+                n = num(runs.get(("throughput", w, sc, "nginx")), "rps")
+                if g is not None and n:
+                    out.append((f"throughput >= 1.0x nginx, {label} ({sc}, {w} worker(s))",
+                                f"{g / n:.2f}x",
+                                g / n >= 1.0 if valid("throughput", w, sc, "gateway", "nginx") else None))
+    for sc in scenarios:
+        for w in workers:
+            added = added_p99(runs, w, sc)
+            if added is not None:
+                rate = num(runs.get(("latency", w, sc, "nginx")), "rate")
+                out.append((f"added p99 over nginx <= {ADDED_P99_GOAL_MS} ms at half saturation "
+                            f"({sc}, {w} worker(s), {rate:.0f}/s)", f"{added:+.3f} ms",
+                            added <= ADDED_P99_GOAL_MS
+                            if valid("latency", w, sc, "gateway", "nginx") else None))
+    for r in rows:
+        if r["kind"] == "memory":
+            fields = dict(kv.split("=", 1) for kv in r["note"].split())
+            per_call = float(fields["bytes_per_call"])
+            why = "" if fields["capped_by"] == "none" else f", capped by {fields['capped_by']}"
+            held = int(fields["calls_held"])
+            out.append((f"<= 32 KiB RSS per open streaming call ({held} of "
+                        f"{fields['calls_wanted']} held{why})",
+                        f"{per_call / 1024:.1f} KiB", per_call <= RSS_GOAL_BYTES if held else None))
+    for sc in scenarios:
+        for w in workers:
+            ok = valid("throughput", w, sc, "gateway", "gateway-bare")
+            cost = sink_cost(runs, w, sc)
+            if cost is not None:
+                out.append((f"metering + sink cost <= 5% vs both off, req/s ({sc}, {w} worker(s))",
+                            f"{100 * cost:+.1f}%", cost <= SINK_COST_GOAL if ok else None))
+            cost = sink_cpu_cost(runs, w, sc)
+            if cost is not None:
+                out.append((f"metering + sink cost <= 5% vs both off, CPU/call ({sc}, {w} worker(s))",
+                            f"{100 * cost:+.1f}%", cost <= SINK_COST_GOAL if ok else None))
+    return out
+
+
+def main():
+    rows, runs, workers, scenarios = load(sys.argv[1])
+    print_tables(runs, workers, scenarios)
+    for r in rows:
+        if r["kind"] == "sink":
+            print(f"sink ({r['workers']} worker(s)): {r['note']}")
+    print("\ngoals (same run, side by side):")
+    verdicts = {True: "met    ", False: "NOT met", None: "FAILED "}
+    for goal, measured, met in goals(rows, runs, workers, scenarios):
+        print(f"  {verdicts[met]}  {measured:>12}  {goal}")
+
+
+if __name__ == "__main__":
+    main()

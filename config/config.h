@@ -59,6 +59,7 @@ struct UpstreamConfig {
   std::string host;  // IPv6 literals without brackets
   uint16_t port = 0;  // from base_url, else 80 (http) / 443 (https)
   std::string base_path;  // "" or "/prefix" (no trailing slash)
+  std::string host_header;  // the Host field value: "host[:port]", IPv6 in brackets
   std::vector<std::string> models;  // glob patterns
   std::vector<std::pair<std::string, std::string>> headers;  // injected, lower-case names
   UpstreamTls tls;
@@ -89,6 +90,9 @@ struct SpoolConfig {
   std::string dir = "var/spool";
   uint64_t max_bytes = 1ull << 30;      // disk bound; at the bound new events are refused
   uint64_t segment_bytes = 64ull << 20;  // a segment is deleted once all its events are acked
+  // How often the spool is fdatasync()ed; 0 = never (the kernel writes it back). A process crash
+  // loses nothing either way; this bounds what a machine crash can lose, at a latency cost.
+  std::chrono::milliseconds fsync_interval{0};
 };
 
 struct EventsConfig {

@@ -656,6 +656,11 @@ class Loader {
     upstream.host = parts->host;
     upstream.port = static_cast<uint16_t>(parts->port.value_or(scheme == "https" ? 443 : 80));
     upstream.base_path = base_path;
+    // The Host field sent upstream: brackets around an IPv6 literal, the port unless default.
+    const bool default_port = upstream.port == (scheme == "https" ? 443 : 80);
+    const bool v6 = upstream.host.find(':') != std::string::npos;
+    upstream.host_header = v6 ? "[" + upstream.host + "]" : upstream.host;
+    if (!default_port) upstream.host_header += ":" + std::to_string(upstream.port);
   }
 
   void loadModels(const YAML::Node& node, const std::string& path,
@@ -934,7 +939,8 @@ class Loader {
       }
     }
     if (auto n = child(node, "spool");
-        n && checkSection(*n, "events.spool", {"dir", "max_bytes", "segment_bytes"})) {
+        n && checkSection(*n, "events.spool",
+                                 {"dir", "max_bytes", "segment_bytes", "fsync_interval_ms"})) {
       loadSpool(*n, events.spool);
     }
     if (auto n = child(node, "file");
@@ -970,6 +976,12 @@ class Loader {
       if (auto v = integer(*n, "events.spool.max_bytes", kMinSegmentBytes, kMaxSpoolBytes,
                            "an integer of bytes from 4096 to 1099511627776")) {
         spool.max_bytes = *v;
+      }
+    }
+    if (auto n = child(node, "fsync_interval_ms")) {
+      if (auto v = integer(*n, "events.spool.fsync_interval_ms", 0, 60000,
+                           "an integer of milliseconds from 0 (never) to 60000")) {
+        spool.fsync_interval = std::chrono::milliseconds(static_cast<int64_t>(*v));
       }
     }
     // A segment is the unit of deletion: the bound must hold at least one whole segment.

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
+#include <charconv>
 #include <chrono>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
@@ -282,44 +283,57 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
   const auto& upstream = *call.upstream;
   const auto& names = cfg.attribution_headers;
 
-  http::request<http::string_body> out;
-  out.method(req.method());
-  out.version(11);
+  // The upstream request's head is written straight into one buffer (no fields container).
+  UpstreamRequest out;
+  out.head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
   // with passthrough_auth, like the credential headers.
-  out.target(upstream.base_path + (upstream.passthrough_auth ? call.target
-                                                              : withoutQueryParam(call.target, "key")));
+  const std::string target =
+      upstream.base_path +
+      (upstream.passthrough_auth ? call.target : withoutQueryParam(call.target, "key"));
+  appendRequestLine(req.method_string(), target, out.head);
   // The client's credentials are for the gateway, never for the provider, unless the upstream
   // takes the client's own provider key (passthrough_auth; the gateway key itself was removed at
-  // admission). Attribution and trace headers are the gateway's own and are re-issued below.
+  // admission). Attribution and trace headers are the gateway's own and are re-issued below, as
+  // are the fields the upstream's configuration sets.
   const bool pass_credentials = upstream.passthrough_auth;
-  copyEndToEnd(req.base(), out.base(), [&](std::string_view name) {
+  appendEndToEnd(req.base(), out.head, [&](std::string_view name) {
     const bool credential = iequals(name, "authorization") || iequals(name, "x-api-key") ||
                             iequals(name, "x-goog-api-key");
-    return !iequals(name, "host") && (pass_credentials || !credential) &&
-           !iequals(name, "traceparent") && !iequals(name, "x-request-id") &&
-           !iequals(name, names.team) && !iequals(name, names.project) &&
-           !iequals(name, names.cost_center) && !iequals(name, names.workload_type) &&
-           !iequals(name, names.environment) && !iequals(name, names.tags);
+    if (iequals(name, "host") || (!pass_credentials && credential) ||
+        iequals(name, "traceparent") || iequals(name, "x-request-id") ||
+        iequals(name, names.team) || iequals(name, names.project) ||
+        iequals(name, names.cost_center) || iequals(name, names.workload_type) ||
+        iequals(name, names.environment) || iequals(name, names.tags)) {
+      return false;
+    }
+    for (const auto& configured : upstream.headers) {
+      if (iequals(name, configured.first)) return false;
+    }
+    return true;
   });
-  const bool default_port = (upstream.scheme == "https" && upstream.port == 443) ||
-                            (upstream.scheme == "http" && upstream.port == 80);
-  const bool v6 = upstream.host.find(':') != std::string::npos;
-  const std::string host = v6 ? "[" + upstream.host + "]" : upstream.host;
-  out.set(http::field::host, default_port ? host : host + ":" + std::to_string(upstream.port));
-  for (const auto& [name, value] : upstream.headers) out.set(name, value);
-  out.set("traceparent", "00-" + call.trace_id + "-" + call.upstream_span_id +
-                             (call.sampled ? "-01" : "-00"));
-  out.set("x-request-id", call.request_id);
+  appendField("Host", upstream.host_header, out.head);
+  for (const auto& [name, value] : upstream.headers) appendField(name, value, out.head);
+  std::array<char, 55> traceparent;  // "00-" 32 "-" 16 "-01"
+  const std::string_view flags = call.sampled ? "-01" : "-00";
+  {
+    char* p = traceparent.data();
+    p = std::copy_n("00-", 3, p);
+    p = std::copy(call.trace_id.begin(), call.trace_id.end(), p);
+    *p++ = '-';
+    p = std::copy(call.upstream_span_id.begin(), call.upstream_span_id.end(), p);
+    p = std::copy(flags.begin(), flags.end(), p);
+    appendField("traceparent", {traceparent.data(), static_cast<size_t>(p - traceparent.data())},
+                out.head);
+  }
+  appendField("x-request-id", call.request_id, out.head);
   std::optional<std::string> rewritten;
   if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
-  if (rewritten) {
-    out.body() = std::move(*rewritten);
-  } else {
-    out.body() = std::move(req.body());
-  }
-  out.keep_alive(true);
-  out.prepare_payload();
+  out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
+  char length[24];
+  const auto printed = std::to_chars(length, length + sizeof length, out.body.size());
+  appendField("Content-Length", {length, static_cast<size_t>(printed.ptr - length)}, out.head);
+  out.head.append(kCrlf);
 
   const auto& timeouts = cfg.server.timeouts;
   call.upstream_start = Clock::now();
@@ -372,17 +386,14 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
 template <class Stream>
 asio::awaitable<bool> DownstreamSession::relayCall(
     Stream& upstream_stream, UpstreamConnection& conn,
-    http::request<http::string_body>& out, CallRecord& call, bool& stale, bool& reusable) {
+    const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable) {
   const auto& timeouts = call.runtime->config->server.timeouts;
   auto& metrics = *ctx_.metrics;
   auto& tcp = conn.tcp();
 
   tcp.expires_after(timeouts.upstream_response);
-  std::string request_head;
-  request_head.reserve(1024);
-  appendRequestHead(out.base(), request_head);
-  const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(request_head),
-                                                             asio::buffer(out.body())};
+  const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
+                                                             asio::buffer(out.body)};
   auto [wec, wn] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
@@ -431,35 +442,38 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   }
   const bool may_alter = call.info.gateway_asked_usage;
 
-  http::response_header<> res;
-  res.result(head.result_int());
-  res.reason(head.reason());
-  res.version(call.http_version);
-  copyEndToEnd(head.base(), res, [](std::string_view) { return true; });
-  res.set("x-request-id", call.request_id);
+  // The client's response head, written straight into one buffer: the upstream's end-to-end
+  // fields, the gateway's x-request-id, then framing and connection fields for this hop.
+  std::string response_head;
+  response_head.reserve(512);
+  appendStatusLine(call.http_version, head.result_int(), head.reason(), response_head);
+  appendEndToEnd(head.base(), response_head,
+                 [](std::string_view name) { return !iequals(name, "x-request-id"); });
+  appendField("x-request-id", call.request_id, response_head);
   const bool has_body = !parser.is_done();
   bool chunked = false;
   if (has_body) {
     if (!may_alter && parser.content_length()) {
-      res.set(http::field::content_length, std::to_string(*parser.content_length()));
+      char length[24];
+      const auto printed = std::to_chars(length, length + sizeof length, *parser.content_length());
+      appendField("Content-Length", {length, static_cast<size_t>(printed.ptr - length)},
+                  response_head);
     } else if (call.http_version >= 11) {
-      res.set(http::field::transfer_encoding, "chunked");
+      appendField("Transfer-Encoding", "chunked", response_head);
       chunked = true;
     } else {
       call.client_keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
     }
   } else if (call.status >= 200 && call.status != 204 && call.status != 304) {
-    res.set(http::field::content_length, "0");
+    appendField("Content-Length", "0", response_head);
   }
   const bool keep_alive = call.client_keep_alive && !ctx_.isDraining();
   if (call.http_version >= 11 && !keep_alive) {
-    res.set(http::field::connection, "close");
+    appendField("Connection", "close", response_head);
   } else if (call.http_version == 10 && keep_alive) {
-    res.set(http::field::connection, "keep-alive");
+    appendField("Connection", "keep-alive", response_head);
   }
-  std::string response_head;
-  response_head.reserve(512);
-  appendResponseHead(res, response_head);
+  response_head.append(kCrlf);
 
   // The head goes out with the first body bytes (one write for a whole small response) unless
   // the upstream sent its head alone: then the client gets it at once. Chunked framing is

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +24,12 @@ struct GatewayError {
   int status = 500;
   std::string code;     // stable, machine-readable
   std::string message;  // safe to show the caller
+};
+
+// A request as it goes upstream: its serialized head and its body.
+struct UpstreamRequest {
+  std::string head;
+  std::string body;
 };
 
 // One client connection, on one worker, for its whole life: reads requests (limits, timeouts),
@@ -54,8 +61,7 @@ class DownstreamSession {
   template <class Stream>
   boost::asio::awaitable<bool> relayCall(
       Stream& upstream, UpstreamConnection& conn,
-      boost::beast::http::request<boost::beast::http::string_body>& out, CallRecord& call,
-      bool& stale, bool& reusable);
+      const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable);
 
   // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
   // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).

@@ -12,18 +12,6 @@ namespace tollgate::gateway {
 // next hop, so it is treated as hop-local too.
 bool isHopByHop(std::string_view name, std::string_view connection_header);
 
-// Copies every end-to-end field of `from` into `to` for which `keep(name)` is true.
-template <class Keep>
-void copyEndToEnd(const boost::beast::http::fields& from, boost::beast::http::fields& to,
-                  Keep&& keep) {
-  const auto connection = from[boost::beast::http::field::connection];
-  for (const auto& f : from) {
-    const auto name = f.name_string();
-    if (isHopByHop(name, connection) || !keep(name)) continue;
-    to.insert(f.name(), name, f.value());
-  }
-}
-
 // Case-insensitive ASCII equality.
 bool iequals(std::string_view a, std::string_view b);
 

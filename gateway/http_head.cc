@@ -4,46 +4,29 @@
 
 namespace tollgate::gateway {
 
-namespace http = boost::beast::http;
+void appendRequestLine(std::string_view method, std::string_view target, std::string& out) {
+  out.append(method);
+  out.push_back(' ');
+  out.append(target);
+  out.append(" HTTP/1.1\r\n");
+}
 
-namespace {
-
-void appendFields(const http::fields& fields, std::string& out) {
-  for (const auto& f : fields) {
-    out.append(f.name_string());
-    out.append(": ");
-    out.append(f.value());
-    out.append("\r\n");
-  }
+void appendStatusLine(unsigned version, unsigned code, std::string_view reason,
+                      std::string& out) {
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char digits[4];
+  const auto r = std::to_chars(digits, digits + sizeof digits, code);
+  out.append(digits, static_cast<size_t>(r.ptr - digits));
+  out.push_back(' ');
+  out.append(reason);
   out.append("\r\n");
 }
 
-void appendVersion(unsigned version, std::string& out) {
-  out.append(version == 10 ? "HTTP/1.0" : "HTTP/1.1");
-}
-
-}  // namespace
-
-void appendRequestHead(const http::request_header<>& head, std::string& out) {
-  out.append(head.method_string());
-  out.push_back(' ');
-  out.append(head.target());
-  out.push_back(' ');
-  appendVersion(head.version(), out);
+void appendField(std::string_view name, std::string_view value, std::string& out) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
   out.append("\r\n");
-  appendFields(head, out);
-}
-
-void appendResponseHead(const http::response_header<>& head, std::string& out) {
-  appendVersion(head.version(), out);
-  out.push_back(' ');
-  char code[4];
-  const auto r = std::to_chars(code, code + sizeof code, head.result_int());
-  out.append(code, static_cast<size_t>(r.ptr - code));
-  out.push_back(' ');
-  out.append(head.reason());
-  out.append("\r\n");
-  appendFields(head, out);
 }
 
 ChunkPrefix::ChunkPrefix(size_t size) {

@@ -10,6 +10,9 @@ namespace tollgate::gateway {
 namespace {
 
 constexpr size_t kBatch = 1024;
+// The sink thread lingers up to kLinger after a first event unless kWakeBatch events arrive.
+constexpr size_t kWakeBatch = 256;
+constexpr std::chrono::milliseconds kLinger{2};
 constexpr size_t kBacklogChunk = 256;
 constexpr std::string_view kContentType = "application/cloudevents+json; charset=UTF-8";
 constexpr std::chrono::milliseconds kBlockedWait{10};
@@ -17,9 +20,6 @@ constexpr std::chrono::milliseconds kIdleWait{100};
 constexpr std::chrono::milliseconds kMaxRetryBackoff{5'000};
 // How often the acknowledgement mark is saved: bounds the duplicates a crash causes.
 constexpr std::chrono::milliseconds kCheckpointInterval{200};
-// How often the spool is flushed to the disk: bounds what a machine crash (not a process crash,
-// which loses nothing written) can take from the spool.
-constexpr std::chrono::milliseconds kSyncInterval{200};
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -61,7 +61,9 @@ bool isPermanent(rd_kafka_resp_err_t err) {
 }  // namespace
 
 KafkaSink::KafkaSink(const config::EventsConfig& config)
-    : config_(config.kafka), durable_(config.durability != "memory") {
+    : config_(config.kafka),
+      durable_(config.durability != "memory"),
+      fsync_interval_(config.spool.fsync_interval) {
   if (durable_) {
     spool_ = std::make_unique<Spool>(
         SpoolOptions{config.spool.dir, config.spool.max_bytes, config.spool.segment_bytes});
@@ -173,8 +175,12 @@ bool KafkaSink::tryEmit(meter::CostEvent&& event) {
     }
     if (m.stored != Stored::kSpooled) ++queue_unspooled_;
     queue_.push_back(std::move(m));
-    wake = sleeping_;
-    sleeping_ = false;
+    // The sink thread is woken when it sleeps on an empty queue, or when a batch is ready
+    // while it lingers; otherwise it takes the queue when its linger ends.
+    if (sleeping_ || queue_.size() == kWakeBatch) {
+      wake = true;
+      sleeping_ = false;
+    }
   }
   if (io_error && spool_io_errors_.fetch_add(1, std::memory_order_relaxed) == 0) {
     log()->error("spool append failed ({}): events go to Kafka without the spool", error);
@@ -216,10 +222,17 @@ void KafkaSink::runSink() {
       // While a batch waits for spool space the queue is the back-pressure: take nothing more.
       const bool can_take = unspooled_.empty();
       if (!stopping_ && !(can_take && !queue_.empty())) {
-        sleeping_ = true;
+        // Only a thread that could take the queue is worth waking.
+        sleeping_ = can_take;
         cv_.wait_for(lock, blocked ? kBlockedWait : kIdleWait,
                      [&] { return stopping_ || (can_take && !queue_.empty()); });
         sleeping_ = false;
+      }
+      // Woken by a first event: let a batch gather instead of being woken by every event (a
+      // futex wake per call was the largest cost of the sink under load). The events are in
+      // the spool already; this only delays their hand-over to librdkafka.
+      if (can_take && !stopping_ && !queue_.empty() && queue_.size() < kWakeBatch) {
+        cv_.wait_for(lock, kLinger, [&] { return stopping_ || queue_.size() >= kWakeBatch; });
       }
       stopping = stopping_;
       past_deadline = stopping && SteadyClock::now() >= stop_deadline_;
@@ -247,9 +260,11 @@ void KafkaSink::runSink() {
         spool_->checkpoint();
         checkpoint_at_ = now + kCheckpointInterval;
       }
-      if (const auto now = SteadyClock::now(); now >= sync_at_) {
+      // Off by default: while fdatasync runs, workers' appends to the same file can stall
+      // (measured: p99.9 6.6-9 ms without, 37 ms with a 200 ms interval).
+      if (const auto now = SteadyClock::now(); fsync_interval_.count() > 0 && now >= sync_at_) {
         spool_->sync();
-        sync_at_ = now + kSyncInterval;
+        sync_at_ = now + fsync_interval_;
       }
     }
     if (!sendFromMemory()) blocked = true;

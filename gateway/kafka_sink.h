@@ -83,6 +83,7 @@ class KafkaSink final : public EventSink {
 
   const config::KafkaSinkConfig config_;
   const bool durable_;
+  const std::chrono::milliseconds fsync_interval_;
   std::unique_ptr<Spool> spool_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_topic_t* rkt_ = nullptr;

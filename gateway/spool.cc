@@ -85,10 +85,47 @@ bool preadAll(int fd, char* out, size_t n, uint64_t offset) {
 
 }  // namespace
 
-uint32_t crc32c(std::string_view data, uint32_t crc) {
-  crc = ~crc;
+namespace {
+
+uint32_t crc32cTable(std::string_view data, uint32_t crc) {
   for (unsigned char c : data) crc = kCrcTable[(crc ^ c) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  return crc;
+}
+
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes CRC-32C: 8 bytes per instruction instead of a table
+// lookup per byte (the table version was ~4 % of a loaded gateway's CPU, one record per call).
+__attribute__((target("sse4.2"))) uint32_t crc32cSse42(std::string_view data, uint32_t crc) {
+  const char* p = data.data();
+  size_t n = data.size();
+  uint64_t c = crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++p) c32 = __builtin_ia32_crc32qi(c32, static_cast<unsigned char>(*p));
+  return c32;
+}
+
+const bool kHasSse42 = [] {
+  __builtin_cpu_init();  // static initializers may run before libgcc's own
+  return __builtin_cpu_supports("sse4.2") != 0;
+}();
+#endif
+
+}  // namespace
+
+uint32_t crc32c(std::string_view data, uint32_t crc) {
+#if defined(__x86_64__)
+  if (kHasSse42) return ~crc32cSse42(data, ~crc);
+#endif
+  return ~crc32cTable(data, ~crc);
+}
+
+uint32_t crc32cPortable(std::string_view data, uint32_t crc) {
+  return ~crc32cTable(data, ~crc);
 }
 
 Spool::Spool(SpoolOptions options) : options_(std::move(options)) {

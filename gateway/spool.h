@@ -10,8 +10,10 @@
 
 namespace tollgate::gateway {
 
-// CRC-32C (Castagnoli), the checksum of every spool record.
+// CRC-32C (Castagnoli), the checksum of every spool record: SSE 4.2's instruction where the CPU
+// has it, else a table. crc32cPortable is always the table (tests compare the two).
 uint32_t crc32c(std::string_view data, uint32_t crc = 0);
+uint32_t crc32cPortable(std::string_view data, uint32_t crc = 0);
 
 struct SpoolOptions {
   std::string dir;

@@ -532,16 +532,22 @@ std::vector<std::string> baseUrlErrors(const std::string& url) {
 TEST(ConfigLoaderTest, BaseUrlIsSplitWithDefaultPorts) {
   Config c = parseBaseUrl("https://api.openai.com");
   EXPECT_EQ(c.upstreams[0].port, 443);
+  EXPECT_EQ(c.upstreams[0].host_header, "api.openai.com");
   c = parseBaseUrl("http://vllm.internal");
   EXPECT_EQ(c.upstreams[0].port, 80);
+  EXPECT_EQ(c.upstreams[0].host_header, "vllm.internal");
+  c = parseBaseUrl("https://vllm.internal:80");
+  EXPECT_EQ(c.upstreams[0].host_header, "vllm.internal:80");
   c = parseBaseUrl("HTTPS://Example.com:8443/openai/v1/");
   EXPECT_EQ(c.upstreams[0].scheme, "https");
   EXPECT_EQ(c.upstreams[0].host, "Example.com");
   EXPECT_EQ(c.upstreams[0].port, 8443);
+  EXPECT_EQ(c.upstreams[0].host_header, "Example.com:8443");
   EXPECT_EQ(c.upstreams[0].base_path, "/openai/v1");
   c = parseBaseUrl("http://[fd00::1]:8000/");
   EXPECT_EQ(c.upstreams[0].host, "fd00::1");
   EXPECT_EQ(c.upstreams[0].port, 8000);
+  EXPECT_EQ(c.upstreams[0].host_header, "[fd00::1]:8000");
   EXPECT_EQ(c.upstreams[0].base_path, "");
 }
 

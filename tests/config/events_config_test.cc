@@ -46,6 +46,7 @@ TEST(EventsConfig, DefaultsAreSpoolDurabilityAndTeamKey) {
   EXPECT_EQ(events.spool.dir, "var/spool");
   EXPECT_EQ(events.spool.max_bytes, 1ull << 30);
   EXPECT_EQ(events.spool.segment_bytes, 64ull << 20);
+  EXPECT_EQ(events.spool.fsync_interval, std::chrono::milliseconds(0));
   EXPECT_EQ(events.kafka.key, "team");
   EXPECT_EQ(events.kafka.flush_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(events.kafka.queue_capacity, 65536u);
@@ -56,7 +57,8 @@ TEST(EventsConfig, EveryKafkaAndSpoolKeyIsRead) {
 events:
   sink: kafka
   durability: memory
-  spool: { dir: "/var/lib/tollgate/spool", max_bytes: 1048576, segment_bytes: 65536 }
+  spool: { dir: "/var/lib/tollgate/spool", max_bytes: 1048576, segment_bytes: 65536,
+           fsync_interval_ms: 1000 }
   kafka:
     brokers: "k1:9092,k2:9092"
     topic: finance.cost
@@ -72,6 +74,7 @@ events:
   EXPECT_EQ(events.spool.dir, "/var/lib/tollgate/spool");
   EXPECT_EQ(events.spool.max_bytes, 1048576u);
   EXPECT_EQ(events.spool.segment_bytes, 65536u);
+  EXPECT_EQ(events.spool.fsync_interval, std::chrono::milliseconds(1000));
   EXPECT_EQ(events.kafka.brokers, "k1:9092,k2:9092");
   EXPECT_EQ(events.kafka.topic, "finance.cost");
   EXPECT_EQ(events.kafka.key, "project");
@@ -109,6 +112,12 @@ TEST(EventsConfig, SpoolSizesOutOfRangeAreRejected) {
 TEST(EventsConfig, EmptySpoolDirAndUnknownSpoolKeyAreRejected) {
   EXPECT_THAT(errorsOf("events: { spool: { dir: \"\", path: x } }\n"),
               ElementsAre("events.spool.path: unknown key", "events.spool.dir: must not be empty"));
+}
+
+TEST(EventsConfig, SpoolFsyncIntervalOutOfRangeIsRejected) {
+  EXPECT_THAT(errorsOf("events: { spool: { fsync_interval_ms: 60001 } }\n"),
+              ElementsAre("events.spool.fsync_interval_ms: expected an integer of milliseconds "
+                          "from 0 (never) to 60000"));
 }
 
 TEST(EventsConfig, FlushTimeoutMustBeAnInteger) {

@@ -1,0 +1,50 @@
+#include "gateway/http_head.h"
+
+#include <gtest/gtest.h>
+
+namespace tollgate::gateway {
+namespace {
+
+namespace http = boost::beast::http;
+
+TEST(HttpHead, RequestLineAndFieldsAreOneContiguousHead) {
+  std::string out;
+  appendRequestLine("POST", "/v1/chat/completions", out);
+  appendField("Host", "api.openai.com", out);
+  appendField("Content-Length", "12", out);
+  out.append(kCrlf);
+  EXPECT_EQ(out,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+            "Content-Length: 12\r\n\r\n");
+}
+
+TEST(HttpHead, StatusLineKeepsTheClientsVersion) {
+  std::string out;
+  appendStatusLine(11, 200, "OK", out);
+  appendStatusLine(10, 429, "Too Many Requests", out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nHTTP/1.0 429 Too Many Requests\r\n");
+}
+
+TEST(HttpHead, EndToEndFieldsSkipHopByHopAndConnectionNamedOnes) {
+  http::fields from;
+  from.set(http::field::content_type, "application/json");
+  from.set(http::field::connection, "keep-alive, x-hop");
+  from.set("x-hop", "1");
+  from.set(http::field::transfer_encoding, "chunked");
+  from.set(http::field::content_length, "5");
+  from.set("keep-alive", "timeout=5");
+  from.set("x-request-id", "upstream-id");
+  from.set("openai-processing-ms", "12");
+  std::string out;
+  appendEndToEnd(from, out, [](std::string_view name) { return !iequals(name, "x-request-id"); });
+  EXPECT_EQ(out, "Content-Type: application/json\r\nopenai-processing-ms: 12\r\n");
+}
+
+TEST(HttpHead, ChunkPrefixIsHexSizeAndCrlf) {
+  EXPECT_EQ(ChunkPrefix(0).view(), "0\r\n");
+  EXPECT_EQ(ChunkPrefix(255).view(), "ff\r\n");
+  EXPECT_EQ(ChunkPrefix(65536).view(), "10000\r\n");
+}
+
+}  // namespace
+}  // namespace tollgate::gateway

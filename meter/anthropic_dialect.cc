@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/json_scanner.h"
 #include "meter/meter_support.h"
 
 namespace tollgate::meter {
@@ -95,9 +96,74 @@ int64_t blockBytes(od::value v) {
   return bytes;
 }
 
+using Step = JsonScanner::Step;
+
+// The text of a content_block_delta's "delta" object; false on anything else it may hold.
+bool scanDelta(JsonScanner& in, int64_t& bytes) {
+  if (!in.consume('{')) return false;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) return true;
+    if (step == Step::kBad) return false;
+    if (key == "text" || key == "thinking" || key == "partial_json") {
+      int64_t n = 0;
+      if (!in.string(n)) return false;
+      bytes += n;
+    } else if (key == "stop_reason" || !in.skipValue()) {
+      return false;
+    }
+  }
+}
+
+// Nearly every event of a stream is a content_block_delta, which carries only generated text:
+// it is read from the raw bytes. False, with nothing changed, for any other event or anything
+// unexpected in one (then simdjson reads it). Words like "usage" inside the text are string
+// bytes to the scanner, never members.
+bool scanContentDelta(std::string_view json, MeterState& state) {
+  // Anthropic's own serialization of a text delta, matched as a whole.
+  {
+    JsonScanner in(json);
+    int64_t index = 0;
+    int64_t bytes = 0;
+    if (in.skip(R"({"type":"content_block_delta","index":)") && in.integer(index) &&
+        in.skip(R"(,"delta":{"type":"text_delta","text":)") && in.string(bytes) &&
+        in.skip("}}") && in.atEnd() && in.validUtf8()) {
+      state.content_bytes += bytes;
+      return true;
+    }
+  }
+  JsonScanner in(json);
+  if (!in.consume('{')) return false;
+  int64_t bytes = 0;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) break;
+    if (step == Step::kBad) return false;
+    if (key == "type") {
+      std::string_view type;
+      if (!in.plainString(type) || type != "content_block_delta") return false;
+    } else if (key == "delta") {
+      if (!scanDelta(in, bytes)) return false;
+    } else if (key != "index" || !in.skipValue()) {
+      return false;
+    }
+  }
+  if (!in.atEnd() || !in.validUtf8()) return false;
+  state.content_bytes += bytes;
+  return true;
+}
+
+constexpr TextPath kBodyText[] = {
+    {"content/*/text"}, {"content/*/thinking"}, {"content/*/input", true}};
+
 class Reader final : public ObjectReader {
  public:
   void readObject(std::string_view, std::string_view json, MeterState& state) const override {
+    if (preFilterEnabled() && scanContentDelta(json, state)) return;
     od::document doc;
     if (iterate(json, doc) != simdjson::SUCCESS) return;
     od::object obj;
@@ -182,6 +248,8 @@ class Reader final : public ObjectReader {
       }
     }
   }
+
+  std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
 
  private:
   static void readMessage(od::value v, MeterState& state, AnthropicCounts& counts,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/json_scanner.h"
 #include "meter/meter_support.h"
 
 namespace tollgate::meter {
@@ -62,9 +63,182 @@ std::string readErrorStatus(od::value v) {
   return status;
 }
 
+using Step = JsonScanner::Step;
+
+// What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
+struct ScannedChunk {
+  int64_t text_bytes = 0;
+  bool has_usage = false;
+  bool prompt_seen = false;
+  Usage usage;
+  std::string_view model;
+  std::string_view id;
+};
+
+// A string to read when the result has none yet (first one wins, as in Reader): false on
+// anything but a string without escapes.
+bool scanFirstString(JsonScanner& in, bool wanted, std::string_view& out) {
+  if (!wanted || !out.empty()) return in.skipValue();
+  return in.plainString(out);
+}
+
+// A token count: what readCount gives, for integers and null only.
+bool scanCount(JsonScanner& in, int64_t& out) {
+  if (in.peek() == 'n') {
+    out = 0;
+    return in.null();
+  }
+  int64_t n = 0;
+  if (!in.integer(n)) return false;
+  out = n < 0 ? 0 : n;
+  return true;
+}
+
+bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
+  if (!in.consume('{')) return false;
+  int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
+  bool prompt_seen = false;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) break;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "promptTokenCount") {
+      ok = scanCount(in, prompt);
+      prompt_seen = true;
+    } else if (key == "candidatesTokenCount") {
+      ok = scanCount(in, candidates);
+    } else if (key == "thoughtsTokenCount") {
+      ok = scanCount(in, thoughts);
+    } else if (key == "toolUsePromptTokenCount") {
+      ok = scanCount(in, tool_prompt);
+    } else if (key == "cachedContentTokenCount") {
+      ok = scanCount(in, cached);
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+  chunk.usage = Usage{};
+  chunk.usage.input_tokens = prompt + tool_prompt;
+  chunk.usage.cache_read_tokens = std::min(cached, chunk.usage.input_tokens);
+  chunk.usage.output_tokens = candidates + thoughts;
+  chunk.usage.reasoning_tokens = thoughts;
+  chunk.has_usage = true;
+  chunk.prompt_seen = chunk.prompt_seen || prompt_seen;
+  return true;
+}
+
+bool scanParts(JsonScanner& in, ScannedChunk& chunk) {
+  if (!in.consume('[')) return false;
+  bool first_part = true;
+  for (;;) {
+    const Step part = in.element(first_part);
+    if (part == Step::kEnd) return true;
+    if (part == Step::kBad || !in.consume('{')) return false;
+    bool first = true;
+    std::string_view key;
+    for (;;) {
+      const Step step = in.member(first, key);
+      if (step == Step::kEnd) break;
+      if (step == Step::kBad) return false;
+      if (key == "text") {
+        int64_t n = 0;
+        if (!in.string(n)) return false;
+        chunk.text_bytes += n;
+      } else if (key == "functionCall" || !in.skipValue()) {
+        return false;
+      }
+    }
+  }
+}
+
+bool scanCandidates(JsonScanner& in, ScannedChunk& chunk) {
+  if (!in.consume('[')) return false;
+  bool first_candidate = true;
+  for (;;) {
+    const Step candidate = in.element(first_candidate);
+    if (candidate == Step::kEnd) return true;
+    if (candidate == Step::kBad || !in.consume('{')) return false;
+    bool first = true;
+    std::string_view key;
+    for (;;) {
+      const Step step = in.member(first, key);
+      if (step == Step::kEnd) break;
+      if (step == Step::kBad) return false;
+      if (key == "finishReason") {
+        // The last chunk names it (simdjson reads that one); null is the same as none.
+        if (!in.null()) return false;
+      } else if (key == "content") {
+        if (!in.consume('{')) return false;
+        bool first_member = true;
+        std::string_view member;
+        for (;;) {
+          const Step m = in.member(first_member, member);
+          if (m == Step::kEnd) break;
+          if (m == Step::kBad) return false;
+          if (!(member == "parts" ? scanParts(in, chunk) : in.skipValue())) return false;
+        }
+      } else if (!in.skipValue()) {
+        return false;
+      }
+    }
+  }
+}
+
+// Gemini's chunks all carry a usageMetadata, and most carry nothing else but text: they are
+// read from the raw bytes. False, with nothing changed, on anything else (a finish reason,
+// errors, prompt feedback, function calls, anything unexpected): simdjson then reads the chunk.
+bool scanChunk(std::string_view json, MeterState& state) {
+  JsonScanner in(json);
+  if (!in.consume('{')) return false;
+  ScannedChunk chunk;
+  const bool want_model = state.result.response_model.empty();
+  const bool want_id = state.result.response_id.empty();
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) break;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "candidates") {
+      ok = scanCandidates(in, chunk);
+    } else if (key == "usageMetadata") {
+      ok = scanUsage(in, chunk);
+    } else if (key == "modelVersion") {
+      ok = scanFirstString(in, want_model, chunk.model);
+    } else if (key == "responseId") {
+      ok = scanFirstString(in, want_id, chunk.id);
+    } else if (key == "error" || key == "promptFeedback") {
+      ok = false;
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+  if (!in.atEnd() || !in.validUtf8()) return false;
+  state.content_bytes += chunk.text_bytes;
+  if (chunk.has_usage) {
+    state.result.usage = chunk.usage;
+    state.input_known = state.input_known || chunk.prompt_seen;
+  }
+  if (!chunk.model.empty()) state.result.response_model = chunk.model;
+  if (!chunk.id.empty()) state.result.response_id = chunk.id;
+  state.usage_in_last = chunk.has_usage;
+  if (chunk.has_usage && state.finish_seen) state.final_usage = true;
+  return true;
+}
+
+constexpr TextPath kBodyText[] = {{"candidates/*/content/parts/*/text"},
+                                  {"candidates/*/content/parts/*/functionCall", true}};
+
 class Reader final : public ObjectReader {
  public:
   void readObject(std::string_view, std::string_view json, MeterState& state) const override {
+    if (preFilterEnabled() && scanChunk(json, state)) return;
     od::document doc;
     if (iterate(json, doc) != simdjson::SUCCESS) return;
     od::object obj;
@@ -130,6 +304,8 @@ class Reader final : public ObjectReader {
       }
     }
   }
+
+  std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
 
   // A stream that ended properly with usage in its last chunk is complete even when that chunk
   // named no finish reason.

@@ -30,6 +30,7 @@ class PaddedInput {
 
 thread_local od::parser t_parser;
 thread_local PaddedInput t_input;
+thread_local bool t_pre_filter = true;
 
 bool startsWithMediaType(std::string_view content_type, std::string_view type) {
   while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
@@ -128,8 +129,13 @@ class PassThroughMeter final : public ResponseMeter {
           state_.result.usage_source = UsageSource::kNone;
           return {};
         }
-        // A body cut short is not a JSON document: what it held is estimated below.
-        if (complete) reader_.readObject({}, body_, state_);
+        // A body cut short is not a JSON document: only its generated text is read, for the
+        // estimate below.
+        if (complete) {
+          reader_.readObject({}, body_, state_);
+        } else {
+          readCutBody(body_, reader_.bodyTextPaths(), state_);
+        }
         std::string().swap(body_);
         break;
       case BodyFraming::kSse:
@@ -327,6 +333,13 @@ simdjson::error_code addContentText(od::value content, TokenEstimator& estimator
 std::string priceVariant(std::string_view tier) {
   if (tier == "batch" || tier == "priority" || tier == "flex") return std::string(tier);
   return {};
+}
+
+bool preFilterEnabled() { return t_pre_filter; }
+void setPreFilterEnabled(bool on) { t_pre_filter = on; }
+
+void readCutBody(std::string_view body, std::span<const TextPath> paths, MeterState& state) {
+  state.content_bytes = visibleTextBytes(body, paths).value_or(static_cast<int64_t>(body.size()));
 }
 
 void settle(MeterState& state, const RequestInfo& info) {

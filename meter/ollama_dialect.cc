@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/json_scanner.h"
 #include "meter/meter_support.h"
 
 namespace tollgate::meter {
@@ -28,9 +29,76 @@ bool readMessage(od::value v, MeterState& state) {
   return true;
 }
 
+using Step = JsonScanner::Step;
+
+bool scanText(JsonScanner& in, int64_t& bytes) {
+  int64_t n = 0;
+  if (!in.string(n)) return false;
+  bytes += n;
+  return true;
+}
+
+bool scanMessage(JsonScanner& in, int64_t& bytes) {
+  if (!in.consume('{')) return false;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) return true;
+    if (step == Step::kBad) return false;
+    if (key == "content" || key == "thinking") {
+      if (!scanText(in, bytes)) return false;
+    } else if (key == "tool_calls" || !in.skipValue()) {
+      return false;
+    }
+  }
+}
+
+// Every line but the last is {"model":..,"created_at":..,"message":{...},"done":false} (or
+// "response" for /api/generate): generated text only, read from the raw bytes. False, with
+// nothing changed, for the done line, errors and anything unexpected (then simdjson reads it).
+bool scanTextLine(std::string_view json, MeterState& state) {
+  JsonScanner in(json);
+  if (!in.consume('{')) return false;
+  int64_t bytes = 0;
+  std::string_view model;
+  const bool want_model = state.result.response_model.empty();
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) break;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "message") {
+      ok = scanMessage(in, bytes);
+    } else if (key == "response" || key == "thinking") {
+      ok = scanText(in, bytes);
+    } else if (key == "done") {
+      ok = in.peek() == 'f' && in.skipValue();  // "done": false; the done line is read whole
+    } else if (key == "model") {
+      ok = !want_model || !model.empty() ? in.skipValue() : in.plainString(model);
+    } else if (key == "done_reason" || key == "prompt_eval_count" || key == "eval_count" ||
+               key == "error") {
+      ok = false;
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+  if (!in.atEnd() || !in.validUtf8()) return false;
+  state.content_bytes += bytes;
+  if (!model.empty()) state.result.response_model = model;
+  return true;
+}
+
+constexpr TextPath kBodyText[] = {{"message/content"}, {"message/thinking"},
+                                  {"message/tool_calls", true}, {"response"}, {"thinking"}};
+
 class Reader final : public ObjectReader {
  public:
   void readObject(std::string_view, std::string_view json, MeterState& state) const override {
+    if (preFilterEnabled() && scanTextLine(json, state)) return;
     od::document doc;
     if (iterate(json, doc) != simdjson::SUCCESS) return;
     od::object obj;
@@ -78,6 +146,8 @@ class Reader final : public ObjectReader {
   void readErrorBody(std::string_view, MeterState&) const override {
     // {"error":"<message>"} names no type: the gateway books "upstream_error" and the status.
   }
+
+  std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
 };
 
 const Reader kReader;

@@ -9,10 +9,12 @@
 #include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/json_scanner.h"
 #include "meter/meter_support.h"
 #include "meter/openai_responses.h"
 #include "meter/token_estimator.h"
 #include "meter/sse_framer.h"
+#include "meter/visible_text.h"
 
 namespace tollgate::meter {
 namespace {
@@ -115,6 +117,14 @@ struct ResponseState {
   // timings but no usage object.
   bool timings_seen = false;
   Usage timings_usage;
+  // The bytes before the "choices" value of the last chunk read from its raw bytes (through
+  // `"choices":`), and the service tier they named. Servers repeat them in every chunk of a
+  // stream (id, object, created, model, fingerprint): a chunk that begins with exactly these
+  // bytes resumes its scan after them. Their other effects cannot repeat: the first id and model
+  // were taken when these bytes were first read.
+  std::string chunk_head;
+  std::string head_tier;
+  bool head_tier_seen = false;
 };
 
 // Facts about one response object that hide mode acts on.
@@ -320,6 +330,173 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The pre-filter: chunks read from their raw bytes.
+
+using Step = JsonScanner::Step;
+
+// What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
+struct ScannedChunk {
+  int64_t content_bytes = 0;
+  std::string_view id;
+  std::string_view model;
+  std::string_view tier;
+  bool tier_seen = false;
+};
+
+// A string or null (what readString leaves alone); false on anything else or on escapes.
+bool scanOptionalString(JsonScanner& in, std::string_view& out, bool& present) {
+  if (in.peek() == 'n') return in.null();
+  present = true;
+  return in.plainString(out);
+}
+
+// The "content" of a delta or message: string bytes, null or absent.
+bool scanContentOf(JsonScanner& in, int64_t& bytes) {
+  if (!in.consume('{')) return false;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) return true;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "content") {
+      int64_t n = 0;
+      ok = in.peek() == 'n' ? in.null() : in.string(n);
+      bytes += n;
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+}
+
+bool scanChoice(JsonScanner& in, ScannedChunk& chunk) {
+  if (!in.consume('{')) return false;
+  bool first = true;
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) return true;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "finish_reason") {
+      ok = in.null();  // the last chunk of a choice names it: readResponseObject reads that one
+    } else if (key == "delta" || key == "message") {
+      ok = scanContentOf(in, chunk.content_bytes);
+    } else if (key == "text") {
+      int64_t n = 0;
+      ok = in.peek() == 'n' ? in.null() : in.string(n);
+      chunk.content_bytes += n;
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+}
+
+bool scanChoices(JsonScanner& in, ScannedChunk& chunk, ObjectShape& shape) {
+  if (!in.consume('[')) return false;
+  size_t count = 0;
+  for (bool first = true;; ++count) {
+    const Step choice = in.element(first);
+    if (choice == Step::kEnd) break;
+    if (choice == Step::kBad || !scanChoice(in, chunk)) return false;
+  }
+  shape.empty_choices = count == 0;
+  return true;
+}
+
+bool isAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// Nearly every chunk of a stream carries a content delta and no usage: it is read from its raw
+// bytes, with the same result readResponseObject gives (including where "usage":null lies, for
+// hide mode). False, with nothing changed, for chunks with a usage object, a finish reason, an
+// error or llama.cpp timings, and for anything unexpected: readResponseObject then reads them.
+// Words such as "usage" inside the content are string bytes to the scanner, never members.
+bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) {
+  JsonScanner in(json);
+  ScannedChunk chunk;
+  ObjectShape scanned;
+  const bool want_id = state.result.response_id.empty();
+  const bool want_model = state.result.response_model.empty();
+  bool first = true;
+  // While learning a head: the bytes before "choices" hold nothing that a repeat must redo.
+  bool head_ok = true;
+  size_t head_end = 0;
+  std::string_view head_tier;
+  bool head_tier_seen = false;
+  const bool resumed = !state.chunk_head.empty() && in.skip(state.chunk_head);
+  if (resumed) {
+    first = false;
+    chunk.tier = state.head_tier;
+    chunk.tier_seen = state.head_tier_seen;
+    if (!scanChoices(in, chunk, scanned)) return false;
+  } else if (!in.consume('{')) {
+    return false;
+  }
+  std::string_view key;
+  for (;;) {
+    const Step step = in.member(first, key);
+    if (step == Step::kEnd) break;
+    if (step == Step::kBad) return false;
+    bool ok = true;
+    if (key == "choices") {
+      if (head_ok && head_end == 0 && !resumed) {
+        head_end = in.offset();
+        head_tier = chunk.tier;
+        head_tier_seen = chunk.tier_seen;
+      }
+      ok = scanChoices(in, chunk, scanned);
+    } else if (key == "usage") {
+      head_ok = false;
+      const size_t key_at = static_cast<size_t>(key.data() - json.data()) - 1;
+      ok = in.null();
+      if (ok) {
+        std::tie(scanned.cut_begin, scanned.cut_end) = memberCut(json, key_at, in.offset());
+        scanned.null_usage = true;
+      }
+    } else if (key == "id") {
+      ok = want_id && chunk.id.empty() ? in.plainString(chunk.id) : in.skipValue();
+    } else if (key == "model") {
+      ok = want_model && chunk.model.empty() ? in.plainString(chunk.model) : in.skipValue();
+    } else if (key == "service_tier") {
+      std::string_view tier;
+      bool present = false;
+      ok = scanOptionalString(in, tier, present);
+      if (present) {
+        chunk.tier = tier;
+        chunk.tier_seen = true;
+      }
+    } else if (key == "error" || key == "timings") {
+      ok = false;
+    } else {
+      ok = in.skipValue();
+    }
+    if (!ok) return false;
+  }
+  if (!in.atEnd() || !in.validUtf8()) return false;
+  if (head_end > 0 && isAscii(json.substr(0, head_end))) {
+    state.chunk_head.assign(json.substr(0, head_end));
+    state.head_tier.assign(head_tier);
+    state.head_tier_seen = head_tier_seen;
+  }
+  MeterResult& result = state.result;
+  if (!chunk.id.empty()) result.response_id = chunk.id;
+  if (!chunk.model.empty()) result.response_model = chunk.model;
+  if (chunk.tier_seen) result.service_tier = support::priceVariant(chunk.tier);
+  state.content_bytes += chunk.content_bytes;
+  scanned.parsed = true;
+  shape = scanned;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Meters.
 
 // Turns what was seen into the final result. Without provider usage the gateway estimates:
@@ -399,6 +576,10 @@ class ErrorStatusMeter final : public ResponseMeter {
   bool ended_ = false;
 };
 
+// Where a chat completion or text completion holds its generated text (embeddings hold none).
+constexpr TextPath kBodyText[] = {
+    {"choices/*/message/content"}, {"choices/*/delta/content"}, {"choices/*/text"}};
+
 // A non-streamed JSON answer: relayed as is, copied, and read when complete.
 class JsonBodyMeter final : public ResponseMeter {
  public:
@@ -416,14 +597,21 @@ class JsonBodyMeter final : public ResponseMeter {
     return chunk;
   }
 
-  std::string_view onEnd(bool) override {
+  std::string_view onEnd(bool complete) override {
     if (ended_) return {};
     ended_ = true;
     if (overflow_) {
       state_.result.usage_source = UsageSource::kNone;
       return {};
     }
-    readResponseObject(body_, state_);
+    if (complete) {
+      readResponseObject(body_, state_);
+    } else {
+      // A body cut short is not a JSON document: only the generated text the client received
+      // is read, for the estimate (whatever usage members came before the cut are not trusted).
+      state_.content_bytes = visibleTextBytes(body_, kBodyText).value_or(
+          static_cast<int64_t>(body_.size()));
+    }
     std::string().swap(body_);
     finishResult(state_, info_);
     return {};
@@ -537,6 +725,8 @@ class SseStreamMeter final : public ResponseMeter {
  private:
   ObjectShape meterEvent(const SseEvent& ev) {
     if (ev.data.empty() || ev.data == "[DONE]") return {};
+    ObjectShape shape;
+    if (support::preFilterEnabled() && scanChunk(ev.data, state_, shape)) return shape;
     return readResponseObject(ev.data, state_);
   }
 

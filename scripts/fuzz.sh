@@ -11,7 +11,7 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_sse_framer fuzz_ndjson_framer fuzz_json_array_framer fuzz_openai_dialect
-           fuzz_anthropic_dialect fuzz_gemini_dialect fuzz_ollama_dialect)
+           fuzz_anthropic_dialect fuzz_gemini_dialect fuzz_ollama_dialect fuzz_json_scanner)
 fi
 build=build-fuzz
 mkdir -p "$build"

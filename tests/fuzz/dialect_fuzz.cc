@@ -2,12 +2,13 @@
 // response body of each framing (status, content type, stream flag from the selector byte), cut
 // anywhere. No crash, no out-of-bounds read (ASan), no undefined behaviour (UBSan); a dialect
 // that relays unchanged must hand back exactly the bytes it was given, and the result must not
-// depend on the cuts.
+// depend on the cuts, nor on whether the pre-filters read events from their raw bytes.
 #include <cstdlib>
 #include <string>
 
 #include "meter/anthropic_dialect.h"
 #include "meter/gemini_dialect.h"
+#include "meter/meter_support.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -64,9 +65,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   const Run cut = run(true);
   const Run whole = run(false);
+  support::setPreFilterEnabled(false);
+  const Run parsed = run(true);
+  support::setPreFilterEnabled(true);
+  auto same = [](const Run& a, const Run& b) {
+    return a.out == b.out && a.result.usage == b.result.usage &&
+           a.result.usage_source == b.result.usage_source &&
+           a.result.upstream_error == b.result.upstream_error &&
+           a.result.error_type == b.result.error_type &&
+           a.result.response_model == b.result.response_model &&
+           a.result.response_id == b.result.response_id &&
+           a.result.finish_reasons == b.result.finish_reasons &&
+           a.result.service_tier == b.result.service_tier;
+  };
   if (cut.out != whole.out || !(cut.result.usage == whole.result.usage) ||
       cut.result.usage_source != whole.result.usage_source ||
-      cut.result.upstream_error != whole.result.upstream_error) {
+      cut.result.upstream_error != whole.result.upstream_error || !same(cut, parsed)) {
     std::abort();
   }
   if (!info.gateway_asked_usage && cut.out != in.body) std::abort();

@@ -28,6 +28,27 @@ TEST(JsonArrayFramer, HandsOverEachElementObjectWhateverTheSplit) {
   }
 }
 
+TEST(JsonArrayFramer, BackslashRunsAndStringsAcrossBlocksOf64BytesWhateverTheSplit) {
+  // Escaped and unescaped quotes after runs of one to four backslashes, braces in strings, at
+  // every alignment to the 64-byte blocks the framer classifies at once.
+  std::string first = "{\"pad\":\"";
+  for (int run = 1; run <= 4; ++run) {
+    first += std::string(static_cast<size_t>(run), '\\');
+    first += run % 2 == 1 ? "\"}{[" : "";  // an odd run escapes the quote: still in the string
+    first += std::string(static_cast<size_t>(20 + run), 'x');
+  }
+  first += "\",\"n\":{\"deep\":[{\"a\":\"}\"}]}}";
+  const std::string second = R"({"b":"\\","c":"\\\""})";
+  for (size_t pad = 0; pad < 64; pad += 7) {
+    const std::string input = "[" + std::string(pad, ' ') + first + ",\r\n" + second + "]";
+    for (size_t cut = 0; cut <= input.size(); ++cut) {
+      EXPECT_EQ(objectsOf(input, cut), (std::vector<std::string>{first, second}))
+          << "pad " << pad << " cut at " << cut;
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+}
+
 TEST(JsonArrayFramer, ATopLevelObjectIsHandedOverToo) {
   EXPECT_EQ(objectsOf(R"({"error":{"code":429}})", 5),
             std::vector<std::string>{R"({"error":{"code":429}})"});

@@ -1,0 +1,337 @@
+// The pre-filters (content events read from their raw bytes, json_scanner.h) against simdjson:
+// every fixture and every adversarial stream metered with the pre-filter on and off gives the
+// same result and relays the same bytes, at every split; and text that looks like usage, errors
+// or a finished answer never counts as such.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dialect_test_support.h"
+#include "meter/anthropic_dialect.h"
+#include "meter/gemini_dialect.h"
+#include "meter/meter_support.h"
+#include "meter/ollama_dialect.h"
+#include "meter/openai_dialect.h"
+
+namespace tollgate::meter {
+namespace {
+
+using testing::expectSameResult;
+using testing::Fed;
+using testing::feed;
+using testing::readFixture;
+
+constexpr std::string_view kSse = "text/event-stream";
+constexpr std::string_view kNdjson = "application/x-ndjson";
+constexpr std::string_view kJson = "application/json";
+
+// Turns the pre-filter off for this thread while alive.
+class PreFilterOff {
+ public:
+  PreFilterOff() { support::setPreFilterEnabled(false); }
+  ~PreFilterOff() { support::setPreFilterEnabled(true); }
+};
+
+RequestInfo streamInfo(std::string operation, bool gateway_asked = false) {
+  RequestInfo info;
+  info.operation = std::move(operation);
+  info.stream = true;
+  info.client_asked_usage = !gateway_asked;
+  info.gateway_asked_usage = gateway_asked;
+  info.estimated_input_tokens = 11;
+  return info;
+}
+
+// Meters `body` with the pre-filter on, whole, split in two at every byte and one byte at a
+// time, and whole with it off: the same bytes out and the same result every time. Returns it.
+MeterResult meterBothWays(const Dialect& dialect, const RequestInfo& info, std::string_view type,
+                          std::string_view body, bool complete = true) {
+  Fed off;
+  {
+    PreFilterOff pre_filter_off;
+    off = feed(dialect, info, 200, type, body, {}, complete);
+  }
+  const Fed on = feed(dialect, info, 200, type, body, {}, complete);
+  EXPECT_EQ(on.out, off.out);
+  expectSameResult(on.result, off.result, "pre-filter on and off");
+  for (size_t cut = 0; cut <= body.size(); ++cut) {
+    const Fed split = feed(dialect, info, 200, type, body, {cut}, complete);
+    if (split.out != off.out) ADD_FAILURE() << "bytes differ when split at " << cut;
+    expectSameResult(split.result, off.result, "split at " + std::to_string(cut));
+    if (::testing::Test::HasFailure()) break;
+  }
+  std::vector<size_t> every;
+  for (size_t i = 1; i < body.size(); ++i) every.push_back(i);
+  const Fed bytewise = feed(dialect, info, 200, type, body, every, complete);
+  EXPECT_EQ(bytewise.out, off.out);
+  expectSameResult(bytewise.result, off.result, "one byte at a time");
+  return off.result;
+}
+
+// Both ways, complete and cut short (the cut drops nothing: the estimate path runs).
+void meterFixtureBothWays(const Dialect& dialect, const RequestInfo& info, std::string_view type,
+                          const std::string& path) {
+  SCOPED_TRACE(path);
+  const std::string body = readFixture(path);
+  meterBothWays(dialect, info, type, body, true);
+  meterBothWays(dialect, info, type, body, false);
+}
+
+TEST(PreFilter, EveryOpenAiFixtureMetersAsWithoutIt) {
+  const OpenAiDialect dialect;
+  for (const char* path :
+       {"openai/stream_with_usage.sse", "openai/stream_without_usage.sse",
+        "openai/stream_error_midstream.sse", "openai/stream_reasoning_with_usage.sse",
+        "openai/stream_reasoning_without_usage.sse"}) {
+    meterFixtureBothWays(dialect, streamInfo("chat"), kSse, path);
+    meterFixtureBothWays(dialect, streamInfo("chat", true), kSse, path);
+  }
+  for (const char* path : {"responses/stream.sse", "responses/stream_cut_before_usage.sse",
+                           "responses/stream_error_midstream.sse", "responses/stream_failed.sse",
+                           "responses/stream_incomplete.sse"}) {
+    meterFixtureBothWays(dialect, streamInfo("responses"), kSse, path);
+  }
+}
+
+TEST(PreFilter, EveryAnthropicGeminiAndOllamaFixtureMetersAsWithoutIt) {
+  const AnthropicDialect anthropic;
+  for (const char* path : {"anthropic/stream.sse", "anthropic/stream_cut_before_usage.sse",
+                           "anthropic/stream_error_midstream.sse",
+                           "anthropic/stream_server_tools.sse"}) {
+    meterFixtureBothWays(anthropic, streamInfo("chat"), kSse, path);
+  }
+  const GeminiDialect gemini;
+  for (const char* path : {"gemini/stream.sse", "gemini/stream_cut_before_usage.sse",
+                           "gemini/stream_error_midstream.sse"}) {
+    meterFixtureBothWays(gemini, streamInfo("generate_content"), kSse, path);
+  }
+  for (const char* path : {"gemini/stream.json", "gemini/stream_cut_before_usage.json",
+                           "gemini/stream_error_midstream.json"}) {
+    meterFixtureBothWays(gemini, streamInfo("generate_content"), kJson, path);
+  }
+  const OllamaDialect ollama;
+  for (const char* path : {"ollama/chat.ndjson", "ollama/chat_cut_before_usage.ndjson",
+                           "ollama/chat_error_midstream.ndjson", "ollama/chat_prompt_cached.ndjson",
+                           "ollama/generate.ndjson", "ollama/fuzz_malformed_lines.ndjson"}) {
+    meterFixtureBothWays(ollama, streamInfo("chat"), kNdjson, path);
+  }
+}
+
+// ---- Anthropic ---------------------------------------------------------------------------------
+
+// Text deltas that spell out usage, an error and a message_delta; one delta with unicode
+// escapes. Their text: 60 + 16 = 76 bytes.
+std::string anthropicStream(bool usage_on_a_delta, bool with_message_delta) {
+  std::string s =
+      "event: message_start\ndata: "
+      R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":100,"output_tokens":1}}})"
+      "\n\nevent: content_block_delta\ndata: "
+      R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"{\"type\":\"message_delta\",\"usage\":{\"output_tokens\":999}} error"}})"
+      "\n\nevent: content_block_delta\ndata: "
+      R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"caf\u00e9 \ud83d\ude00 usage"})";
+  s += usage_on_a_delta ? R"(,"usage":{"output_tokens":40}})" : "}";
+  s += "\n\n";
+  if (with_message_delta) {
+    s +=
+        "event: message_delta\ndata: "
+        R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":42}})"
+        "\n\n";
+  }
+  return s;
+}
+
+TEST(PreFilter, AnthropicTextThatSpellsUsageIsText) {
+  const AnthropicDialect dialect;
+  const MeterResult done = meterBothWays(dialect, streamInfo("chat"), kSse,
+                                         anthropicStream(false, true), true);
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 100, .output_tokens = 42}));
+  EXPECT_FALSE(done.upstream_error);
+  EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"end_turn"});
+
+  // Cut before message_delta: ceil(76 / 4) = 19 tokens of text relayed.
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse,
+                                        anthropicStream(false, false), false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 100, .output_tokens = 19}));
+  EXPECT_FALSE(cut.upstream_error);
+}
+
+TEST(PreFilter, AnthropicUsageOnAContentDeltaIsRead) {
+  // A delta that also carries a usage member is not a plain text delta: its count (40, above
+  // the 19 the text gives) is the output so far.
+  const AnthropicDialect dialect;
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse,
+                                        anthropicStream(true, false), false);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 100, .output_tokens = 40}));
+}
+
+TEST(PreFilter, AnthropicDeltaWithStopReasonOrErrorTypeIsRead) {
+  const AnthropicDialect dialect;
+  const std::string body =
+      "event: content_block_delta\ndata: "
+      R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"abcd","stop_reason":"max_tokens"}})"
+      "\n\nevent: error\ndata: "
+      R"({"type":"error","index":0,"delta":{"type":"text_delta","text":"efgh"}})"
+      "\n\n";
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse, body, false);
+  EXPECT_EQ(cut.finish_reasons, std::vector<std::string>{"max_tokens"});
+  EXPECT_TRUE(cut.upstream_error);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 11, .output_tokens = 2}));
+}
+
+// ---- OpenAI chat -------------------------------------------------------------------------------
+
+std::string openAiChunk(std::string_view head, std::string_view choices, std::string_view tail) {
+  return "data: " + std::string(head) + R"("choices":[)" + std::string(choices) + "]" +
+         std::string(tail) + "}\n\n";
+}
+
+constexpr std::string_view kHead =
+    R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","service_tier":"priority",)";
+constexpr std::string_view kOtherHead =
+    R"({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","service_tier":"default",)";
+
+// Content that spells out usage and an error (62 bytes), unicode escapes (10 bytes), a chunk
+// whose service tier differs from the others', and (when `continuous`) a usage object on a
+// content chunk, as vLLM's continuous_usage_stats sends.
+std::string openAiStream(bool continuous, bool with_final_usage) {
+  std::string s = openAiChunk(
+      kHead, R"({"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null})",
+      R"(,"usage":null)");
+  s += openAiChunk(
+      kHead,
+      R"({"index":0,"delta":{"content":"\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":999},\"error\":{}"},"finish_reason":null})",
+      R"(,"usage":null)");
+  s += openAiChunk(kOtherHead,
+                   R"({"index":0,"delta":{"content":""},"finish_reason":null})",
+                   R"(,"usage":null)");
+  s += openAiChunk(kHead, R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00"},"finish_reason":null})",
+                   continuous ? R"(,"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10})"
+                              : R"(,"usage":null)");
+  s += openAiChunk(kHead, R"({"index":0,"delta":{},"finish_reason":"stop"})", R"(,"usage":null)");
+  if (with_final_usage) {
+    s += openAiChunk(kHead, "",
+                     R"(,"usage":{"prompt_tokens":12,"completion_tokens":20,"total_tokens":32})");
+  }
+  return s + "data: [DONE]\n\n";
+}
+
+TEST(PreFilter, OpenAiContentThatSpellsUsageIsText) {
+  const OpenAiDialect dialect;
+  const MeterResult done =
+      meterBothWays(dialect, streamInfo("chat"), kSse, openAiStream(false, true), true);
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 12, .output_tokens = 20}));
+  EXPECT_FALSE(done.upstream_error);
+  EXPECT_EQ(done.response_id, "c1");
+  EXPECT_EQ(done.response_model, "gpt-4o");
+  // The last chunks repeat the first head: its tier is the one they name.
+  EXPECT_EQ(done.service_tier, "priority");
+  EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"stop"});
+
+  // Cut before the usage chunk: ceil((62 + 10) / 4) = 18 tokens of text relayed.
+  const MeterResult cut =
+      meterBothWays(dialect, streamInfo("chat"), kSse, openAiStream(false, false), false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 11, .output_tokens = 18}));
+  EXPECT_FALSE(cut.upstream_error);
+}
+
+TEST(PreFilter, OpenAiUsageOnAContentChunkIsRead) {
+  const OpenAiDialect dialect;
+  const MeterResult cut =
+      meterBothWays(dialect, streamInfo("chat"), kSse, openAiStream(true, false), false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 7, .output_tokens = 3}));
+}
+
+TEST(PreFilter, OpenAiHiddenUsageRemovesTheSameBytesEitherWay) {
+  const OpenAiDialect dialect;
+  const std::string body = openAiStream(false, true);
+  const MeterResult done = meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 12, .output_tokens = 20}));
+  const Fed fed = feed(dialect, streamInfo("chat", true), 200, kSse, body, {}, true);
+  EXPECT_EQ(fed.out.find("usage\":null"), std::string::npos);
+  EXPECT_EQ(fed.out.find("completion_tokens\":20"), std::string::npos);
+  // The content that spells "usage" is relayed untouched.
+  EXPECT_NE(fed.out.find(R"(\"usage\":{\"prompt_tokens\":1)"), std::string::npos);
+}
+
+TEST(PreFilter, OpenAiChunksWithErrorsTimingsOrEscapedKeysAreReadAsBefore) {
+  const OpenAiDialect dialect;
+  std::string body = openAiChunk(
+      kHead, R"({"index":0,"delta":{"con\u0074ent":"not counted","content":"abcd"},"finish_reason":null})",
+      R"(,"usage":null)");
+  body += openAiChunk(kHead, R"({"index":0,"delta":{"content":"efgh"},"finish_reason":null})",
+                      R"(,"timings":{"prompt_n":5,"predicted_n":6})");
+  body += openAiChunk(kHead, R"({"index":0,"delta":{"content":"ijkl"},"finish_reason":null})",
+                      R"(,"error":{"type":"server_error","message":"boom"})");
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse, body, false);
+  EXPECT_TRUE(cut.upstream_error);
+  EXPECT_EQ(cut.error_type, "server_error");
+  EXPECT_EQ(cut.usage_source, UsageSource::kProvider);  // llama.cpp timings
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 5, .output_tokens = 6}));
+}
+
+// ---- Gemini, Ollama, Responses -----------------------------------------------------------------
+
+TEST(PreFilter, GeminiTextThatSpellsUsageIsText) {
+  const std::string text_chunk =
+      R"({"candidates":[{"content":{"parts":[{"text":"\"usageMetadata\":{\"candidatesTokenCount\":999},\"error\":{}"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":4,"totalTokenCount":54},"modelVersion":"gemini-2.5-flash","responseId":"r1"})";
+  const std::string last_chunk =
+      R"({"candidates":[{"content":{"parts":[{"text":"caf\u00e9"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":30,"thoughtsTokenCount":5,"totalTokenCount":85},"modelVersion":"gemini-2.5-flash","responseId":"r1"})";
+  const GeminiDialect dialect;
+  const RequestInfo info = streamInfo("generate_content");
+  const std::string sse = "data: " + text_chunk + "\r\n\r\ndata: " + last_chunk + "\r\n\r\n";
+  const MeterResult done = meterBothWays(dialect, info, kSse, sse, true);
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage,
+            (Usage{.input_tokens = 50, .output_tokens = 35, .reasoning_tokens = 5}));
+  EXPECT_FALSE(done.upstream_error);
+  EXPECT_EQ(done.response_model, "gemini-2.5-flash");
+
+  // Cut after the first chunk: its text is 55 bytes, ceil(55 / 4) = 14 > its count of 4.
+  const std::string array = "[" + text_chunk + ",\r\n" + last_chunk + "]";
+  const MeterResult cut = meterBothWays(dialect, info, kJson,
+                                        std::string_view(array).substr(0, text_chunk.size() + 3),
+                                        false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 50, .output_tokens = 14}));
+  EXPECT_FALSE(cut.upstream_error);
+  EXPECT_TRUE(cut.finish_reasons.empty());
+}
+
+TEST(PreFilter, OllamaTextThatSpellsDoneIsText) {
+  const std::string body =
+      R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28Z","message":{"role":"assistant","content":"\"done\":true,\"eval_count\":999,\"error\":\"x\""},"done":false})"
+      "\n"
+      R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28Z","message":{"role":"assistant","content":"caf\u00e9"},"done":false})"
+      "\n";
+  const OllamaDialect dialect;
+  // "done":true,"eval_count":999,"error":"x" is 40 bytes, café 5: ceil(45 / 4) = 12.
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kNdjson, body, false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 11, .output_tokens = 12}));
+  EXPECT_FALSE(cut.upstream_error);
+  EXPECT_EQ(cut.response_model, "llama3.2");
+}
+
+TEST(PreFilter, ResponsesDeltaThatSpellsACompletedResponseIsText) {
+  const std::string body =
+      "event: response.output_text.delta\ndata: "
+      R"({"type":"response.output_text.delta","sequence_number":1,"item_id":"m","output_index":0,"content_index":0,"delta":"{\"type\":\"response.completed\",\"response\":{\"usage\":{\"output_tokens\":999}}}"})"
+      "\n\nevent: response.output_text.delta\ndata: "
+      R"({"type":"response.output_text.delta","sequence_number":2,"item_id":"m","output_index":0,"content_index":0,"delta":"caf\u00e9"})"
+      "\n\n";
+  const OpenAiDialect dialect;
+  // The first delta is 72 bytes of text, café 5: ceil(77 / 4) = 20.
+  const MeterResult cut = meterBothWays(dialect, streamInfo("responses"), kSse, body, false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 11, .output_tokens = 20}));
+  EXPECT_TRUE(cut.finish_reasons.empty());
+}
+
+}  // namespace
+}  // namespace tollgate::meter

@@ -96,25 +96,17 @@ int64_t blockBytes(od::value v) {
   return bytes;
 }
 
-using Step = JsonScanner::Step;
-
 // The text of a content_block_delta's "delta" object; false on anything else it may hold.
 bool scanDelta(JsonScanner& in, int64_t& bytes) {
-  if (!in.consume('{')) return false;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) return true;
-    if (step == Step::kBad) return false;
+  return in.forEachMember([&](std::string_view key) {
     if (key == "text" || key == "thinking" || key == "partial_json") {
       int64_t n = 0;
       if (!in.string(n)) return false;
       bytes += n;
-    } else if (key == "stop_reason" || !in.skipValue()) {
-      return false;
+      return true;
     }
-  }
+    return key != "stop_reason" && in.skipValue();
+  });
 }
 
 // Nearly every event of a stream is a content_block_delta, which carries only generated text:
@@ -129,30 +121,22 @@ bool scanContentDelta(std::string_view json, MeterState& state) {
     int64_t bytes = 0;
     if (in.skip(R"({"type":"content_block_delta","index":)") && in.integer(index) &&
         in.skip(R"(,"delta":{"type":"text_delta","text":)") && in.string(bytes) &&
-        in.skip("}}") && in.atEnd() && in.validUtf8()) {
+        in.skip("}}") && in.complete()) {
       state.content_bytes += bytes;
       return true;
     }
   }
   JsonScanner in(json);
-  if (!in.consume('{')) return false;
   int64_t bytes = 0;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
+  const bool read = in.forEachMember([&](std::string_view key) {
     if (key == "type") {
       std::string_view type;
-      if (!in.plainString(type) || type != "content_block_delta") return false;
-    } else if (key == "delta") {
-      if (!scanDelta(in, bytes)) return false;
-    } else if (key != "index" || !in.skipValue()) {
-      return false;
+      return in.plainString(type) && type == "content_block_delta";
     }
-  }
-  if (!in.atEnd() || !in.validUtf8()) return false;
+    if (key == "delta") return scanDelta(in, bytes);
+    return key == "index" && in.skipValue();
+  });
+  if (!read || !in.complete()) return false;
   state.content_bytes += bytes;
   return true;
 }

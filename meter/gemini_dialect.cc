@@ -63,8 +63,6 @@ std::string readErrorStatus(od::value v) {
   return status;
 }
 
-using Step = JsonScanner::Step;
-
 // What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
 struct ScannedChunk {
   int64_t text_bytes = 0;
@@ -95,32 +93,20 @@ bool scanCount(JsonScanner& in, int64_t& out) {
 }
 
 bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
-  if (!in.consume('{')) return false;
   int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
   bool prompt_seen = false;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
-    bool ok = true;
+  const bool ok = in.forEachMember([&](std::string_view key) {
     if (key == "promptTokenCount") {
-      ok = scanCount(in, prompt);
       prompt_seen = true;
-    } else if (key == "candidatesTokenCount") {
-      ok = scanCount(in, candidates);
-    } else if (key == "thoughtsTokenCount") {
-      ok = scanCount(in, thoughts);
-    } else if (key == "toolUsePromptTokenCount") {
-      ok = scanCount(in, tool_prompt);
-    } else if (key == "cachedContentTokenCount") {
-      ok = scanCount(in, cached);
-    } else {
-      ok = in.skipValue();
+      return scanCount(in, prompt);
     }
-    if (!ok) return false;
-  }
+    if (key == "candidatesTokenCount") return scanCount(in, candidates);
+    if (key == "thoughtsTokenCount") return scanCount(in, thoughts);
+    if (key == "toolUsePromptTokenCount") return scanCount(in, tool_prompt);
+    if (key == "cachedContentTokenCount") return scanCount(in, cached);
+    return in.skipValue();
+  });
+  if (!ok) return false;
   chunk.usage = Usage{};
   chunk.usage.input_tokens = prompt + tool_prompt;
   chunk.usage.cache_read_tokens = std::min(cached, chunk.usage.input_tokens);
@@ -131,61 +117,27 @@ bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
   return true;
 }
 
-bool scanParts(JsonScanner& in, ScannedChunk& chunk) {
-  if (!in.consume('[')) return false;
-  bool first_part = true;
-  for (;;) {
-    const Step part = in.element(first_part);
-    if (part == Step::kEnd) return true;
-    if (part == Step::kBad || !in.consume('{')) return false;
-    bool first = true;
-    std::string_view key;
-    for (;;) {
-      const Step step = in.member(first, key);
-      if (step == Step::kEnd) break;
-      if (step == Step::kBad) return false;
-      if (key == "text") {
-        int64_t n = 0;
-        if (!in.string(n)) return false;
-        chunk.text_bytes += n;
-      } else if (key == "functionCall" || !in.skipValue()) {
-        return false;
-      }
-    }
-  }
+// A part: only text (a function call, or anything else, goes to simdjson).
+bool scanPart(JsonScanner& in, ScannedChunk& chunk) {
+  return in.forEachMember([&](std::string_view key) {
+    if (key != "text") return key != "functionCall" && in.skipValue();
+    int64_t n = 0;
+    if (!in.string(n)) return false;
+    chunk.text_bytes += n;
+    return true;
+  });
 }
 
-bool scanCandidates(JsonScanner& in, ScannedChunk& chunk) {
-  if (!in.consume('[')) return false;
-  bool first_candidate = true;
-  for (;;) {
-    const Step candidate = in.element(first_candidate);
-    if (candidate == Step::kEnd) return true;
-    if (candidate == Step::kBad || !in.consume('{')) return false;
-    bool first = true;
-    std::string_view key;
-    for (;;) {
-      const Step step = in.member(first, key);
-      if (step == Step::kEnd) break;
-      if (step == Step::kBad) return false;
-      if (key == "finishReason") {
-        // The last chunk names it (simdjson reads that one); null is the same as none.
-        if (!in.null()) return false;
-      } else if (key == "content") {
-        if (!in.consume('{')) return false;
-        bool first_member = true;
-        std::string_view member;
-        for (;;) {
-          const Step m = in.member(first_member, member);
-          if (m == Step::kEnd) break;
-          if (m == Step::kBad) return false;
-          if (!(member == "parts" ? scanParts(in, chunk) : in.skipValue())) return false;
-        }
-      } else if (!in.skipValue()) {
-        return false;
-      }
-    }
-  }
+bool scanCandidate(JsonScanner& in, ScannedChunk& chunk) {
+  return in.forEachMember([&](std::string_view key) {
+    // The last chunk names its finishReason (simdjson reads that one); null is the same as none.
+    if (key == "finishReason") return in.null();
+    if (key != "content") return in.skipValue();
+    return in.forEachMember([&](std::string_view member) {
+      if (member != "parts") return in.skipValue();
+      return in.forEachElement([&] { return scanPart(in, chunk); });
+    });
+  });
 }
 
 // Gemini's chunks all carry a usageMetadata, and most carry nothing else but text: they are
@@ -193,33 +145,19 @@ bool scanCandidates(JsonScanner& in, ScannedChunk& chunk) {
 // errors, prompt feedback, function calls, anything unexpected): simdjson then reads the chunk.
 bool scanChunk(std::string_view json, MeterState& state) {
   JsonScanner in(json);
-  if (!in.consume('{')) return false;
   ScannedChunk chunk;
   const bool want_model = state.result.response_model.empty();
   const bool want_id = state.result.response_id.empty();
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
-    bool ok = true;
-    if (key == "candidates") {
-      ok = scanCandidates(in, chunk);
-    } else if (key == "usageMetadata") {
-      ok = scanUsage(in, chunk);
-    } else if (key == "modelVersion") {
-      ok = scanFirstString(in, want_model, chunk.model);
-    } else if (key == "responseId") {
-      ok = scanFirstString(in, want_id, chunk.id);
-    } else if (key == "error" || key == "promptFeedback") {
-      ok = false;
-    } else {
-      ok = in.skipValue();
-    }
-    if (!ok) return false;
-  }
-  if (!in.atEnd() || !in.validUtf8()) return false;
+  const bool ok = in.forEachMember([&](std::string_view key) {
+    if (key == "candidates") return in.forEachElement([&] { return scanCandidate(in, chunk); });
+    if (key == "usageMetadata") return scanUsage(in, chunk);
+    if (key == "modelVersion") return scanFirstString(in, want_model, chunk.model);
+    if (key == "responseId") return scanFirstString(in, want_id, chunk.id);
+    if (key == "error" || key == "promptFeedback") return false;
+    return in.skipValue();
+  });
+  if (!ok) return false;
+  if (!in.complete()) return false;
   state.content_bytes += chunk.text_bytes;
   if (chunk.has_usage) {
     state.result.usage = chunk.usage;

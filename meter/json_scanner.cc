@@ -5,13 +5,6 @@
 namespace tollgate::meter {
 namespace {
 
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool hex4(const char* p, const char* end, uint32_t& out) {
   if (end - p < 4) return false;
   out = 0;

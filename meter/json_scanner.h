@@ -12,6 +12,14 @@
 
 namespace tollgate::meter {
 
+// The value of a hexadecimal digit (as in a \uXXXX escape), -1 for any other byte.
+constexpr int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // A strict, forward-only reader of one JSON text in place, for the pre-filters that read the
 // common stream events (content deltas) from their raw bytes instead of through simdjson. It
 // accepts only what RFC 8259 accepts, within tighter limits of its own: keys without escapes,
@@ -51,6 +59,34 @@ class JsonScanner {
   // The next element of an array opened by consume('['), like member().
   Step element(bool& first) { return separator(first, ']'); }
 
+  // An object, member by member: on_member(key) is called with the scanner on each value, must
+  // read or skip it, and returns false to reject the object. False when the object is not well
+  // formed or on_member rejected it.
+  template <class OnMember>
+  bool forEachMember(OnMember&& on_member) {
+    return consume('{') && forEachMemberAfter(true, on_member);
+  }
+  // The rest of an object whose opening brace, and when !first some members, were already read.
+  template <class OnMember>
+  bool forEachMemberAfter(bool first, OnMember&& on_member) {
+    std::string_view key;
+    for (;;) {
+      const Step step = member(first, key);
+      if (step == Step::kEnd) return true;
+      if (step == Step::kBad || !on_member(key)) return false;
+    }
+  }
+  // An array, element by element, like forEachMember: on_element() reads each one.
+  template <class OnElement>
+  bool forEachElement(OnElement&& on_element) {
+    if (!consume('[')) return false;
+    for (bool first = true;;) {
+      const Step step = element(first);
+      if (step == Step::kEnd) return true;
+      if (step == Step::kBad || !on_element()) return false;
+    }
+  }
+
   // A string value: `bytes` is its length once unescaped (what simdjson's get_string gives).
   bool string(int64_t& bytes) {
     if (!consume('"')) return false;
@@ -87,6 +123,8 @@ class JsonScanner {
     return p_ == end_;
   }
   bool validUtf8() const;
+  // The value read was the whole text: only whitespace is left and the text is valid UTF-8.
+  bool complete() { return atEnd() && validUtf8(); }
   // Offset of the next byte in the text.
   size_t offset() const { return static_cast<size_t>(p_ - begin_); }
 

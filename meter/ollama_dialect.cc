@@ -29,8 +29,6 @@ bool readMessage(od::value v, MeterState& state) {
   return true;
 }
 
-using Step = JsonScanner::Step;
-
 bool scanText(JsonScanner& in, int64_t& bytes) {
   int64_t n = 0;
   if (!in.string(n)) return false;
@@ -39,19 +37,10 @@ bool scanText(JsonScanner& in, int64_t& bytes) {
 }
 
 bool scanMessage(JsonScanner& in, int64_t& bytes) {
-  if (!in.consume('{')) return false;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) return true;
-    if (step == Step::kBad) return false;
-    if (key == "content" || key == "thinking") {
-      if (!scanText(in, bytes)) return false;
-    } else if (key == "tool_calls" || !in.skipValue()) {
-      return false;
-    }
-  }
+  return in.forEachMember([&](std::string_view key) {
+    if (key == "content" || key == "thinking") return scanText(in, bytes);
+    return key != "tool_calls" && in.skipValue();
+  });
 }
 
 // Every line but the last is {"model":..,"created_at":..,"message":{...},"done":false} (or
@@ -59,34 +48,21 @@ bool scanMessage(JsonScanner& in, int64_t& bytes) {
 // nothing changed, for the done line, errors and anything unexpected (then simdjson reads it).
 bool scanTextLine(std::string_view json, MeterState& state) {
   JsonScanner in(json);
-  if (!in.consume('{')) return false;
   int64_t bytes = 0;
   std::string_view model;
   const bool want_model = state.result.response_model.empty();
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
-    bool ok = true;
-    if (key == "message") {
-      ok = scanMessage(in, bytes);
-    } else if (key == "response" || key == "thinking") {
-      ok = scanText(in, bytes);
-    } else if (key == "done") {
-      ok = in.peek() == 'f' && in.skipValue();  // "done": false; the done line is read whole
-    } else if (key == "model") {
-      ok = !want_model || !model.empty() ? in.skipValue() : in.plainString(model);
-    } else if (key == "done_reason" || key == "prompt_eval_count" || key == "eval_count" ||
-               key == "error") {
-      ok = false;
-    } else {
-      ok = in.skipValue();
+  const bool read = in.forEachMember([&](std::string_view key) {
+    if (key == "message") return scanMessage(in, bytes);
+    if (key == "response" || key == "thinking") return scanText(in, bytes);
+    // "done": false; the done line is read whole.
+    if (key == "done") return in.peek() == 'f' && in.skipValue();
+    if (key == "model") {
+      return !want_model || !model.empty() ? in.skipValue() : in.plainString(model);
     }
-    if (!ok) return false;
-  }
-  if (!in.atEnd() || !in.validUtf8()) return false;
+    return key != "done_reason" && key != "prompt_eval_count" && key != "eval_count" &&
+           key != "error" && in.skipValue();
+  });
+  if (!read || !in.complete()) return false;
   state.content_bytes += bytes;
   if (!model.empty()) state.result.response_model = model;
   return true;

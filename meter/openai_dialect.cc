@@ -332,8 +332,6 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
 // ---------------------------------------------------------------------------------------------
 // The pre-filter: chunks read from their raw bytes.
 
-using Step = JsonScanner::Step;
-
 // What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
 struct ScannedChunk {
   int64_t content_bytes = 0;
@@ -352,57 +350,37 @@ bool scanOptionalString(JsonScanner& in, std::string_view& out, bool& present) {
 
 // The "content" of a delta or message: string bytes, null or absent.
 bool scanContentOf(JsonScanner& in, int64_t& bytes) {
-  if (!in.consume('{')) return false;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) return true;
-    if (step == Step::kBad) return false;
-    bool ok = true;
-    if (key == "content") {
-      int64_t n = 0;
-      ok = in.peek() == 'n' ? in.null() : in.string(n);
-      bytes += n;
-    } else {
-      ok = in.skipValue();
-    }
-    if (!ok) return false;
-  }
+  return in.forEachMember([&](std::string_view key) {
+    if (key != "content") return in.skipValue();
+    int64_t n = 0;
+    const bool ok = in.peek() == 'n' ? in.null() : in.string(n);
+    bytes += n;
+    return ok;
+  });
 }
 
 bool scanChoice(JsonScanner& in, ScannedChunk& chunk) {
-  if (!in.consume('{')) return false;
-  bool first = true;
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) return true;
-    if (step == Step::kBad) return false;
-    bool ok = true;
-    if (key == "finish_reason") {
-      ok = in.null();  // the last chunk of a choice names it: readResponseObject reads that one
-    } else if (key == "delta" || key == "message") {
-      ok = scanContentOf(in, chunk.content_bytes);
-    } else if (key == "text") {
+  return in.forEachMember([&](std::string_view key) {
+    // The last chunk of a choice names a finish_reason: readResponseObject reads that one.
+    if (key == "finish_reason") return in.null();
+    if (key == "delta" || key == "message") return scanContentOf(in, chunk.content_bytes);
+    if (key == "text") {
       int64_t n = 0;
-      ok = in.peek() == 'n' ? in.null() : in.string(n);
+      const bool ok = in.peek() == 'n' ? in.null() : in.string(n);
       chunk.content_bytes += n;
-    } else {
-      ok = in.skipValue();
+      return ok;
     }
-    if (!ok) return false;
-  }
+    return in.skipValue();
+  });
 }
 
 bool scanChoices(JsonScanner& in, ScannedChunk& chunk, ObjectShape& shape) {
-  if (!in.consume('[')) return false;
   size_t count = 0;
-  for (bool first = true;; ++count) {
-    const Step choice = in.element(first);
-    if (choice == Step::kEnd) break;
-    if (choice == Step::kBad || !scanChoice(in, chunk)) return false;
-  }
+  const bool read = in.forEachElement([&] {
+    ++count;
+    return scanChoice(in, chunk);
+  });
+  if (!read) return false;
   shape.empty_choices = count == 0;
   return true;
 }
@@ -425,7 +403,6 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
   ObjectShape scanned;
   const bool want_id = state.result.response_id.empty();
   const bool want_model = state.result.response_model.empty();
-  bool first = true;
   // While learning a head: the bytes before "choices" hold nothing that a repeat must redo.
   bool head_ok = true;
   size_t head_end = 0;
@@ -433,54 +410,48 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
   bool head_tier_seen = false;
   const bool resumed = !state.chunk_head.empty() && in.skip(state.chunk_head);
   if (resumed) {
-    first = false;
     chunk.tier = state.head_tier;
     chunk.tier_seen = state.head_tier_seen;
     if (!scanChoices(in, chunk, scanned)) return false;
   } else if (!in.consume('{')) {
     return false;
   }
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
-    bool ok = true;
+  const bool read = in.forEachMemberAfter(!resumed, [&](std::string_view key) {
     if (key == "choices") {
       if (head_ok && head_end == 0 && !resumed) {
         head_end = in.offset();
         head_tier = chunk.tier;
         head_tier_seen = chunk.tier_seen;
       }
-      ok = scanChoices(in, chunk, scanned);
-    } else if (key == "usage") {
+      return scanChoices(in, chunk, scanned);
+    }
+    if (key == "usage") {
       head_ok = false;
       const size_t key_at = static_cast<size_t>(key.data() - json.data()) - 1;
-      ok = in.null();
-      if (ok) {
-        std::tie(scanned.cut_begin, scanned.cut_end) = memberCut(json, key_at, in.offset());
-        scanned.null_usage = true;
-      }
-    } else if (key == "id") {
-      ok = want_id && chunk.id.empty() ? in.plainString(chunk.id) : in.skipValue();
-    } else if (key == "model") {
-      ok = want_model && chunk.model.empty() ? in.plainString(chunk.model) : in.skipValue();
-    } else if (key == "service_tier") {
+      if (!in.null()) return false;
+      std::tie(scanned.cut_begin, scanned.cut_end) = memberCut(json, key_at, in.offset());
+      scanned.null_usage = true;
+      return true;
+    }
+    if (key == "id") {
+      return want_id && chunk.id.empty() ? in.plainString(chunk.id) : in.skipValue();
+    }
+    if (key == "model") {
+      return want_model && chunk.model.empty() ? in.plainString(chunk.model) : in.skipValue();
+    }
+    if (key == "service_tier") {
       std::string_view tier;
       bool present = false;
-      ok = scanOptionalString(in, tier, present);
+      if (!scanOptionalString(in, tier, present)) return false;
       if (present) {
         chunk.tier = tier;
         chunk.tier_seen = true;
       }
-    } else if (key == "error" || key == "timings") {
-      ok = false;
-    } else {
-      ok = in.skipValue();
+      return true;
     }
-    if (!ok) return false;
-  }
-  if (!in.atEnd() || !in.validUtf8()) return false;
+    return key != "error" && key != "timings" && in.skipValue();
+  });
+  if (!read || !in.complete()) return false;
   if (head_end > 0 && isAscii(json.substr(0, head_end))) {
     state.chunk_head.assign(json.substr(0, head_end));
     state.head_tier.assign(head_tier);

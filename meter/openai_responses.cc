@@ -146,40 +146,30 @@ bool isTerminal(std::string_view type) {
          type == "response.failed";
 }
 
-using Step = JsonScanner::Step;
-
 // Most events of a stream are deltas ({"type":"response.output_text.delta",...,"delta":"..."})
 // or other events without a "response" object: their generated text is read from the raw bytes.
 // False, with nothing changed, for events that hold a response (its usage, status or error),
 // error events, and anything unexpected: simdjson then reads them.
 bool scanEvent(std::string_view json, MeterState& state) {
   JsonScanner in(json);
-  if (!in.consume('{')) return false;
   int64_t bytes = 0;
-  bool first = true;
   bool typed = false;  // a stream event names its "type" first; anything else is a response
-  std::string_view key;
-  for (;;) {
-    const Step step = in.member(first, key);
-    if (step == Step::kEnd) break;
-    if (step == Step::kBad) return false;
-    bool ok = true;
+  const bool read = in.forEachMember([&](std::string_view key) {
     if (key == "type") {
-      std::string_view type;
-      ok = in.plainString(type) && type != "error";
       typed = true;
-    } else if (!typed || key == "response") {
-      ok = false;
-    } else if (key == "delta") {
-      int64_t n = 0;
-      ok = in.string(n);
-      bytes += n;
-    } else {
-      ok = in.skipValue();
+      std::string_view type;
+      return in.plainString(type) && type != "error";
     }
-    if (!ok) return false;
-  }
-  if (!typed || !in.atEnd() || !in.validUtf8()) return false;
+    if (!typed || key == "response") return false;
+    if (key == "delta") {
+      int64_t n = 0;
+      const bool ok = in.string(n);
+      bytes += n;
+      return ok;
+    }
+    return in.skipValue();
+  });
+  if (!read || !typed || !in.complete()) return false;
   state.content_bytes += bytes;
   return true;
 }

@@ -3,15 +3,10 @@
 #include <array>
 #include <vector>
 
+#include "meter/json_scanner.h"
+
 namespace tollgate::meter {
 namespace {
-
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Reads a JSON text that may end anywhere. kCut: the text ended before the value did (not an
 // error: what was read counts); kBad: the bytes cannot begin a JSON document.

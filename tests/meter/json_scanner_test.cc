@@ -144,5 +144,101 @@ TEST(JsonScanner, SkipMatchesExactBytesOnly) {
   EXPECT_FALSE(JsonScanner("{").skip("{}"));
 }
 
+// The keys forEachMember passed, joined by ',', or "refused" when it returned false.
+std::string memberKeys(std::string_view json) {
+  JsonScanner in(json);
+  std::string keys;
+  const bool read = in.forEachMember([&](std::string_view key) {
+    if (!keys.empty()) keys += ',';
+    keys += key;
+    return key != "stop" && in.skipValue();
+  });
+  return read ? keys : "refused";
+}
+
+TEST(JsonScanner, ForEachMemberVisitsEveryKeyInOrderAndStopsOnRejection) {
+  EXPECT_EQ(memberKeys(R"({"a":1, "b":[true,{"c":null}] ,"d":"x"})"), "a,b,d");
+  EXPECT_EQ(memberKeys("{ }"), "");
+  EXPECT_EQ(memberKeys(R"({"a":1,"stop":2,"z":3})"), "refused");
+  EXPECT_EQ(memberKeys(R"([1])"), "refused");
+  EXPECT_EQ(memberKeys(R"({"a":1,})"), "refused");
+  EXPECT_EQ(memberKeys(R"({"a":1 "b":2})"), "refused");
+  EXPECT_EQ(memberKeys(R"({"a":1)"), "refused");
+  EXPECT_EQ(memberKeys(R"({"a\n":1})"), "refused");
+
+  JsonScanner in(R"({"a":1} tail)");
+  EXPECT_TRUE(in.forEachMember([&](std::string_view) { return in.skipValue(); }));
+  EXPECT_EQ(in.offset(), 7u);
+  EXPECT_FALSE(in.complete());
+}
+
+TEST(JsonScanner, ForEachMemberAfterContinuesAnOpenedObject) {
+  JsonScanner in(R"({"a":1,"b":2,"c":3})");
+  ASSERT_TRUE(in.skip(R"({"a":1)"));
+  std::string keys;
+  EXPECT_TRUE(in.forEachMemberAfter(false, [&](std::string_view key) {
+    keys += key;
+    return in.skipValue();
+  }));
+  EXPECT_EQ(keys, "bc");
+  EXPECT_TRUE(in.complete());
+
+  JsonScanner missing_comma(R"({"a":1"b":2})");
+  ASSERT_TRUE(missing_comma.skip(R"({"a":1)"));
+  EXPECT_FALSE(missing_comma.forEachMemberAfter(false, [&](std::string_view) {
+    return missing_comma.skipValue();
+  }));
+}
+
+TEST(JsonScanner, ForEachElementReadsEachElementUntilTheClosingBracket) {
+  JsonScanner in(R"([1, 2 ,3] )");
+  int64_t sum = 0;
+  EXPECT_TRUE(in.forEachElement([&] {
+    int64_t n = 0;
+    if (!in.integer(n)) return false;
+    sum += n;
+    return true;
+  }));
+  EXPECT_EQ(sum, 6);
+  EXPECT_TRUE(in.complete());
+
+  int calls = 0;
+  JsonScanner empty("[]");
+  EXPECT_TRUE(empty.forEachElement([&] {
+    ++calls;
+    return empty.skipValue();
+  }));
+  EXPECT_EQ(calls, 0);
+
+  JsonScanner rejected("[1,\"x\",3]");
+  EXPECT_FALSE(rejected.forEachElement([&] {
+    int64_t n = 0;
+    return rejected.integer(n);
+  }));
+  for (std::string_view bad : {"[1,]", "[1 2]", "[1", "{}"}) {
+    JsonScanner b(bad);
+    EXPECT_FALSE(b.forEachElement([&] { return b.skipValue(); })) << bad;
+  }
+}
+
+TEST(JsonScanner, CompleteNeedsOnlyWhitespaceLeftAndValidUtf8) {
+  JsonScanner ok("\"caf\xc3\xa9\" \n");
+  ASSERT_TRUE(ok.skipValue());
+  EXPECT_TRUE(ok.complete());
+  JsonScanner invalid("\"caf\xc3\"");
+  ASSERT_TRUE(invalid.skipValue());
+  EXPECT_FALSE(invalid.complete());
+}
+
+TEST(JsonScanner, HexDigitValues) {
+  EXPECT_EQ(hexDigit('0'), 0);
+  EXPECT_EQ(hexDigit('9'), 9);
+  EXPECT_EQ(hexDigit('a'), 10);
+  EXPECT_EQ(hexDigit('F'), 15);
+  EXPECT_EQ(hexDigit('g'), -1);
+  EXPECT_EQ(hexDigit('/'), -1);
+  EXPECT_EQ(hexDigit(':'), -1);
+}
+
 }  // namespace
 }  // namespace tollgate::meter

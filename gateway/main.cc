@@ -1,5 +1,6 @@
 // tollgate: wiring only. Parses the command line, loads the configuration, sets up logging and
 // the event sink, and runs the server.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -56,6 +57,10 @@ std::string hostName() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives a worker's arena back to the kernel whenever its top exceeds 128 KiB and takes it
+  // again on the next call: strace showed 0.35 mprotect per proxied call. Keep it.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_TOP_PAD, 1 << 20);
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

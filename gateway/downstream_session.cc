@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <span>
 
@@ -314,25 +313,17 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
   });
   appendField("Host", upstream.host_header, out.head);
   for (const auto& [name, value] : upstream.headers) appendField(name, value, out.head);
-  std::array<char, 55> traceparent;  // "00-" 32 "-" 16 "-01"
-  const std::string_view flags = call.sampled ? "-01" : "-00";
-  {
-    char* p = traceparent.data();
-    p = std::copy_n("00-", 3, p);
-    p = std::copy(call.trace_id.begin(), call.trace_id.end(), p);
-    *p++ = '-';
-    p = std::copy(call.upstream_span_id.begin(), call.upstream_span_id.end(), p);
-    p = std::copy(flags.begin(), flags.end(), p);
-    appendField("traceparent", {traceparent.data(), static_cast<size_t>(p - traceparent.data())},
-                out.head);
-  }
+  // traceparent: 00-<trace id>-<the CLIENT span's id>-<flags>, written in place.
+  out.head.append("traceparent: 00-");
+  out.head.append(call.trace_id);
+  out.head.push_back('-');
+  out.head.append(call.upstream_span_id);
+  out.head.append(call.sampled ? "-01\r\n" : "-00\r\n");
   appendField("x-request-id", call.request_id, out.head);
   std::optional<std::string> rewritten;
   if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
   out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
-  char length[24];
-  const auto printed = std::to_chars(length, length + sizeof length, out.body.size());
-  appendField("Content-Length", {length, static_cast<size_t>(printed.ptr - length)}, out.head);
+  appendContentLength(out.body.size(), out.head);
   out.head.append(kCrlf);
 
   const auto& timeouts = cfg.server.timeouts;
@@ -454,10 +445,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   bool chunked = false;
   if (has_body) {
     if (!may_alter && parser.content_length()) {
-      char length[24];
-      const auto printed = std::to_chars(length, length + sizeof length, *parser.content_length());
-      appendField("Content-Length", {length, static_cast<size_t>(printed.ptr - length)},
-                  response_head);
+      appendContentLength(*parser.content_length(), response_head);
     } else if (call.http_version >= 11) {
       appendField("Transfer-Encoding", "chunked", response_head);
       chunked = true;
@@ -568,8 +556,10 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
     co_await writeToClient(tail, complete);
   }
-  call.result = meter->result();
-  call.metered = true;
+  if (!call.booked) {  // bookAnswer already took the result of a complete answer
+    call.result = meter->result();
+    call.metered = true;
+  }
   stream_.expires_never();
 
   if (!client_ok) {

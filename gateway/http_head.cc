@@ -29,6 +29,12 @@ void appendField(std::string_view name, std::string_view value, std::string& out
   out.append("\r\n");
 }
 
+void appendContentLength(uint64_t length, std::string& out) {
+  char digits[20];
+  const auto r = std::to_chars(digits, digits + sizeof digits, length);
+  appendField("Content-Length", {digits, static_cast<size_t>(r.ptr - digits)}, out);
+}
+
 ChunkPrefix::ChunkPrefix(size_t size) {
   const auto r = std::to_chars(data.data(), data.data() + 16, size, 16);
   length = static_cast<size_t>(r.ptr - data.data());

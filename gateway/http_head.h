@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ void appendStatusLine(unsigned version, unsigned code, std::string_view reason, 
 
 // "name: value\r\n".
 void appendField(std::string_view name, std::string_view value, std::string& out);
+
+// "Content-Length: <n>\r\n".
+void appendContentLength(uint64_t length, std::string& out);
 
 // Every end-to-end field of `from` (isHopByHop false) for which `keep(name)` is true, in order.
 template <class Keep>

@@ -11,7 +11,7 @@ TEST(HttpHead, RequestLineAndFieldsAreOneContiguousHead) {
   std::string out;
   appendRequestLine("POST", "/v1/chat/completions", out);
   appendField("Host", "api.openai.com", out);
-  appendField("Content-Length", "12", out);
+  appendContentLength(12, out);
   out.append(kCrlf);
   EXPECT_EQ(out,
             "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"

@@ -231,15 +231,9 @@ class Reader final : public ObjectReader {
     } else if (doc.get_value().get(root) != simdjson::SUCCESS) {
       return;
     }
-    od::object obj;
-    if (root.get_object().get(obj) != simdjson::SUCCESS) return;
-    for (auto field_result : obj) {
-      od::field field;
-      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
-      if (field.key() == "error") {
-        state.result.error_type = readErrorStatus(field.value());
-        return;
-      }
+    od::value error;
+    if (root.find_field_unordered("error").get(error) == simdjson::SUCCESS) {
+      state.result.error_type = readErrorStatus(error);
     }
   }
 

@@ -222,16 +222,10 @@ class Reader final : public ObjectReader {
 
   void readErrorBody(std::string_view json, MeterState& state) const override {
     od::document doc;
-    if (iterate(json, doc) != simdjson::SUCCESS) return;
-    od::object obj;
-    if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
-    for (auto field_result : obj) {
-      od::field field;
-      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
-      if (field.key() == "error") {
-        state.result.error_type = readErrorCode(field.value());
-        return;
-      }
+    od::value error;
+    if (iterate(json, doc) == simdjson::SUCCESS &&
+        doc.find_field_unordered("error").get(error) == simdjson::SUCCESS) {
+      state.result.error_type = readErrorCode(error);
     }
   }
 

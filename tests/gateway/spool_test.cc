@@ -1,11 +1,14 @@
 #include "gateway/spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,7 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class SpoolTest : public ::testing::Test {
+// Every spool test runs on both append paths: copies into a mapped segment, and write(2).
+class SpoolTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/tollgate-spool-test-XXXXXX";
@@ -23,8 +27,10 @@ class SpoolTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  static bool mapped() { return !GetParam(); }
+
   SpoolOptions options(uint64_t max_bytes = 1 << 20, uint64_t segment_bytes = 1 << 16) const {
-    return SpoolOptions{dir_, max_bytes, segment_bytes};
+    return SpoolOptions{dir_, max_bytes, segment_bytes, /*force_write=*/!mapped()};
   }
 
   // Appends one record per value, each keyed "k<value>"; returns the first sequence number.
@@ -56,8 +62,26 @@ class SpoolTest : public ::testing::Test {
     return out;
   }
 
+  // What the segment files take on disk: what stats().bytes must say.
+  uint64_t fileBytes() const {
+    uint64_t sum = 0;
+    for (const auto& f : segmentFiles()) sum += fs::file_size(f);
+    return sum;
+  }
+
+  static std::string readFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static void writeFile(const fs::path& path, const std::string& data) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  }
+
   std::string dir_;
 };
+
+INSTANTIATE_TEST_SUITE_P(AppendPaths, SpoolTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Write" : "Mapped"; });
 
 TEST(Crc32c, MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
@@ -75,7 +99,7 @@ TEST(Crc32c, MatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32cPortable("56789", crc32cPortable("1234")), 0xE3069283u);
 }
 
-TEST_F(SpoolTest, SyncKeepsRecordsAndCanBeRepeated) {
+TEST_P(SpoolTest, SyncKeepsRecordsAndCanBeRepeated) {
   {
     Spool spool(options());
     EXPECT_EQ(appendAll(spool, {"a", "b"}), 1u);
@@ -90,7 +114,7 @@ TEST_F(SpoolTest, SyncKeepsRecordsAndCanBeRepeated) {
   EXPECT_EQ(spool.stats().replayed, 2u);
 }
 
-TEST_F(SpoolTest, AppendedRecordsAreReplayedAfterReopen) {
+TEST_P(SpoolTest, AppendedRecordsAreReplayedAfterReopen) {
   {
     Spool spool(options());
     EXPECT_EQ(appendAll(spool, {"a", "b", "c"}), 1u);
@@ -111,7 +135,7 @@ TEST_F(SpoolTest, AppendedRecordsAreReplayedAfterReopen) {
   EXPECT_EQ(appendAll(spool, {"d"}), 4u);
 }
 
-TEST_F(SpoolTest, RecordsBelowTheCheckpointAreNotReplayed) {
+TEST_P(SpoolTest, RecordsBelowTheCheckpointAreNotReplayed) {
   {
     Spool spool(options());
     appendAll(spool, {"a", "b", "c", "d", "e"});
@@ -130,7 +154,7 @@ TEST_F(SpoolTest, RecordsBelowTheCheckpointAreNotReplayed) {
   EXPECT_EQ(spool.stats().replayed, 3u);
 }
 
-TEST_F(SpoolTest, AcknowledgementMarkIsSavedOnClose) {
+TEST_P(SpoolTest, AcknowledgementMarkIsSavedOnClose) {
   {
     Spool spool(options());
     appendAll(spool, {"a", "b"});
@@ -140,7 +164,7 @@ TEST_F(SpoolTest, AcknowledgementMarkIsSavedOnClose) {
   EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"b"}));
 }
 
-TEST_F(SpoolTest, NewRecordsNeverFallBelowTheMark) {
+TEST_P(SpoolTest, NewRecordsNeverFallBelowTheMark) {
   {
     Spool spool(options());
     appendAll(spool, {"a", "b"});
@@ -152,7 +176,7 @@ TEST_F(SpoolTest, NewRecordsNeverFallBelowTheMark) {
   EXPECT_EQ(appendAll(spool, {"c"}), 3u);
 }
 
-TEST_F(SpoolTest, ReadFromStopsAtTheLimitAndResumes) {
+TEST_P(SpoolTest, ReadFromStopsAtTheLimitAndResumes) {
   Spool spool(options());
   appendAll(spool, {"a", "b", "c", "d"});
   spool.ack(2);
@@ -167,14 +191,16 @@ TEST_F(SpoolTest, ReadFromStopsAtTheLimitAndResumes) {
   EXPECT_EQ(records[0].value, "d");
 }
 
-TEST_F(SpoolTest, SegmentIsDeletedOnceEveryRecordIsAcknowledged) {
-  Spool spool(options(1 << 20, 4000));
+TEST_P(SpoolTest, SegmentIsDeletedOnceEveryRecordIsAcknowledged) {
+  Spool spool(options(1 << 20, 4100));
   const std::string value(1000, 'x');  // with its key "k" + value: 2029 bytes a record
-  // A segment takes appends until it reaches 4000 bytes: two records each, the fifth alone.
+  // A segment takes records while they fit in 4100 bytes: two records each, the fifth alone.
   for (int i = 0; i < 5; ++i) appendAll(spool, {value});
   EXPECT_EQ(segmentFiles().size(), 3u);
   const uint64_t before = spool.stats().bytes;
-  EXPECT_EQ(before, 5u * 2029);
+  // Sealed segments are cut to their records; the active one is preallocated when mapped.
+  EXPECT_EQ(before, 4u * 2029 + (mapped() ? 4100 : 2029));
+  EXPECT_EQ(before, fileBytes());
   spool.ack(1);
   EXPECT_EQ(segmentFiles().size(), 3u);  // seq 2 still pending in the first segment
   spool.ack(2);
@@ -183,7 +209,7 @@ TEST_F(SpoolTest, SegmentIsDeletedOnceEveryRecordIsAcknowledged) {
   EXPECT_EQ(spool.stats().pending, 3u);
 }
 
-TEST_F(SpoolTest, TruncatedTailIsDetectedCountedAndSkipped) {
+TEST_P(SpoolTest, TruncatedTailIsDetectedCountedAndSkipped) {
   {
     Spool spool(options());
     appendAll(spool, {"first", "second", "third"});
@@ -203,7 +229,7 @@ TEST_F(SpoolTest, TruncatedTailIsDetectedCountedAndSkipped) {
   EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first", "second", "fourth"}));
 }
 
-TEST_F(SpoolTest, TornHeaderAtTheEndIsDetected) {
+TEST_P(SpoolTest, TornHeaderAtTheEndIsDetected) {
   {
     Spool spool(options());
     appendAll(spool, {"first", "second"});
@@ -216,7 +242,7 @@ TEST_F(SpoolTest, TornHeaderAtTheEndIsDetected) {
   EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first"}));
 }
 
-TEST_F(SpoolTest, CorruptRecordInTheMiddleIsSkippedAndLaterRecordsKept) {
+TEST_P(SpoolTest, CorruptRecordInTheMiddleIsSkippedAndLaterRecordsKept) {
   {
     Spool spool(options());
     appendAll(spool, {"aaaa", "bbbb", "cccc"});
@@ -235,7 +261,7 @@ TEST_F(SpoolTest, CorruptRecordInTheMiddleIsSkippedAndLaterRecordsKept) {
   EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"aaaa", "cccc"}));
 }
 
-TEST_F(SpoolTest, AppendPastTheBoundIsRefusedUntilAcknowledgementsFreeSpace) {
+TEST_P(SpoolTest, AppendPastTheBoundIsRefusedUntilAcknowledgementsFreeSpace) {
   Spool spool(options(4096, 4096));
   const std::string value(900, 'v');
   std::vector<Spool::Entry> one{{"k", value}};
@@ -245,13 +271,16 @@ TEST_F(SpoolTest, AppendPastTheBoundIsRefusedUntilAcknowledgementsFreeSpace) {
   EXPECT_EQ(accepted, 4);  // 4 * 929 bytes fit in 4096, a fifth does not
   EXPECT_EQ(spool.append(one, 1, first), Spool::AppendResult::kFull);
   EXPECT_LE(spool.stats().bytes, 4096u);
+  EXPECT_EQ(spool.stats().bytes, fileBytes());
   for (uint64_t seq = 1; seq <= 4; ++seq) spool.ack(seq);
   ASSERT_EQ(spool.append(one, 1, first), Spool::AppendResult::kOk);
   EXPECT_EQ(first, 5u);
-  EXPECT_EQ(spool.stats().bytes, Spool::kHeaderBytes + 1 + value.size());
+  // A mapped segment takes the whole bound (min(segment_bytes, max_bytes)) from its creation.
+  EXPECT_EQ(spool.stats().bytes, mapped() ? 4096 : Spool::kHeaderBytes + 1 + value.size());
+  EXPECT_EQ(spool.stats().bytes, fileBytes());
 }
 
-TEST_F(SpoolTest, OldestPendingTimeFollowsAcknowledgements) {
+TEST_P(SpoolTest, OldestPendingTimeFollowsAcknowledgements) {
   Spool spool(options());
   appendAll(spool, {"a"}, 111);
   appendAll(spool, {"b"}, 222);
@@ -263,7 +292,7 @@ TEST_F(SpoolTest, OldestPendingTimeFollowsAcknowledgements) {
   EXPECT_EQ(spool.beginSeq(), spool.endSeq());
 }
 
-TEST_F(SpoolTest, FailedDeliveriesAreHandedBackOnce) {
+TEST_P(SpoolTest, FailedDeliveriesAreHandedBackOnce) {
   Spool spool(options());
   appendAll(spool, {"a", "b"});
   spool.markFailed(2);
@@ -277,10 +306,222 @@ TEST_F(SpoolTest, FailedDeliveriesAreHandedBackOnce) {
   EXPECT_FALSE(spool.read(2, r));
 }
 
-TEST_F(SpoolTest, UnusableDirectoryThrows) {
+TEST_P(SpoolTest, AppendsUseThePathAskedFor) {
+  Spool spool(options());
+  appendAll(spool, {"a"});
+  EXPECT_EQ(spool.stats().mapped, mapped());
+  // A mapped segment is preallocated to min(segment_bytes, max_bytes) as soon as it is used.
+  ASSERT_EQ(segmentFiles().size(), 1u);
+  EXPECT_EQ(fs::file_size(segmentFiles()[0]),
+            mapped() ? uint64_t{1} << 16 : Spool::kHeaderBytes + 2 + 1);
+}
+
+// The guarantee the request path relies on: once append() returns, a SIGKILL loses nothing.
+TEST_P(SpoolTest, RecordsAppendedBeforeASigkillAreAllReplayed) {
+  constexpr int kRecords = 300;
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // 4 KiB segments of ~230-byte records: sealed segments and an active one with a tail.
+    Spool spool(options(1 << 20, 4096));
+    for (int i = 0; i < kRecords; ++i) {
+      const std::string value = std::to_string(i) + std::string(200, 'v');
+      const Spool::Entry entry{"key", value};
+      uint64_t seq = 0;
+      if (spool.append({&entry, 1}, 1, seq) != Spool::AppendResult::kOk) ::_exit(1);
+    }
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  // Mapped: the active segment still has its preallocated zero tail (no clean close).
+  const auto files = segmentFiles();
+  ASSERT_GT(files.size(), 1u);
+  EXPECT_EQ(fs::file_size(files.back()) == 4096u, mapped());
+
+  Spool spool(options(1 << 20, 4096));
+  EXPECT_EQ(spool.stats().replayed, uint64_t{kRecords});
+  EXPECT_EQ(spool.stats().torn_records, 0u);
+  const auto values = pendingValues(spool);
+  ASSERT_EQ(values.size(), size_t{kRecords});
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(values[i], std::to_string(i) + std::string(200, 'v'));
+  }
+  // Opening cut the zero tail away: every old file holds records only.
+  uint64_t record_bytes = 0;
+  for (int i = 0; i < kRecords; ++i) record_bytes += Spool::kHeaderBytes + 3 + values[i].size();
+  EXPECT_EQ(fileBytes(), record_bytes);
+  EXPECT_EQ(spool.stats().bytes, fileBytes());
+}
+
+// A process killed inside the copy of a record: its header is there, its body only in part,
+// and the rest of the preallocated segment is zeros.
+TEST_P(SpoolTest, HalfCopiedRecordBeforeAZeroTailIsTorn) {
+  {
+    Spool spool(options());
+    appendAll(spool, {"first", "second", "third"});
+  }
+  const auto file = segmentFiles().at(0);
+  std::string data = readFile(file);
+  data.replace(data.size() - 3, 3, std::string(3, '\0'));  // the end of its value not copied
+  data.append(8192, '\0');
+  writeFile(file, data);
+  {
+    Spool spool(options());
+    EXPECT_EQ(spool.stats().torn_records, 1u);
+    EXPECT_EQ(spool.stats().replayed, 2u);
+    EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first", "second"}));
+    // The zero tail is gone, the torn record kept (a later open counts it again).
+    EXPECT_EQ(fs::file_size(file), data.size() - 8192);
+    appendAll(spool, {"fourth"});
+  }
+  Spool spool(options());
+  EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first", "second", "fourth"}));
+}
+
+// Killed inside the first copy of an append: the body is (partly) there, the header, copied
+// last, is not. The data ends at the zero length, and the bytes after it say a record is torn.
+TEST_P(SpoolTest, RecordWithoutItsHeaderBeforeAZeroTailIsTorn) {
+  {
+    Spool spool(options());
+    appendAll(spool, {"first", "second"});
+  }
+  const auto file = segmentFiles().at(0);
+  std::string data = readFile(file);
+  const size_t second = data.size() - (Spool::kHeaderBytes + 7 + 6);
+  data.replace(second, 8, std::string(8, '\0'));
+  data.append(4096, '\0');
+  writeFile(file, data);
+  Spool spool(options());
+  EXPECT_EQ(spool.stats().torn_records, 1u);
+  EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first"}));
+  EXPECT_EQ(fs::file_size(file), data.size());  // not a zero tail: left as it is
+}
+
+TEST_P(SpoolTest, ZeroTailEndsTheDataAndIsNotATornRecord) {
+  {
+    Spool spool(options());
+    appendAll(spool, {"first", "second"});
+  }
+  const auto file = segmentFiles().at(0);
+  const std::string records = readFile(file);
+  for (const size_t tail : {size_t{1}, size_t{3}, size_t{27}, size_t{100'000}}) {
+    writeFile(file, records + std::string(tail, '\0'));
+    Spool spool(options());
+    EXPECT_EQ(spool.stats().torn_records, 0u) << tail;
+    EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"first", "second"})) << tail;
+    EXPECT_EQ(fs::file_size(file), records.size()) << tail;  // the tail was cut away
+  }
+}
+
+TEST_P(SpoolTest, CleanCloseLeavesSegmentsCutToTheirRecords) {
+  const std::string value(100, 'x');
+  const uint64_t record = Spool::kHeaderBytes + 1 + 2 * value.size();  // keyed "k" + value
+  {
+    Spool spool(options(1 << 20, 4096));
+    for (int i = 0; i < 100; ++i) appendAll(spool, {value});
+    EXPECT_EQ(spool.stats().bytes, fileBytes());
+  }
+  // 4096 / 229: 17 records a segment.
+  const auto files = segmentFiles();
+  ASSERT_EQ(files.size(), 6u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(fs::file_size(files[i]), 17 * record);
+  EXPECT_EQ(fs::file_size(files[5]), 15 * record);
+  Spool spool(options(1 << 20, 4096));
+  EXPECT_EQ(spool.stats().replayed, 100u);
+  EXPECT_EQ(spool.stats().torn_records, 0u);
+  EXPECT_EQ(spool.stats().bytes, 100 * record);
+}
+
+TEST_P(SpoolTest, RecordLargerThanASegmentGetsOneOfItsOwn) {
+  const std::string big(6000, 'b');
+  {
+    Spool spool(options(1 << 20, 4096));
+    appendAll(spool, {"small"});
+    appendAll(spool, {big});
+    appendAll(spool, {"after"});
+    EXPECT_EQ(segmentFiles().size(), 3u);
+    EXPECT_EQ(spool.stats().bytes, fileBytes());
+  }
+  Spool spool(options(1 << 20, 4096));
+  EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"small", big, "after"}));
+}
+
+// A preallocated segment is mapped a few MiB at a time: records on both sides of a window's
+// end, one across it, and one larger than a window all read back, before and after a reopen.
+TEST_P(SpoolTest, RecordsAcrossMappingWindowsAreKept) {
+  const auto value = [](int i) {
+    return std::to_string(i) + std::string(1000 + i % 7, 'a' + i % 26);
+  };
+  const std::string big(5u << 20, 'B');
+  constexpr int kSmall = 10'000;  // ~10 MiB
+  const auto check = [&](Spool& spool) {
+    std::vector<SpoolRecord> records;
+    spool.readFrom(0, 1'000'000, records);
+    ASSERT_EQ(records.size(), size_t{kSmall} + 2);
+    for (int i = 0; i < kSmall; ++i) {
+      const size_t at = i < kSmall / 2 ? i : i + 1;
+      ASSERT_EQ(records[at].value, value(i)) << i;
+    }
+    EXPECT_EQ(records[kSmall / 2].value, big);
+    EXPECT_EQ(records.back().value, "last");
+  };
+  {
+    Spool spool(options(64u << 20, 32u << 20));
+    for (int i = 0; i < kSmall; ++i) {
+      if (i == kSmall / 2) appendAll(spool, {big});
+      appendAll(spool, {value(i)});
+    }
+    appendAll(spool, {"last"});
+    EXPECT_EQ(segmentFiles().size(), 1u);
+    check(spool);
+  }
+  Spool spool(options(64u << 20, 32u << 20));
+  EXPECT_EQ(spool.stats().torn_records, 0u);
+  check(spool);
+}
+
+// The bound holds for what is on disk, preallocation included, through rollovers and deletions.
+TEST_P(SpoolTest, BytesAreWhatTheFilesTakeAndStayWithinTheBound) {
+  Spool spool(options(10'000, 3000));
+  const std::string value(400, 'v');
+  uint64_t acked = 0;
+  int full = 0;
+  for (int i = 0; i < 200; ++i) {
+    uint64_t first = 0;
+    const Spool::Entry entry{"k", value};
+    if (spool.append({&entry, 1}, 1, first) == Spool::AppendResult::kFull) {
+      ++full;
+      spool.ack(++acked);  // free a record: the oldest segment goes once all of it is acked
+    }
+    ASSERT_EQ(spool.stats().bytes, fileBytes()) << i;
+    ASSERT_LE(fileBytes(), 10'000u) << i;
+  }
+  EXPECT_GT(full, 0);
+  EXPECT_EQ(spool.stats().pending + acked, spool.endSeq() - 1);
+}
+
+TEST_P(SpoolTest, ManyAcknowledgementsAtOnce) {
+  Spool spool(options(1 << 20, 100));
+  appendAll(spool, {"a", "b", "c"});                 // 3 * 31 bytes: one segment
+  appendAll(spool, {"d"});                           // does not fit: the next
+  const std::vector<uint64_t> seqs{1, 3, 3, 99, 4};  // a duplicate and an unknown one included
+  spool.ack(seqs);
+  EXPECT_EQ(spool.stats().pending, 1u);
+  EXPECT_EQ(pendingValues(spool), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(spool.beginSeq(), 2u);
+  EXPECT_EQ(segmentFiles().size(), 2u);
+  spool.ack(std::vector<uint64_t>{2});
+  EXPECT_EQ(spool.stats().pending, 0u);
+  EXPECT_EQ(segmentFiles().size(), 1u);  // the first, sealed and all acknowledged, is gone
+}
+
+TEST_P(SpoolTest, UnusableDirectoryThrows) {
   const std::string file = dir_ + "/not-a-dir";
   std::ofstream(file) << "x";
-  EXPECT_THROW(Spool(SpoolOptions{file + "/spool", 1 << 20, 4096}), std::runtime_error);
+  EXPECT_THROW(Spool(SpoolOptions{file + "/spool", 1 << 20, 4096, !mapped()}), std::runtime_error);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/thread_name.h"
+
 namespace tollgate::gateway {
 
 FileSink::FileSink(const config::FileSinkConfig& config)
@@ -23,7 +25,10 @@ FileSink::FileSink(const config::FileSinkConfig& config)
     throw std::runtime_error("events.file.path: cannot open " + path_ + ": " +
                              std::strerror(errno));
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("tg-file-sink");
+    run();
+  });
 }
 
 FileSink::~FileSink() {

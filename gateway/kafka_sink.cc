@@ -6,10 +6,11 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "gateway/thread_name.h"
+
 namespace tollgate::gateway {
 namespace {
 
-constexpr size_t kBatch = 1024;
 // The sink thread lingers up to kLinger after a first event unless kWakeBatch events arrive.
 constexpr size_t kWakeBatch = 256;
 constexpr std::chrono::milliseconds kLinger{2};
@@ -124,8 +125,14 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
     throw std::runtime_error("events.kafka.topic: " +
                              std::string(rd_kafka_err2str(rd_kafka_last_error())));
   }
-  poll_thread_ = std::thread([this] { runPoll(); });
-  sink_thread_ = std::thread([this] { runSink(); });
+  poll_thread_ = std::thread([this] {
+    nameThisThread("tg-kafka-poll");
+    runPoll();
+  });
+  sink_thread_ = std::thread([this] {
+    nameThisThread("tg-kafka-sink");
+    runSink();
+  });
 }
 
 KafkaSink::~KafkaSink() {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/thread_name.h"
 #include "meter/json_escape.h"
 
 namespace tollgate::gateway {
@@ -194,7 +195,12 @@ OtlpExporter::~OtlpExporter() {
   if (thread_.joinable()) stop(std::chrono::milliseconds(0));
 }
 
-void OtlpExporter::start() { thread_ = std::thread([this] { run(); }); }
+void OtlpExporter::start() {
+  thread_ = std::thread([this] {
+    nameThisThread("tg-otlp");
+    run();
+  });
+}
 
 void OtlpExporter::notify() {
   // No lock: a worker must never wait on the exporter. A wake-up lost to the race with the

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/downstream_session.h"
+#include "gateway/thread_name.h"
 
 namespace tollgate::gateway {
 
@@ -155,6 +156,7 @@ std::string Server::renderMetrics() const {
 void Server::startWorker(Worker& w) {
   asio::co_spawn(w.ioc, acceptLoop(*w.acceptor, w.ctx, w.open_sessions), asio::detached);
   w.thread = std::thread([&w] {
+    nameThisThread("tg-worker-" + std::to_string(w.ctx.index));
     w.ioc.run();
   });
 }
@@ -181,7 +183,10 @@ int Server::run() {
   observability_->start();
   for (auto& w : workers_) startWorker(*w);
   admin_->start();
-  admin_thread_ = std::thread([this] { admin_ioc_.run(); });
+  admin_thread_ = std::thread([this] {
+    nameThisThread("tg-admin");
+    admin_ioc_.run();
+  });
 
   spdlog::get("gateway")->info("listening on {} admin {} workers={} sink={}",
                                describe(listen_endpoint_), describe(admin_->localEndpoint()),

@@ -79,6 +79,7 @@ std::string withoutQueryParam(std::string_view target, std::string_view name) {
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket socket)
     : ctx_(ctx),
+      log_(spdlog::get("gateway")),
       stream_(std::move(socket)),
       connection_id_(ctx.next_connection_id++),
       read_timer_(stream_.get_executor()) {
@@ -152,7 +153,7 @@ asio::awaitable<void> DownstreamSession::run() {
       }
       const std::string request_id = ctx_.ids.requestId();
       co_await replyError(kDefaultDialect, 11, false, error, request_id);
-      spdlog::get("gateway")->debug("[C{}] request rejected before routing status={} error=\"{}\"",
+      log_->debug("[C{}] request rejected before routing status={} error=\"{}\"",
                                     connection_id_, error.status, ec.message());
       break;
     }
@@ -234,10 +235,9 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   call.attribution = grant.attribution;
   if (!grant.warnings.empty()) {
     ctx_.metrics->add(ctx_.metrics->attribution_warnings, grant.warnings.size());
-    auto log = spdlog::get("gateway");
-    if (log->should_log(spdlog::level::debug)) {
+    if (log_->should_log(spdlog::level::debug)) {
       for (const auto& warning : grant.warnings) {
-        log->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
+        log_->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
                    call.request_id, call.attribution.key_id, warning);
       }
     }
@@ -336,7 +336,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
     if (!acquired.connection) {
       const bool timed_out = acquired.failure == ConnectFailure::kTimeout;
       metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
-      spdlog::get("gateway")->warn(
+      log_->warn(
           "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
           upstream.name, call.request_id, acquired.detail);
       call.status = timed_out ? 504 : 502;
@@ -401,7 +401,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     }
     const bool timed_out = ec == beast::error::timeout;
     metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
-    spdlog::get("gateway")->warn("[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
+    log_->warn("[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
                                  connection_id_, call.upstream->name, call.request_id,
                                  ec.message());
     call.status = timed_out ? 504 : 502;
@@ -677,9 +677,8 @@ void DownstreamSession::finishCall(CallRecord& call) {
   if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
   metrics.recordEvent(event);
   for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
-  auto log = spdlog::get("gateway");
-  if (log->should_log(spdlog::level::debug)) {
-    log->debug("[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug("[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
                "output={} cost={}",
                connection_id_, event.request_id, event.model, event.upstream, event.status,
                meter::toString(event.outcome), event.usage.input_tokens,
@@ -687,7 +686,7 @@ void DownstreamSession::finishCall(CallRecord& call) {
   }
   if (!ctx_.sink->tryEmit(std::move(event))) {
     metrics.add(metrics.events_dropped);
-    log->warn("[C{}] cost event dropped: sink queue full request_id={}", connection_id_,
+    log_->warn("[C{}] cost event dropped: sink queue full request_id={}", connection_id_,
               call.request_id);
   }
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -10,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <spdlog/logger.h>
 
 #include "gateway/worker_context.h"
 #include "meter/cost_event.h"
@@ -87,6 +89,8 @@ class DownstreamSession {
   void finishCall(CallRecord& call);
 
   WorkerContext& ctx_;
+  // Looked up once per connection (spdlog::get locks the registry and hashes the name).
+  std::shared_ptr<spdlog::logger> log_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   uint64_t connection_id_;

@@ -80,6 +80,12 @@ struct KeyHash {
   }
 };
 
+// Lets the label caches be searched with a string_view (no std::string built per lookup).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 constexpr size_t kTokenTypes = 5;
 constexpr const char* kTokenTypeNames[kTokenTypes] = {"input", "output", "cache_read",
                                                       "cache_write", "reasoning"};
@@ -181,7 +187,7 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
 
   uint32_t id(Label label, std::string_view value) {
     auto& cache = cache_[label];
-    if (const auto it = cache.find(std::string(value)); it != cache.end()) return it->second;
+    if (const auto it = cache.find(value); it != cache.end()) return it->second;
     const uint32_t resolved = labels_[label]->resolve(value);
     // Only admitted values are cached: their number is capped, "other" values are not.
     if (resolved != LabelValues::kOther) cache.emplace(std::string(value), resolved);
@@ -196,7 +202,8 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
   }
 
   const std::array<std::unique_ptr<LabelValues>, kLabelCount>& labels_;
-  std::array<std::unordered_map<std::string, uint32_t>, kLabelCount> cache_;
+  std::array<std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>, kLabelCount>
+      cache_;
   std::string status_buf_;
 };
 

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,6 +77,8 @@ class KafkaSink final : public EventSink {
   void logNewDeliveryErrors();
 
   static void onDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  // Acknowledges in the spool what onDelivery gathered in acks_.
+  void applyAcks();
   static void onError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void onLog(const rd_kafka_t* rk, int level, const char* facility, const char* message);
 
@@ -91,7 +92,7 @@ class KafkaSink final : public EventSink {
   // Worker side.
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Message> queue_;
+  std::vector<Message> queue_;  // taken whole by the sink thread (swapped)
   uint64_t queue_unspooled_ = 0;  // messages in queue_ that are not in the spool
   bool spool_blocked_ = false;    // older events wait for spool space: append no more
   bool stopping_ = false;
@@ -113,6 +114,9 @@ class KafkaSink final : public EventSink {
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> delivered_{0};
+  // Sequence numbers delivered since the last applyAcks(). Only the thread that polls librdkafka
+  // touches it: the poll thread, then stop() once the poll thread has ended.
+  std::vector<uint64_t> acks_;
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> delivery_errors_{0};
   std::atomic<int> last_delivery_error_{0};

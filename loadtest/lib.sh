@@ -13,11 +13,23 @@
 #                                    and their children (nginx's workers)
 #   wrk_run SCENARIO URL CONNECTIONS DURATION
 #                                    prints wrk's RESULT fields (loadtest/wrk/chat.lua)
+#   lib_pin PROXY_CPUS REST_CPUS     from then on the proxies (gateway, nginx) run on
+#                                    PROXY_CPUS and everything else (mock, Kafka, wrk) on
+#                                    REST_CPUS (taskset lists): the proxy's own threads (the
+#                                    sink's included) then compete for the same cores, so its
+#                                    CPU per call shows in its requests/s
 # Scenarios: nonstream, stream (SSE), and *-close (a new connection per call).
 
 lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 lib_die() { echo "bench: $*" >&2; exit 1; }
+
+# Command prefixes (empty unless lib_pin): taskset execs the command, so $! stays its pid.
+on_proxy=() on_rest=()
+lib_pin() {
+  command -v taskset >/dev/null || lib_die "taskset is missing (util-linux)"
+  on_proxy=(taskset -c "$1") on_rest=(taskset -c "$2")
+}
 
 lib_init() {  # lib_init BUILD_DIR TAG: checks the tools and the build, makes $work
   build=$1
@@ -84,7 +96,7 @@ wait_http() {  # wait_http URL: until anything answers
 
 # The mock gets the same worker count as the proxies so it is never the only bottleneck.
 start_mock() {
-  "$build/bin/mock_upstream" --listen 127.0.0.1:0 --threads "$1" --no-record \
+  "${on_rest[@]}" "$build/bin/mock_upstream" --listen 127.0.0.1:0 --threads "$1" --no-record \
     >"$work/mock-$1.out" 2>&1 &
   pids+=($!)
   mock_pid=$!
@@ -117,7 +129,7 @@ http {
   }
 }
 NGINX
-  nginx -c "$work/nginx-$1/nginx.conf" -e "$work/nginx-$1/error.log" &
+  "${on_proxy[@]}" nginx -c "$work/nginx-$1/nginx.conf" -e "$work/nginx-$1/error.log" &
   pids+=($!)
   nginx_pid=$!
   nginx_addr=127.0.0.1:$port
@@ -125,7 +137,7 @@ NGINX
 }
 
 start_kafka() {
-  "$build/bin/kafka_mock_cluster" --brokers 1 --replication 1 --partitions 4 >"$work/kafka.out" 2>&1 &
+  "${on_rest[@]}" "$build/bin/kafka_mock_cluster" --brokers 1 --replication 1 --partitions 4 >"$work/kafka.out" 2>&1 &
   pids+=($!)
   kafka_pid=$!
   local line
@@ -177,7 +189,7 @@ gateway_accepts() {  # gateway_accepts EVENTS_YAML: the built tollgate validates
 
 start_gateway() {
   gateway_yaml "$work/$1.yaml" "$2" "$3" "${4:-}"
-  "$build/bin/tollgate" --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  "${on_proxy[@]}" "$build/bin/tollgate" --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
   pids+=($!)
   gw_pid=$!
   local line
@@ -190,7 +202,7 @@ wrk_run() {
   local stream=0 close=0 result
   [[ $1 == stream* ]] && stream=1
   [[ $1 == *close ]] && close=1
-  result=$(BENCH_STREAM=$stream BENCH_CLOSE=$close timeout $(($4 + 30)) \
+  result=$(BENCH_STREAM=$stream BENCH_CLOSE=$close "${on_rest[@]}" timeout $(($4 + 30)) \
     wrk -t1 -c"$3" -d"$4s" --timeout 10s -s "$lib_root/loadtest/wrk/chat.lua" \
     "http://$2/v1/chat/completions" | grep '^RESULT') || { echo "bench: wrk failed on $2" >&2; return 1; }
   echo "${result#RESULT }"

@@ -3,10 +3,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.h"
 #include "gateway/event_sink.h"
@@ -42,7 +42,7 @@ class FileSink final : public EventSink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable drained_cv_;
-  std::deque<meter::CostEvent> queue_;
+  std::vector<meter::CostEvent> queue_;  // taken whole by the writer thread (swapped)
   bool stopping_ = false;
   bool sleeping_ = false;  // the writer waits for the first event: tryEmit must wake it
   bool writing_ = false;

@@ -7,6 +7,7 @@
 //
 // usage: sink_rate --sink kafka|file [--brokers HOST:PORT] [--durability spool|memory]
 //                  [--dir DIR] [--events N] [--threads N] [--deadline S]
+//                  [--property NAME=VALUE]...   (librdkafka properties, as events.kafka.properties)
 #include <sys/resource.h>
 
 #include <atomic>
@@ -38,13 +39,14 @@ struct Options {
   uint64_t events = 200'000;
   int threads = 1;
   int deadline_s = 120;
+  std::vector<std::pair<std::string, std::string>> properties;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "sink_rate: %s\nusage: sink_rate --sink kafka|file [--brokers HOST:PORT] "
                "[--durability spool|memory] [--dir DIR] [--events N] [--threads N] "
-               "[--deadline S]\n",
+               "[--deadline S] [--property NAME=VALUE]...\n",
                why);
   std::exit(2);
 }
@@ -69,6 +71,10 @@ Options parse(int argc, char** argv) {
       o.threads = std::stoi(value);
     } else if (arg == "--deadline") {
       o.deadline_s = std::stoi(value);
+    } else if (arg == "--property") {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) usage("--property takes NAME=VALUE");
+      o.properties.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else {
       usage("unknown option");
     }
@@ -131,6 +137,7 @@ int main(int argc, char** argv) {
   config.file.path = o.dir + "/events.jsonl";
   config.kafka.brokers = o.brokers;
   config.kafka.flush_timeout = std::chrono::milliseconds(10'000);
+  config.kafka.properties = o.properties;
 
   // A spool left by an earlier run would be replayed and counted: start from nothing.
   std::error_code ignored;

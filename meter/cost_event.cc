@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string_view>
 #include <system_error>
 
 #include "meter/json_escape.h"
@@ -44,73 +47,263 @@ constexpr CivilDate civilFromDays(int64_t days) {
   return {year, month, day};
 }
 
-void appendInt(int64_t value, std::string& out) {
-  char buf[24];
-  const auto result = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, result.ptr);
+// Two decimal digits per entry: "00" .. "99".
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// `value` < 100 as two digits.
+char* writeTwo(uint64_t value, char* out) {
+  std::memcpy(out, kDigitPairs + 2 * value, 2);
+  return out + 2;
 }
 
 // Zero-padded to `width` digits; `value` is non-negative.
-void appendPadded(uint64_t value, int width, std::string& out) {
+char* writePadded(uint64_t value, int width, char* out) {
   char buf[24];
   int len = 0;
   do {
     buf[len++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  for (int k = len; k < width; ++k) out.push_back('0');
-  while (len > 0) out.push_back(buf[--len]);
+  for (int k = len; k < width; ++k) *out++ = '0';
+  while (len > 0) *out++ = buf[--len];
+  return out;
+}
+
+constexpr size_t kRfc3339Chars = 27;  // 2026-11-22T14:42:30.123456Z
+
+// "YYYY-MM-DDTHH:MM:SS" of the second last written on this thread: an event's two times, and
+// the events a worker writes one after the other, mostly fall in the same second.
+struct SecondText {
+  int64_t seconds = std::numeric_limits<int64_t>::min();  // no time is in this second
+  char text[19] = {};
+};
+thread_local SecondText t_second;
+
+char* writeRfc3339(int64_t unix_ns, char* out) {
+  const int64_t seconds = floorDiv(unix_ns, kNanosPerSecond);
+  // From the remainder rather than unix_ns - seconds * 1e9, which overflows near INT64_MIN.
+  int64_t nanos = unix_ns % kNanosPerSecond;
+  if (nanos < 0) nanos += kNanosPerSecond;
+  const auto micros = static_cast<uint64_t>(nanos / kNanosPerMicro);
+
+  SecondText& cached = t_second;
+  if (cached.seconds != seconds) {
+    const int64_t days = floorDiv(seconds, kSecondsPerDay);
+    const auto second_of_day = static_cast<uint64_t>(seconds - days * kSecondsPerDay);
+    const CivilDate date = civilFromDays(days);
+    // int64 nanoseconds span the years 1677..2262, so the year always has exactly four digits.
+    const auto year = static_cast<uint64_t>(date.year);
+    char* p = cached.text;
+    p = writeTwo(year / 100, p);
+    p = writeTwo(year % 100, p);
+    *p++ = '-';
+    p = writeTwo(date.month, p);
+    *p++ = '-';
+    p = writeTwo(date.day, p);
+    *p++ = 'T';
+    p = writeTwo(second_of_day / 3600, p);
+    *p++ = ':';
+    p = writeTwo(second_of_day / 60 % 60, p);
+    *p++ = ':';
+    writeTwo(second_of_day % 60, p);
+    cached.seconds = seconds;
+  }
+  std::memcpy(out, cached.text, sizeof cached.text);
+  out += sizeof cached.text;
+  *out++ = '.';
+  out = writeTwo(micros / 10'000, out);
+  out = writeTwo(micros / 100 % 100, out);
+  out = writeTwo(micros % 100, out);
+  *out++ = 'Z';
+  return out;
 }
 
 // Exact milliseconds with three decimals from an integer count of microseconds.
-void appendMillisFromMicros(int64_t micros, std::string& out) {
+std::string_view millisFromMicros(int64_t micros, char (&buf)[32]) {
+  char* out = buf;
   uint64_t magnitude = static_cast<uint64_t>(micros);
   if (micros < 0) {
-    out.push_back('-');
+    *out++ = '-';
     magnitude = ~magnitude + 1;
   }
-  appendPadded(magnitude / 1000, 1, out);
-  out.push_back('.');
-  appendPadded(magnitude % 1000, 3, out);
+  out = writePadded(magnitude / 1000, 1, out);
+  *out++ = '.';
+  out = writePadded(magnitude % 1000, 3, out);
+  return {buf, static_cast<size_t>(out - buf)};
 }
 
 // A double in milliseconds with three decimals. JSON has no NaN or infinity: those become 0.
-void appendMillis(double ms, std::string& out) {
+// `buf` holds any finite double in fixed notation (DBL_MAX has 309 integer digits).
+std::string_view millis(double ms, char (&buf)[400]) {
   if (!std::isfinite(ms) || ms == 0.0) ms = 0.0;  // also folds -0.0 into 0.0
-  // Enough for any finite double in fixed notation (DBL_MAX has 309 integer digits).
-  char buf[400];
   const auto result = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
-  if (result.ec != std::errc{}) {
-    out.append("0.000");
-    return;
+  if (result.ec != std::errc{}) return "0.000";
+  return {buf, static_cast<size_t>(result.ptr - buf)};
+}
+
+// The event is sized (EventSize) and then written in place (EventWriter) by the same sequence
+// of calls (writeEvent): one pass over constant fragments merged at compile time, no
+// intermediate strings. EventSize's figure is an upper bound of what EventWriter writes.
+class EventSize {
+ public:
+  template <size_t N>
+  void literal(const char (&)[N]) {
+    n_ += N - 1;
   }
-  out.append(buf, result.ptr);
-}
+  void raw(std::string_view s) { n_ += s.size(); }
+  void string(std::string_view s) { n_ += 6 * s.size() + 2; }
+  void integer(int64_t) { n_ += 20; }  // "-9223372036854775808"
+  void boolean(bool) { n_ += 5; }
+  void money(Money) { n_ += 2 + Money::kMaxDecimalChars; }
+  void time(int64_t) { n_ += kRfc3339Chars; }
+  size_t size() const { return n_; }
 
-void appendBool(bool value, std::string& out) { out.append(value ? "true" : "false"); }
+ private:
+  size_t n_ = 0;
+};
 
-// `"key":` — keys are constants, never untrusted.
-void appendKey(std::string_view key, std::string& out) {
-  out.push_back('"');
-  out.append(key);
-  out.append("\":");
-}
+class EventWriter {
+ public:
+  explicit EventWriter(char* out) : p_(out) {}
+  template <size_t N>
+  void literal(const char (&s)[N]) {
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void string(std::string_view s) { p_ = writeJsonString(s, p_); }
+  void integer(int64_t value) { p_ = std::to_chars(p_, p_ + 20, value).ptr; }
+  void boolean(bool value) {
+    if (value) {
+      literal("true");
+    } else {
+      literal("false");
+    }
+  }
+  void money(Money value) {
+    *p_++ = '"';
+    p_ = value.writeDecimal(p_);
+    *p_++ = '"';
+  }
+  void time(int64_t unix_ns) { p_ = writeRfc3339(unix_ns, p_); }
+  char* end() const { return p_; }
 
-void appendStringField(std::string_view key, std::string_view value, std::string& out) {
-  appendKey(key, out);
-  appendJsonString(value, out);
-}
+ private:
+  char* p_;
+};
 
-void appendIntField(std::string_view key, int64_t value, std::string& out) {
-  appendKey(key, out);
-  appendInt(value, out);
-}
+static_assert(kCostEventType == "dev.tollgate.llm.usage.v1", "the literal below spells it");
 
-void appendMoneyField(std::string_view key, Money value, std::string& out) {
-  appendKey(key, out);
-  out.push_back('"');
-  out.append(value.toDecimalString());
-  out.push_back('"');
+// Field for field as contract.md shows it. `duration_ms` and `ttft_ms` are already formatted.
+template <class Out>
+void writeEvent(const CostEvent& event, std::string_view duration_ms, std::string_view ttft_ms,
+                Out& out) {
+  const Attribution& who = event.attribution;
+  out.literal(R"({"specversion":"1.0","id":)");
+  out.string(event.id);
+  out.literal(R"(,"source":)");
+  out.string(event.source);
+  out.literal(R"(,"type":"dev.tollgate.llm.usage.v1","subject":)");
+  out.string(who.team);
+  out.literal(R"(,"time":")");
+  out.time(event.end_unix_ns);
+  out.literal(R"(","datacontenttype":"application/json","data":{"request_id":)");
+  out.string(event.request_id);
+  out.literal(R"(,"trace_id":)");
+  out.string(event.trace_id);
+  out.literal(R"(,"team":)");
+  out.string(who.team);
+  out.literal(R"(,"project":)");
+  out.string(who.project);
+  out.literal(R"(,"cost_center":)");
+  out.string(who.cost_center);
+  out.literal(R"(,"workload_type":)");
+  out.string(who.workload_type);
+  out.literal(R"(,"environment":)");
+  out.string(who.environment);
+  out.literal(R"(,"tags":{)");
+  for (size_t k = 0; k < who.tags.size(); ++k) {
+    if (k != 0) out.literal(",");
+    out.string(who.tags[k].first);
+    out.literal(":");
+    out.string(who.tags[k].second);
+  }
+  out.literal(R"(},"key_id":)");
+  out.string(who.key_id);
+  out.literal(R"(,"allocated":)");
+  out.boolean(who.allocated);
+
+  out.literal(R"(,"upstream":)");
+  out.string(event.upstream);
+  out.literal(R"(,"provider":)");
+  out.string(event.provider);
+  out.literal(R"(,"operation":)");
+  out.string(event.operation);
+  out.literal(R"(,"endpoint":)");
+  out.string(event.endpoint);
+  out.literal(R"(,"model_requested":)");
+  out.string(event.model_requested);
+  out.literal(R"(,"model":)");
+  out.string(event.model);
+  out.literal(R"(,"stream":)");
+  out.boolean(event.stream);
+  out.literal(R"(,"status":)");
+  out.integer(event.status);
+  // Outcome and usage source names are constants that need no escaping.
+  out.literal(R"(,"outcome":")");
+  out.raw(toString(event.outcome));
+
+  const Usage& usage = event.usage;
+  out.literal(R"(","usage":{"input_tokens":)");
+  out.integer(usage.input_tokens);
+  out.literal(R"(,"cache_read_tokens":)");
+  out.integer(usage.cache_read_tokens);
+  out.literal(R"(,"cache_write_tokens":)");
+  out.integer(usage.cache_write_tokens);
+  out.literal(R"(,"output_tokens":)");
+  out.integer(usage.output_tokens);
+  out.literal(R"(,"reasoning_tokens":)");
+  out.integer(usage.reasoning_tokens);
+  out.literal(R"(},"usage_source":")");
+  out.raw(toString(event.usage_source));
+
+  out.literal(R"(","priced":)");
+  out.boolean(event.priced);
+  out.literal(R"(,"price_ref":)");
+  if (event.priced) {
+    out.string(event.price_ref);
+  } else {
+    out.literal("null");
+  }
+  // An unpriced call states no cost at all, whatever the breakdown holds, so consumers can sum
+  // the cost fields without checking `priced` first.
+  const CostBreakdown cost = event.priced ? event.cost : CostBreakdown{};
+  out.literal(R"(,"cost":{"currency":"USD","input":)");
+  out.money(cost.input);
+  out.literal(R"(,"cache_read":)");
+  out.money(cost.cache_read);
+  out.literal(R"(,"cache_write":)");
+  out.money(cost.cache_write);
+  out.literal(R"(,"output":)");
+  out.money(cost.output);
+  out.literal(R"(,"total":)");
+  out.money(cost.total);
+
+  out.literal(R"(},"timing":{"start":")");
+  out.time(event.start_unix_ns);
+  out.literal(R"(","duration_ms":)");
+  out.raw(duration_ms);
+  out.literal(R"(,"ttft_ms":)");
+  out.raw(ttft_ms);
+  out.literal(R"(,"overhead_us":)");
+  out.integer(event.overhead_us);
+  out.literal("}}}");
 }
 
 }  // namespace
@@ -132,144 +325,27 @@ std::string_view toString(Outcome outcome) {
 }
 
 void appendRfc3339(int64_t unix_ns, std::string& out) {
-  const int64_t seconds = floorDiv(unix_ns, kNanosPerSecond);
-  // From the remainder rather than unix_ns - seconds * 1e9, which overflows near INT64_MIN.
-  int64_t nanos = unix_ns % kNanosPerSecond;
-  if (nanos < 0) nanos += kNanosPerSecond;
-  const int64_t micros = nanos / kNanosPerMicro;
-  const int64_t days = floorDiv(seconds, kSecondsPerDay);
-  const auto second_of_day = static_cast<uint64_t>(seconds - days * kSecondsPerDay);
-  const CivilDate date = civilFromDays(days);
-
-  // int64 nanoseconds span the years 1677..2262, so the year always has exactly four digits.
-  appendPadded(static_cast<uint64_t>(date.year), 4, out);
-  out.push_back('-');
-  appendPadded(date.month, 2, out);
-  out.push_back('-');
-  appendPadded(date.day, 2, out);
-  out.push_back('T');
-  appendPadded(second_of_day / 3600, 2, out);
-  out.push_back(':');
-  appendPadded(second_of_day / 60 % 60, 2, out);
-  out.push_back(':');
-  appendPadded(second_of_day % 60, 2, out);
-  out.push_back('.');
-  appendPadded(static_cast<uint64_t>(micros), 6, out);
-  out.push_back('Z');
+  char buf[kRfc3339Chars];
+  out.append(buf, writeRfc3339(unix_ns, buf));
 }
 
 void appendCloudEventJson(const CostEvent& event, std::string& out) {
-  const Attribution& who = event.attribution;
-
-  out.append(R"({"specversion":"1.0",)");
-  appendStringField("id", event.id, out);
-  out.push_back(',');
-  appendStringField("source", event.source, out);
-  out.push_back(',');
-  appendStringField("type", kCostEventType, out);
-  out.push_back(',');
-  appendStringField("subject", who.team, out);
-  out.append(R"(,"time":")");
-  appendRfc3339(event.end_unix_ns, out);
-  out.append(R"(","datacontenttype":"application/json","data":{)");
-
-  appendStringField("request_id", event.request_id, out);
-  out.push_back(',');
-  appendStringField("trace_id", event.trace_id, out);
-  out.push_back(',');
-  appendStringField("team", who.team, out);
-  out.push_back(',');
-  appendStringField("project", who.project, out);
-  out.push_back(',');
-  appendStringField("cost_center", who.cost_center, out);
-  out.push_back(',');
-  appendStringField("workload_type", who.workload_type, out);
-  out.push_back(',');
-  appendStringField("environment", who.environment, out);
-  out.append(R"(,"tags":{)");
-  for (size_t k = 0; k < who.tags.size(); ++k) {
-    if (k != 0) out.push_back(',');
-    appendJsonString(who.tags[k].first, out);
-    out.push_back(':');
-    appendJsonString(who.tags[k].second, out);
-  }
-  out.append("},");
-  appendStringField("key_id", who.key_id, out);
-  out.push_back(',');
-  appendKey("allocated", out);
-  appendBool(who.allocated, out);
-  out.push_back(',');
-
-  appendStringField("upstream", event.upstream, out);
-  out.push_back(',');
-  appendStringField("provider", event.provider, out);
-  out.push_back(',');
-  appendStringField("operation", event.operation, out);
-  out.push_back(',');
-  appendStringField("endpoint", event.endpoint, out);
-  out.push_back(',');
-  appendStringField("model_requested", event.model_requested, out);
-  out.push_back(',');
-  appendStringField("model", event.model, out);
-  out.push_back(',');
-  appendKey("stream", out);
-  appendBool(event.stream, out);
-  out.push_back(',');
-  appendIntField("status", event.status, out);
-  out.push_back(',');
-  appendStringField("outcome", toString(event.outcome), out);
-
-  const Usage& usage = event.usage;
-  out.append(R"(,"usage":{)");
-  appendIntField("input_tokens", usage.input_tokens, out);
-  out.push_back(',');
-  appendIntField("cache_read_tokens", usage.cache_read_tokens, out);
-  out.push_back(',');
-  appendIntField("cache_write_tokens", usage.cache_write_tokens, out);
-  out.push_back(',');
-  appendIntField("output_tokens", usage.output_tokens, out);
-  out.push_back(',');
-  appendIntField("reasoning_tokens", usage.reasoning_tokens, out);
-  out.append("},");
-  appendStringField("usage_source", toString(event.usage_source), out);
-  out.push_back(',');
-
-  appendKey("priced", out);
-  appendBool(event.priced, out);
-  out.push_back(',');
-  appendKey("price_ref", out);
-  if (event.priced) {
-    appendJsonString(event.price_ref, out);
-  } else {
-    out.append("null");
-  }
-  // An unpriced call states no cost at all, whatever the breakdown holds, so consumers can sum
-  // the cost fields without checking `priced` first.
-  const CostBreakdown cost = event.priced ? event.cost : CostBreakdown{};
-  out.append(R"(,"cost":{"currency":"USD",)");
-  appendMoneyField("input", cost.input, out);
-  out.push_back(',');
-  appendMoneyField("cache_read", cost.cache_read, out);
-  out.push_back(',');
-  appendMoneyField("cache_write", cost.cache_write, out);
-  out.push_back(',');
-  appendMoneyField("output", cost.output, out);
-  out.push_back(',');
-  appendMoneyField("total", cost.total, out);
-  out.append("},");
-
-  out.append(R"("timing":{"start":")");
-  appendRfc3339(event.start_unix_ns, out);
-  out.append(R"(","duration_ms":)");
   // Computed in 128 bits: the difference of two arbitrary int64 times can overflow int64, its
   // microseconds cannot.
   const auto duration_ns = static_cast<__int128>(event.end_unix_ns) - event.start_unix_ns;
-  appendMillisFromMicros(static_cast<int64_t>(duration_ns / kNanosPerMicro), out);
-  out.append(R"(,"ttft_ms":)");
-  appendMillis(event.ttft_ms, out);
-  out.push_back(',');
-  appendIntField("overhead_us", event.overhead_us, out);
-  out.append("}}}");
+  char duration_buf[32];
+  const std::string_view duration =
+      millisFromMicros(static_cast<int64_t>(duration_ns / kNanosPerMicro), duration_buf);
+  char ttft_buf[400];
+  const std::string_view ttft = millis(event.ttft_ms, ttft_buf);
+
+  EventSize size;
+  writeEvent(event, duration, ttft, size);
+  const size_t at = out.size();
+  out.resize(at + size.size());
+  EventWriter writer(out.data() + at);
+  writeEvent(event, duration, ttft, writer);
+  out.resize(static_cast<size_t>(writer.end() - out.data()));
 }
 
 }  // namespace tollgate::meter

@@ -1,12 +1,20 @@
 #include "meter/money.h"
 
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace tollgate::meter {
 namespace {
 
 constexpr int kFractionDigits = 12;
+
+// Two decimal digits per entry: "00" .. "99".
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
 }  // namespace
 
@@ -53,28 +61,37 @@ std::optional<Money> Money::parseUsd(std::string_view decimal) {
   return Money(static_cast<int64_t>(~magnitude + 1));
 }
 
-std::string Money::toDecimalString() const {
+char* Money::writeDecimal(char* out) const {
   const bool negative = pico_ < 0;
   const uint64_t magnitude =
       negative ? ~static_cast<uint64_t>(pico_) + 1 : static_cast<uint64_t>(pico_);
   const uint64_t whole = magnitude / static_cast<uint64_t>(kPicoPerUsd);
-  uint64_t fraction = magnitude % static_cast<uint64_t>(kPicoPerUsd);
+  const uint64_t fraction = magnitude % static_cast<uint64_t>(kPicoPerUsd);
 
-  std::string out;
-  if (negative) out.push_back('-');
-  out += std::to_string(whole);
+  if (negative) *out++ = '-';
+  out = std::to_chars(out, out + 20, whole).ptr;
   if (fraction != 0) {
+    // Twelve digits as two halves of six, two digits at a time.
     char digits[kFractionDigits];
-    for (int k = kFractionDigits - 1; k >= 0; --k) {
-      digits[k] = static_cast<char>('0' + fraction % 10);
-      fraction /= 10;
+    const uint64_t halves[2] = {fraction / 1'000'000, fraction % 1'000'000};
+    for (int h = 0; h < 2; ++h) {
+      const uint64_t v = halves[h];
+      std::memcpy(digits + 6 * h, kDigitPairs + 2 * (v / 10'000), 2);
+      std::memcpy(digits + 6 * h + 2, kDigitPairs + 2 * (v / 100 % 100), 2);
+      std::memcpy(digits + 6 * h + 4, kDigitPairs + 2 * (v % 100), 2);
     }
     int len = kFractionDigits;
     while (digits[len - 1] == '0') --len;
-    out.push_back('.');
-    out.append(digits, static_cast<size_t>(len));
+    *out++ = '.';
+    std::memcpy(out, digits, static_cast<size_t>(len));
+    out += len;
   }
   return out;
+}
+
+std::string Money::toDecimalString() const {
+  char buf[kMaxDecimalChars];
+  return std::string(buf, writeDecimal(buf));
 }
 
 }  // namespace tollgate::meter

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ class Money {
 
   // Shortest exact decimal USD string: "0.0093", "0", "15", "-0.000000000001".
   std::string toDecimalString() const;
+  // The same characters written at `out`, which has room for kMaxDecimalChars; returns the end.
+  static constexpr size_t kMaxDecimalChars = 1 + 20 + 1 + 12;  // sign, whole, point, fraction
+  char* writeDecimal(char* out) const;
 
   constexpr Money& operator+=(Money other) {
     pico_ += other.pico_;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <random>
+#include <string>
 
 namespace tollgate::meter {
 namespace {
@@ -74,6 +76,44 @@ TEST(MoneyToDecimalString, RoundTripsThroughParseUsd) {
         int64_t{1'000'000'000'000}, int64_t{123'456'789'012'345}, int64_t{-987'654'321}}) {
     const Money money = Money::fromPico(pico);
     EXPECT_EQ(Money::parseUsd(money.toDecimalString()), money) << pico;
+  }
+}
+
+// The decimal string as first written (digit by digit, through std::to_string).
+std::string referenceDecimal(int64_t pico) {
+  const bool negative = pico < 0;
+  const uint64_t magnitude =
+      negative ? ~static_cast<uint64_t>(pico) + 1 : static_cast<uint64_t>(pico);
+  const uint64_t whole = magnitude / 1'000'000'000'000;
+  uint64_t fraction = magnitude % 1'000'000'000'000;
+  std::string out = negative ? "-" : "";
+  out += std::to_string(whole);
+  if (fraction != 0) {
+    std::string digits(12, '0');
+    for (int k = 11; k >= 0; --k, fraction /= 10)
+      digits[k] = static_cast<char>('0' + fraction % 10);
+    out += "." + digits.substr(0, digits.find_last_not_of('0') + 1);
+  }
+  return out;
+}
+
+TEST(MoneyToDecimalString, WritesWhatTheDigitByDigitReferenceWrites) {
+  std::mt19937_64 rng(42);
+  for (int n = 0; n < 20000; ++n) {
+    // Magnitudes of every size, and fractions with runs of zeros at either end.
+    int64_t pico = static_cast<int64_t>(rng() >> (rng() % 64));
+    if (n % 3 == 0) pico -= pico % 1'000'000;
+    if (n % 2 == 0 && pico != std::numeric_limits<int64_t>::min()) pico = -pico;
+    const Money money = Money::fromPico(pico);
+    ASSERT_EQ(money.toDecimalString(), referenceDecimal(pico)) << pico;
+    char buf[Money::kMaxDecimalChars];
+    ASSERT_EQ(std::string(buf, money.writeDecimal(buf)), referenceDecimal(pico)) << pico;
+  }
+  for (const int64_t pico :
+       {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), int64_t{0},
+        int64_t{1}, int64_t{-1}, int64_t{100'000}, int64_t{999'999'999'999}}) {
+    char buf[Money::kMaxDecimalChars];
+    EXPECT_EQ(std::string(buf, Money::fromPico(pico).writeDecimal(buf)), referenceDecimal(pico));
   }
 }
 

@@ -25,6 +25,9 @@ int64_t saturate(Wide value) {
 
 Wide nonNegative(Wide value) { return value < 0 ? 0 : value; }
 
+// A byte that means something in a glob (glob.h).
+bool isGlobSpecial(char c) { return c == '*' || c == '?' || c == '[' || c == '\\'; }
+
 }  // namespace
 
 std::optional<PicoPerToken> parsePerMillionPrice(std::string_view decimal) {
@@ -83,11 +86,38 @@ PriceBook::PriceBook(std::string version, std::vector<PriceEntry> entries,
     : version_(std::move(version)), entries_(std::move(entries)) {
   entries_.insert(entries_.end(), std::make_move_iterator(base.begin()),
                   std::make_move_iterator(base.end()));
+  match_kinds_.reserve(entries_.size());
+  for (const PriceEntry& entry : entries_) {
+    const std::string_view pattern = entry.pattern;
+    const size_t special =
+        std::find_if(pattern.begin(), pattern.end(), isGlobSpecial) - pattern.begin();
+    // An empty pattern is not a valid glob (it matches nothing): globMatch says so.
+    MatchKind kind = MatchKind::kGlob;
+    if (!pattern.empty() && special == pattern.size()) {
+      kind = MatchKind::kEqual;
+    } else if (!pattern.empty() && special == pattern.size() - 1 && pattern.back() == '*') {
+      kind = MatchKind::kPrefix;
+    }
+    match_kinds_.push_back(kind);
+  }
+}
+
+bool PriceBook::matches(size_t entry, std::string_view model) const {
+  const std::string_view pattern = entries_[entry].pattern;
+  switch (match_kinds_[entry]) {
+    case MatchKind::kEqual:
+      return model == pattern;
+    case MatchKind::kPrefix:
+      return model.starts_with(pattern.substr(0, pattern.size() - 1));
+    case MatchKind::kGlob:
+      break;
+  }
+  return globMatch(pattern, model);
 }
 
 const PriceEntry* PriceBook::find(std::string_view model) const {
-  for (const PriceEntry& entry : entries_) {
-    if (entry.variant.empty() && globMatch(entry.pattern, model)) return &entry;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].variant.empty() && matches(i, model)) return &entries_[i];
   }
   return nullptr;
 }
@@ -95,10 +125,11 @@ const PriceEntry* PriceBook::find(std::string_view model) const {
 const PriceEntry* PriceBook::find(std::string_view model, std::string_view variant,
                                   int64_t at_unix_ns) const {
   const PriceEntry* standard = nullptr;
-  for (const PriceEntry& entry : entries_) {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const PriceEntry& entry = entries_[i];
     if (at_unix_ns < entry.effective_from_ns || at_unix_ns >= entry.effective_until_ns) continue;
     if (entry.variant != variant && !entry.variant.empty()) continue;
-    if (!globMatch(entry.pattern, model)) continue;
+    if (!matches(i, model)) continue;
     if (entry.variant == variant) return &entry;
     if (standard == nullptr) standard = &entry;
   }

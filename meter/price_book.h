@@ -87,8 +87,15 @@ class PriceBook {
   std::string priceRef(const PriceEntry& entry) const;
 
  private:
+  // How an entry's pattern is matched. Nearly every pattern is a plain name or a plain prefix
+  // and one final '*': those are compared as strings instead of being parsed as globs on each
+  // lookup. The result is globMatch's.
+  enum class MatchKind : uint8_t { kEqual, kPrefix, kGlob };
+  bool matches(size_t entry, std::string_view model) const;
+
   std::string version_;
   std::vector<PriceEntry> entries_;
+  std::vector<MatchKind> match_kinds_;  // one per entry
 };
 
 }  // namespace tollgate::meter

@@ -4,8 +4,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "meter/glob.h"
 
 namespace tollgate::meter {
 namespace {
@@ -195,6 +199,90 @@ TEST(PriceBook, UserEntriesWinOverTheBaseCatalogWhosePriceRefNamesItsOwnVersion)
   EXPECT_EQ(book.priceRef(*book.find("gpt-4o", "", 0)), "config/gpt-4o");
   EXPECT_EQ(book.priceRef(*book.find("o3", "", 0)), "tollgate-default-2026-11-22/o3");
   EXPECT_EQ(book.find("unknown-model", "", 0), nullptr);
+}
+
+// PriceBook compares plain names and prefixes as strings instead of matching globs: on every
+// kind of pattern (plain, prefix*, other globs, invalid ones), variant and date, it finds what
+// a linear globMatch search finds.
+TEST(PriceBook, FindsWhatALinearGlobSearchFinds) {
+  const std::vector<std::string> patterns = {"gpt-4o-mini",
+                                             "gpt-4o-mini*",
+                                             "gpt-4o*",
+                                             "gpt-4o",
+                                             "*",
+                                             "**",
+                                             "gpt-*-mini",
+                                             "o3?",
+                                             "o[34]*",
+                                             "claude-\\*",
+                                             "claude-sonnet-4*",
+                                             "a*b*",
+                                             "[!g]*",
+                                             "",
+                                             "[",
+                                             "x\\",
+                                             "gpt-4o-mini**",
+                                             "?*",
+                                             "\\gpt-4o",
+                                             "gpt-4o[",
+                                             "g*"};
+  const std::vector<std::string> models = {"gpt-4o-mini",
+                                           "gpt-4o-mini-2024-07-18",
+                                           "gpt-4o",
+                                           "gpt-4o-2024-08-06",
+                                           "o3",
+                                           "o3x",
+                                           "o4-mini",
+                                           "claude-*",
+                                           "claude-sonnet-4-20250514",
+                                           "ab",
+                                           "",
+                                           "g",
+                                           "x\\",
+                                           "gpt-4.1-mini",
+                                           "[",
+                                           "\\gpt-4o"};
+  const std::vector<std::string> variants = {"", "batch", "priority"};
+  std::mt19937_64 rng(3);
+  for (int book_n = 0; book_n < 300; ++book_n) {
+    std::vector<PriceEntry> entries;
+    for (uint64_t k = rng() % 12; k > 0; --k) {
+      PriceEntry e{patterns[rng() % patterns.size()], flatPrice("1", "2")};
+      e.variant = variants[rng() % variants.size()];
+      if (rng() % 3 == 0) e.effective_from_ns = static_cast<int64_t>(rng() % 100);
+      if (rng() % 3 == 0)
+        e.effective_until_ns = e.effective_from_ns + static_cast<int64_t>(rng() % 100);
+      entries.push_back(std::move(e));
+    }
+    const PriceBook book("v", entries);
+    for (const std::string& model : models) {
+      const PriceEntry* standard_first = nullptr;
+      for (const PriceEntry& e : book.entries()) {
+        if (e.variant.empty() && globMatch(e.pattern, model)) {
+          standard_first = &e;
+          break;
+        }
+      }
+      ASSERT_EQ(book.find(model), standard_first) << model;
+      for (const std::string& variant : variants) {
+        const int64_t at = static_cast<int64_t>(rng() % 200);
+        const PriceEntry* expected = nullptr;
+        const PriceEntry* standard = nullptr;
+        for (const PriceEntry& e : book.entries()) {
+          if (at < e.effective_from_ns || at >= e.effective_until_ns) continue;
+          if (e.variant != variant && !e.variant.empty()) continue;
+          if (!globMatch(e.pattern, model)) continue;
+          if (e.variant == variant) {
+            expected = &e;
+            break;
+          }
+          if (standard == nullptr) standard = &e;
+        }
+        if (expected == nullptr) expected = standard;
+        ASSERT_EQ(book.find(model, variant, at), expected) << model << " " << variant << " " << at;
+      }
+    }
+  }
 }
 
 }  // namespace

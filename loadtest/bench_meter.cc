@@ -2,17 +2,41 @@
 // body. Each stream is what the provider sends for a ~2,000-token answer: a preamble, one event
 // per 2-3 tokens of text, the usage. It is fed as a socket would deliver it (16 KiB reads) into a
 // fresh meter, as the gateway does for each call.
+// BM_Call* is the whole meter-side work of one non-streamed call, in the order the gateway does
+// it (request inspection to the serialized cost event), with the heap allocations it makes.
 //   bench_meter --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 
 #include "meter/anthropic_dialect.h"
+#include "meter/cost_event.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
+#include "meter/price_book.h"
 #include "meter/sse_framer.h"
+
+// Every heap allocation of the process is counted: BM_Call* report theirs per call.
+namespace {
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+
+// GCC pairs the inlined free() below with the operator new it cannot see through.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -182,6 +206,218 @@ void BM_SseFramingOnly(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
 }
 
+// ---- One non-streamed call, end to end ---------------------------------------------------------
+
+// The words of loadtest/mock: 4 bytes per completion token.
+std::string mockWords(int tokens) {
+  static constexpr const char* kWords[] = {"the ", "fox ", "ran ", "far ", "and ", "sky ",
+                                           "was ", "red ", "sun ", "set ", "low ", "now "};
+  std::string s;
+  for (int i = 0; i < tokens; ++i) s += kWords[i % 12];
+  return s;
+}
+
+// Byte for byte what loadtest/mock_upstream answers to loadtest/wrk/chat.lua (1,500 prompt and
+// 400 completion tokens), and the Anthropic counterpart.
+const std::string kOpenAiRequest =
+    R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Summarise the quarterly report in three bullet points."}]})";
+const std::string kOpenAiAnswer =
+    R"({"id":"chatcmpl-mock-0","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":")" +
+    mockWords(400) +
+    R"(","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_mock"})";
+const std::string kAnthropicRequest =
+    R"({"model":"claude-sonnet-4-20250514","max_tokens":1024,"system":"You are a helpful assistant.","messages":[{"role":"user","content":"Summarise the quarterly report in three bullet points."}]})";
+const std::string kAnthropicAnswer =
+    R"({"id":"msg_mock_0","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[{"type":"text","text":")" +
+    mockWords(400) +
+    R"("}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1500,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},"output_tokens":400,"service_tier":"standard"}})";
+
+// The bench configuration's price (loadtest/lib.sh) ahead of a catalog of the usual models.
+PriceBook benchPrices() {
+  auto entry = [](std::string pattern, const char* input, const char* cache_read,
+                  const char* cache_write, const char* output) {
+    PriceEntry e;
+    e.pattern = std::move(pattern);
+    e.price.input = *parsePerMillionPrice(input);
+    e.price.cache_read = *parsePerMillionPrice(cache_read);
+    e.price.cache_write = e.price.cache_write_1h = *parsePerMillionPrice(cache_write);
+    e.price.output = e.price.reasoning = *parsePerMillionPrice(output);
+    e.catalog = "tollgate-default-2026-11-22";
+    return e;
+  };
+  std::vector<PriceEntry> config = {entry("gpt-4o-mini*", "0.15", "0.075", "0.15", "0.60")};
+  config[0].catalog.clear();
+  std::vector<PriceEntry> catalog = {
+      entry("gpt-4o-mini", "0.15", "0.075", "0.15", "0.60"),
+      entry("gpt-4o", "2.50", "1.25", "2.50", "10.00"),
+      entry("gpt-4.1-mini*", "0.40", "0.10", "0.40", "1.60"),
+      entry("gpt-4.1", "2.00", "0.50", "2.00", "8.00"),
+      entry("o3", "2.00", "0.50", "2.00", "8.00"),
+      entry("o4-mini*", "1.10", "0.275", "1.10", "4.40"),
+      entry("gpt-5", "1.25", "0.125", "1.25", "10.00"),
+      entry("claude-sonnet-4*", "3.00", "0.30", "3.75", "15.00"),
+      entry("claude-haiku-4-5*", "1.00", "0.10", "1.25", "5.00")};
+  return PriceBook("config", std::move(config), std::move(catalog));
+}
+
+Attribution benchAttribution() {
+  Attribution who;
+  who.team = "bench";
+  who.project = "loadtest";
+  return who;
+}
+
+// The gateway's per-call facts (gateway/downstream_session.cc, finishCall).
+struct CallFacts {
+  std::string source = "tollgate://bench";
+  std::string request_id = "5f0c3a9e1b7d42c68e0f9a1b2c3d4e5f";
+  std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  Attribution who = benchAttribution();
+  static constexpr int64_t kStart = 1'795'000'000'123'456'789;
+};
+
+// The cost event as finishCall builds it for a complete 200 answer.
+CostEvent finishEvent(const CallFacts& call, const RequestInfo& info, const MeterResult& result,
+                      const PriceBook& prices, std::string_view path, const char* upstream,
+                      const char* provider) {
+  CostEvent event;
+  event.id = call.request_id;
+  event.source = call.source;
+  event.request_id = call.request_id;
+  event.trace_id = call.trace_id;
+  event.attribution = call.who;
+  event.operation = info.operation;
+  event.endpoint = path;
+  event.model_requested = info.model;
+  event.stream = info.stream;
+  event.status = 200;
+  event.outcome = Outcome::kOk;
+  event.upstream = upstream;
+  event.provider = provider;
+  event.model = result.response_model.empty() ? info.model : result.response_model;
+  event.usage = result.usage;
+  event.usage_source = result.usage_source;
+  const std::string& variant =
+      result.service_tier.empty() ? info.service_tier : result.service_tier;
+  const PriceEntry* entry = prices.find(event.model, variant, CallFacts::kStart);
+  if (entry == nullptr) entry = prices.find(event.model_requested, variant, CallFacts::kStart);
+  if (entry != nullptr) {
+    event.priced = true;
+    event.price_ref = prices.priceRef(*entry);
+    event.cost = computeCost(*entry, event.usage);
+  }
+  event.start_unix_ns = CallFacts::kStart;
+  event.end_unix_ns = CallFacts::kStart + 2'345'678;
+  event.ttft_ms = 1.875;
+  event.overhead_us = 31;
+  return event;
+}
+
+// What the gateway does for one call with metering on (gateway/downstream_session.cc: inspect,
+// rewrite, meter the answer, finishCall; the sink's appendCloudEventJson), into a reused buffer
+// as the file sink does.
+void meterCall(benchmark::State& state, const Dialect& dialect, std::string_view path,
+               const std::string& request, const std::string& answer, const char* upstream,
+               const char* provider) {
+  const PriceBook prices = benchPrices();
+  const CallFacts call;
+  std::string out;
+  int64_t checksum = 0;
+  const int64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    RequestInfo info;
+    if (dialect.inspectRequest(path, request, info)) {
+      state.SkipWithError("the request was refused");
+      break;
+    }
+    benchmark::DoNotOptimize(dialect.rewriteRequest(request, info));
+    auto meter = dialect.newResponseMeter(info, 200, "application/json");
+    benchmark::DoNotOptimize(meter->onBody(answer));
+    benchmark::DoNotOptimize(meter->onEnd(true));
+    const MeterResult result = meter->result();
+    const CostEvent event = finishEvent(call, info, result, prices, path, upstream, provider);
+    out.clear();
+    appendCloudEventJson(event, out);
+    out.push_back('\n');
+    checksum += event.usage.output_tokens + (event.priced ? 1 : 0);
+  }
+  const int64_t allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
+  if (checksum != static_cast<int64_t>(state.iterations()) * 401) {
+    state.SkipWithError("the call was not metered and priced");
+  }
+  state.counters["allocs_per_call"] =
+      benchmark::Counter(static_cast<double>(allocations), benchmark::Counter::kAvgIterations);
+  state.counters["event_bytes"] = static_cast<double>(out.size());
+}
+
+// The answer's share alone: a fresh meter reads the whole body.
+void meterBody(benchmark::State& state, const Dialect& dialect, std::string_view path,
+               const std::string& request, const std::string& answer) {
+  RequestInfo info;
+  if (dialect.inspectRequest(path, request, info)) state.SkipWithError("the request was refused");
+  int64_t checksum = 0;
+  const int64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    auto meter = dialect.newResponseMeter(info, 200, "application/json");
+    benchmark::DoNotOptimize(meter->onBody(answer));
+    benchmark::DoNotOptimize(meter->onEnd(true));
+    checksum += meter->result().usage.output_tokens;
+  }
+  const int64_t allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
+  if (checksum != static_cast<int64_t>(state.iterations()) * 400) {
+    state.SkipWithError("the usage was not extracted");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * answer.size()));
+  state.counters["allocs_per_call"] =
+      benchmark::Counter(static_cast<double>(allocations), benchmark::Counter::kAvgIterations);
+}
+
+void BM_BodyOpenAiChatJson(benchmark::State& state) {
+  meterBody(state, kOpenAi, "/v1/chat/completions", kOpenAiRequest, kOpenAiAnswer);
+}
+void BM_BodyAnthropicJson(benchmark::State& state) {
+  meterBody(state, kAnthropic, "/v1/messages", kAnthropicRequest, kAnthropicAnswer);
+}
+
+// The sink's share alone: one event serialized into a reused buffer.
+void BM_CostEventJson(benchmark::State& state) {
+  const PriceBook prices = benchPrices();
+  RequestInfo info;
+  info.model = "gpt-4o-mini";
+  info.operation = "chat";
+  MeterResult result;
+  result.usage = Usage{.input_tokens = 1500, .output_tokens = 400};
+  result.usage_source = UsageSource::kProvider;
+  result.response_model = "gpt-4o-mini";
+  const CostEvent event =
+      finishEvent(CallFacts{}, info, result, prices, "/v1/chat/completions", "mock", "openai");
+  std::string out;
+  const int64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    out.clear();
+    appendCloudEventJson(event, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const int64_t allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
+  state.counters["allocs_per_call"] =
+      benchmark::Counter(static_cast<double>(allocations), benchmark::Counter::kAvgIterations);
+}
+
+void BM_CallOpenAiChatJson(benchmark::State& state) {
+  meterCall(state, kOpenAi, "/v1/chat/completions", kOpenAiRequest, kOpenAiAnswer, "mock",
+            "openai");
+}
+void BM_CallAnthropicJson(benchmark::State& state) {
+  meterCall(state, kAnthropic, "/v1/messages", kAnthropicRequest, kAnthropicAnswer, "mock",
+            "anthropic");
+}
+
+BENCHMARK(BM_CallOpenAiChatJson);
+BENCHMARK(BM_CallAnthropicJson);
+BENCHMARK(BM_BodyOpenAiChatJson);
+BENCHMARK(BM_BodyAnthropicJson);
+BENCHMARK(BM_CostEventJson);
 BENCHMARK(BM_OpenAiChatSse);
 BENCHMARK(BM_OpenAiChatSseHidingUsage);
 BENCHMARK(BM_OpenAiResponsesSse);

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "meter/anthropic_message_scan.h"
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
@@ -141,6 +142,36 @@ bool scanContentDelta(std::string_view json, MeterState& state) {
   return true;
 }
 
+// A whole message (a non-streamed answer) read from its raw bytes (anthropic_message_scan.h),
+// applied as the simdjson reader below would apply it. False, with nothing changed, when that
+// reader must read it.
+bool scanMessage(std::string_view json, MeterState& state) {
+  MeterResult& result = state.result;
+  AnthropicMessageScan scan;
+  if (!scanAnthropicMessage(json, result.response_id.empty(), result.response_model.empty(),
+                            scan)) {
+    return false;
+  }
+  if (!scan.id.empty()) result.response_id = scan.id;
+  if (!scan.model.empty()) result.response_model = scan.model;
+  for (size_t k = 0; k < scan.stop_count; ++k) {
+    result.finish_reasons.emplace_back(scan.stop_reasons[k]);
+  }
+  state.content_bytes += scan.content_bytes;
+  if (!scan.has_usage) return true;
+  for (const auto& [raw, count] : {std::pair{kInput, scan.input}, std::pair{kOutput, scan.output},
+                                   std::pair{kCacheCreation, scan.cache_creation},
+                                   std::pair{kCacheRead, scan.cache_read},
+                                   std::pair{kCache1h, scan.cache_1h}}) {
+    if (count >= 0) state.raw[raw] = count;
+  }
+  if (scan.tier_seen) result.service_tier = priceVariant(scan.tier);
+  toCanonical(state.raw, result.usage);
+  state.input_known = state.raw[kInput] >= 0;
+  state.final_usage = true;  // a whole message's usage is complete
+  return true;
+}
+
 constexpr TextPath kBodyText[] = {
     {"content/*/text"}, {"content/*/thinking"}, {"content/*/input", true}};
 
@@ -216,6 +247,11 @@ class Reader final : public ObjectReader {
     // message_start's usage is a preview (output_tokens is 1); the answer's usage is complete in
     // message_delta, and in a whole message.
     if (type == "message_delta" || type == "message") state.final_usage = true;
+  }
+
+  void readBody(std::string_view json, MeterState& state) const override {
+    if (preFilterEnabled() && scanMessage(json, state)) return;
+    readObject({}, json, state);
   }
 
   void readErrorBody(std::string_view json, MeterState& state) const override {

@@ -83,7 +83,7 @@ simdjson::error_code addContent(od::value v, TokenEstimator& estimator, int dept
 class PassThroughMeter final : public ResponseMeter {
  public:
   PassThroughMeter(const ObjectReader& reader, const RequestInfo& info, BodyFraming framing)
-      : reader_(reader), info_(info), framing_(framing) {
+      : reader_(reader), request_estimate_(info.estimated_input_tokens), framing_(framing) {
     if (framing_ == BodyFraming::kErrorBody) state_.result.upstream_error = true;
   }
 
@@ -132,7 +132,7 @@ class PassThroughMeter final : public ResponseMeter {
         // A body cut short is not a JSON document: only its generated text is read, for the
         // estimate below.
         if (complete) {
-          reader_.readObject({}, body_, state_);
+          reader_.readBody(body_, state_);
         } else {
           readCutBody(body_, reader_.bodyTextPaths(), state_);
         }
@@ -149,7 +149,7 @@ class PassThroughMeter final : public ResponseMeter {
         break;
     }
     reader_.onEnd(complete, state_);
-    settle(state_, info_);
+    settle(state_, request_estimate_);
     return {};
   }
 
@@ -162,7 +162,7 @@ class PassThroughMeter final : public ResponseMeter {
   }
 
   const ObjectReader& reader_;
-  RequestInfo info_;
+  int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
   BodyFraming framing_;
   MeterState state_;
   std::string body_;
@@ -342,14 +342,14 @@ void readCutBody(std::string_view body, std::span<const TextPath> paths, MeterSt
   state.content_bytes = visibleTextBytes(body, paths).value_or(static_cast<int64_t>(body.size()));
 }
 
-void settle(MeterState& state, const RequestInfo& info) {
+void settle(MeterState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
   if (state.final_usage) {
     result.usage_source = UsageSource::kProvider;
     return;
   }
-  result.usage = estimateUnfinishedUsage(result.usage, state.input_known,
-                                         info.estimated_input_tokens, state.content_bytes);
+  result.usage = estimateUnfinishedUsage(result.usage, state.input_known, request_estimate,
+                                         state.content_bytes);
   result.usage_source = UsageSource::kEstimated;
 }
 

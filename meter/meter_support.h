@@ -99,8 +99,8 @@ struct MeterState {
 };
 
 // Settles the result at the end of a call: provider usage when it arrived complete, else the
-// estimate of token_estimator.h.
-void settle(MeterState& state, const RequestInfo& info);
+// estimate of token_estimator.h (`request_estimate`: RequestInfo::estimated_input_tokens).
+void settle(MeterState& state, int64_t request_estimate);
 
 // Whether the dialects read their common stream events (content deltas) from the raw bytes
 // (json_scanner.h) before handing the others to simdjson. On unless turned off for this thread:
@@ -122,6 +122,11 @@ class ObjectReader {
   // event name), one NDJSON line or one element of a streamed JSON array.
   virtual void readObject(std::string_view event, std::string_view json,
                           MeterState& state) const = 0;
+  // A whole successful non-streamed body. Default: readObject({}, json, state); a dialect may
+  // first try a cheaper reader with the same result.
+  virtual void readBody(std::string_view json, MeterState& state) const {
+    readObject({}, json, state);
+  }
   // The body of a non-2xx answer: sets error_type when it can tell.
   virtual void readErrorBody(std::string_view json, MeterState& state) const = 0;
   // Where a successful non-streamed answer holds its generated text, for one cut short.

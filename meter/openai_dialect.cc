@@ -11,6 +11,7 @@
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
+#include "meter/openai_body_scan.h"
 #include "meter/openai_responses.h"
 #include "meter/token_estimator.h"
 #include "meter/sse_framer.h"
@@ -467,6 +468,29 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
   return true;
 }
 
+// A whole non-streamed answer read from its raw bytes (openai_body_scan.h), applied as
+// readResponseObject would apply it. False, with nothing changed, when readResponseObject must
+// read it.
+bool scanBody(std::string_view json, ResponseState& state) {
+  MeterResult& result = state.result;
+  OpenAiBodyScan body;
+  if (!scanOpenAiBody(json, result.response_id.empty(), result.response_model.empty(), body)) {
+    return false;
+  }
+  if (!body.id.empty()) result.response_id = body.id;
+  if (!body.model.empty()) result.response_model = body.model;
+  if (body.tier_seen) result.service_tier = support::priceVariant(body.tier);
+  for (size_t k = 0; k < body.finish_count; ++k) {
+    result.finish_reasons.emplace_back(body.finish_reasons[k]);
+  }
+  if (body.usage_seen) {
+    result.usage = body.usage;
+    state.usage_seen = true;
+  }
+  state.content_bytes += body.content_bytes;
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Meters.
 
@@ -474,7 +498,7 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
 // input = the request estimate (RequestInfo::estimated_input_tokens), output = ceil(UTF-8 bytes
 // of generated text relayed / 4). Both are rough (about four bytes per token for English text)
 // and are marked usage_source "estimated" so that consumers can tell.
-void finishResult(ResponseState& state, const RequestInfo& info) {
+void finishResult(ResponseState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
   if (state.usage_seen) {
     result.usage_source = UsageSource::kProvider;
@@ -485,8 +509,8 @@ void finishResult(ResponseState& state, const RequestInfo& info) {
     result.usage_source = UsageSource::kProvider;
     return;
   }
-  result.usage = estimateUnfinishedUsage(Usage{}, false, info.estimated_input_tokens,
-                                         state.content_bytes);
+  result.usage =
+      estimateUnfinishedUsage(Usage{}, false, request_estimate, state.content_bytes);
   result.usage_source = UsageSource::kEstimated;
 }
 
@@ -554,7 +578,8 @@ constexpr TextPath kBodyText[] = {
 // A non-streamed JSON answer: relayed as is, copied, and read when complete.
 class JsonBodyMeter final : public ResponseMeter {
  public:
-  explicit JsonBodyMeter(const RequestInfo& info) : info_(info) {}
+  explicit JsonBodyMeter(const RequestInfo& info)
+      : request_estimate_(info.estimated_input_tokens) {}
 
   std::string_view onBody(std::string_view chunk) override {
     if (overflow_) return chunk;
@@ -576,7 +601,9 @@ class JsonBodyMeter final : public ResponseMeter {
       return {};
     }
     if (complete) {
-      readResponseObject(body_, state_);
+      if (!support::preFilterEnabled() || !scanBody(body_, state_)) {
+        readResponseObject(body_, state_);
+      }
     } else {
       // A body cut short is not a JSON document: only the generated text the client received
       // is read, for the estimate (whatever usage members came before the cut are not trusted).
@@ -584,14 +611,14 @@ class JsonBodyMeter final : public ResponseMeter {
           static_cast<int64_t>(body_.size()));
     }
     std::string().swap(body_);
-    finishResult(state_, info_);
+    finishResult(state_, request_estimate_);
     return {};
   }
 
   MeterResult result() const override { return state_.result; }
 
  private:
-  RequestInfo info_;
+  int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
   std::string body_;
   ResponseState state_;
   bool overflow_ = false;
@@ -641,7 +668,8 @@ bool mapDataRange(std::string_view raw, size_t begin, size_t end, size_t& raw_be
 // A chunk whose "usage":null spans data lines (no known server writes that) is left as is.
 class SseStreamMeter final : public ResponseMeter {
  public:
-  explicit SseStreamMeter(const RequestInfo& info) : info_(info), hide_(info.gateway_asked_usage) {}
+  explicit SseStreamMeter(const RequestInfo& info)
+      : request_estimate_(info.estimated_input_tokens), hide_(info.gateway_asked_usage) {}
 
   std::string_view onBody(std::string_view chunk) override {
     if (ended_) return {};
@@ -687,7 +715,7 @@ class SseStreamMeter final : public ResponseMeter {
       std::string().swap(held_);
       owed = out_;
     }
-    finishResult(state_, info_);
+    finishResult(state_, request_estimate_);
     return owed;
   }
 
@@ -760,7 +788,7 @@ class SseStreamMeter final : public ResponseMeter {
     held_begin_ = from;
   }
 
-  RequestInfo info_;
+  int64_t request_estimate_;  // RequestInfo::estimated_input_tokens
   bool hide_;
   SseFramer framer_;
   ResponseState state_;

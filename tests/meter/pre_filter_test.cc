@@ -333,5 +333,210 @@ TEST(PreFilter, ResponsesDeltaThatSpellsACompletedResponseIsText) {
   EXPECT_TRUE(cut.finish_reasons.empty());
 }
 
+// ---- Non-streamed bodies ------------------------------------------------------------------------
+
+RequestInfo bodyInfo(std::string operation) {
+  RequestInfo info;
+  info.operation = std::move(operation);
+  info.estimated_input_tokens = 11;
+  return info;
+}
+
+TEST(PreFilter, EveryJsonBodyFixtureMetersAsWithoutIt) {
+  const OpenAiDialect openai;
+  meterFixtureBothWays(openai, bodyInfo("chat"), kJson, "openai/chat_completion.json");
+  meterFixtureBothWays(openai, bodyInfo("embeddings"), kJson, "openai/embeddings.json");
+  const AnthropicDialect anthropic;
+  meterFixtureBothWays(anthropic, bodyInfo("chat"), kJson, "anthropic/message.json");
+}
+
+constexpr std::string_view kCompletionUsage =
+    R"("usage":{"prompt_tokens":1117,"completion_tokens":46,"total_tokens":1163,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":7}})";
+
+std::string openAiBody(std::string_view choices, std::string_view tail = kCompletionUsage) {
+  return R"({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[)" +
+         std::string(choices) + "]," + std::string(tail) + R"(,"service_tier":"priority"})";
+}
+
+constexpr std::string_view kStopChoice =
+    R"({"index":0,"message":{"role":"assistant","content":"abcd","refusal":null},"finish_reason":"stop"})";
+
+TEST(PreFilter, OpenAiBodyContentThatSpellsUsageIsText) {
+  const OpenAiDialect dialect;
+  const MeterResult done = meterBothWays(
+      dialect, bodyInfo("chat"), kJson,
+      openAiBody(
+          R"({"index":0,"message":{"role":"assistant","content":"\"usage\":{\"prompt_tokens\":9},\"error\":{} caf\u00e9 \ud83d\ude00"},"finish_reason":"length"})"));
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 1117,
+                               .cache_read_tokens = 1024,
+                               .output_tokens = 46,
+                               .reasoning_tokens = 7}));
+  EXPECT_FALSE(done.upstream_error);
+  EXPECT_EQ(done.response_id, "chatcmpl-1");
+  EXPECT_EQ(done.response_model, "gpt-4o");
+  EXPECT_EQ(done.service_tier, "priority");
+  EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"length"});
+}
+
+TEST(PreFilter, OpenAiBodiesOfEveryShapeMeterAsWithoutIt) {
+  const OpenAiDialect dialect;
+  const std::string many_choices = [] {
+    std::string s;
+    for (int i = 0; i < 9; ++i) s += std::string(i ? "," : "") + std::string(kStopChoice);
+    return s;
+  }();
+  const std::vector<std::string> bodies = {
+      openAiBody(kStopChoice),
+      // Several choices, and more finish reasons than the scan keeps.
+      openAiBody(std::string(kStopChoice) + "," + std::string(kStopChoice)),
+      openAiBody(many_choices),
+      // Escapes where the scan keeps strings; escaped keys.
+      R"({"id":"chat\u0063mpl-2","model":"gpt-4o","choices":[)" + std::string(kStopChoice) + "]}",
+      R"({"id":"c","model":"gpt\/4o","choices":[{"finish_reason":"st\u006fp"}],"service_tier":"fl\u0065x"})",
+      R"({"id":"c","choices":[{"message":{"con\u0074ent":"not counted","content":"abcd"}}],"usa\u0067e":{"prompt_tokens":5}})",
+      // Counts: null, negative, fractional, huge, strings; details that are not objects.
+      openAiBody(
+          kStopChoice,
+          R"("usage":{"prompt_tokens":null,"completion_tokens":-3,"prompt_tokens_details":null,"completion_tokens_details":[1]})"),
+      openAiBody(kStopChoice, R"("usage":{"prompt_tokens":1.5,"completion_tokens":2})"),
+      openAiBody(kStopChoice, R"("usage":{"prompt_tokens":1e3,"completion_tokens":2})"),
+      openAiBody(kStopChoice,
+                 R"("usage":{"prompt_tokens":99999999999999999999,"completion_tokens":2})"),
+      openAiBody(kStopChoice, R"("usage":{"prompt_tokens":"12","completion_tokens":2})"),
+      // Usage null, of another type, twice (the last one wins whole).
+      openAiBody(kStopChoice, R"("usage":null)"),
+      openAiBody(kStopChoice, R"("usage":5)"),
+      openAiBody(kStopChoice,
+                 std::string(kCompletionUsage) + R"(,"usage":{"completion_tokens":3})"),
+      // An error, llama.cpp timings.
+      openAiBody(kStopChoice, R"("error":{"type":"server_error","message":"boom"})"),
+      openAiBody(kStopChoice, R"("timings":{"prompt_n":5,"cache_n":2,"predicted_n":6})"),
+      // A choice that is not an object stops the reading there; choices that are not an array.
+      R"({"id":"c","choices":[1,{"message":{"content":"abcd"}}],"usage":{"prompt_tokens":5}})",
+      R"({"id":"c","choices":{"message":{"content":"abcd"}},"usage":{"prompt_tokens":5}})",
+      // Messages and deltas that are not objects, content of other types, legacy text.
+      R"({"choices":[{"message":"abcd","delta":null},{"message":{"content":null}},{"delta":{"content":["x"]}},{"text":"efgh"},{"text":7}]})",
+      // The first non-empty id and model win; ids and models of other types are skipped.
+      R"({"id":"","model":7,"id":"c2","model":"","id":"c3","model":"m2","model":"m3","choices":[]})",
+      R"({"service_tier":"batch","service_tier":null,"service_tier":"default","choices":[]})",
+      // Pretty-printed, with every kind of whitespace.
+      "{\n  \"id\" : \"c\",\r\n\t\"choices\" : [ { \"message\" : { \"content\" : \"abcd\" } ,"
+      " \"finish_reason\" : \"stop\" } ] ,\n \"usage\" : { \"prompt_tokens\" : 5 , "
+      "\"completion_tokens\" : 6 }\n}\n",
+      // Not one well-formed object: content after it, cut short, invalid UTF-8, not an object.
+      openAiBody(kStopChoice) + " {}",
+      openAiBody(kStopChoice).substr(0, 120),
+      R"({"id":"c","choices":[{"message":{"content":"caf\xC3"}}],"usage":{"prompt_tokens":5}})",
+      R"([{"id":"c","usage":{"prompt_tokens":5}}])",
+      "",
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body);
+    meterBothWays(dialect, bodyInfo("chat"), kJson, body, true);
+  }
+}
+
+TEST(PreFilter, OpenAiBodyTextCompletionAndEmbeddingsMeterAsWithoutIt) {
+  const OpenAiDialect dialect;
+  const MeterResult text = meterBothWays(
+      dialect, bodyInfo("text_completion"), kJson,
+      R"({"id":"cmpl-1","object":"text_completion","model":"gpt-3.5-turbo-instruct","choices":[{"text":"abcdefgh","index":0,"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}})");
+  EXPECT_EQ(text.usage, (Usage{.input_tokens = 5, .output_tokens = 7}));
+  EXPECT_EQ(text.finish_reasons, std::vector<std::string>{"length"});
+  // Without usage the output is estimated from the text: ceil(8 / 4) = 2.
+  const MeterResult estimated =
+      meterBothWays(dialect, bodyInfo("text_completion"), kJson,
+                    R"({"id":"cmpl-1","choices":[{"text":"abcdefgh","finish_reason":"length"}]})");
+  EXPECT_EQ(estimated.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(estimated.usage, (Usage{.input_tokens = 11, .output_tokens = 2}));
+}
+
+// ---- Anthropic messages
+// ---------------------------------------------------------------------------
+
+std::string anthropicMessage(std::string_view content, std::string_view usage) {
+  return R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[)" +
+         std::string(content) + R"(],"stop_reason":"end_turn","stop_sequence":null,"usage":)" +
+         std::string(usage) + "}";
+}
+
+constexpr std::string_view kMessageUsage =
+    R"({"input_tokens":100,"cache_creation_input_tokens":20,"cache_read_input_tokens":30,"cache_creation":{"ephemeral_5m_input_tokens":5,"ephemeral_1h_input_tokens":15},"output_tokens":40,"service_tier":"priority"})";
+
+TEST(PreFilter, AnthropicMessageTextThatSpellsUsageIsText) {
+  const AnthropicDialect dialect;
+  const MeterResult done = meterBothWays(
+      dialect, bodyInfo("chat"), kJson,
+      anthropicMessage(
+          R"({"type":"thinking","thinking":"\"usage\":{}","signature":"abc"},{"type":"text","text":"caf\u00e9 \"type\":\"error\""})",
+          kMessageUsage));
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 150,
+                               .cache_read_tokens = 30,
+                               .cache_write_tokens = 20,
+                               .output_tokens = 40,
+                               .cache_write_1h_tokens = 15}));
+  EXPECT_FALSE(done.upstream_error);
+  EXPECT_EQ(done.response_id, "msg_1");
+  EXPECT_EQ(done.response_model, "claude-sonnet-4-20250514");
+  EXPECT_EQ(done.service_tier, "priority");
+  EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"end_turn"});
+}
+
+TEST(PreFilter, AnthropicMessagesOfEveryShapeMeterAsWithoutIt) {
+  const AnthropicDialect dialect;
+  constexpr std::string_view kText = R"({"type":"text","text":"abcd"})";
+  const std::vector<std::string> bodies = {
+      anthropicMessage(kText, kMessageUsage),
+      // A tool call (its input's JSON length is simdjson's to measure), blocks that are not
+      // objects, text of other types, a content that is not an array.
+      anthropicMessage(
+          std::string(kText) + R"(,{"type":"tool_use","id":"t","name":"f","input":{"a":[1, 2]} })",
+          kMessageUsage),
+      anthropicMessage(R"(7,null,{"type":"text","text":null},{"type":"text","text":["x"]})",
+                       kMessageUsage),
+      R"({"type":"message","content":"abcd","usage":{"output_tokens":3}})",
+      // Without usage the estimate counts the text and the tool input's JSON.
+      R"({"type":"message","content":[{"type":"text","text":"abcd"},{"type":"tool_use","id":"t","name":"f","input":{"query":"weather in Paris","days":[1, 2]} }],"stop_reason":"tool_use"})",
+      R"({"type":"message","content":[{"type":"thinking","thinking":"abcdefgh"},{"type":"tool_use","input":"x" }]})",
+      R"({"type":"message","content":[{"type":"thinking","thinking":"abcdefgh","signature":"s"},{"type":"text","text":"ab"}]})",
+      // Counts: null, negative, fractional, strings; cache_creation absent, null, empty.
+      anthropicMessage(kText, R"({"input_tokens":null,"output_tokens":-4,"cache_creation":null})"),
+      anthropicMessage(kText, R"({"input_tokens":1.0,"output_tokens":4})"),
+      anthropicMessage(kText, R"({"input_tokens":"1","output_tokens":4})"),
+      anthropicMessage(kText, R"({"input_tokens":1,"output_tokens":4,"cache_creation":{}})"),
+      anthropicMessage(kText, R"({"output_tokens":4,"service_tier":7})"),
+      anthropicMessage(kText, R"({"output_tokens":4,"service_tier":"b\u0061tch"})"),
+      // Usage that is not an object, twice, absent.
+      anthropicMessage(kText, "null"),
+      anthropicMessage(kText, std::string(kMessageUsage) + R"(,"usage":{"output_tokens":9})"),
+      R"({"type":"message","content":[{"type":"text","text":"abcd"}],"stop_reason":"max_tokens"})",
+      // The type: late, repeated, escaped, of another type, another event, an error.
+      R"({"id":"m","content":[{"text":"abcd"}],"usage":{"output_tokens":3},"type":"message"})",
+      R"({"type":"message","type":"message_delta","usage":{"output_tokens":3}})",
+      R"({"type":"mess\u0061ge","usage":{"output_tokens":3}})",
+      R"({"type":7,"usage":{"output_tokens":3}})",
+      R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})",
+      R"({"type":"message","error":{"type":"overloaded_error"},"usage":{"output_tokens":3}})",
+      R"({"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":5,"output_tokens":1}}})",
+      // Stop reasons of other types, many; ids and models: first non-empty wins.
+      R"({"type":"message","stop_reason":null,"stop_reason":"a","stop_reason":7,"stop_reason":"b","stop_sequence":"\n"})",
+      R"({"type":"message","stop_reason":"1","stop_reason":"2","stop_reason":"3","stop_reason":"4","stop_reason":"5","stop_reason":"6","stop_reason":"7","stop_reason":"8","stop_reason":"9"})",
+      R"({"type":"message","id":"","model":"","id":"m2","model":"c2","id":"m3","model":"c3"})",
+      R"({"type":"message","id":"m\u0031","model":"c\/1"})",
+      // Pretty-printed; not one well-formed object.
+      "{\n \"type\" : \"message\" ,\n \"content\" : [ { \"text\" : \"abcd\" } ] ,\r\n"
+      " \"usage\" : { \"input_tokens\" : 5 , \"output_tokens\" : 6 } }\n",
+      anthropicMessage(kText, kMessageUsage) + "x",
+      anthropicMessage(kText, kMessageUsage).substr(0, 100),
+      R"({"type":"message","content":[{"text":"\xFF"}],"usage":{"output_tokens":3}})",
+  };
+  for (const std::string& body : bodies) {
+    SCOPED_TRACE(body);
+    meterBothWays(dialect, bodyInfo("chat"), kJson, body, true);
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::meter

@@ -1,0 +1,103 @@
+#include "meter/anthropic_message_scan.h"
+
+#include "meter/json_scanner.h"
+
+namespace tollgate::meter {
+namespace {
+
+// A token count as the simdjson reader reads it (non-negative integers; null and negatives are
+// 0). False on anything else (a fraction, an exponent, a string): simdjson then reads it.
+bool scanCount(JsonScanner& in, int64_t& n) {
+  if (in.peek() == 'n') {
+    n = 0;
+    return in.null();
+  }
+  if (!in.integer(n)) return false;
+  if (n < 0) n = 0;
+  return true;
+}
+
+bool scanUsage(JsonScanner& in, AnthropicMessageScan& scan) {
+  return in.forEachMember([&](std::string_view key) {
+    if (key == "input_tokens") return scanCount(in, scan.input);
+    if (key == "output_tokens") return scanCount(in, scan.output);
+    if (key == "cache_creation_input_tokens") return scanCount(in, scan.cache_creation);
+    if (key == "cache_read_input_tokens") return scanCount(in, scan.cache_read);
+    if (key == "cache_creation" && in.peek() == '{') {
+      int64_t one_hour = 0;
+      const bool read = in.forEachMember([&](std::string_view part) {
+        return part == "ephemeral_1h_input_tokens" ? scanCount(in, one_hour) : in.skipValue();
+      });
+      scan.cache_1h = one_hour;
+      return read;
+    }
+    if (key == "service_tier" && in.peek() == '"') {
+      scan.tier_seen = true;
+      return in.plainString(scan.tier);
+    }
+    return in.skipValue();
+  });
+}
+
+// A string's unescaped bytes added to `bytes`; a value of another type adds none.
+bool scanTextBytes(JsonScanner& in, int64_t& bytes) {
+  if (in.peek() != '"') return in.skipValue();
+  int64_t n = 0;
+  if (!in.string(n)) return false;
+  bytes += n;
+  return true;
+}
+
+// The content blocks; blocks that are not objects count nothing.
+bool scanContent(JsonScanner& in, AnthropicMessageScan& scan) {
+  return in.forEachElement([&] {
+    if (in.peek() != '{') return in.skipValue();
+    return in.forEachMember([&](std::string_view key) {
+      if (key == "text" || key == "thinking") return scanTextBytes(in, scan.content_bytes);
+      return key != "input" && in.skipValue();
+    });
+  });
+}
+
+}  // namespace
+
+bool scanAnthropicMessage(std::string_view json, bool want_id, bool want_model,
+                          AnthropicMessageScan& scan) {
+  JsonScanner in(json);
+  bool is_message = false;
+  const bool read = in.forEachMember([&](std::string_view key) {
+    if (key == "type") {
+      std::string_view type;
+      if (!in.plainString(type)) return false;
+      is_message = type == "message";
+      return is_message;  // the stream's events are read by the dialect's other readers
+    }
+    if (key == "content") return in.peek() == '[' ? scanContent(in, scan) : in.skipValue();
+    if (key == "usage") {
+      scan.has_usage = true;
+      return in.peek() == '{' && scanUsage(in, scan);
+    }
+    if (key == "stop_reason") {
+      if (in.peek() != '"') return in.skipValue();
+      std::string_view reason;
+      if (scan.stop_count == AnthropicMessageScan::kMaxStopReasons || !in.plainString(reason)) {
+        return false;
+      }
+      scan.stop_reasons[scan.stop_count++] = reason;
+      return true;
+    }
+    if (key == "id") {
+      if (!want_id || !scan.id.empty() || in.peek() != '"') return in.skipValue();
+      return in.plainString(scan.id);
+    }
+    if (key == "model") {
+      if (!want_model || !scan.model.empty() || in.peek() != '"') return in.skipValue();
+      return in.plainString(scan.model);
+    }
+    return key != "message" && key != "delta" && key != "content_block" && key != "error" &&
+           in.skipValue();
+  });
+  return read && is_message && in.complete();
+}
+
+}  // namespace tollgate::meter

@@ -66,11 +66,13 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
       durable_(config.durability != "memory"),
       fsync_interval_(config.spool.fsync_interval) {
   if (durable_) {
-    spool_ = std::make_unique<Spool>(
-        SpoolOptions{config.spool.dir, config.spool.max_bytes, config.spool.segment_bytes});
+    spool_ = std::make_unique<Spool>(SpoolOptions{config.spool.dir, config.spool.max_bytes,
+                                                  config.spool.segment_bytes, !config.spool.mmap});
     send_cursor_ = spool_->beginSeq();
     taken_end_ = spool_->endSeq();
     const SpoolStats s = spool_->stats();
+    log()->info("spool {}: appends {}", config.spool.dir,
+                s.mapped ? "copy into preallocated, mapped segments" : "with write(2)");
     if (s.replayed != 0 || s.torn_records != 0) {
       log()->info(
           "spool {}: replaying {} unacknowledged events ({} bytes); {} torn records "
@@ -223,7 +225,7 @@ void KafkaSink::runPoll() {
 
 void KafkaSink::applyAcks() {
   if (acks_.empty()) return;
-  for (const uint64_t seq : acks_) spool_->ack(seq);
+  spool_->ack(acks_);
   acks_.clear();
 }
 

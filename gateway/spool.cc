@@ -342,10 +342,21 @@ void Spool::seal(Segment& segment) {
 void Spool::dropIfDone(std::map<uint64_t, Segment>::iterator it) {
   Segment& segment = it->second;
   if (!segment.sealed || segment.unacked != 0) return;
-  if (segment.fd >= 0) ::close(segment.fd);
-  ::unlink(segment.path.c_str());
+  dropped_.emplace_back(segment.fd, std::move(segment.path));
   total_bytes_ -= segment.file_bytes;
   segments_.erase(it);
+}
+
+void Spool::removeDropped() {
+  std::vector<std::pair<int, std::string>> files;
+  {
+    std::lock_guard lock(mu_);
+    files.swap(dropped_);
+  }
+  for (const auto& [fd, path] : files) {
+    ::unlink(path.c_str());
+    if (fd >= 0) ::close(fd);  // the last reference: the blocks are freed here
+  }
 }
 
 Spool::AppendResult Spool::append(std::span<const Entry> entries, uint64_t now_unix_ms,
@@ -506,11 +517,13 @@ std::map<uint64_t, Spool::Segment>::iterator Spool::segmentOf(uint64_t seq) {
 }
 
 void Spool::ack(uint64_t seq) {
+  RemoveDroppedOnExit remove{*this};
   std::lock_guard lock(mu_);
   ackLocked(seq);
 }
 
 void Spool::ack(std::span<const uint64_t> seqs) {
+  RemoveDroppedOnExit remove{*this};
   std::lock_guard lock(mu_);
   for (const uint64_t seq : seqs) ackLocked(seq);
 }
@@ -574,6 +587,7 @@ bool Spool::readLocked(const Segment& segment, size_t index, SpoolRecord& out) {
 }
 
 uint64_t Spool::readFrom(uint64_t from, size_t max_records, std::vector<SpoolRecord>& out) {
+  RemoveDroppedOnExit remove{*this};
   std::lock_guard lock(mu_);
   uint64_t next = next_seq_;
   size_t count = 0;
@@ -604,6 +618,7 @@ uint64_t Spool::readFrom(uint64_t from, size_t max_records, std::vector<SpoolRec
 }
 
 bool Spool::read(uint64_t seq, SpoolRecord& out) {
+  RemoveDroppedOnExit remove{*this};
   std::lock_guard lock(mu_);
   auto it = segmentOf(seq);
   if (it == segments_.end()) return false;
@@ -621,6 +636,7 @@ uint64_t Spool::endSeq() const {
 }
 
 void Spool::checkpoint() {
+  RemoveDroppedOnExit remove{*this};
   std::lock_guard lock(mu_);
   const uint64_t mark = beginSeqLocked();
   if (mark == checkpoint_) return;

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tollgate::gateway {
@@ -164,6 +165,14 @@ class Spool {
   bool mapWindow(Segment& segment, uint64_t bytes);
   void seal(Segment& segment);
   void dropIfDone(std::map<uint64_t, Segment>::iterator it);
+  // Closes and unlinks the files of dropped segments, without the lock: freeing a 64 MiB
+  // file's blocks took ~4.8 ms, during which appends (the request path) would wait.
+  void removeDropped();
+  // Declared before a method's lock_guard: removes dropped files once the lock is released.
+  struct RemoveDroppedOnExit {
+    Spool& spool;
+    ~RemoveDroppedOnExit() { spool.removeDropped(); }
+  };
   void ackLocked(uint64_t seq);
   bool readLocked(const Segment& segment, size_t index, SpoolRecord& out);
   void markSkippedLocked(Segment& segment, size_t index);
@@ -181,6 +190,9 @@ class Spool {
   uint64_t torn_records_ = 0;
   std::vector<uint64_t> failed_;
   std::string buffer_;
+  // Segments dropped (every record acknowledged) whose files are not removed yet: fd and path.
+  // An append leaves them to the next ack, read or checkpoint (the sink's threads).
+  std::vector<std::pair<int, std::string>> dropped_;
 };
 
 }  // namespace tollgate::gateway

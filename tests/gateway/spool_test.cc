@@ -209,6 +209,24 @@ TEST_P(SpoolTest, SegmentIsDeletedOnceEveryRecordIsAcknowledged) {
   EXPECT_EQ(spool.stats().pending, 3u);
 }
 
+// An append that rolls over past a fully acknowledged segment drops it, but leaves removing its
+// file (slow for a large file) to the next ack, read or checkpoint, off the request path.
+TEST_P(SpoolTest, SegmentDroppedByAnAppendIsRemovedByTheNextCheckpoint) {
+  Spool spool(options(1 << 20, 4100));
+  const std::string value(1000, 'x');  // 2029 bytes a record: two records per segment
+  appendAll(spool, {value, value});
+  spool.ack(1);
+  spool.ack(2);  // the active segment is done, not sealed: it stays
+  ASSERT_EQ(segmentFiles().size(), 1u);
+  appendAll(spool, {value});  // does not fit: seals and drops the first segment
+  EXPECT_EQ(spool.stats().segments, 1u);
+  EXPECT_EQ(segmentFiles().size(), 2u);  // its file is not removed by the append
+  spool.checkpoint();
+  EXPECT_EQ(segmentFiles().size(), 1u);
+  EXPECT_EQ(spool.stats().bytes, fileBytes());
+  EXPECT_EQ(spool.stats().pending, 1u);
+}
+
 TEST_P(SpoolTest, TruncatedTailIsDetectedCountedAndSkipped) {
   {
     Spool spool(options());

@@ -93,6 +93,10 @@ struct SpoolConfig {
   // How often the spool is fdatasync()ed; 0 = never (the kernel writes it back). A process crash
   // loses nothing either way; this bounds what a machine crash can lose, at a latency cost.
   std::chrono::milliseconds fsync_interval{0};
+  // Appends copy into preallocated, mapped segments (false: one write(2) per append; for a
+  // copy-on-write filesystem such as btrfs, where a preallocation does not reserve the blocks
+  // of later writes and a full disk could end the process with SIGBUS).
+  bool mmap = true;
 };
 
 struct EventsConfig {

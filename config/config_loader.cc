@@ -940,7 +940,8 @@ class Loader {
     }
     if (auto n = child(node, "spool");
         n && checkSection(*n, "events.spool",
-                                 {"dir", "max_bytes", "segment_bytes", "fsync_interval_ms"})) {
+                                 {"dir", "max_bytes", "segment_bytes", "fsync_interval_ms",
+                                  "mmap"})) {
       loadSpool(*n, events.spool);
     }
     if (auto n = child(node, "file");
@@ -983,6 +984,9 @@ class Loader {
                            "an integer of milliseconds from 0 (never) to 60000")) {
         spool.fsync_interval = std::chrono::milliseconds(static_cast<int64_t>(*v));
       }
+    }
+    if (auto n = child(node, "mmap")) {
+      if (auto v = boolean(*n, "events.spool.mmap")) spool.mmap = *v;
     }
     // A segment is the unit of deletion: the bound must hold at least one whole segment.
     if (spool.max_bytes < spool.segment_bytes) {

@@ -23,9 +23,9 @@ namespace tollgate::gateway {
 // field (the team by default).
 //
 // Threads: a worker serializes its event and, with durability: spool, appends it to the spool
-// itself (one write(2) into the page cache, no fsync) before tryEmit returns: a call's event is
-// in the spool before the client receives the last byte of its response, so a SIGKILL loses
-// none. The serialized event then goes through a bounded in-memory queue (a full queue refuses
+// itself (a copy into the spool's mapped segment, i.e. the page cache; no fsync) before tryEmit
+// returns: a call's event is in the spool before the client receives the last byte of its
+// response, so a SIGKILL loses none. The serialized event then goes through a bounded in-memory queue (a full queue refuses
 // the event and counts it as dropped) to the sink thread, which hands it to librdkafka, or, when
 // librdkafka's queue is full or older records wait, leaves it to be read back from the spool. The
 // poll thread serves librdkafka's delivery reports, which only touch atomics and the spool: an

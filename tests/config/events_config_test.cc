@@ -47,6 +47,7 @@ TEST(EventsConfig, DefaultsAreSpoolDurabilityAndTeamKey) {
   EXPECT_EQ(events.spool.max_bytes, 1ull << 30);
   EXPECT_EQ(events.spool.segment_bytes, 64ull << 20);
   EXPECT_EQ(events.spool.fsync_interval, std::chrono::milliseconds(0));
+  EXPECT_TRUE(events.spool.mmap);
   EXPECT_EQ(events.kafka.key, "team");
   EXPECT_EQ(events.kafka.flush_timeout, std::chrono::milliseconds(5000));
   EXPECT_EQ(events.kafka.queue_capacity, 65536u);
@@ -58,7 +59,7 @@ events:
   sink: kafka
   durability: memory
   spool: { dir: "/var/lib/tollgate/spool", max_bytes: 1048576, segment_bytes: 65536,
-           fsync_interval_ms: 1000 }
+           fsync_interval_ms: 1000, mmap: false }
   kafka:
     brokers: "k1:9092,k2:9092"
     topic: finance.cost
@@ -75,6 +76,7 @@ events:
   EXPECT_EQ(events.spool.max_bytes, 1048576u);
   EXPECT_EQ(events.spool.segment_bytes, 65536u);
   EXPECT_EQ(events.spool.fsync_interval, std::chrono::milliseconds(1000));
+  EXPECT_FALSE(events.spool.mmap);
   EXPECT_EQ(events.kafka.brokers, "k1:9092,k2:9092");
   EXPECT_EQ(events.kafka.topic, "finance.cost");
   EXPECT_EQ(events.kafka.key, "project");
@@ -118,6 +120,11 @@ TEST(EventsConfig, SpoolFsyncIntervalOutOfRangeIsRejected) {
   EXPECT_THAT(errorsOf("events: { spool: { fsync_interval_ms: 60001 } }\n"),
               ElementsAre("events.spool.fsync_interval_ms: expected an integer of milliseconds "
                           "from 0 (never) to 60000"));
+}
+
+TEST(EventsConfig, SpoolMmapMustBeABoolean) {
+  EXPECT_THAT(errorsOf("events: { spool: { mmap: sometimes } }\n"),
+              ElementsAre(testing::StartsWith("events.spool.mmap: ")));
 }
 
 TEST(EventsConfig, FlushTimeoutMustBeAnInteger) {

@@ -273,11 +273,16 @@ TEST(KafkaSink, InjectedProduceErrorsLoseNothing) {
 // SIGKILL under load, then a restart: every call whose response the client received completely
 // has its event on the topic. A call's event is appended to the spool by the worker before the
 // last byte of its response is written (docs/events.md), so there is no window to tolerate.
-void killUnderLoadThenRestart(bool brokers_down, const char* label) {
+void killUnderLoadThenRestart(bool brokers_down, const char* label,
+                              KafkaGatewayOptions options = {}) {
   KafkaMockCluster cluster;
-  KafkaGateway gateway(cluster);
+  KafkaGateway gateway(cluster, options);
   Load load(gateway, 1'000'000, 3);
   ASSERT_TRUE(load.waitCompleted(100, 20s));
+  EXPECT_NE(gateway.process().stderrText().find(options.spool_mmap
+                                                    ? "appends copy into preallocated, mapped"
+                                                    : "appends with write(2)"),
+            std::string::npos);
   // With the brokers away the events exist only in the spool when the process dies; with them
   // up, the last ones are in flight (produced, not yet acknowledged).
   if (brokers_down) {
@@ -314,6 +319,13 @@ TEST(KafkaSink, SigkillWithBrokersDownThenRestartDeliversEveryCompletedCall) {
 
 TEST(KafkaSink, SigkillWithEventsInFlightThenRestartDeliversEveryCompletedCall) {
   killUnderLoadThenRestart(false, "up");
+}
+
+// The same guarantee with events.spool.mmap: false (one write(2) per append).
+TEST(KafkaSink, SigkillWithBrokersDownOnTheWritePathDeliversEveryCompletedCall) {
+  KafkaGatewayOptions options;
+  options.spool_mmap = false;
+  killUnderLoadThenRestart(true, "down, write path", options);
 }
 
 TEST(KafkaSink, TruncatedSpoolTailIsCountedAndTheRestDelivered) {

@@ -124,6 +124,7 @@ KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions 
        << options.segment_bytes << "\n"
        << (options.max_bytes != 0 ? "    max_bytes: " + std::to_string(options.max_bytes) + "\n"
                                   : std::string())
+       << (options.spool_mmap ? "" : "    mmap: false\n")
        << "  kafka:\n"
           "    brokers: \""
        << cluster.bootstrap()

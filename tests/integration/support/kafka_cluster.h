@@ -48,6 +48,7 @@ struct KafkaGatewayOptions {
   uint64_t segment_bytes = 65536;
   uint64_t max_bytes = 0;  // events.spool.max_bytes; 0 leaves the default
   unsigned workers = 2;
+  bool spool_mmap = true;  // events.spool.mmap
 };
 
 // The mock upstream and a gateway whose cost events go to a KafkaMockCluster. The gateway can be

@@ -17,6 +17,9 @@ constexpr std::chrono::milliseconds kLinger{2};
 constexpr size_t kBacklogChunk = 256;
 constexpr std::string_view kContentType = "application/cloudevents+json; charset=UTF-8";
 constexpr std::chrono::milliseconds kBlockedWait{10};
+// Spool pages made writable ahead of the workers' appends per sink round (~2 ms under load,
+// when ~30k events/s append ~70 KiB): the page faults happen here, not on the request path.
+constexpr uint64_t kPrefaultBytes = 256 << 10;
 constexpr std::chrono::milliseconds kIdleWait{100};
 constexpr std::chrono::milliseconds kMaxRetryBackoff{5'000};
 // How often the acknowledgement mark is saved: bounds the duplicates a crash causes.
@@ -272,6 +275,7 @@ void KafkaSink::runSink() {
       if (!resendFailed()) blocked = true;
       if (!sendBacklog()) blocked = true;
       watchSpoolBound(spool_->bytes());
+      spool_->prefault(kPrefaultBytes);
       if (const auto now = SteadyClock::now(); now >= checkpoint_at_) {
         spool_->checkpoint();
         checkpoint_at_ = now + kCheckpointInterval;

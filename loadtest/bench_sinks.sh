@@ -2,7 +2,8 @@
 # loadtest/bench_sinks.sh: the cost of the event sink on proxy throughput, with the same wrk load
 # against the gateway per sink: no sink (events serialized to /dev/null), the JSONL file sink,
 # Kafka with durability memory, Kafka with durability spool (against loadtest's
-# kafka_mock_cluster, one broker), and, when the gateway accepts `events.sink: none`, "off"
+# kafka_mock_cluster, one broker; appends copied into mapped segments, and kafka-spool-write:
+# with write(2), events.spool.mmap: false), and, when the gateway accepts `events.sink: none`, "off"
 # (metering and events off). Prints requests/s and the gateway's CPU time per call per sink,
 # the ratios to no sink, and what the sink delivered. With --rounds N the sinks run N times,
 # interleaved, and the median counts (on a shared machine one run per sink measures the
@@ -44,6 +45,9 @@ fi
 start_mock "$workers"
 start_kafka
 sinks="none file kafka-memory kafka-spool"
+if gateway_accepts "$(kafka_bootstrap=127.0.0.1:9 events_yaml kafka-spool-write)"; then
+  sinks="$sinks kafka-spool-write"
+fi
 if gateway_accepts "$(events_yaml off)"; then sinks="off $sinks"; fi
 
 results=$work/results.txt

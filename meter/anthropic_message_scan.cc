@@ -5,28 +5,16 @@
 namespace tollgate::meter {
 namespace {
 
-// A token count as the simdjson reader reads it (non-negative integers; null and negatives are
-// 0). False on anything else (a fraction, an exponent, a string): simdjson then reads it.
-bool scanCount(JsonScanner& in, int64_t& n) {
-  if (in.peek() == 'n') {
-    n = 0;
-    return in.null();
-  }
-  if (!in.integer(n)) return false;
-  if (n < 0) n = 0;
-  return true;
-}
-
 bool scanUsage(JsonScanner& in, AnthropicMessageScan& scan) {
   return in.forEachMember([&](std::string_view key) {
-    if (key == "input_tokens") return scanCount(in, scan.input);
-    if (key == "output_tokens") return scanCount(in, scan.output);
-    if (key == "cache_creation_input_tokens") return scanCount(in, scan.cache_creation);
-    if (key == "cache_read_input_tokens") return scanCount(in, scan.cache_read);
+    if (key == "input_tokens") return in.count(scan.input);
+    if (key == "output_tokens") return in.count(scan.output);
+    if (key == "cache_creation_input_tokens") return in.count(scan.cache_creation);
+    if (key == "cache_read_input_tokens") return in.count(scan.cache_read);
     if (key == "cache_creation" && in.peek() == '{') {
       int64_t one_hour = 0;
       const bool read = in.forEachMember([&](std::string_view part) {
-        return part == "ephemeral_1h_input_tokens" ? scanCount(in, one_hour) : in.skipValue();
+        return part == "ephemeral_1h_input_tokens" ? in.count(one_hour) : in.skipValue();
       });
       scan.cache_1h = one_hour;
       return read;
@@ -39,21 +27,12 @@ bool scanUsage(JsonScanner& in, AnthropicMessageScan& scan) {
   });
 }
 
-// A string's unescaped bytes added to `bytes`; a value of another type adds none.
-bool scanTextBytes(JsonScanner& in, int64_t& bytes) {
-  if (in.peek() != '"') return in.skipValue();
-  int64_t n = 0;
-  if (!in.string(n)) return false;
-  bytes += n;
-  return true;
-}
-
 // The content blocks; blocks that are not objects count nothing.
 bool scanContent(JsonScanner& in, AnthropicMessageScan& scan) {
   return in.forEachElement([&] {
     if (in.peek() != '{') return in.skipValue();
     return in.forEachMember([&](std::string_view key) {
-      if (key == "text" || key == "thinking") return scanTextBytes(in, scan.content_bytes);
+      if (key == "text" || key == "thinking") return in.addStringBytes(scan.content_bytes);
       return key != "input" && in.skipValue();
     });
   });

@@ -80,30 +80,18 @@ bool scanFirstString(JsonScanner& in, bool wanted, std::string_view& out) {
   return in.plainString(out);
 }
 
-// A token count: what readCount gives, for integers and null only.
-bool scanCount(JsonScanner& in, int64_t& out) {
-  if (in.peek() == 'n') {
-    out = 0;
-    return in.null();
-  }
-  int64_t n = 0;
-  if (!in.integer(n)) return false;
-  out = n < 0 ? 0 : n;
-  return true;
-}
-
 bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
   int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
   bool prompt_seen = false;
   const bool ok = in.forEachMember([&](std::string_view key) {
     if (key == "promptTokenCount") {
       prompt_seen = true;
-      return scanCount(in, prompt);
+      return in.count(prompt);
     }
-    if (key == "candidatesTokenCount") return scanCount(in, candidates);
-    if (key == "thoughtsTokenCount") return scanCount(in, thoughts);
-    if (key == "toolUsePromptTokenCount") return scanCount(in, tool_prompt);
-    if (key == "cachedContentTokenCount") return scanCount(in, cached);
+    if (key == "candidatesTokenCount") return in.count(candidates);
+    if (key == "thoughtsTokenCount") return in.count(thoughts);
+    if (key == "toolUsePromptTokenCount") return in.count(tool_prompt);
+    if (key == "cachedContentTokenCount") return in.count(cached);
     return in.skipValue();
   });
   if (!ok) return false;

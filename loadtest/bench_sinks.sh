@@ -45,7 +45,7 @@ fi
 start_mock "$workers"
 start_kafka
 sinks="none file kafka-memory kafka-spool"
-if gateway_accepts "$(kafka_bootstrap=127.0.0.1:9 events_yaml kafka-spool-write)"; then
+if gateway_accepts "$(events_yaml kafka-spool-write)"; then
   sinks="$sinks kafka-spool-write"
 fi
 if gateway_accepts "$(events_yaml off)"; then sinks="off $sinks"; fi

@@ -28,10 +28,10 @@ std::vector<Field> fieldsOf(const CallRecord& call, const meter::CostEvent& even
   const auto& a = event.attribution;
   return {
       {"time", std::move(time), true},
-      {"request_id", call.request_id, true},
-      {"trace_id", call.trace_id, true},
+      {"request_id", event.request_id, true},
+      {"trace_id", event.trace_id, true},
       {"method", "POST", true},
-      {"path", call.endpoint, true},
+      {"path", event.endpoint, true},
       {"status", std::to_string(call.status), false},
       {"outcome", std::string(meter::toString(event.outcome)), true},
       {"team", a.team, true},

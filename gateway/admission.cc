@@ -87,7 +87,7 @@ AdmissionController::AdmissionController(const config::Config& config)
     : config_(config), keys_(config.keys) {}
 
 std::variant<Admitted, Refusal> AdmissionController::admit(
-    const boost::beast::http::fields& head) const {
+    const Fields& head) const {
   const auto& policy = config_.attribution_policy;
   const auto& names = config_.attribution_headers;
   Admitted out;

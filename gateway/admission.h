@@ -7,9 +7,8 @@
 #include <variant>
 #include <vector>
 
-#include <boost/beast/http/fields.hpp>
-
 #include "config/config.h"
+#include "gateway/fields_arena.h"
 #include "gateway/key_table.h"
 #include "meter/cost_event.h"
 
@@ -69,7 +68,7 @@ class AdmissionController {
   bool openMode() const { return keys_.empty(); }
   const KeyTable& keys() const { return keys_; }
 
-  std::variant<Admitted, Refusal> admit(const boost::beast::http::fields& head) const;
+  std::variant<Admitted, Refusal> admit(const Fields& head) const;
 
   // The key's model allow-list, once the model is known (after the body was read).
   std::optional<Refusal> checkModel(const Admitted& admitted, std::string_view model) const;

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
+#include "gateway/ids.h"
 #include "gateway/runtime.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -27,15 +29,16 @@ struct CallRecord {
   const meter::Dialect* dialect = nullptr;
   const config::UpstreamConfig* upstream = nullptr;
   meter::RequestInfo info;
-  std::string endpoint;                          // path without query
-  std::string target;                            // path with query, as the client sent it
-  std::string request_id;
-  std::string trace_id;                          // W3C trace id (client's, or new)
-  std::string parent_span_id;                    // the client's span id; empty when none
+  // Both point into the client's request head, which outlives the record.
+  std::string_view endpoint;                     // path without query
+  std::string_view target;                       // path with query, as the client sent it
+  RequestId request_id;
+  TraceId trace_id;                              // W3C trace id (client's, or new)
+  SpanId parent_span_id;                         // the client's span id; empty when none
   bool sampled = true;                           // client's traceparent flag (default sampled)
   std::string tracestate;                        // the client's tracestate, forwarded as is
-  std::string span_id;                           // the gateway's SERVER span id
-  std::string upstream_span_id;                  // the CLIENT span id sent upstream
+  SpanId span_id;                                // the gateway's SERVER span id
+  SpanId upstream_span_id;                       // the CLIENT span id sent upstream
   unsigned http_version = 11;
   bool client_keep_alive = true;
   meter::Attribution attribution;

@@ -55,26 +55,6 @@ bool isClientGone(const beast::error_code& ec) {
          ec == asio::error::not_connected;
 }
 
-// `target` without every `name=...` query parameter (exact name match), order otherwise kept.
-std::string withoutQueryParam(std::string_view target, std::string_view name) {
-  const size_t q = target.find('?');
-  if (q == std::string_view::npos) return std::string(target);
-  std::string out(target.substr(0, q));
-  std::string_view query = target.substr(q + 1);
-  char sep = '?';
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    const std::string_view key = param.substr(0, param.find('='));
-    if (key == name || param.empty()) continue;
-    out.push_back(sep);
-    out.append(param);
-    sep = '&';
-  }
-  return out;
-}
-
 }  // namespace
 
 DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket socket)
@@ -82,7 +62,8 @@ DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket s
       log_(spdlog::get("gateway")),
       stream_(std::move(socket)),
       connection_id_(ctx.next_connection_id++),
-      read_timer_(stream_.get_executor()) {
+      client_deadline_(*ctx.deadlines, stream_.socket()),
+      arena_(ctx.field_blocks) {
   buffer_.reserve(8 * 1024);  // a typical request in one read
   ctx_.sessions.push_back(this);
   ctx_.metrics->open_client_connections.fetch_add(1, std::memory_order_relaxed);
@@ -101,18 +82,6 @@ void DownstreamSession::closeIfIdle() {
   }
 }
 
-void DownstreamSession::armReadTimer(std::chrono::milliseconds timeout) {
-  read_timed_out_ = false;
-  read_timer_.expires_after(timeout);
-  // The timer cancels the read but leaves the socket open, so the client can still be told 408.
-  read_timer_.async_wait([this](const beast::error_code& ec) {
-    if (ec) return;  // cancelled: `this` may be gone, touch nothing
-    read_timed_out_ = true;
-    beast::error_code ignored;
-    stream_.socket().cancel(ignored);
-  });
-}
-
 asio::awaitable<void> DownstreamSession::run() {
   const auto runtime = ctx_.runtime->load();
   const auto& limits = runtime->config->server.limits;
@@ -120,23 +89,24 @@ asio::awaitable<void> DownstreamSession::run() {
   bool first = true;
   for (;;) {
     if (ctx_.isDraining()) break;
-    http::request_parser<http::string_body> parser;
+    http::request_parser<http::string_body, ArenaAllocator<char>> parser(
+        std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
 
     idle_ = true;
-    armReadTimer(first ? timeouts.client_header : timeouts.client_idle);
+    client_deadline_.expiresAfter(first ? timeouts.client_header : timeouts.client_idle);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
     idle_ = false;
     first = false;
     const bool got_bytes = parser.got_some() || buffer_.size() > 0;
     if (!ec && !parser.is_done()) {
-      armReadTimer(timeouts.client_body);
+      client_deadline_.expiresAfter(timeouts.client_body);
       std::tie(ec, n) = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
     }
-    read_timer_.cancel();
+    client_deadline_.clear();
     if (ec) {
-      const bool timed_out = read_timed_out_;
+      const bool timed_out = client_deadline_.expired();
       // No request could be read: answer if the client is still there and said something.
       if (!got_bytes || (isClientGone(ec) && !timed_out)) break;
       GatewayError error;
@@ -151,7 +121,7 @@ asio::awaitable<void> DownstreamSession::run() {
       } else {
         error = {400, "bad_http_request", "malformed HTTP request: " + ec.message()};
       }
-      const std::string request_id = ctx_.ids.requestId();
+      const RequestId request_id = ctx_.ids.requestId();
       co_await replyError(kDefaultDialect, 11, false, error, request_id);
       log_->debug("[C{}] request rejected before routing status={} error=\"{}\"",
                                     connection_id_, error.status, ec.message());
@@ -176,8 +146,8 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
 
   const std::string_view target = req.target();
   const std::string_view path = target.substr(0, target.find('?'));
-  call.target = std::string(target);
-  call.endpoint = std::string(path);
+  call.target = target;
+  call.endpoint = path;
 
   const Endpoint endpoint = call.runtime->router.endpointFor(path);
   if (endpoint.dialect == nullptr) {
@@ -200,8 +170,8 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
 
   TraceParent parent;
   if (parseTraceParent(req["traceparent"], parent)) {
-    call.trace_id = std::move(parent.trace_id);
-    call.parent_span_id = std::move(parent.parent_id);
+    call.trace_id = parent.trace_id;
+    call.parent_span_id = parent.parent_id;
     call.sampled = (parent.flags & 0x01) != 0;
     call.tracestate = std::string(req["tracestate"]);
   } else {
@@ -238,7 +208,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
     if (log_->should_log(spdlog::level::debug)) {
       for (const auto& warning : grant.warnings) {
         log_->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
-                   call.request_id, call.attribution.key_id, warning);
+                   call.request_id.view(), call.attribution.key_id, warning);
       }
     }
   }
@@ -287,10 +257,8 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
   out.head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
   // with passthrough_auth, like the credential headers.
-  const std::string target =
-      upstream.base_path +
-      (upstream.passthrough_auth ? call.target : withoutQueryParam(call.target, "key"));
-  appendRequestLine(req.method_string(), target, out.head);
+  appendRequestLine(req.method_string(), upstream.base_path, call.target,
+                    upstream.passthrough_auth ? std::string_view{} : "key", out.head);
   // The client's credentials are for the gateway, never for the provider, unless the upstream
   // takes the client's own provider key (passthrough_auth; the gateway key itself was removed at
   // admission). Attribution and trace headers are the gateway's own and are re-issued below, as
@@ -338,7 +306,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
       metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
       log_->warn(
           "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
-          upstream.name, call.request_id, acquired.detail);
+          upstream.name, call.request_id.view(), acquired.detail);
       call.status = timed_out ? 504 : 502;
       call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
       call.upstream_end = Clock::now();
@@ -382,11 +350,13 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   auto& metrics = *ctx_.metrics;
   auto& tcp = conn.tcp();
 
-  tcp.expires_after(timeouts.upstream_response);
+  Deadline deadline(*ctx_.deadlines, tcp.socket());
+  deadline.expiresAfter(timeouts.upstream_response);
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
   auto [wec, wn] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
-  http::response_parser<http::buffer_body> parser;
+  http::response_parser<http::buffer_body, ArenaAllocator<char>> parser(
+      std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
   parser.body_limit(boost::none);
   beast::error_code rec;
   if (!wec) {
@@ -395,14 +365,14 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   }
   if (wec || rec) {
     const auto ec = wec ? wec : rec;
-    if (conn.reused && !parser.got_some() && ec != beast::error::timeout) {
+    const bool timed_out = deadline.expired();
+    if (conn.reused && !parser.got_some() && !timed_out) {
       stale = true;
       co_return true;
     }
-    const bool timed_out = ec == beast::error::timeout;
     metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
     log_->warn("[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
-                                 connection_id_, call.upstream->name, call.request_id,
+                                 connection_id_, call.upstream->name, call.request_id.view(),
                                  ec.message());
     call.status = timed_out ? 504 : 502;
     call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
@@ -486,9 +456,10 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     if (last && chunked) buffers[n++] = asio::buffer(kLastChunk);
     head_sent = true;
     if (n == 0) co_return;
-    stream_.expires_after(timeouts.client_idle);
+    client_deadline_.expiresAfter(timeouts.client_idle);
     auto [ec, written] = co_await asio::async_write(
         stream_, std::span<const asio::const_buffer>(buffers.data(), n), kNoThrow);
+    client_deadline_.clear();
     if (ec) client_ok = false;
   };
 
@@ -499,7 +470,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     auto& body = parser.get().body();
     body.data = relay_buffer_.data();
     body.size = relay_buffer_.size();
-    tcp.expires_after(timeouts.upstream_idle);
+    deadline.expiresAfter(timeouts.upstream_idle);
     auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     // async_read_some stops after one chunk of a chunked body even when more chunks are already
@@ -544,7 +515,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     }
     if (ec) {
       upstream_failed = true;
-      upstream_timed_out = ec == beast::error::timeout;
+      upstream_timed_out = deadline.expired();
       break;
     }
   }
@@ -560,7 +531,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
     call.result = meter->result();
     call.metered = true;
   }
-  stream_.expires_never();
+  deadline.clear();
 
   if (!client_ok) {
     call.outcome = meter::Outcome::kClientDisconnect;
@@ -596,7 +567,7 @@ asio::awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const Gate
 asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
                                                     unsigned version, bool keep_alive,
                                                     const GatewayError& error,
-                                                    const std::string& request_id) {
+                                                    std::string_view request_id) {
   const int status = error.status;
   http::response<http::string_body> res{static_cast<http::status>(status), version};
   res.set(http::field::content_type, "application/json");
@@ -606,9 +577,9 @@ asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialec
   res.keep_alive(keep);
   res.prepare_payload();
   ctx_.metrics->add(ctx_.metrics->responses_by_class[status / 100 < 6 ? status / 100 : 0]);
-  stream_.expires_after(ctx_.runtime->load()->config->server.timeouts.client_idle);
+  client_deadline_.expiresAfter(ctx_.runtime->load()->config->server.timeouts.client_idle);
   auto [ec, n] = co_await http::async_write(stream_, res, kNoThrow);
-  stream_.expires_never();
+  client_deadline_.clear();
   co_return !ec && keep;
 }
 
@@ -623,13 +594,13 @@ void DownstreamSession::finishCall(CallRecord& call) {
   const auto end = Clock::now();
   const auto end_wall = call.start_wall + (end - call.start);
   meter::CostEvent event;
-  event.id = call.request_id;
+  event.id = call.request_id.view();
   event.source = ctx_.event_source;
-  event.request_id = call.request_id;
-  event.trace_id = call.trace_id;
+  event.request_id = call.request_id.view();
+  event.trace_id = call.trace_id.view();
   event.attribution = std::move(call.attribution);
   event.operation = call.info.operation;
-  event.endpoint = call.endpoint;
+  event.endpoint = std::string(call.endpoint);
   event.model_requested = call.info.model;
   event.stream = call.info.stream;
   event.status = call.status;
@@ -687,7 +658,7 @@ void DownstreamSession::finishCall(CallRecord& call) {
   if (!ctx_.sink->tryEmit(std::move(event))) {
     metrics.add(metrics.events_dropped);
     log_->warn("[C{}] cost event dropped: sink queue full request_id={}", connection_id_,
-              call.request_id);
+              call.request_id.view());
   }
 }
 

@@ -6,13 +6,14 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <spdlog/logger.h>
 
+#include "gateway/deadline.h"
+#include "gateway/fields_arena.h"
 #include "gateway/worker_context.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -49,7 +50,7 @@ class DownstreamSession {
   void closeIfIdle();
 
  private:
-  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Request = boost::beast::http::request<boost::beast::http::string_body, Fields>;
 
   // Handles one parsed request; returns whether the connection may carry another.
   boost::asio::awaitable<bool> handleCall(Request& req);
@@ -69,7 +70,7 @@ class DownstreamSession {
   // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
   boost::asio::awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
                                           bool keep_alive, const GatewayError& error,
-                                          const std::string& request_id);
+                                          std::string_view request_id);
 
   // The upstream's answer is complete and the client has all but its last write: records how
   // the call ended and books it (the client still might not take that last write).
@@ -79,14 +80,13 @@ class DownstreamSession {
   // event is handed to the sink before the client can have the answer.
   boost::asio::awaitable<bool> refuseCall(CallRecord& call, const GatewayError& error);
 
-  // Client reads time out through this timer rather than the stream's own expiry, which would
-  // close the socket before a 408 could be sent.
-  void armReadTimer(std::chrono::milliseconds timeout);
 
   // Builds the call's cost event and hands it to the sink; once per call (later calls do
   // nothing). Called before the last byte of the answer is written whenever the outcome is
   // known by then, so that a crash after the client has its answer cannot lose the event.
   void finishCall(CallRecord& call);
+
+  ArenaAllocator<char> fieldsAllocator() { return ArenaAllocator<char>(&arena_); }
 
   WorkerContext& ctx_;
   // Looked up once per connection (spdlog::get locks the registry and hashes the name).
@@ -94,10 +94,13 @@ class DownstreamSession {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   uint64_t connection_id_;
-  boost::asio::steady_timer read_timer_;
-  bool read_timed_out_ = false;
+  // Every client read and write is bounded by this (never by the stream's own expiry, which
+  // starts a timer per operation and closes the socket before a 408 could be sent).
+  Deadline client_deadline_;
   bool idle_ = true;
   std::array<char, 16 * 1024> relay_buffer_;
+  // The fields of a call's two parsed heads (request and upstream response) live here.
+  FieldArena arena_;
 };
 
 }  // namespace tollgate::gateway

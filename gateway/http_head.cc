@@ -4,10 +4,27 @@
 
 namespace tollgate::gateway {
 
-void appendRequestLine(std::string_view method, std::string_view target, std::string& out) {
+void appendRequestLine(std::string_view method, std::string_view prefix, std::string_view target,
+                       std::string_view drop_param, std::string& out) {
   out.append(method);
   out.push_back(' ');
-  out.append(target);
+  out.append(prefix);
+  const size_t q = drop_param.empty() ? std::string_view::npos : target.find('?');
+  out.append(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    char sep = '?';
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view param = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      const std::string_view key = param.substr(0, param.find('='));
+      if (key == drop_param || param.empty()) continue;
+      out.push_back(sep);
+      out.append(param);
+      sep = '&';
+    }
+  }
   out.append(" HTTP/1.1\r\n");
 }
 

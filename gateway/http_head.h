@@ -16,8 +16,10 @@ namespace tollgate::gateway {
 // kernel one iovec per name, separator, value and CRLF (about four per field), and building a
 // beast::http::fields to serialize costs one allocation per field; the profile showed both.
 
-// "METHOD target HTTP/1.1\r\n".
-void appendRequestLine(std::string_view method, std::string_view target, std::string& out);
+// "METHOD <prefix><target> HTTP/1.1\r\n", the target without any `<drop_param>=...` query
+// parameter (exact name match; the others keep their order). An empty drop_param drops none.
+void appendRequestLine(std::string_view method, std::string_view prefix, std::string_view target,
+                       std::string_view drop_param, std::string& out);
 
 // "HTTP/1.x code reason\r\n" (version 10 or 11).
 void appendStatusLine(unsigned version, unsigned code, std::string_view reason, std::string& out);
@@ -29,8 +31,8 @@ void appendField(std::string_view name, std::string_view value, std::string& out
 void appendContentLength(uint64_t length, std::string& out);
 
 // Every end-to-end field of `from` (isHopByHop false) for which `keep(name)` is true, in order.
-template <class Keep>
-void appendEndToEnd(const boost::beast::http::fields& from, std::string& out, Keep&& keep) {
+template <class Fields, class Keep>
+void appendEndToEnd(const Fields& from, std::string& out, Keep&& keep) {
   const auto connection = from[boost::beast::http::field::connection];
   for (const auto& f : from) {
     const auto name = f.name_string();

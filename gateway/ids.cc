@@ -40,36 +40,35 @@ uint64_t IdGenerator::next() {
   return result;
 }
 
-void IdGenerator::appendHex(uint64_t v, std::string& out) {
-  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(v >> shift) & 0xF]);
+void IdGenerator::writeHex(uint64_t v, char* out) {
+  for (int shift = 60; shift >= 0; shift -= 4) *out++ = kHex[(v >> shift) & 0xF];
 }
 
-std::string IdGenerator::requestId() {
-  std::string out;
-  out.reserve(32);
-  appendHex(next(), out);
-  appendHex(next(), out);
-  return out;
+RequestId IdGenerator::requestId() {
+  RequestId id;
+  char* out = id.fill();
+  writeHex(next(), out);
+  writeHex(next(), out + 16);
+  return id;
 }
 
-std::string IdGenerator::traceId() {
+TraceId IdGenerator::traceId() {
   uint64_t hi = 0;
   uint64_t lo = 0;
   while (hi == 0 && lo == 0) hi = next(), lo = next();
-  std::string out;
-  out.reserve(32);
-  appendHex(hi, out);
-  appendHex(lo, out);
-  return out;
+  TraceId id;
+  char* out = id.fill();
+  writeHex(hi, out);
+  writeHex(lo, out + 16);
+  return id;
 }
 
-std::string IdGenerator::spanId() {
+SpanId IdGenerator::spanId() {
   uint64_t v = 0;
   while (v == 0) v = next();
-  std::string out;
-  out.reserve(16);
-  appendHex(v, out);
-  return out;
+  SpanId id;
+  writeHex(v, id.fill());
+  return id;
 }
 
 bool parseTraceParent(std::string_view h, TraceParent& out) {
@@ -83,8 +82,8 @@ bool parseTraceParent(std::string_view h, TraceParent& out) {
       !isLowerHex(parent_id) || !isLowerHex(flags) || allZero(trace_id) || allZero(parent_id)) {
     return false;
   }
-  out.trace_id = std::string(trace_id);
-  out.parent_id = std::string(parent_id);
+  out.trace_id = trace_id;
+  out.parent_id = parent_id;
   auto nibble = [](char c) { return static_cast<uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
   out.flags = static_cast<uint8_t>(nibble(flags[0]) << 4 | nibble(flags[1]));
   return true;

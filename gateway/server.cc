@@ -82,6 +82,7 @@ Server::~Server() {
   for (auto& w : workers_) {
     w->ioc.stop();
     if (w->thread.joinable()) w->thread.join();
+    w->deadlines->stop();
   }
   admin_ioc_.stop();
   if (admin_thread_.joinable()) admin_thread_.join();
@@ -115,6 +116,7 @@ void Server::bind() {
     // Port 0: the first listener got a port from the OS; the others share it (SO_REUSEPORT).
     endpoint = w->acceptor->local_endpoint();
     w->pool = std::make_unique<UpstreamPool>(w->ioc.get_executor(), w->metrics);
+    w->deadlines = std::make_unique<DeadlineSweeper>(w->ioc.get_executor());
     w->ctx.index = i;
     w->ctx.runtime = &runtime_;
     w->ctx.sink = sink_.get();
@@ -123,6 +125,7 @@ void Server::bind() {
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;
     w->ctx.pool = w->pool.get();
+    w->ctx.deadlines = w->deadlines.get();
     w->ctx.observers = observability_->observersFor(i);
     workers_.push_back(std::move(w));
   }

@@ -41,11 +41,14 @@ class Server {
 
  private:
   struct Worker {
+    // Declared before the io_context, so destroyed after it: sessions still in flight when the
+    // server is destroyed are destroyed with the io_context, and they touch these.
+    WorkerMetrics metrics;
+    WorkerContext ctx;
+    std::unique_ptr<DeadlineSweeper> deadlines;  // its timer is released before the io_context
     boost::asio::io_context ioc{1};
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
-    WorkerMetrics metrics;
     std::unique_ptr<UpstreamPool> pool;
-    WorkerContext ctx;
     std::thread thread;
     std::atomic<size_t> open_sessions{0};
   };

@@ -52,7 +52,7 @@ void buildCallSpans(const CallRecord& call, const meter::CostEvent& event,
                     std::vector<SpanData>& out) {
   const std::string& operation = call.info.operation;
   const std::string& model = call.info.model;
-  std::string name = operation.empty() ? std::string("POST ") + call.endpoint
+  std::string name = operation.empty() ? std::string("POST ") + event.endpoint
                                        : (model.empty() ? operation : operation + " " + model);
   const bool failed = !call.error_type.empty();
 
@@ -71,9 +71,9 @@ void buildCallSpans(const CallRecord& call, const meter::CostEvent& event,
   if (!model.empty()) sa.push_back({"gen_ai.request.model", model});
   sa.push_back({"gen_ai.request.stream", call.info.stream});
   sa.push_back({"http.request.method", std::string("POST")});
-  sa.push_back({"url.path", call.endpoint});
+  sa.push_back({"url.path", event.endpoint});
   sa.push_back({"http.response.status_code", int64_t{call.status}});
-  sa.push_back({"tollgate.request_id", call.request_id});
+  sa.push_back({"tollgate.request_id", event.request_id});
   sa.push_back({"tollgate.outcome", std::string(meter::toString(event.outcome))});
   sa.push_back({"tollgate.overhead_us", event.overhead_us});
   addAttribution(event, sa);

@@ -5,7 +5,9 @@
 #include <string>
 
 #include "gateway/call_record.h"
+#include "gateway/deadline.h"
 #include "gateway/event_sink.h"
+#include "gateway/fields_arena.h"
 #include "gateway/ids.h"
 #include "gateway/metrics.h"
 #include "gateway/runtime.h"
@@ -40,7 +42,10 @@ struct WorkerContext {
   std::string event_source;  // "tollgate://<instance>"
   WorkerMetrics* metrics = nullptr;
   UpstreamPool* pool = nullptr;
+  DeadlineSweeper* deadlines = nullptr;  // the worker's I/O timeouts
   IdGenerator ids;
+  // Blocks the sessions' field arenas borrow for the heads of a call. Worker thread only.
+  FieldBlockPool field_blocks;
   // Told about every finished call (tracing, detailed metrics). Set before the worker starts.
   std::vector<CallObserver*> observers;
   uint64_t next_connection_id = 1;

@@ -53,6 +53,7 @@ TEST(AccessLog, LinesReachTheFileFromTheLoggerThread) {
     testing::CallFixture f;
     log.onCallFinished(f.call, f.event);
     f.call.request_id = "req-2";
+    f.event.request_id = "req-2";
     log.onCallFinished(f.call, f.event);
     EXPECT_EQ(log.dropped(), 0u);
   }  // destruction drains the queue

@@ -34,8 +34,8 @@ config::KeyConfig openKey() {
   return key;
 }
 
-http::fields head(std::initializer_list<std::pair<std::string, std::string>> fields) {
-  http::fields out;
+Fields head(std::initializer_list<std::pair<std::string, std::string>> fields) {
+  Fields out;
   for (const auto& [name, value] : fields) out.insert(name, value);
   return out;
 }

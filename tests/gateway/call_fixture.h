@@ -47,6 +47,7 @@ struct CallFixture {
 
     event.request_id = "req-1";
     event.trace_id = call.trace_id;
+    event.endpoint = std::string(call.endpoint);
     event.attribution.team = "fraud-platform";
     event.attribution.project = "fraud-detector-v2";
     event.attribution.cost_center = "cc-42";

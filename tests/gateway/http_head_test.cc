@@ -9,13 +9,34 @@ namespace http = boost::beast::http;
 
 TEST(HttpHead, RequestLineAndFieldsAreOneContiguousHead) {
   std::string out;
-  appendRequestLine("POST", "/v1/chat/completions", out);
+  appendRequestLine("POST", "", "/v1/chat/completions", "", out);
   appendField("Host", "api.openai.com", out);
   appendContentLength(12, out);
   out.append(kCrlf);
   EXPECT_EQ(out,
             "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
             "Content-Length: 12\r\n\r\n");
+}
+
+TEST(HttpHead, RequestLineTakesThePrefixAndDropsOnlyTheNamedQueryParameter) {
+  struct Case {
+    std::string_view target, drop, want;
+  };
+  const Case cases[] = {
+      {"/v1beta/models/g:generateContent?key=SECRET", "key",
+       "POST /base/v1beta/models/g:generateContent HTTP/1.1\r\n"},
+      {"/v1/x?alt=sse&key=SECRET&b=2", "key", "POST /base/v1/x?alt=sse&b=2 HTTP/1.1\r\n"},
+      {"/v1/x?key=A&key=B", "key", "POST /base/v1/x HTTP/1.1\r\n"},
+      {"/v1/x?keys=1&key=&akey=2", "key", "POST /base/v1/x?keys=1&akey=2 HTTP/1.1\r\n"},
+      {"/v1/x?&&alt=sse&", "key", "POST /base/v1/x?alt=sse HTTP/1.1\r\n"},
+      {"/v1/x?key=SECRET", "", "POST /base/v1/x?key=SECRET HTTP/1.1\r\n"},
+      {"/v1/x", "key", "POST /base/v1/x HTTP/1.1\r\n"},
+  };
+  for (const auto& c : cases) {
+    std::string out;
+    appendRequestLine("POST", "/base", c.target, c.drop, out);
+    EXPECT_EQ(out, c.want) << c.target;
+  }
 }
 
 TEST(HttpHead, StatusLineKeepsTheClientsVersion) {

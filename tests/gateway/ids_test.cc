@@ -15,10 +15,35 @@ TEST(IdGenerator, RequestIdsAre32LowerHexAndDistinct) {
   for (int i = 0; i < 1000; ++i) {
     const auto id = ids.requestId();
     ASSERT_EQ(id.size(), 32u);
-    ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
-    seen.insert(id);
+    ASSERT_EQ(id.view().find_first_not_of("0123456789abcdef"), std::string::npos);
+    seen.insert(std::string(id.view()));
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(IdGenerator, TraceAndSpanIdsHaveTheirW3cLengthsAndAreNeverZero) {
+  IdGenerator ids;
+  for (int i = 0; i < 1000; ++i) {
+    const auto trace = ids.traceId();
+    const auto span = ids.spanId();
+    ASSERT_EQ(trace.size(), 32u);
+    ASSERT_EQ(span.size(), 16u);
+    ASSERT_EQ(trace.view().find_first_not_of("0123456789abcdef"), std::string::npos);
+    ASSERT_EQ(span.view().find_first_not_of("0123456789abcdef"), std::string::npos);
+    ASSERT_NE(trace.view().find_first_not_of('0'), std::string::npos);
+    ASSERT_NE(span.view().find_first_not_of('0'), std::string::npos);
+  }
+}
+
+TEST(InlineId, HoldsUpToItsCapacityAndRefusesMore) {
+  SpanId id;
+  EXPECT_TRUE(id.empty());
+  id = "00f067aa0ba902b7";
+  EXPECT_EQ(id, "00f067aa0ba902b7");
+  id = "req-1";  // shorter ids (tests, fixtures) are kept as they are
+  EXPECT_EQ(id.size(), 5u);
+  EXPECT_EQ(std::string(id), "req-1");
+  EXPECT_THROW(id = "00f067aa0ba902b7a", std::length_error);
 }
 
 TEST(TraceParent, ValidHeaderIsParsed) {

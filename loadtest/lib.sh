@@ -3,7 +3,8 @@
 # Sourced, not run. Everything it starts is recorded in `pids` and stopped on exit; every
 # wait is bounded. After `lib_init`:
 #   start_mock WORKERS               -> mock_addr (mock_upstream, --no-record)
-#   start_nginx WORKERS              -> nginx_addr (plain reverse proxy in front of the mock)
+#   start_nginx WORKERS              -> nginx_addr (plain reverse proxy in front of the mock;
+#                                    $nginx_main_extra is added to its main context)
 #   start_kafka                      -> kafka_bootstrap (kafka_mock_cluster, one broker)
 #   events_yaml SINK                 prints the gateway's events section for SINK
 #   start_gateway NAME WORKERS EVENTS_YAML [EXTRA_YAML]
@@ -110,6 +111,7 @@ start_nginx() {
   cat >"$work/nginx-$1/nginx.conf" <<NGINX
 worker_processes $1;
 daemon off;
+${nginx_main_extra:-}
 pid $work/nginx-$1/nginx.pid;
 error_log $work/nginx-$1/error.log warn;
 events { worker_connections 4096; }

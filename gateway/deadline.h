@@ -5,8 +5,9 @@
 #include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "gateway/io.h"
 
 namespace tollgate::gateway {
 
@@ -65,7 +66,7 @@ class DeadlineSweeper {
 // still answer, a 408 say) and expired() is true until the deadline is armed again.
 class Deadline {
  public:
-  Deadline(DeadlineSweeper& sweeper, boost::asio::ip::tcp::socket& socket);
+  Deadline(DeadlineSweeper& sweeper, Socket& socket);
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
   ~Deadline();
@@ -83,7 +84,7 @@ class Deadline {
   void fire();
 
   DeadlineSweeper& sweeper_;
-  boost::asio::ip::tcp::socket& socket_;
+  Socket& socket_;
   int64_t due_ms_ = kNever;
   bool expired_ = false;
   Deadline* prev_ = nullptr;

@@ -29,8 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
 // The meter of events.sink: none: sees nothing, changes nothing, knows nothing.
 class UnreadBody final : public meter::ResponseMeter {
  public:
@@ -57,7 +55,7 @@ bool isClientGone(const beast::error_code& ec) {
 
 }  // namespace
 
-DownstreamSession::DownstreamSession(WorkerContext& ctx, asio::ip::tcp::socket socket)
+DownstreamSession::DownstreamSession(WorkerContext& ctx, Socket socket)
     : ctx_(ctx),
       log_(spdlog::get("gateway")),
       stream_(std::move(socket)),
@@ -82,7 +80,7 @@ void DownstreamSession::closeIfIdle() {
   }
 }
 
-asio::awaitable<void> DownstreamSession::run() {
+Awaitable<void> DownstreamSession::run() {
   const auto runtime = ctx_.runtime->load();
   const auto& limits = runtime->config->server.limits;
   const auto& timeouts = runtime->config->server.timeouts;
@@ -135,7 +133,7 @@ asio::awaitable<void> DownstreamSession::run() {
   stream_.close();
 }
 
-asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
+Awaitable<bool> DownstreamSession::handleCall(Request& req) {
   CallRecord call;
   call.start = Clock::now();
   call.start_wall = std::chrono::system_clock::now();
@@ -247,7 +245,7 @@ asio::awaitable<bool> DownstreamSession::handleCall(Request& req) {
   co_return keep;
 }
 
-asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
+Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   const auto& cfg = *call.runtime->config;
   const auto& upstream = *call.upstream;
   const auto& names = cfg.attribution_headers;
@@ -343,7 +341,7 @@ asio::awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call)
 }
 
 template <class Stream>
-asio::awaitable<bool> DownstreamSession::relayCall(
+Awaitable<bool> DownstreamSession::relayCall(
     Stream& upstream_stream, UpstreamConnection& conn,
     const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable) {
   const auto& timeouts = call.runtime->config->server.timeouts;
@@ -442,7 +440,7 @@ asio::awaitable<bool> DownstreamSession::relayCall(
   bool upstream_timed_out = false;
 
   // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
-  auto writeToClient = [&](std::string_view bytes, bool last) -> asio::awaitable<void> {
+  auto writeToClient = [&](std::string_view bytes, bool last) -> Awaitable<void> {
     if (!client_ok || (bytes.empty() && !last && head_sent)) co_return;
     std::array<asio::const_buffer, 5> buffers;
     size_t n = 0;
@@ -557,14 +555,14 @@ void DownstreamSession::bookAnswer(CallRecord& call, const meter::ResponseMeter&
   finishCall(call);
 }
 
-asio::awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const GatewayError& error) {
+Awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const GatewayError& error) {
   finishCall(call);
   const bool keep = co_await replyError(*call.dialect, call.http_version, call.client_keep_alive,
                                         error, call.request_id);
   co_return keep;
 }
 
-asio::awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
+Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
                                                     unsigned version, bool keep_alive,
                                                     const GatewayError& error,
                                                     std::string_view request_id) {

@@ -5,15 +5,14 @@
 #include <memory>
 #include <string>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <spdlog/logger.h>
 
 #include "gateway/deadline.h"
 #include "gateway/fields_arena.h"
+#include "gateway/io.h"
 #include "gateway/worker_context.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -39,12 +38,12 @@ struct UpstreamRequest {
 // meters and forwards each call, relays the response as it arrives, emits one cost event per call.
 class DownstreamSession {
  public:
-  DownstreamSession(WorkerContext& ctx, boost::asio::ip::tcp::socket socket);
+  DownstreamSession(WorkerContext& ctx, Socket socket);
   ~DownstreamSession();
   DownstreamSession(const DownstreamSession&) = delete;
   DownstreamSession& operator=(const DownstreamSession&) = delete;
 
-  boost::asio::awaitable<void> run();
+  Awaitable<void> run();
 
   // Shutdown: closes the connection if it is waiting for a request; a call in progress finishes.
   void closeIfIdle();
@@ -53,22 +52,22 @@ class DownstreamSession {
   using Request = boost::beast::http::request<boost::beast::http::string_body, Fields>;
 
   // Handles one parsed request; returns whether the connection may carry another.
-  boost::asio::awaitable<bool> handleCall(Request& req);
+  Awaitable<bool> handleCall(Request& req);
 
   // Forwards a routed call and relays the answer. Fills the call's outcome, status and meter
   // result; returns whether the client connection is still usable.
-  boost::asio::awaitable<bool> forward(Request& req, CallRecord& call);
+  Awaitable<bool> forward(Request& req, CallRecord& call);
 
   // Sends the request on `conn` and relays the response to the client. `stale` is set when a
   // pooled connection turned out closed before any response byte (the caller retries).
   template <class Stream>
-  boost::asio::awaitable<bool> relayCall(
+  Awaitable<bool> relayCall(
       Stream& upstream, UpstreamConnection& conn,
       const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable);
 
   // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
   // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
-  boost::asio::awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
+  Awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
                                           bool keep_alive, const GatewayError& error,
                                           std::string_view request_id);
 
@@ -78,7 +77,7 @@ class DownstreamSession {
 
   // Books `call` (its status and error already set), then sends `error` in its dialect: the
   // event is handed to the sink before the client can have the answer.
-  boost::asio::awaitable<bool> refuseCall(CallRecord& call, const GatewayError& error);
+  Awaitable<bool> refuseCall(CallRecord& call, const GatewayError& error);
 
 
   // Builds the call's cost event and hands it to the sink; once per call (later calls do
@@ -91,7 +90,7 @@ class DownstreamSession {
   WorkerContext& ctx_;
   // Looked up once per connection (spdlog::get locks the registry and hashes the name).
   std::shared_ptr<spdlog::logger> log_;
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   uint64_t connection_id_;
   // Every client read and write is bounded by this (never by the stream's own expiry, which

@@ -24,7 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 tcp::endpoint toEndpoint(const config::ListenAddress& address, std::string_view key) {
   boost::system::error_code ec;
@@ -42,7 +41,7 @@ std::string describe(const tcp::endpoint& ep) {
          std::to_string(ep.port());
 }
 
-asio::awaitable<void> serveConnection(WorkerContext& ctx, tcp::socket socket,
+Awaitable<void> serveConnection(WorkerContext& ctx, Socket socket,
                                       std::atomic<size_t>& open_sessions) {
   open_sessions.fetch_add(1, std::memory_order_relaxed);
   {
@@ -52,7 +51,7 @@ asio::awaitable<void> serveConnection(WorkerContext& ctx, tcp::socket socket,
   open_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
-asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, WorkerContext& ctx,
+Awaitable<void> acceptLoop(Acceptor& acceptor, WorkerContext& ctx,
                                  std::atomic<size_t>& open_sessions) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
@@ -96,7 +95,7 @@ void Server::bind() {
   observability_ = std::make_unique<Observability>(*cfg, n, instance_id_, version_);
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
-    w->acceptor = std::make_unique<tcp::acceptor>(w->ioc);
+    w->acceptor = std::make_unique<Acceptor>(w->ioc.get_executor());
     boost::system::error_code ec;
     w->acceptor->open(endpoint.protocol(), ec);
     if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -157,7 +156,7 @@ std::string Server::renderMetrics() const {
 }
 
 void Server::startWorker(Worker& w) {
-  asio::co_spawn(w.ioc, acceptLoop(*w.acceptor, w.ctx, w.open_sessions), asio::detached);
+  asio::co_spawn(w.ioc.get_executor(), acceptLoop(*w.acceptor, w.ctx, w.open_sessions), asio::detached);
   w.thread = std::thread([&w] {
     nameThisThread("tg-worker-" + std::to_string(w.ctx.index));
     w.ioc.run();

@@ -11,6 +11,7 @@
 
 #include "gateway/admin_server.h"
 #include "gateway/event_sink.h"
+#include "gateway/io.h"
 #include "gateway/observability.h"
 #include "gateway/reload.h"
 #include "gateway/worker_context.h"
@@ -47,7 +48,7 @@ class Server {
     WorkerContext ctx;
     std::unique_ptr<DeadlineSweeper> deadlines;  // its timer is released before the io_context
     boost::asio::io_context ioc{1};
-    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    std::unique_ptr<Acceptor> acceptor;
     std::unique_ptr<UpstreamPool> pool;
     std::thread thread;
     std::atomic<size_t> open_sessions{0};

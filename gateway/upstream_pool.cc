@@ -19,7 +19,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kTrustIdleFor{1};
 
 // An idle keep-alive connection is usable when the peer has neither closed it nor sent bytes
@@ -36,7 +35,7 @@ bool stillUsable(UpstreamConnection& c) {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(asio::any_io_executor executor, WorkerMetrics& metrics)
+UpstreamPool::UpstreamPool(Executor executor, WorkerMetrics& metrics)
     : executor_(std::move(executor)), metrics_(metrics) {}
 
 UpstreamPool::PerUpstream& UpstreamPool::slot(const config::UpstreamConfig& upstream) {
@@ -57,7 +56,7 @@ ssl::context& UpstreamPool::tlsContext(PerUpstream& s, const config::UpstreamCon
   return *s.tls;
 }
 
-asio::awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& upstream,
+Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& upstream,
                                                      std::chrono::milliseconds connect_timeout,
                                                      bool allow_reuse) {
   auto& s = slot(upstream);
@@ -77,7 +76,7 @@ asio::awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfi
   }
 
   AcquireResult result;
-  tcp::resolver resolver(executor_);
+  Resolver resolver(executor_);
   const std::string port = std::to_string(upstream.port);
   auto [rec, endpoints] = co_await resolver.async_resolve(upstream.host, port, kNoThrow);
   if (rec) {
@@ -85,7 +84,7 @@ asio::awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfi
     result.detail = rec.message();
     co_return result;
   }
-  beast::tcp_stream tcp_stream(executor_);
+  Stream tcp_stream(executor_);
   tcp_stream.expires_after(connect_timeout);
   auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
   if (cec) {

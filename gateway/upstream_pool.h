@@ -7,13 +7,12 @@
 #include <variant>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "config/config.h"
+#include "gateway/io.h"
 #include "gateway/metrics.h"
 
 namespace tollgate::gateway {
@@ -21,8 +20,8 @@ namespace tollgate::gateway {
 // One connection to an upstream, plain or TLS, with its read buffer (bytes read past the end of a
 // response stay with the connection).
 struct UpstreamConnection {
-  using Plain = boost::beast::tcp_stream;
-  using Tls = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using Plain = Stream;
+  using Tls = boost::beast::ssl_stream<Stream>;
 
   // Reads start with room for a typical response head and body: a 512-byte first read (Beast's
   // default) splits most answers into several reads and writes.
@@ -30,7 +29,7 @@ struct UpstreamConnection {
   explicit UpstreamConnection(Plain plain) : stream(std::move(plain)) { buffer.reserve(kReadBuffer); }
   explicit UpstreamConnection(Tls tls) : stream(std::move(tls)) { buffer.reserve(kReadBuffer); }
 
-  boost::beast::tcp_stream& tcp() {
+  Stream& tcp() {
     if (auto* p = std::get_if<Plain>(&stream)) return *p;
     return std::get<Tls>(stream).next_layer();
   }
@@ -54,11 +53,11 @@ struct AcquireResult {
 // io_context and is only touched by that thread: no locks.
 class UpstreamPool {
  public:
-  UpstreamPool(boost::asio::any_io_executor executor, WorkerMetrics& metrics);
+  UpstreamPool(Executor executor, WorkerMetrics& metrics);
 
   // A live idle connection to `upstream`, else a new one (resolve, connect, TLS handshake with
   // certificate and host-name verification), all within `connect_timeout`.
-  boost::asio::awaitable<AcquireResult> acquire(const config::UpstreamConfig& upstream,
+  Awaitable<AcquireResult> acquire(const config::UpstreamConfig& upstream,
                                                 std::chrono::milliseconds connect_timeout,
                                                 bool allow_reuse = true);
 
@@ -80,7 +79,7 @@ class UpstreamPool {
   PerUpstream& slot(const config::UpstreamConfig& upstream);
   boost::asio::ssl::context& tlsContext(PerUpstream& slot, const config::UpstreamConfig& upstream);
 
-  boost::asio::any_io_executor executor_;
+  Executor executor_;
   WorkerMetrics& metrics_;
   std::unordered_map<std::string, PerUpstream> upstreams_;
 };

@@ -21,13 +21,13 @@ using std::chrono::milliseconds;
 
 // A connected loopback pair: reads on `a` wait until `b` writes (it never does here).
 struct Pair {
-  explicit Pair(asio::io_context& io) : a(io), b(io) {
-    tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  explicit Pair(asio::io_context& io) : a(io.get_executor()), b(io.get_executor()) {
+    Acceptor acceptor(io.get_executor(), {asio::ip::make_address("127.0.0.1"), 0});
     a.connect(acceptor.local_endpoint());
     acceptor.accept(b);
   }
-  tcp::socket a;
-  tcp::socket b;
+  Socket a;
+  Socket b;
 };
 
 struct ReadOutcome {
@@ -36,7 +36,7 @@ struct ReadOutcome {
 };
 
 // Starts a one-byte read on `socket` and records when and how it ended.
-void startRead(tcp::socket& socket, char& byte, std::optional<ReadOutcome>& out) {
+void startRead(Socket& socket, char& byte, std::optional<ReadOutcome>& out) {
   const auto start = Clock::now();
   asio::async_read(socket, asio::buffer(&byte, 1),
                    [&out, start](const boost::system::error_code& ec, size_t) {

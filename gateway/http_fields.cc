@@ -1,16 +1,9 @@
 #include "gateway/http_fields.h"
 
-#include <array>
-
 namespace tollgate::gateway {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-constexpr std::array<std::string_view, 10> kHopByHop = {
-    "connection", "proxy-connection", "keep-alive",          "te",
-    "transfer-encoding", "upgrade",   "proxy-authorization", "proxy-authenticate",
-    "content-length", "trailer"};
 
 bool connectionNames(std::string_view connection, std::string_view name) {
   size_t i = 0;
@@ -37,10 +30,39 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool isHopByHop(std::string_view name, std::string_view connection_header) {
-  for (const auto h : kHopByHop) {
-    if (iequals(name, h)) return true;
+  return HopByHop(connection_header)(boost::beast::http::string_to_field(name), name);
+}
+
+HopByHop::HopByHop(std::string_view connection_header) : connection_(connection_header) {
+  size_t i = 0;
+  while (i < connection_.size() && !names_other_fields_) {
+    size_t j = connection_.find(',', i);
+    if (j == std::string_view::npos) j = connection_.size();
+    auto token = connection_.substr(i, j - i);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    names_other_fields_ = !token.empty() && !iequals(token, "keep-alive") && !iequals(token, "close");
+    i = j + 1;
   }
-  return !connection_header.empty() && connectionNames(connection_header, name);
+}
+
+bool HopByHop::operator()(boost::beast::http::field code, std::string_view name) const {
+  using boost::beast::http::field;
+  switch (code) {
+    case field::connection:
+    case field::proxy_connection:
+    case field::keep_alive:
+    case field::te:
+    case field::transfer_encoding:
+    case field::upgrade:
+    case field::proxy_authorization:
+    case field::proxy_authenticate:
+    case field::content_length:
+    case field::trailer:
+      return true;
+    default:
+      return names_other_fields_ && connectionNames(connection_, name);
+  }
 }
 
 }  // namespace tollgate::gateway

@@ -12,6 +12,19 @@ namespace tollgate::gateway {
 // next hop, so it is treated as hop-local too.
 bool isHopByHop(std::string_view name, std::string_view connection_header);
 
+// The same test for the fields of one head, by Beast's field code: the fixed list is a switch,
+// and the Connection header is scanned once, not per field (its usual values, keep-alive and
+// close, name no other field).
+class HopByHop {
+ public:
+  explicit HopByHop(std::string_view connection_header);
+  bool operator()(boost::beast::http::field code, std::string_view name) const;
+
+ private:
+  std::string_view connection_;
+  bool names_other_fields_ = false;
+};
+
 // Case-insensitive ASCII equality.
 bool iequals(std::string_view a, std::string_view b);
 

@@ -71,6 +71,10 @@ TEST(HopByHop, FixedListAndConnectionNamedFields) {
   EXPECT_TRUE(isHopByHop("x-private-hop", "keep-alive, X-Private-Hop"));
   EXPECT_FALSE(isHopByHop("x-request-id", "keep-alive"));
   EXPECT_FALSE(isHopByHop("content-type", ""));
+  EXPECT_FALSE(isHopByHop("x-private-hop", "keep-alive, close"));
+  EXPECT_TRUE(isHopByHop("Content-Length", "close"));
+  EXPECT_TRUE(isHopByHop("x-b", " close ,\tX-A, x-b "));
+  EXPECT_FALSE(isHopByHop("x-c", " close ,\tX-A, x-b "));
 }
 
 }  // namespace

@@ -186,11 +186,22 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
   }
 
   uint32_t id(Label label, std::string_view value) {
+    // Consecutive calls mostly repeat a label's value (the same upstream, status, team): the
+    // last one is compared before the table is hashed.
+    auto& last = last_[label];
+    if (last.id != kNone && last.value == value) return last.id;
     auto& cache = cache_[label];
-    if (const auto it = cache.find(value); it != cache.end()) return it->second;
-    const uint32_t resolved = labels_[label]->resolve(value);
-    // Only admitted values are cached: their number is capped, "other" values are not.
-    if (resolved != LabelValues::kOther) cache.emplace(std::string(value), resolved);
+    uint32_t resolved;
+    if (const auto it = cache.find(value); it != cache.end()) {
+      resolved = it->second;
+    } else {
+      resolved = labels_[label]->resolve(value);
+      // Only admitted values are cached: their number is capped, "other" values are not.
+      if (resolved == LabelValues::kOther) return resolved;
+      cache.emplace(std::string(value), resolved);
+    }
+    last.value.assign(value);
+    last.id = resolved;
     return resolved;
   }
 
@@ -204,6 +215,12 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
   const std::array<std::unique_ptr<LabelValues>, kLabelCount>& labels_;
   std::array<std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>, kLabelCount>
       cache_;
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Last {
+    std::string value;
+    uint32_t id = kNone;
+  };
+  std::array<Last, kLabelCount> last_;
   std::string status_buf_;
 };
 

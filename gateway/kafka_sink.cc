@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <new>
 #include <stdexcept>
 
 #include "gateway/thread_name.h"
@@ -147,10 +149,17 @@ KafkaSink::~KafkaSink() {
 }
 
 bool KafkaSink::tryEmit(meter::CostEvent&& event) {
+  // Serialized into a buffer each worker thread keeps, then copied into one allocation of the
+  // exact size, which librdkafka takes over.
+  thread_local std::string scratch;
+  scratch.clear();
+  meter::appendCloudEventJson(event, scratch);
   Message m;
   m.key = keyOf(event);
-  m.value.reserve(1024);
-  meter::appendCloudEventJson(event, m.value);
+  m.value.reset(static_cast<char*>(std::malloc(scratch.size())));
+  if (m.value == nullptr) throw std::bad_alloc();
+  std::memcpy(m.value.get(), scratch.data(), scratch.size());
+  m.value_size = scratch.size();
   bool wake = false;
   bool io_error = false;
   std::string error;
@@ -165,7 +174,7 @@ bool KafkaSink::tryEmit(meter::CostEvent&& event) {
     if (durable_) {
       m.stored = Stored::kUnspooled;
       if (!spool_blocked_) {
-        const Spool::Entry entry{m.key, m.value};
+        const Spool::Entry entry{m.key, m.valueView()};
         uint64_t seq = 0;
         switch (spool_->append({&entry, 1}, unixMillis(), seq, &error)) {
           case Spool::AppendResult::kOk:
@@ -331,7 +340,7 @@ void KafkaSink::spoolPending(uint64_t now_ms) {
   size_t done = 0;
   for (; done < unspooled_.size(); ++done) {
     Message& m = unspooled_[done];
-    const Spool::Entry entry{m.key, m.value};
+    const Spool::Entry entry{m.key, m.valueView()};
     uint64_t seq = 0;
     std::string error;
     const Spool::AppendResult appended = spool_->append({&entry, 1}, now_ms, seq, &error);
@@ -374,8 +383,7 @@ bool KafkaSink::sendBacklog() {
     const uint64_t next = spool_->readFrom(send_cursor_, kBacklogChunk, records);
     for (auto& r : records) {
       if (r.seq >= taken_end_) break;
-      Message m{r.seq, Stored::kSpooled, std::move(r.key), std::move(r.value)};
-      if (produce(m) == Produced::kQueueFull) {
+      if (produce(r.seq, r.key, r.value) == Produced::kQueueFull) {
         send_cursor_ = r.seq;
         return false;
       }
@@ -399,8 +407,7 @@ bool KafkaSink::resendFailed() {
   for (size_t i = 0; i < failed.size(); ++i) {
     SpoolRecord r;
     if (!spool_->read(failed[i], r)) continue;  // acknowledged meanwhile, or unreadable
-    Message m{r.seq, Stored::kSpooled, std::move(r.key), std::move(r.value)};
-    if (produce(m) == Produced::kQueueFull) {
+    if (produce(r.seq, r.key, r.value) == Produced::kQueueFull) {
       for (size_t k = i; k < failed.size(); ++k) spool_->markFailed(failed[k]);
       all = false;
       break;
@@ -423,20 +430,33 @@ bool KafkaSink::sendFromMemory() {
   return unsent_.empty();
 }
 
-KafkaSink::Produced KafkaSink::produce(const Message& m) {
+KafkaSink::Produced KafkaSink::produce(Message& m) {
+  const Produced produced = produce(m.seq, m.key, m.value.get(), m.value_size, RD_KAFKA_MSG_F_FREE);
+  // Accepted: librdkafka frees the bytes. Refused: they are still ours (rdkafka.h: "If the
+  // function returns -1 and RD_KAFKA_MSG_F_FREE was specified, then the memory associated with
+  // the payload is still the caller's responsibility").
+  if (produced == Produced::kOk) static_cast<void>(m.value.release());
+  return produced;
+}
+
+KafkaSink::Produced KafkaSink::produce(uint64_t seq, std::string_view key, std::string_view value) {
+  return produce(seq, key, const_cast<char*>(value.data()), value.size(), RD_KAFKA_MSG_F_COPY);
+}
+
+KafkaSink::Produced KafkaSink::produce(uint64_t seq, std::string_view key, char* value, size_t size,
+                                       int flags) {
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_RKT(rkt_), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_KEY(m.key.empty() ? nullptr : m.key.data(), m.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+      rk_, RD_KAFKA_V_RKT(rkt_), RD_KAFKA_V_MSGFLAGS(flags),
+      RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_VALUE(value, size),
       RD_KAFKA_V_HEADER("content-type", kContentType.data(),
                         static_cast<ssize_t>(kContentType.size())),
-      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(m.seq))), RD_KAFKA_V_END);
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(seq))), RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Produced::kOk;
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Produced::kQueueFull;
   delivery_errors_.fetch_add(1, std::memory_order_relaxed);
   last_delivery_error_.store(err);
-  if (m.seq != 0 && !isPermanent(err) && !fatal_.load()) {
-    spool_->markFailed(m.seq);
+  if (seq != 0 && !isPermanent(err) && !fatal_.load()) {
+    spool_->markFailed(seq);
   } else {
     failed_.fetch_add(1, std::memory_order_relaxed);
   }

@@ -6,9 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,11 +27,12 @@ namespace tollgate::gateway {
 // Threads: a worker serializes its event and, with durability: spool, appends it to the spool
 // itself (a copy into the spool's mapped segment, i.e. the page cache; no fsync) before tryEmit
 // returns: a call's event is in the spool before the client receives the last byte of its
-// response, so a SIGKILL loses none. The serialized event then goes through a bounded in-memory queue (a full queue refuses
-// the event and counts it as dropped) to the sink thread, which hands it to librdkafka, or, when
-// librdkafka's queue is full or older records wait, leaves it to be read back from the spool. The
-// poll thread serves librdkafka's delivery reports, which only touch atomics and the spool: an
-// acknowledged record is trimmed from the spool, a failed one is marked for a resend.
+// response, so a SIGKILL loses none. The serialized event then goes through a bounded in-memory
+// queue (a full queue refuses the event and counts it as dropped) to the sink thread, which hands
+// it to librdkafka, or, when librdkafka's queue is full or older records wait, leaves it to be read
+// back from the spool. The poll thread serves librdkafka's delivery reports, which only touch
+// atomics and the spool: an acknowledged record is trimmed from the spool, a failed one is marked
+// for a resend.
 //
 // With durability: spool every event is in the write-ahead log before librdkafka sees it; what is
 // not acknowledged is replayed at the next start. With durability: memory an event lives only in
@@ -53,11 +56,20 @@ class KafkaSink final : public EventSink {
     kUnspooled,  // durable sink, but the spool was full: the sink thread appends it later
     kMemory,     // durability: memory, or the spool failed: only this copy exists
   };
+  struct FreeBytes {
+    void operator()(char* bytes) const noexcept { std::free(bytes); }
+  };
+  // A serialized event. Its bytes are malloc'd so that produce() hands them to librdkafka
+  // (RD_KAFKA_MSG_F_FREE: freed after the delivery report) instead of librdkafka copying them
+  // into a second allocation and the sink thread freeing the first.
   struct Message {
     uint64_t seq = 0;  // spool sequence number; 0 for an event that is not in the spool
     Stored stored = Stored::kMemory;
     std::string key;
-    std::string value;
+    std::unique_ptr<char[], FreeBytes> value;
+    size_t value_size = 0;
+
+    std::string_view valueView() const { return {value.get(), value_size}; }
   };
   enum class Produced { kOk, kQueueFull, kFailed };
 
@@ -71,7 +83,11 @@ class KafkaSink final : public EventSink {
   bool sendFromMemory();
   bool sendBacklog();
   bool resendFailed();
-  Produced produce(const Message& message);
+  // Hands the message's bytes to librdkafka when it accepts them.
+  Produced produce(Message& message);
+  // Records read back from the spool: librdkafka copies them.
+  Produced produce(uint64_t seq, std::string_view key, std::string_view value);
+  Produced produce(uint64_t seq, std::string_view key, char* value, size_t size, int flags);
   std::string keyOf(const meter::CostEvent& event) const;
   void watchSpoolBound(uint64_t bytes);
   void logNewDeliveryErrors();
@@ -92,7 +108,7 @@ class KafkaSink final : public EventSink {
   // Worker side.
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Message> queue_;  // taken whole by the sink thread (swapped)
+  std::vector<Message> queue_;    // taken whole by the sink thread (swapped)
   uint64_t queue_unspooled_ = 0;  // messages in queue_ that are not in the spool
   bool spool_blocked_ = false;    // older events wait for spool space: append no more
   bool stopping_ = false;
@@ -120,7 +136,7 @@ class KafkaSink final : public EventSink {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> delivery_errors_{0};
   std::atomic<int> last_delivery_error_{0};
-  std::atomic<uint64_t> in_memory_{0};  // serialized events held by the sink thread
+  std::atomic<uint64_t> in_memory_{0};        // serialized events held by the sink thread
   std::atomic<uint64_t> spool_io_errors_{0};  // appends that failed: sent from memory instead
   uint64_t spool_io_errors_logged_ = 0;
   std::chrono::steady_clock::time_point sync_at_{};

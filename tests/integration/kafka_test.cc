@@ -413,5 +413,32 @@ TEST(KafkaSink, MemoryDurabilityDeliversWithoutASpool) {
   EXPECT_EQ(topic.request_ids, load.completedIds());
 }
 
+// An event goes to librdkafka without a copy: its bytes become librdkafka's when it takes them,
+// and stay the sink's when it refuses them (here each event is larger than message.max.bytes).
+// Each refusal counts as one failure, and the gateway keeps serving (a double free or a leak
+// shows in the sanitizer build).
+TEST(KafkaSink, EventsRefusedByTheProducerAreCountedFailedOnce) {
+  KafkaMockCluster cluster;
+  KafkaGatewayOptions options;
+  options.durability = "memory";
+  // librdkafka's smallest bound; an event with its key and header takes more.
+  options.extra_kafka_yaml = "    properties:\n      message.max.bytes: \"1000\"\n";
+  KafkaGateway gateway(cluster, options);
+  Load load(gateway, 40, 2);
+  load.join();
+  ASSERT_EQ(load.completedIds().size(), 40u);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (gateway.metric("tollgate_events_failed_total") < 40 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);  // the sink thread produces on its own schedule
+  }
+  EXPECT_EQ(gateway.metric("tollgate_events_failed_total"), 40);
+  EXPECT_EQ(gateway.metric("tollgate_events_delivered_total"), 0);
+  EXPECT_EQ(gateway.metric("tollgate_events_pending"), 0);
+  EXPECT_TRUE(cluster.readAll().empty());
+  EXPECT_EQ(gateway.client().post(kChat, chatBody(), {}, 10s).status, 200);
+  EXPECT_EQ(gateway.terminate(), 0) << gateway.process().stderrText();
+}
+
 }  // namespace
 }  // namespace tollgate::testing

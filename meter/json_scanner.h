@@ -151,6 +151,9 @@ class JsonScanner {
   bool complete() { return atEnd() && validUtf8(); }
   // Offset of the next byte in the text.
   size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+  // Goes back to an earlier offset() after a tentative read failed, to read the bytes another
+  // way. (Bytes >= 0x80 noted on the way stay noted: they lie in the same text.)
+  void rewind(size_t offset) { p_ = begin_ + offset; }
 
  private:
   void skipSpace() {

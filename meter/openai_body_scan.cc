@@ -9,18 +9,18 @@ namespace {
 bool scanUsage(JsonScanner& in, Usage& usage) {
   usage = Usage{};
   return in.forEachMember([&](std::string_view key) {
-    if (key == "prompt_tokens") return in.integerOrNull(usage.input_tokens);
-    if (key == "completion_tokens") return in.integerOrNull(usage.output_tokens);
+    if (key == "prompt_tokens") return in.count(usage.input_tokens);
+    if (key == "completion_tokens") return in.count(usage.output_tokens);
     if (key == "prompt_tokens_details" && in.peek() == '{') {
       return in.forEachMember([&](std::string_view detail) {
-        if (detail == "cached_tokens") return in.integerOrNull(usage.cache_read_tokens);
-        if (detail == "cache_write_tokens") return in.integerOrNull(usage.cache_write_tokens);
+        if (detail == "cached_tokens") return in.count(usage.cache_read_tokens);
+        if (detail == "cache_write_tokens") return in.count(usage.cache_write_tokens);
         return in.skipValue();
       });
     }
     if (key == "completion_tokens_details" && in.peek() == '{') {
       return in.forEachMember([&](std::string_view detail) {
-        if (detail == "reasoning_tokens") return in.integerOrNull(usage.reasoning_tokens);
+        if (detail == "reasoning_tokens") return in.count(usage.reasoning_tokens);
         return in.skipValue();
       });
     }

@@ -64,10 +64,12 @@ bool readString(od::value& v, std::string_view& out) {
 }
 
 // Reads an integer token count; null or non-integer values count as zero.
+// A token count: an integer; null, anything else and a negative number (no provider sends one;
+// a negative count would book a negative cost) read as 0.
 int64_t readCount(od::value& v) {
   int64_t n = 0;
   if (v.get_int64().get(n) != simdjson::SUCCESS) return 0;
-  return n;
+  return n < 0 ? 0 : n;
 }
 
 // Text of an error's type or code: strings as is, numbers (some compatible servers send an
@@ -335,11 +337,17 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
 
 // What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
 struct ScannedChunk {
+  static constexpr size_t kMaxFinishReasons = 4;  // more choices finishing at once: simdjson
+
   int64_t content_bytes = 0;
   std::string_view id;
   std::string_view model;
   std::string_view tier;
   bool tier_seen = false;
+  std::string_view finish_reasons[kMaxFinishReasons];
+  size_t finish_count = 0;
+  bool usage_object = false;  // a "usage" object was read into `usage`
+  Usage usage;
 };
 
 // A string or null (what readString leaves alone); false on anything else or on escapes.
@@ -362,8 +370,17 @@ bool scanContentOf(JsonScanner& in, int64_t& bytes) {
 
 bool scanChoice(JsonScanner& in, ScannedChunk& chunk) {
   return in.forEachMember([&](std::string_view key) {
-    // The last chunk of a choice names a finish_reason: readResponseObject reads that one.
-    if (key == "finish_reason") return in.null();
+    if (key == "finish_reason") {
+      // A string is a finish reason (readChoice); null is none. Anything else, or a reason
+      // with escapes, goes to readResponseObject.
+      if (in.peek() == 'n') return in.null();
+      std::string_view reason;
+      if (chunk.finish_count == ScannedChunk::kMaxFinishReasons || !in.plainString(reason)) {
+        return false;
+      }
+      chunk.finish_reasons[chunk.finish_count++] = reason;
+      return true;
+    }
     if (key == "delta" || key == "message") return scanContentOf(in, chunk.content_bytes);
     if (key == "text") {
       int64_t n = 0;
@@ -375,7 +392,77 @@ bool scanChoice(JsonScanner& in, ScannedChunk& chunk) {
   });
 }
 
+// A token count as readCount reads it: an integer (a negative one as 0), or null as 0. False on
+// anything else (a fraction, an exponent, a string, a huge integer): readResponseObject then
+// reads it.
+bool scanCount(JsonScanner& in, int64_t& n) { return in.count(n); }
+
+// A "usage" object, with readUsage's result.
+bool scanUsage(JsonScanner& in, Usage& usage) {
+  usage = Usage{};
+  // OpenAI's own serialization, read in one go when the bytes between the counts are exactly
+  // these (what the member by member reading below gives for them).
+  const size_t start = in.offset();
+  int64_t total = 0;
+  int64_t audio = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  if (in.skip(R"({"prompt_tokens":)") && in.integer(usage.input_tokens) &&
+      in.skip(R"(,"completion_tokens":)") && in.integer(usage.output_tokens) &&
+      in.skip(R"(,"total_tokens":)") && in.integer(total) &&
+      in.skip(R"(,"prompt_tokens_details":{"cached_tokens":)") &&
+      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio) && in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
+      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio) && in.skip(R"(,"accepted_prediction_tokens":)") &&
+      in.integer(accepted) && in.skip(R"(,"rejected_prediction_tokens":)") &&
+      in.integer(rejected) && in.skip("}}")) {
+    for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
+                       &usage.reasoning_tokens}) {
+      *n = std::max<int64_t>(*n, 0);
+    }
+    return true;
+  }
+  in.rewind(start);
+  usage = Usage{};
+  return in.forEachMember([&](std::string_view key) {
+    if (key == "prompt_tokens") return scanCount(in, usage.input_tokens);
+    if (key == "completion_tokens") return scanCount(in, usage.output_tokens);
+    if (key == "prompt_tokens_details") {
+      if (in.peek() != '{') return false;
+      return in.forEachMember([&](std::string_view detail) {
+        if (detail == "cached_tokens") return scanCount(in, usage.cache_read_tokens);
+        if (detail == "cache_write_tokens") return scanCount(in, usage.cache_write_tokens);
+        return in.skipValue();
+      });
+    }
+    if (key == "completion_tokens_details") {
+      if (in.peek() != '{') return false;
+      return in.forEachMember([&](std::string_view detail) {
+        if (detail == "reasoning_tokens") return scanCount(in, usage.reasoning_tokens);
+        return in.skipValue();
+      });
+    }
+    return in.skipValue();
+  });
+}
+
 bool scanChoices(JsonScanner& in, ScannedChunk& chunk, ObjectShape& shape) {
+  // The choices of a content chunk as OpenAI writes them: one choice with a content delta and
+  // nothing else, read in one go when the bytes around the text are exactly these (what the
+  // member by member reading below gives for them); else read member by member.
+  constexpr std::string_view kContentOpen = R"([{"index":0,"delta":{"content":)";
+  constexpr std::string_view kContentClose = R"(},"logprobs":null,"finish_reason":null}])";
+  const size_t start = in.offset();
+  if (in.skip(kContentOpen)) {
+    int64_t n = 0;
+    if (in.peek() == '"' && in.string(n) && in.skip(kContentClose)) {
+      chunk.content_bytes += n;
+      shape.empty_choices = false;
+      return true;
+    }
+    in.rewind(start);
+  }
   size_t count = 0;
   const bool read = in.forEachElement([&] {
     ++count;
@@ -387,16 +474,23 @@ bool scanChoices(JsonScanner& in, ScannedChunk& chunk, ObjectShape& shape) {
 }
 
 bool isAscii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  // Eight bytes at a time: a byte >= 0x80 sets the top bit of its byte of the word.
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    high |= word;
   }
-  return true;
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return (high & 0x8080808080808080ULL) == 0;
 }
 
-// Nearly every chunk of a stream carries a content delta and no usage: it is read from its raw
-// bytes, with the same result readResponseObject gives (including where "usage":null lies, for
-// hide mode). False, with nothing changed, for chunks with a usage object, a finish reason, an
-// error or llama.cpp timings, and for anything unexpected: readResponseObject then reads them.
+// Nearly every chunk of a stream carries a content delta, a finish reason or the usage: it is
+// read from its raw bytes, with the same result readResponseObject gives (including where
+// "usage":null lies, for hide mode). False, with nothing changed, for chunks with an error or
+// llama.cpp timings, and for anything unexpected (escapes in a finish reason, a count that is
+// not an integer or null): readResponseObject then reads them.
 // Words such as "usage" inside the content are string bytes to the scanner, never members.
 bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) {
   JsonScanner in(json);
@@ -414,6 +508,15 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
     chunk.tier = state.head_tier;
     chunk.tier_seen = state.head_tier_seen;
     if (!scanChoices(in, chunk, scanned)) return false;
+    // What follows the choices of a chunk when usage was asked for, as OpenAI writes it: the
+    // member the loop below would read (and the object's end), read in one go.
+    constexpr std::string_view kNullUsage = R"(,"usage":null)";
+    const size_t member_at = in.offset();
+    if (in.skip(kNullUsage)) {
+      std::tie(scanned.cut_begin, scanned.cut_end) =
+          memberCut(json, member_at + 1, member_at + kNullUsage.size());
+      scanned.null_usage = true;
+    }
   } else if (!in.consume('{')) {
     return false;
   }
@@ -428,6 +531,12 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
     }
     if (key == "usage") {
       head_ok = false;
+      if (in.peek() == '{') {
+        if (!scanUsage(in, chunk.usage)) return false;
+        chunk.usage_object = true;
+        scanned.usage_object = true;
+        return true;
+      }
       const size_t key_at = static_cast<size_t>(key.data() - json.data()) - 1;
       if (!in.null()) return false;
       std::tie(scanned.cut_begin, scanned.cut_end) = memberCut(json, key_at, in.offset());
@@ -462,6 +571,13 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
   if (!chunk.id.empty()) result.response_id = chunk.id;
   if (!chunk.model.empty()) result.response_model = chunk.model;
   if (chunk.tier_seen) result.service_tier = support::priceVariant(chunk.tier);
+  for (size_t k = 0; k < chunk.finish_count; ++k) {
+    result.finish_reasons.emplace_back(chunk.finish_reasons[k]);
+  }
+  if (chunk.usage_object) {
+    result.usage = chunk.usage;
+    state.usage_seen = true;
+  }
   state.content_bytes += chunk.content_bytes;
   scanned.parsed = true;
   shape = scanned;

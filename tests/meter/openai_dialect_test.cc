@@ -661,5 +661,35 @@ TEST(OpenAiErrorBody, HasOpenAiShapeAndTypeByStatus) {
   }
 }
 
+// A negative count (no provider sends one; the fuzzer did) is read as 0, never booked as a
+// negative cost, by every reader: the raw-byte scans, their exact-layout fast path and simdjson.
+TEST(OpenAiUsage, NegativeCountsAreReadAsZeroStreamedOrNot) {
+  const std::string usages[] = {
+      R"({"prompt_tokens":-9,"completion_tokens":5})",
+      R"({"prompt_tokens":-9,"completion_tokens":-5,"total_tokens":-14,"prompt_tokens_details":{"cached_tokens":-1,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":-2,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"({"prompt_tokens":-9,"completion_tokens":5.0})",  // a fraction: simdjson reads it
+  };
+  for (const auto& usage : usages) {
+    const std::string stream =
+        "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+        "\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":" + usage + "}\n\ndata: [DONE]\n\n";
+    const auto streamed = relayWith(streamInfo(false), stream, {});
+    EXPECT_EQ(streamed.result.usage.input_tokens, 0) << usage;
+    EXPECT_GE(streamed.result.usage.output_tokens, 0) << usage;
+    EXPECT_EQ(streamed.result.usage.cache_read_tokens, 0) << usage;
+    EXPECT_EQ(streamed.result.usage.reasoning_tokens, 0) << usage;
+
+    RequestInfo info = streamInfo(false);
+    info.stream = false;
+    const std::string body = R"({"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":)" +
+                             usage + "}";
+    const auto whole = relayWith(info, body, {}, true, 200, "application/json");
+    EXPECT_EQ(whole.result.usage.input_tokens, 0) << usage;
+    EXPECT_GE(whole.result.usage.output_tokens, 0) << usage;
+    EXPECT_EQ(whole.result.usage.cache_read_tokens, 0) << usage;
+    EXPECT_EQ(whole.result.usage.reasoning_tokens, 0) << usage;
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::meter

@@ -275,6 +275,128 @@ TEST(PreFilter, OpenAiChunksWithErrorsTimingsOrEscapedKeysAreReadAsBefore) {
   EXPECT_EQ(cut.usage, (Usage{.input_tokens = 5, .output_tokens = 6}));
 }
 
+// Choices as OpenAI serializes a content chunk (read in one go by the pre-filter), and near
+// misses of that serialization, which are read member by member or by simdjson.
+TEST(PreFilter, OpenAiContentChoicesMeterAsWithoutIt) {
+  const OpenAiDialect dialect;
+  std::string body;
+  for (std::string_view choice : {
+           R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00 \"q\""},"logprobs":null,"finish_reason":null})",
+           "{\"index\":0,\"delta\":{\"content\":\"h\xc3\xa9llo\"},\"logprobs\":null,\"finish_reason\":null}",
+           R"({"index":0,"delta":{"content": "ef" },"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":null},"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":"gh"},"logprobs":{"content":[]},"finish_reason":null})",
+           R"({"index":0,"delta":{"content":"ij","role":"assistant"},"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":"kl"},"logprobs":null,"finish_reason":null},{"index":1,"delta":{"content":"mn"},"logprobs":null,"finish_reason":null})",
+           R"({"index":0,"delta":{"content":12},"logprobs":null,"finish_reason":null})",
+       }) {
+    body += openAiChunk(kHead, choice, R"(,"usage":null)");
+  }
+  body += openAiChunk(kHead, R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"})",
+                      R"(,"usage":null)");
+  body += "data: [DONE]\n\n";
+  // abcd, "", café 😀 "q" (14 bytes), héllo (6), ef, gh, ij, kl, mn: 4 + 14 + 6 + 2 * 5 = 34
+  // bytes, ceil(34 / 4) = 9 tokens.
+  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse, body, false);
+  EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(cut.usage, (Usage{.input_tokens = 11, .output_tokens = 9}));
+  EXPECT_EQ(cut.finish_reasons, std::vector<std::string>{"stop"});
+  meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+}
+
+TEST(PreFilter, OpenAiFinishReasonsMeterAsWithoutIt) {
+  const OpenAiDialect dialect;
+  const std::string_view choices[] = {
+      R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"})",
+      R"({"index":0,"delta":{},"finish_reason":"length"},{"index":1,"delta":{"content":"ab"},"finish_reason":"tool_calls"})",
+      R"({"index":0,"delta":{},"finish_reason":"st\u006fp"})",
+      R"({"index":0,"delta":{},"finish_reason":7})",
+      R"({"index":0,"finish_reason":"a"},{"index":1,"finish_reason":"b"},{"index":2,"finish_reason":"c"},{"index":3,"finish_reason":"d"})",
+      R"({"index":0,"finish_reason":"a"},{"index":1,"finish_reason":"b"},{"index":2,"finish_reason":"c"},{"index":3,"finish_reason":"d"},{"index":4,"finish_reason":"e"})",
+  };
+  std::string all;
+  for (const std::string_view choice : choices) {
+    SCOPED_TRACE(choice);
+    const std::string body = openAiChunk(kHead, choice, R"(,"usage":null)") + "data: [DONE]\n\n";
+    meterBothWays(dialect, streamInfo("chat"), kSse, body, true);
+    meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+    all += openAiChunk(kHead, choice, "");
+  }
+  const MeterResult done = meterBothWays(dialect, streamInfo("chat"), kSse, all, true);
+  EXPECT_EQ(done.finish_reasons,
+            (std::vector<std::string>{"stop", "length", "tool_calls", "stop", "a", "b", "c", "d",
+                                      "a", "b", "c", "d", "e"}));
+}
+
+TEST(PreFilter, OpenAiUsageObjectsMeterAsWithoutIt) {
+  const OpenAiDialect dialect;
+  const std::string_view tails[] = {
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens":-1,"completion_tokens":0,"total_tokens":-1,"prompt_tokens_details":{"cached_tokens":3,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":2,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":null,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1.5,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens": 1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0,"cache_write_tokens":7},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"usage":null)",
+      R"(,"usage":{"prompt_tokens":1500,"completion_tokens":400,"total_tokens":1900,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":64,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0})",
+      R"(,"usage":null,"x":1)",
+      R"(,"usage":null ,"x":1)",
+      R"(,"usage":nul)",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6,"prompt_tokens_details":{"cached_tokens":2,"cache_write_tokens":3}})",
+      R"(,"usage":{"prompt_tokens":null,"completion_tokens":-4,"prompt_tokens_details":{"cached_tokens":null}})",
+      R"(,"usage":{"prompt_tokens":1.5,"completion_tokens":6})",
+      R"(,"usage":{"prompt_tokens":"5","completion_tokens":6})",
+      R"(,"usage":{"prompt_tokens":123456789012345678901,"completion_tokens":6})",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6,"prompt_tokens_details":null})",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6,"completion_tokens_details":[1]})",
+      R"(,"usage":{"prompt_tokens":5},"usage":{"completion_tokens":6})",
+      R"(,"usage":null,"usage":{"prompt_tokens":5,"completion_tokens":6})",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6},"usage":null)",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6,"prompt_tokens":8})",
+      R"(,"usage":{ "prompt_tokens" : 5 , "completion_tokens" : 6 } )",
+      R"(,"usage":{"prompt_tokens":5,"completion_tokens":6},"timings":{"prompt_n":1})",
+      R"(,"usage":{"prompt_t\u006fkens":5,"completion_tokens":6})",
+      R"(,"usage":{})",
+      R"(,"usage":7)",
+  };
+  for (const std::string_view tail : tails) {
+    SCOPED_TRACE(tail);
+    std::string body = openAiChunk(
+        kHead, R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
+        R"(,"usage":null)");
+    body += openAiChunk(kHead, "", tail);
+    body += "data: [DONE]\n\n";
+    meterBothWays(dialect, streamInfo("chat"), kSse, body, true);
+    meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+    meterBothWays(dialect, streamInfo("chat", true), kSse, body, false);
+  }
+  // OpenAI's serialization of the usage, read in one go.
+  {
+    std::string body = openAiChunk(
+        kHead, R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
+        R"(,"usage":null)");
+    body += openAiChunk(kHead, "", tails[0]);
+    const MeterResult done = meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+    EXPECT_EQ(done.usage, (Usage{.input_tokens = 1500,
+                                 .cache_read_tokens = 1024,
+                                 .output_tokens = 400,
+                                 .reasoning_tokens = 64}));
+    const Fed fed = feed(dialect, streamInfo("chat", true), 200, kSse, body, {}, true);
+    EXPECT_EQ(fed.out, openAiChunk(kHead, R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})", ""));
+  }
+  // The usage before "choices", and on a chunk that also finishes the answer.
+  const std::string body =
+      "data: " + std::string(kHead) +
+      R"("usage":{"prompt_tokens":9,"completion_tokens":2,"completion_tokens_details":{"reasoning_tokens":1}},"choices":[{"index":0,"delta":{"content":"ab"},"finish_reason":"stop"}]})" +
+      "\n\ndata: [DONE]\n\n";
+  const MeterResult done = meterBothWays(dialect, streamInfo("chat", true), kSse, body, true);
+  EXPECT_EQ(done.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 9, .output_tokens = 2, .reasoning_tokens = 1}));
+  EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"stop"});
+}
+
 // ---- Gemini, Ollama, Responses -----------------------------------------------------------------
 
 TEST(PreFilter, GeminiTextThatSpellsUsageIsText) {

@@ -1,12 +1,37 @@
 #include "meter/openai_body_scan.h"
 
+#include <algorithm>
+
 #include "meter/json_scanner.h"
 
 namespace tollgate::meter {
-namespace {
 
-// A usage object: every read replaces the whole usage, as the simdjson reader does.
-bool scanUsage(JsonScanner& in, Usage& usage) {
+bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
+  usage = Usage{};
+  // OpenAI's own serialization, read in one go when the bytes between the counts are exactly
+  // these (what the member by member reading below gives for them).
+  const size_t start = in.offset();
+  int64_t total = 0;
+  int64_t audio = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  if (in.skip(R"({"prompt_tokens":)") && in.integer(usage.input_tokens) &&
+      in.skip(R"(,"completion_tokens":)") && in.integer(usage.output_tokens) &&
+      in.skip(R"(,"total_tokens":)") && in.integer(total) &&
+      in.skip(R"(,"prompt_tokens_details":{"cached_tokens":)") &&
+      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio) && in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
+      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio) && in.skip(R"(,"accepted_prediction_tokens":)") &&
+      in.integer(accepted) && in.skip(R"(,"rejected_prediction_tokens":)") &&
+      in.integer(rejected) && in.skip("}}")) {
+    for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
+                       &usage.reasoning_tokens}) {
+      *n = std::max<int64_t>(*n, 0);
+    }
+    return true;
+  }
+  in.rewind(start);
   usage = Usage{};
   return in.forEachMember([&](std::string_view key) {
     if (key == "prompt_tokens") return in.count(usage.input_tokens);
@@ -27,6 +52,8 @@ bool scanUsage(JsonScanner& in, Usage& usage) {
     return in.skipValue();
   });
 }
+
+namespace {
 
 bool scanChoice(JsonScanner& in, OpenAiBodyScan& scan) {
   return in.forEachMember([&](std::string_view key) {
@@ -62,7 +89,7 @@ bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAi
     if (key == "usage") {
       if (in.peek() != '{') return in.skipValue();
       scan.usage_seen = true;
-      return scanUsage(in, scan.usage);
+      return scanOpenAiUsage(in, scan.usage);
     }
     if (key == "id") {
       if (!want_id || !scan.id.empty() || in.peek() != '"') return in.skipValue();

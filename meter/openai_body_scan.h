@@ -37,4 +37,12 @@ struct OpenAiBodyScan {
 // meaningless.
 bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAiBodyScan& scan);
 
+class JsonScanner;
+
+// An OpenAI "usage" object at the scanner's position, with the result the dialect's simdjson
+// reader (readUsage) gives: every read replaces the whole usage; a negative count reads as 0.
+// False on a count that is not an integer or null, and on anything the scanner rejects. Used for
+// whole answers and for stream chunks alike.
+bool scanOpenAiUsage(JsonScanner& in, Usage& usage);
+
 }  // namespace tollgate::meter

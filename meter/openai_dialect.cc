@@ -63,7 +63,6 @@ bool readString(od::value& v, std::string_view& out) {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
-// Reads an integer token count; null or non-integer values count as zero.
 // A token count: an integer; null, anything else and a negative number (no provider sends one;
 // a negative count would book a negative cost) read as 0.
 int64_t readCount(od::value& v) {
@@ -392,61 +391,6 @@ bool scanChoice(JsonScanner& in, ScannedChunk& chunk) {
   });
 }
 
-// A token count as readCount reads it: an integer (a negative one as 0), or null as 0. False on
-// anything else (a fraction, an exponent, a string, a huge integer): readResponseObject then
-// reads it.
-bool scanCount(JsonScanner& in, int64_t& n) { return in.count(n); }
-
-// A "usage" object, with readUsage's result.
-bool scanUsage(JsonScanner& in, Usage& usage) {
-  usage = Usage{};
-  // OpenAI's own serialization, read in one go when the bytes between the counts are exactly
-  // these (what the member by member reading below gives for them).
-  const size_t start = in.offset();
-  int64_t total = 0;
-  int64_t audio = 0;
-  int64_t accepted = 0;
-  int64_t rejected = 0;
-  if (in.skip(R"({"prompt_tokens":)") && in.integer(usage.input_tokens) &&
-      in.skip(R"(,"completion_tokens":)") && in.integer(usage.output_tokens) &&
-      in.skip(R"(,"total_tokens":)") && in.integer(total) &&
-      in.skip(R"(,"prompt_tokens_details":{"cached_tokens":)") &&
-      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") &&
-      in.integer(audio) && in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
-      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") &&
-      in.integer(audio) && in.skip(R"(,"accepted_prediction_tokens":)") &&
-      in.integer(accepted) && in.skip(R"(,"rejected_prediction_tokens":)") &&
-      in.integer(rejected) && in.skip("}}")) {
-    for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
-                       &usage.reasoning_tokens}) {
-      *n = std::max<int64_t>(*n, 0);
-    }
-    return true;
-  }
-  in.rewind(start);
-  usage = Usage{};
-  return in.forEachMember([&](std::string_view key) {
-    if (key == "prompt_tokens") return scanCount(in, usage.input_tokens);
-    if (key == "completion_tokens") return scanCount(in, usage.output_tokens);
-    if (key == "prompt_tokens_details") {
-      if (in.peek() != '{') return false;
-      return in.forEachMember([&](std::string_view detail) {
-        if (detail == "cached_tokens") return scanCount(in, usage.cache_read_tokens);
-        if (detail == "cache_write_tokens") return scanCount(in, usage.cache_write_tokens);
-        return in.skipValue();
-      });
-    }
-    if (key == "completion_tokens_details") {
-      if (in.peek() != '{') return false;
-      return in.forEachMember([&](std::string_view detail) {
-        if (detail == "reasoning_tokens") return scanCount(in, usage.reasoning_tokens);
-        return in.skipValue();
-      });
-    }
-    return in.skipValue();
-  });
-}
-
 bool scanChoices(JsonScanner& in, ScannedChunk& chunk, ObjectShape& shape) {
   // The choices of a content chunk as OpenAI writes them: one choice with a content delta and
   // nothing else, read in one go when the bytes around the text are exactly these (what the
@@ -532,7 +476,7 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
     if (key == "usage") {
       head_ok = false;
       if (in.peek() == '{') {
-        if (!scanUsage(in, chunk.usage)) return false;
+        if (!scanOpenAiUsage(in, chunk.usage)) return false;
         chunk.usage_object = true;
         scanned.usage_object = true;
         return true;

@@ -29,10 +29,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool isHopByHop(std::string_view name, std::string_view connection_header) {
-  return HopByHop(connection_header)(boost::beast::http::string_to_field(name), name);
-}
-
 HopByHop::HopByHop(std::string_view connection_header) : connection_(connection_header) {
   size_t i = 0;
   while (i < connection_.size() && !names_other_fields_) {

@@ -6,15 +6,12 @@
 
 namespace tollgate::gateway {
 
-// True for fields that describe one hop, never forwarded (RFC 9110 section 7.6.1): Connection,
-// the fields it names, and Proxy-Connection, Keep-Alive, TE, Transfer-Encoding, Upgrade,
-// Proxy-Authorization, Proxy-Authenticate. Content-Length is recomputed by whoever frames the
-// next hop, so it is treated as hop-local too.
-bool isHopByHop(std::string_view name, std::string_view connection_header);
-
-// The same test for the fields of one head, by Beast's field code: the fixed list is a switch,
-// and the Connection header is scanned once, not per field (its usual values, keep-alive and
-// close, name no other field).
+// Tells the fields of one head that describe one hop, never forwarded (RFC 9110 section 7.6.1):
+// Connection, the fields it names, and Proxy-Connection, Keep-Alive, TE, Transfer-Encoding,
+// Upgrade, Proxy-Authorization, Proxy-Authenticate. Content-Length is recomputed by whoever
+// frames the next hop, so it is treated as hop-local too. Fields are told by Beast's field code
+// (the fixed list is a switch), and the Connection header is scanned once per head, not per
+// field (its usual values, keep-alive and close, name no other field).
 class HopByHop {
  public:
   explicit HopByHop(std::string_view connection_header);

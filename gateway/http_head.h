@@ -30,7 +30,7 @@ void appendField(std::string_view name, std::string_view value, std::string& out
 // "Content-Length: <n>\r\n".
 void appendContentLength(uint64_t length, std::string& out);
 
-// Every end-to-end field of `from` (isHopByHop false) for which `keep(name)` is true, in order.
+// Every end-to-end field of `from` (HopByHop false) for which `keep(name)` is true, in order.
 template <class Fields, class Keep>
 void appendEndToEnd(const Fields& from, std::string& out, Keep&& keep) {
   const HopByHop hop_by_hop(from[boost::beast::http::field::connection]);

@@ -64,6 +64,11 @@ TEST(TraceParent, InvalidHeadersAreRefused) {
   EXPECT_FALSE(parseTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", tp));
 }
 
+// A field as a parsed head carries it: its name and Beast's code for it.
+bool isHopByHop(std::string_view name, std::string_view connection) {
+  return HopByHop(connection)(boost::beast::http::string_to_field(name), name);
+}
+
 TEST(HopByHop, FixedListAndConnectionNamedFields) {
   EXPECT_TRUE(isHopByHop("Connection", ""));
   EXPECT_TRUE(isHopByHop("transfer-encoding", ""));

@@ -27,6 +27,7 @@ struct Timeouts {
   std::chrono::milliseconds upstream_connect{5'000};
   std::chrono::milliseconds upstream_response{60'000};  // request sent -> response head
   std::chrono::milliseconds upstream_idle{60'000};      // between two response body reads
+  std::chrono::milliseconds upstream_total{3'600'000};  // request sent -> response's last byte
   std::chrono::milliseconds shutdown_drain{10'000};     // in-flight calls on SIGTERM
 };
 

@@ -491,12 +491,14 @@ class Loader {
         {"upstream_connect_ms", &timeouts.upstream_connect},
         {"upstream_response_ms", &timeouts.upstream_response},
         {"upstream_idle_ms", &timeouts.upstream_idle},
+        {"upstream_total_ms", &timeouts.upstream_total},
         {"shutdown_drain_ms", &timeouts.shutdown_drain},
     };
     if (!checkSection(
             node, path,
             {"client_header_ms", "client_body_ms", "client_idle_ms", "upstream_connect_ms",
-             "upstream_response_ms", "upstream_idle_ms", "shutdown_drain_ms"})) {
+             "upstream_response_ms", "upstream_idle_ms", "upstream_total_ms",
+             "shutdown_drain_ms"})) {
       return;
     }
     for (const auto& [key, target] : fields) {

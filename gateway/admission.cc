@@ -94,23 +94,28 @@ std::variant<Admitted, Refusal> AdmissionController::admit(
   meter::Attribution& who = out.attribution;
 
   if (!keys_.empty()) {
-    const std::pair<std::string_view, std::string_view> candidates[] = {
-        {"authorization", bearerToken(head["authorization"])},
-        {"x-api-key", trimmed(head["x-api-key"])},
-        {"x-goog-api-key", trimmed(head["x-goog-api-key"])},
-    };
+    // Every line of every credential field counts: a gateway key in a second x-api-key line is
+    // found (and its field removed) as surely as one in the first.
+    constexpr std::string_view kCredentialFields[] = {"authorization", "x-api-key",
+                                                      "x-goog-api-key"};
     bool presented = false;
-    for (const auto& [header, token] : candidates) {
-      if (token.empty()) continue;
-      presented = true;
-      const config::KeyConfig* key = keys_.find(token);
-      if (key == nullptr) continue;  // maybe the client's provider key (passthrough_auth)
-      if (out.key != nullptr && out.key != key) {
-        return refuse(401, RefusalCode::kInvalidApiKey,
-                      "the request carries two different gateway keys", who);
+    for (const auto header : kCredentialFields) {
+      bool holds_key = false;
+      for (auto [it, end] = head.equal_range(header); it != end; ++it) {
+        const std::string_view token =
+            header == "authorization" ? bearerToken(it->value()) : trimmed(it->value());
+        if (token.empty()) continue;
+        presented = true;
+        const config::KeyConfig* key = keys_.find(token);
+        if (key == nullptr) continue;  // maybe the client's provider key (passthrough_auth)
+        if (out.key != nullptr && out.key != key) {
+          return refuse(401, RefusalCode::kInvalidApiKey,
+                        "the request carries two different gateway keys", who);
+        }
+        out.key = key;
+        holds_key = true;
       }
-      out.key = key;
-      out.key_headers.emplace_back(header);
+      if (holds_key) out.key_headers.emplace_back(header);
     }
     if (!presented) {
       return refuse(401, RefusalCode::kMissingApiKey,

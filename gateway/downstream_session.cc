@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
 #include <span>
+#include <tuple>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
@@ -17,6 +19,7 @@
 #include "gateway/call_record.h"
 #include "gateway/http_fields.h"
 #include "gateway/http_head.h"
+#include "gateway/request_rules.h"
 #include "gateway/tracer.h"
 #include "meter/openai_dialect.h"
 
@@ -37,6 +40,15 @@ class UnreadBody final : public meter::ResponseMeter {
   meter::MeterResult result() const override { return {}; }
 };
 const meter::OpenAiDialect kDefaultDialect;  // error shape for requests outside any API
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Read room past the head limit: one read's worth of body, a chunk-size line, a trailer section.
+constexpr size_t kBodyReadSlack = 64 * 1024;
+// A lingering close reads what the client still sends for at most this long and this much.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
+constexpr size_t kLingerBytes = 1024 * 1024;
+// An upstream that sends more interim (1xx) answers than this before its answer is broken.
+constexpr int kMaxInterimResponses = 8;
 
 int64_t unixNanos(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -81,63 +93,132 @@ void DownstreamSession::closeIfIdle() {
 }
 
 Awaitable<void> DownstreamSession::run() {
-  const auto runtime = ctx_.runtime->load();
-  const auto& limits = runtime->config->server.limits;
-  const auto& timeouts = runtime->config->server.timeouts;
   bool first = true;
   for (;;) {
     if (ctx_.isDraining()) break;
-    http::request_parser<http::string_body, ArenaAllocator<char>> parser(
-        std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
+    // Each request is read under the limits and timeouts in force when it starts (a reload
+    // applies to the next request of a kept-alive connection too).
+    auto runtime = ctx_.runtime->load();
+    const auto& limits = runtime->config->server.limits;
+    const auto& timeouts = runtime->config->server.timeouts;
+    RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                         std::make_tuple(fieldsAllocator()));
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
+    // Beast bounds neither a chunk-size line's extensions nor a trailer section: both wait in
+    // this buffer for their end, so its ceiling bounds them.
+    buffer_.max_size(limits.max_header_bytes + kBodyReadSlack);
 
     idle_ = true;
     client_deadline_.expiresAfter(first ? timeouts.client_header : timeouts.client_idle);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
     idle_ = false;
     first = false;
-    const bool got_bytes = parser.got_some() || buffer_.size() > 0;
-    if (!ec && !parser.is_done()) {
-      client_deadline_.expiresAfter(timeouts.client_body);
-      std::tie(ec, n) = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
-    }
     client_deadline_.clear();
     if (ec) {
-      const bool timed_out = client_deadline_.expired();
       // No request could be read: answer if the client is still there and said something.
-      if (!got_bytes || (isClientGone(ec) && !timed_out)) break;
-      GatewayError error;
-      if (timed_out) {
-        error = {408, "request_timeout", "the request was not received in time"};
-      } else if (ec == http::error::body_limit) {
-        error = {413, "request_too_large",
-                 "the request body exceeds the gateway's limit of " +
-                     std::to_string(limits.max_body_bytes) + " bytes"};
-      } else if (ec == http::error::header_limit) {
-        error = {431, "headers_too_large", "the request headers exceed the gateway's limit"};
-      } else {
-        error = {400, "bad_http_request", "malformed HTTP request: " + ec.message()};
+      const bool got_bytes = parser.got_some() || buffer_.size() > 0;
+      const bool timed_out = client_deadline_.expired();
+      if (got_bytes && (!isClientGone(ec) || timed_out)) {
+        const GatewayError error = unreadableRequest(ec, timed_out, limits);
+        const RequestId request_id = ctx_.ids.requestId();
+        const bool head_only = false;
+        co_await replyError(kDefaultDialect, 11, false, error, request_id, head_only);
+        log_->debug("[C{}] request rejected before routing status={} error=\"{}\"",
+                    connection_id_, error.status, ec.message());
+        co_await lingerAndClose();
       }
-      const RequestId request_id = ctx_.ids.requestId();
-      co_await replyError(kDefaultDialect, 11, false, error, request_id);
-      log_->debug("[C{}] request rejected before routing status={} error=\"{}\"",
-                                    connection_id_, error.status, ec.message());
       break;
     }
-    auto req = parser.release();
-    if (!co_await handleCall(req)) break;
+    // The call runs under the configuration in force when its head arrived (a kept-alive
+    // connection may have waited across a reload).
+    runtime = ctx_.runtime->load();
+    const auto& call_limits = runtime->config->server.limits;
+    parser.body_limit(call_limits.max_body_bytes);
+    // Beast compares a Content-Length with the body limit only as the head completes.
+    if (parser.content_length() && *parser.content_length() > call_limits.max_body_bytes) {
+      const GatewayError error = unreadableRequest(http::error::body_limit, false, call_limits);
+      const RequestId request_id = ctx_.ids.requestId();
+      const bool head_only = false;
+      co_await replyError(kDefaultDialect, parser.get().version(), false, error, request_id,
+                          head_only);
+      co_await lingerAndClose();
+      break;
+    }
+    if (!co_await handleCall(parser, std::move(runtime))) break;
   }
   beast::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   stream_.close();
 }
 
-Awaitable<bool> DownstreamSession::handleCall(Request& req) {
+GatewayError DownstreamSession::unreadableRequest(const beast::error_code& ec, bool timed_out,
+                                                  const config::Limits& limits) const {
+  if (timed_out) return {408, "request_timeout", "the request was not received in time"};
+  if (ec == http::error::body_limit) {
+    return {413, "request_too_large",
+            "the request body exceeds the gateway's limit of " +
+                std::to_string(limits.max_body_bytes) + " bytes"};
+  }
+  if (ec == http::error::header_limit) {
+    return {431, "headers_too_large", "the request headers exceed the gateway's limit"};
+  }
+  if (ec == http::error::buffer_overflow) {
+    return {400, "bad_http_request", "a chunk header or trailer section exceeds the limit"};
+  }
+  return {400, "bad_http_request", "malformed HTTP request: " + ec.message()};
+}
+
+Awaitable<void> DownstreamSession::lingerAndClose() {
+  // Closing with unread request bytes in the socket makes the kernel send a reset, which can
+  // destroy the answer before the client reads it: stop sending, then read and discard what
+  // the client still sends for a bounded time and amount (as nginx's lingering close).
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  client_deadline_.expiresAfter(kLingerTime);
+  size_t discarded = 0;
+  while (discarded < kLingerBytes) {
+    auto [ec, n] = co_await stream_.async_read_some(
+        asio::buffer(relay_buffer_.data(), relay_buffer_.size()), kNoThrow);
+    if (ec) break;
+    discarded += n;
+  }
+  client_deadline_.clear();
+  stream_.close();
+}
+
+bool DownstreamSession::bodyBuffered(const RequestParser& parser) const {
+  if (parser.is_done()) return true;
+  const auto length = parser.content_length();
+  return length && !parser.chunked() && buffer_.size() >= *length;
+}
+
+Awaitable<bool> DownstreamSession::refuseOnHead(CallRecord& call, RequestParser& parser,
+                                                const meter::Dialect& dialect,
+                                                const GatewayError& error, bool book) {
+  // The body has not been read. A body already in the buffer is consumed and the connection
+  // kept; otherwise the connection closes after the answer (the client may still be sending).
+  bool keep = call.client_keep_alive && bodyBuffered(parser);
+  if (keep && !parser.is_done()) {
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    keep = !ec;
+  }
+  call.client_keep_alive = keep;
+  if (book) finishCall(call);
+  const bool head_only = parser.get().method() == http::verb::head;
+  const bool kept = co_await replyError(dialect, call.http_version, keep, error, call.request_id,
+                                        head_only);
+  if (!kept) co_await lingerAndClose();
+  co_return kept;
+}
+
+Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
+                                              std::shared_ptr<const Runtime> runtime) {
+  Request& req = parser.get();
   CallRecord call;
   call.start = Clock::now();
   call.start_wall = std::chrono::system_clock::now();
-  call.runtime = ctx_.runtime->load();
+  call.runtime = std::move(runtime);
   call.request_id = ctx_.ids.requestId();
   call.http_version = req.version();
   call.client_keep_alive = req.keep_alive() && !ctx_.isDraining();
@@ -147,13 +228,25 @@ Awaitable<bool> DownstreamSession::handleCall(Request& req) {
   call.target = target;
   call.endpoint = path;
 
+  // Framing first: a head whose body length cannot be trusted is answered and the connection
+  // closed, before anything else reads it.
+  const HeadDecision rules = checkRequestHead(req.base(), req.version());
+  if (rules.error) {
+    call.client_keep_alive = false;
+    const bool head_only = false;
+    co_await replyError(call.runtime->router.errorDialectFor(path), call.http_version, false,
+                        *rules.error, call.request_id, head_only);
+    co_await lingerAndClose();
+    co_return false;
+  }
+
   const Endpoint endpoint = call.runtime->router.endpointFor(path);
   if (endpoint.dialect == nullptr) {
     const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
     call.error_type = error.code;
-    const bool keep = co_await replyError(call.runtime->router.errorDialectFor(path),
-                                          call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
+    const bool keep = co_await refuseOnHead(call, parser,
+                                            call.runtime->router.errorDialectFor(path), error,
+                                            false);
     co_return keep;
   }
   call.dialect = endpoint.dialect;
@@ -161,8 +254,7 @@ Awaitable<bool> DownstreamSession::handleCall(Request& req) {
     // Not a call to an API (nothing was asked of a model): answered, not booked.
     const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
     call.error_type = error.code;
-    const bool keep = co_await replyError(*call.dialect, call.http_version,
-                                          call.client_keep_alive, error, call.request_id);
+    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, error, false);
     co_return keep;
   }
 
@@ -183,7 +275,8 @@ Awaitable<bool> DownstreamSession::handleCall(Request& req) {
   call.span_id = ctx_.ids.spanId();
   call.upstream_span_id = ctx_.ids.spanId();
 
-  // Admission: the gateway key and the attribution labels, before the body is even parsed.
+  // Admission: the gateway key and the attribution labels, on the head, before the body is
+  // read (a caller without a key never makes the gateway buffer its body).
   const auto& admission = call.runtime->admission;
   auto admitted = admission.admit(req.base());
   if (auto* refusal = std::get_if<Refusal>(&admitted)) {
@@ -194,10 +287,57 @@ Awaitable<bool> DownstreamSession::handleCall(Request& req) {
                              std::move(refusal->message)};
     call.error_type = error.code;
     ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(refusal->code)]);
-    const bool keep = co_await refuseCall(call, error);
+    // Traffic without a valid key is not a customer's: its events are sampled at a bounded
+    // rate (the metric above counts every one), so it cannot fill the disk or the topic.
+    const bool unauthenticated = refusal->code == RefusalCode::kMissingApiKey ||
+                                 refusal->code == RefusalCode::kInvalidApiKey;
+    bool book = true;
+    if (unauthenticated && !ctx_.unauthenticated_events.take(Clock::now())) {
+      book = false;
+      call.booked = true;
+      ctx_.metrics->add(ctx_.metrics->refusal_events_suppressed);
+    }
+    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, error, book);
     co_return keep;
   }
   auto& grant = std::get<Admitted>(admitted);
+
+  // The body: the client that asked waits for "100 Continue" before sending it.
+  if (!parser.is_done()) {
+    const auto& timeouts = call.runtime->config->server.timeouts;
+    if (rules.expect_continue) {
+      client_deadline_.expiresAfter(timeouts.client_body);
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), kNoThrow);
+      client_deadline_.clear();
+      if (wec) co_return false;
+    }
+    const size_t head_fields =
+        static_cast<size_t>(std::distance(req.base().begin(), req.base().end()));
+    client_deadline_.expiresAfter(timeouts.client_body);
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    const bool timed_out = client_deadline_.expired();
+    client_deadline_.clear();
+    if (ec) {
+      if (isClientGone(ec) && !timed_out) co_return false;
+      const GatewayError error =
+          unreadableRequest(ec, timed_out, call.runtime->config->server.limits);
+      const bool head_only = false;
+      co_await replyError(*call.dialect, call.http_version, false, error, call.request_id,
+                          head_only);
+      log_->debug("[C{}] request body rejected status={} error=\"{}\"", connection_id_,
+                  error.status, ec.message());
+      co_await lingerAndClose();
+      co_return false;
+    }
+    // A chunked body's trailer section is not part of the request's head.
+    if (parser.chunked()) {
+      const size_t dropped = dropTrailerFields(req.base(), head_fields);
+      if (dropped > 0) ctx_.metrics->add(ctx_.metrics->request_trailers_dropped, dropped);
+    }
+    call.start = Clock::now();
+    call.start_wall = std::chrono::system_clock::now();
+  }
+
   // The gateway key goes no further, whatever the upstream's passthrough_auth says.
   for (const auto& name : grant.key_headers) req.erase(name);
   call.attribution = grant.attribution;
@@ -211,7 +351,15 @@ Awaitable<bool> DownstreamSession::handleCall(Request& req) {
     }
   }
 
-  if (auto rejected = call.dialect->inspectRequest(path, req.body(), call.info)) {
+  auto rejected = call.dialect->inspectRequest(path, req.body(), call.info);
+  if (!rejected) {
+    if (auto too_long = checkModelName(call.info.model)) {
+      // The name is not a label anyone may see in full: the event keeps a bounded prefix.
+      call.info.model.resize(kMaxModelNameBytes);
+      rejected = meter::RequestError{too_long->status, too_long->code, too_long->message};
+    }
+  }
+  if (rejected) {
     call.status = rejected->status;
     call.outcome = meter::Outcome::kRejected;
     const GatewayError error{rejected->status, std::move(rejected->code),
@@ -255,14 +403,23 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   out.head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
   // with passthrough_auth, like the credential headers.
+  // With passthrough_auth a `?key=` goes upstream, unless it is a gateway key.
+  const std::string_view query_key = queryParameter(call.target, "key");
+  const bool drop_query_key =
+      !upstream.passthrough_auth ||
+      (!query_key.empty() && call.runtime->admission.keys().find(query_key) != nullptr);
   appendRequestLine(req.method_string(), upstream.base_path, call.target,
-                    upstream.passthrough_auth ? std::string_view{} : "key", out.head);
+                    drop_query_key ? "key" : std::string_view{}, out.head);
   // The client's credentials are for the gateway, never for the provider, unless the upstream
   // takes the client's own provider key (passthrough_auth; the gateway key itself was removed at
   // admission). Attribution and trace headers are the gateway's own and are re-issued below, as
   // are the fields the upstream's configuration sets.
   const bool pass_credentials = upstream.passthrough_auth;
+  // The gateway answers Expect itself and sends the whole body; the response must be read as
+  // plain bytes to be metered, so the upstream is asked for no content coding.
+  const bool identity = ctx_.metering;
   appendEndToEnd(req.base(), out.head, [&](std::string_view name) {
+    if (iequals(name, "expect") || (identity && iequals(name, "accept-encoding"))) return false;
     const bool credential = iequals(name, "authorization") || iequals(name, "x-api-key") ||
                             iequals(name, "x-goog-api-key");
     if (iequals(name, "host") || (!pass_credentials && credential) ||
@@ -286,6 +443,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   out.head.append(call.upstream_span_id);
   out.head.append(call.sampled ? "-01\r\n" : "-00\r\n");
   appendField("x-request-id", call.request_id, out.head);
+  if (identity) appendField("Accept-Encoding", "identity", out.head);
   std::optional<std::string> rewritten;
   if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
   out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
@@ -295,8 +453,10 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   const auto& timeouts = cfg.server.timeouts;
   call.upstream_start = Clock::now();
   auto& metrics = *ctx_.metrics;
-  // A pooled connection may have been closed by the upstream while idle; such a failure before
-  // any response byte is retried once on a fresh connection (the upstream never saw the call).
+  // A pooled connection may have been closed by the upstream while idle. The call is sent again
+  // on a fresh connection only when not one byte of it was written (the upstream provably never
+  // saw it): once written, a failure may follow a generation the provider bills, and a second
+  // call would be billed again.
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, attempt == 0);
     if (!acquired.connection) {
@@ -352,19 +512,50 @@ Awaitable<bool> DownstreamSession::relayCall(
   deadline.expiresAfter(timeouts.upstream_response);
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
-  auto [wec, wn] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
-  http::response_parser<http::buffer_body, ArenaAllocator<char>> parser(
-      std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
-  parser.body_limit(boost::none);
+  auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
+  using ResponseParser = http::response_parser<http::buffer_body, ArenaAllocator<char>>;
+  std::optional<ResponseParser> parser;
   beast::error_code rec;
-  if (!wec) {
-    std::tie(rec, wn) = co_await http::async_read_header(upstream_stream, conn.buffer, parser,
-                                                         kNoThrow);
+  // Interim (1xx) answers are not the answer: 100 Continue and 103 Early Hints are read and
+  // dropped (the gateway sent the whole body and answers Expect itself; Early Hints' preload
+  // links mean nothing to an API client), then the final head is read from the same bytes.
+  // 101 is a protocol the gateway never asked for.
+  bool switched = false;
+  for (int interim = 0; !wec; ++interim) {
+    parser.emplace(std::piecewise_construct, std::make_tuple(),
+                   std::make_tuple(fieldsAllocator()));
+    parser->body_limit(boost::none);
+    size_t n = 0;
+    std::tie(rec, n) = co_await http::async_read_header(upstream_stream, conn.buffer, *parser,
+                                                        kNoThrow);
+    if (rec) break;
+    const unsigned code = parser->get().result_int();
+    if (code >= 200) break;
+    if (code == 101 || interim >= kMaxInterimResponses) {
+      switched = true;
+      break;
+    }
+    metrics.add(metrics.upstream_interim_dropped);
+  }
+  if (switched) {
+    metrics.add(metrics.upstream_protocol_errors);
+    log_->warn("[C{}] upstream answered with an unexpected {} upstream={} request_id={}",
+               connection_id_, parser->get().result_int(), call.upstream->name,
+               call.request_id.view());
+    call.status = 502;
+    call.outcome = meter::Outcome::kUpstreamError;
+    call.upstream_end = Clock::now();
+    const GatewayError error{502, "upstream_protocol_error",
+                             "the upstream '" + call.upstream->name +
+                                 "' answered with a status the gateway cannot relay"};
+    call.error_type = error.code;
+    const bool keep = co_await refuseCall(call, error);
+    co_return keep;
   }
   if (wec || rec) {
     const auto ec = wec ? wec : rec;
     const bool timed_out = deadline.expired();
-    if (conn.reused && !parser.got_some() && !timed_out) {
+    if (conn.reused && wec && written == 0 && !timed_out) {
       stale = true;
       co_return true;
     }
@@ -388,8 +579,12 @@ Awaitable<bool> DownstreamSession::relayCall(
     co_return keep;
   }
 
-  auto& head = parser.get();
+  auto& head = parser->get();
   call.status = static_cast<int>(head.result_int());
+  // A content coding the gateway asked not to get (Accept-Encoding: identity was ignored): the
+  // bytes are relayed untouched and unread, and the call is booked from the estimate.
+  const auto coding = head[http::field::content_encoding];
+  const bool encoded = !coding.empty() && !iequals(coding, "identity");
   // With metering off the body is relayed unread by a stateless meter.
   static UnreadBody unread;
   std::unique_ptr<meter::ResponseMeter> owned_meter;
@@ -397,9 +592,25 @@ Awaitable<bool> DownstreamSession::relayCall(
   if (ctx_.metering) {
     owned_meter = call.dialect->newResponseMeter(call.info, call.status,
                                                  head[http::field::content_type]);
-    meter = owned_meter.get();
+    if (!encoded) meter = owned_meter.get();
   }
-  const bool may_alter = call.info.gateway_asked_usage;
+  if (encoded && ctx_.metering) {
+    metrics.add(metrics.upstream_encoded_responses);
+    log_->debug("[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the "
+                "estimate upstream={}", connection_id_, coding, call.upstream->name);
+  }
+  const bool may_alter = call.info.gateway_asked_usage && !encoded;
+  // Who books the call: the meter that read the body, or, for an encoded body it could not
+  // read, the dialect's meter told that it saw nothing (its estimate).
+  bool estimate_taken = false;
+  auto accountant = [&]() -> const meter::ResponseMeter& {
+    if (!encoded || !owned_meter) return *meter;
+    if (!estimate_taken) {
+      estimate_taken = true;
+      owned_meter->onEnd(false);
+    }
+    return *owned_meter;
+  };
 
   // The client's response head, written straight into one buffer: the upstream's end-to-end
   // fields, the gateway's x-request-id, then framing and connection fields for this hop.
@@ -409,11 +620,11 @@ Awaitable<bool> DownstreamSession::relayCall(
   appendEndToEnd(head.base(), response_head,
                  [](std::string_view name) { return !iequals(name, "x-request-id"); });
   appendField("x-request-id", call.request_id, response_head);
-  const bool has_body = !parser.is_done();
+  const bool has_body = !parser->is_done();
   bool chunked = false;
   if (has_body) {
-    if (!may_alter && parser.content_length()) {
-      appendContentLength(*parser.content_length(), response_head);
+    if (!may_alter && parser->content_length()) {
+      appendContentLength(*parser->content_length(), response_head);
     } else if (call.http_version >= 11) {
       appendField("Transfer-Encoding", "chunked", response_head);
       chunked = true;
@@ -464,17 +675,28 @@ Awaitable<bool> DownstreamSession::relayCall(
   if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
 
   bool ended = false;  // the client's response has been ended
-  while (client_ok && !parser.is_done()) {
-    auto& body = parser.get().body();
+  // No answer may drip forever: each read waits at most upstream_idle, and all of them
+  // together at most upstream_total from when the request was sent.
+  const auto give_up_at = call.upstream_start + timeouts.upstream_total;
+  bool over_total = false;
+  while (client_ok && !parser->is_done()) {
+    auto& body = parser->get().body();
     body.data = relay_buffer_.data();
     body.size = relay_buffer_.size();
-    deadline.expiresAfter(timeouts.upstream_idle);
-    auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, parser, kNoThrow);
+    const auto now = Clock::now();
+    if (now >= give_up_at) {
+      over_total = true;
+      break;
+    }
+    deadline.expiresAfter(std::min<std::chrono::milliseconds>(
+        timeouts.upstream_idle,
+        std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
+    auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, *parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     // async_read_some stops after one chunk of a chunked body even when more chunks are already
     // buffered: parse those too, so that everything received goes to the client in one write.
-    while (!ec && !parser.is_done() && body.size > 0 && conn.buffer.size() > 0) {
-      const size_t used = parser.put(conn.buffer.data(), ec);
+    while (!ec && !parser->is_done() && body.size > 0 && conn.buffer.size() > 0) {
+      const size_t used = parser->put(conn.buffer.data(), ec);
       conn.buffer.consume(used);
       if (ec == http::error::need_buffer || ec == http::error::need_more) {
         ec = {};
@@ -490,7 +712,7 @@ Awaitable<bool> DownstreamSession::relayCall(
       }
       std::string_view out = meter->onBody({relay_buffer_.data(), got});
       // The last bytes of a complete body end it in the same write when nothing is held back.
-      const bool last = !ec && parser.is_done();
+      const bool last = !ec && parser->is_done();
       if (last) {
         // onEnd may reuse the buffer a hiding meter's view points into: keep a copy first.
         std::string kept;
@@ -499,7 +721,7 @@ Awaitable<bool> DownstreamSession::relayCall(
           out = kept;
         }
         const auto tail = meter->onEnd(true);
-        bookAnswer(call, *meter);
+        bookAnswer(call, accountant());
         if (tail.empty()) {
           co_await writeToClient(out, true);
         } else {
@@ -517,16 +739,20 @@ Awaitable<bool> DownstreamSession::relayCall(
       break;
     }
   }
-  const bool complete = parser.is_done();
+  const bool complete = parser->is_done();
   call.upstream_end = Clock::now();
+  if (over_total) {
+    upstream_failed = true;
+    upstream_timed_out = true;
+  }
   if (!ended) {
     const auto tail = meter->onEnd(complete);
-    if (complete && client_ok) bookAnswer(call, *meter);
+    if (complete && client_ok) bookAnswer(call, accountant());
     // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
     co_await writeToClient(tail, complete);
   }
   if (!call.booked) {  // bookAnswer already took the result of a complete answer
-    call.result = meter->result();
+    call.result = accountant().result();
     call.metered = true;
   }
   deadline.clear();
@@ -539,8 +765,10 @@ Awaitable<bool> DownstreamSession::relayCall(
   } else if (upstream_failed || call.result.upstream_error || call.status >= 400) {
     call.outcome = meter::Outcome::kUpstreamError;
   }
-  // The upstream connection is reusable only when its response was read to the end.
-  reusable = complete && parser.keep_alive();
+  // The upstream connection is reusable only when its response was read to the end and
+  // nothing follows it: bytes after a response (past its Content-Length, a 204's "body") would
+  // be read as the next caller's answer.
+  reusable = complete && parser->keep_alive() && conn.buffer.size() == 0;
   // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
   co_return client_ok && complete && keep_alive;
 }
@@ -557,26 +785,35 @@ void DownstreamSession::bookAnswer(CallRecord& call, const meter::ResponseMeter&
 
 Awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const GatewayError& error) {
   finishCall(call);
+  const bool head_only = false;
   const bool keep = co_await replyError(*call.dialect, call.http_version, call.client_keep_alive,
-                                        error, call.request_id);
+                                        error, call.request_id, head_only);
   co_return keep;
 }
 
 Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
                                                     unsigned version, bool keep_alive,
-                                                    const GatewayError& error,
-                                                    std::string_view request_id) {
+                                              const GatewayError& error,
+                                              std::string_view request_id, bool head_only) {
   const int status = error.status;
   http::response<http::string_body> res{static_cast<http::status>(status), version};
   res.set(http::field::content_type, "application/json");
   res.set("x-request-id", request_id);
+  if (status == 405) res.set(http::field::allow, "POST");
   res.body() = dialect.errorBody(status, error.code, error.message);
   const bool keep = keep_alive && !ctx_.isDraining();
   res.keep_alive(keep);
   res.prepare_payload();
   ctx_.metrics->add(ctx_.metrics->responses_by_class[status / 100 < 6 ? status / 100 : 0]);
   client_deadline_.expiresAfter(ctx_.runtime->load()->config->server.timeouts.client_idle);
-  auto [ec, n] = co_await http::async_write(stream_, res, kNoThrow);
+  beast::error_code ec;
+  if (head_only) {
+    // The answer to HEAD is the head a POST would get, Content-Length included, and no body.
+    http::response_serializer<http::string_body> serializer(res);
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream_, serializer, kNoThrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream_, res, kNoThrow);
+  }
   client_deadline_.clear();
   co_return !ec && keep;
 }

@@ -3,14 +3,17 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <spdlog/logger.h>
 
 #include "gateway/deadline.h"
+#include "gateway/gateway_error.h"
 #include "gateway/fields_arena.h"
 #include "gateway/io.h"
 #include "gateway/worker_context.h"
@@ -21,12 +24,6 @@ namespace tollgate::gateway {
 
 struct CallRecord;
 
-// An error the gateway itself answers with (not relayed from an upstream).
-struct GatewayError {
-  int status = 500;
-  std::string code;     // stable, machine-readable
-  std::string message;  // safe to show the caller
-};
 
 // A request as it goes upstream: its serialized head and its body.
 struct UpstreamRequest {
@@ -50,9 +47,30 @@ class DownstreamSession {
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body, Fields>;
+  using RequestParser =
+      boost::beast::http::request_parser<boost::beast::http::string_body, ArenaAllocator<char>>;
 
-  // Handles one parsed request; returns whether the connection may carry another.
-  Awaitable<bool> handleCall(Request& req);
+  // Handles one request whose head `parser` has read (its body not yet): the head's rules and
+  // admission first, then the body, then the call. Returns whether the connection may carry
+  // another request.
+  Awaitable<bool> handleCall(RequestParser& parser, std::shared_ptr<const Runtime> runtime);
+
+  // Answers a request refused on its head alone; the connection is kept only when the body
+  // was already received whole (it is then consumed), else closed. `book`: emit its event.
+  Awaitable<bool> refuseOnHead(CallRecord& call, RequestParser& parser,
+                               const meter::Dialect& dialect, const GatewayError& error,
+                               bool book);
+
+  // Whether the request's whole body is already in the read buffer.
+  bool bodyBuffered(const RequestParser& parser) const;
+
+  // The error for a request that could not be read (timeout, limits, malformed).
+  GatewayError unreadableRequest(const boost::beast::error_code& ec, bool timed_out,
+                                 const config::Limits& limits) const;
+
+  // Stops sending, discards what the client still sends (bounded), then closes: the answer
+  // just written is not destroyed by a reset.
+  Awaitable<void> lingerAndClose();
 
   // Forwards a routed call and relays the answer. Fills the call's outcome, status and meter
   // result; returns whether the client connection is still usable.
@@ -69,7 +87,7 @@ class DownstreamSession {
   // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
   Awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
                                           bool keep_alive, const GatewayError& error,
-                                          std::string_view request_id);
+                                          std::string_view request_id, bool head_only);
 
   // The upstream's answer is complete and the client has all but its last write: records how
   // the call ended and books it (the client still might not take that last write).

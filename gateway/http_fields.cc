@@ -30,6 +30,14 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 HopByHop::HopByHop(std::string_view connection_header) : connection_(connection_header) {
+  scan();
+}
+
+HopByHop::HopByHop(std::string joined) : owned_(std::move(joined)), connection_(owned_) {
+  scan();
+}
+
+void HopByHop::scan() {
   size_t i = 0;
   while (i < connection_.size() && !names_other_fields_) {
     size_t j = connection_.find(',', i);

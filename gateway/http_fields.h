@@ -1,5 +1,7 @@
 #pragma once
 
+#include <iterator>
+#include <string>
 #include <string_view>
 
 #include <boost/beast/http/fields.hpp>
@@ -15,9 +17,29 @@ namespace tollgate::gateway {
 class HopByHop {
  public:
   explicit HopByHop(std::string_view connection_header);
+  // Every Connection line of `head` counts (a field named in a second line is hop-by-hop too).
+  template <class Fields>
+  static HopByHop of(const Fields& head) {
+    auto [first, last] = head.equal_range(boost::beast::http::field::connection);
+    if (first == last) return HopByHop(std::string_view{});
+    if (std::next(first) == last) return HopByHop(std::string_view(first->value()));
+    std::string joined;
+    for (auto it = first; it != last; ++it) {
+      if (!joined.empty()) joined.push_back(',');
+      joined.append(it->value());
+    }
+    return HopByHop(std::move(joined));
+  }
+  HopByHop(const HopByHop&) = delete;
+  HopByHop& operator=(const HopByHop&) = delete;
+
   bool operator()(boost::beast::http::field code, std::string_view name) const;
 
  private:
+  explicit HopByHop(std::string joined);
+  void scan();
+
+  std::string owned_;  // the joined Connection lines when there are several
   std::string_view connection_;
   bool names_other_fields_ = false;
 };

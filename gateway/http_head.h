@@ -33,7 +33,7 @@ void appendContentLength(uint64_t length, std::string& out);
 // Every end-to-end field of `from` (HopByHop false) for which `keep(name)` is true, in order.
 template <class Fields, class Keep>
 void appendEndToEnd(const Fields& from, std::string& out, Keep&& keep) {
-  const HopByHop hop_by_hop(from[boost::beast::http::field::connection]);
+  const HopByHop hop_by_hop = HopByHop::of(from);
   for (const auto& f : from) {
     const auto name = f.name_string();
     if (hop_by_hop(f.name(), name) || !keep(name)) continue;

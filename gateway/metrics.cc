@@ -82,6 +82,22 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_upstream_stale_retries_total",
           "Requests retried because a pooled connection had been closed by the upstream.",
           sum(shards, &WorkerMetrics::pool_stale_retries));
+  counter(out, "tollgate_upstream_interim_dropped_total",
+          "Interim (100, 103) upstream answers read and not relayed.",
+          sum(shards, &WorkerMetrics::upstream_interim_dropped));
+  counter(out, "tollgate_upstream_protocol_errors_total",
+          "Upstream answers the gateway cannot relay (101, endless interim answers).",
+          sum(shards, &WorkerMetrics::upstream_protocol_errors));
+  counter(out, "tollgate_upstream_encoded_responses_total",
+          "Upstream answers with a content coding despite Accept-Encoding: identity (booked "
+          "from the estimate).",
+          sum(shards, &WorkerMetrics::upstream_encoded_responses));
+  counter(out, "tollgate_request_trailers_dropped_total",
+          "Trailer fields of chunked requests dropped (never taken as headers or forwarded).",
+          sum(shards, &WorkerMetrics::request_trailers_dropped));
+  counter(out, "tollgate_refusal_events_suppressed_total",
+          "Refusals of calls without a valid key not booked as events (over the per-worker rate).",
+          sum(shards, &WorkerMetrics::refusal_events_suppressed));
   counter(out, "tollgate_unallocated_calls_total",
           "Calls served without a complete attribution (booked allocated: false).",
           sum(shards, &WorkerMetrics::unallocated_calls));

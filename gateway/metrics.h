@@ -28,6 +28,11 @@ struct WorkerMetrics {
   std::atomic<uint64_t> pool_reused{0};
   std::atomic<uint64_t> pool_connected{0};
   std::atomic<uint64_t> pool_stale_retries{0};
+  std::atomic<uint64_t> upstream_interim_dropped{0};    // 100 / 103 read and not relayed
+  std::atomic<uint64_t> upstream_protocol_errors{0};    // 101, or too many interim answers
+  std::atomic<uint64_t> upstream_encoded_responses{0};  // Content-Encoding despite identity
+  std::atomic<uint64_t> request_trailers_dropped{0};    // trailer fields of chunked requests
+  std::atomic<uint64_t> refusal_events_suppressed{0};   // unauthenticated refusals not booked
   std::atomic<int64_t> open_client_connections{0};
   std::atomic<uint64_t> unallocated_calls{0};      // served with allocated: false (warn mode)
   std::atomic<uint64_t> attribution_warnings{0};   // warn mode: labels ignored or missing

@@ -6,6 +6,7 @@
 
 #include "gateway/call_record.h"
 #include "gateway/deadline.h"
+#include "gateway/token_bucket.h"
 #include "gateway/event_sink.h"
 #include "gateway/fields_arena.h"
 #include "gateway/ids.h"
@@ -30,6 +31,9 @@ class RuntimeHolder {
 
 class DownstreamSession;
 
+// Per worker: 20 events a second, a burst of 20.
+inline constexpr double kUnauthenticatedEventsPerSecond = 20;
+
 // What a session needs from its worker. Everything here belongs to one worker thread except
 // the runtime holder, the sink and the draining flag, which are shared and thread-safe.
 struct WorkerContext {
@@ -49,6 +53,10 @@ struct WorkerContext {
   // Told about every finished call (tracing, detailed metrics). Set before the worker starts.
   std::vector<CallObserver*> observers;
   uint64_t next_connection_id = 1;
+  // Cost events of calls refused for a missing or invalid key: a client without a key must not
+  // be able to fill the disk or the topic (every refusal is still counted in the metrics).
+  TokenBucket unauthenticated_events{kUnauthenticatedEventsPerSecond,
+                                     kUnauthenticatedEventsPerSecond};
   // Open client sessions, so shutdown can close the idle ones. Worker thread only.
   std::vector<DownstreamSession*> sessions;
 

@@ -82,5 +82,14 @@ TEST(HopByHop, FixedListAndConnectionNamedFields) {
   EXPECT_FALSE(isHopByHop("x-c", " close ,\tX-A, x-b "));
 }
 
+TEST(HopByHop, EveryConnectionLineCounts) {
+  boost::beast::http::fields head;
+  head.insert("Connection", "keep-alive");
+  head.insert("Connection", "x-second-line");
+  const HopByHop hop_by_hop = HopByHop::of(head);
+  EXPECT_TRUE(hop_by_hop(boost::beast::http::field::unknown, "X-Second-Line"));
+  EXPECT_FALSE(hop_by_hop(boost::beast::http::field::unknown, "x-other"));
+}
+
 }  // namespace
 }  // namespace tollgate::gateway

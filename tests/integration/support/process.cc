@@ -156,6 +156,11 @@ void TempDir::write(const std::string& name, const std::string& content) const {
   out << content;
 }
 
-std::string binDir() { return TOLLGATE_BIN_DIR; }
+// TOLLGATE_BIN_DIR in the environment wins: the same tests can then run against the binaries
+// of another build (e.g. to show that a regression test fails on an older gateway).
+std::string binDir() {
+  const char* dir = std::getenv("TOLLGATE_BIN_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : TOLLGATE_BIN_DIR;
+}
 
 }  // namespace tollgate::testing

@@ -70,7 +70,8 @@ Stack::Stack(StackOptions options) {
           "    upstream_response_ms: 1500\n"
           "    upstream_idle_ms: 1500\n"
           "    shutdown_drain_ms: 5000\n"
-          "  limits:\n"
+       << options.extra_timeouts_yaml
+       << "  limits:\n"
           "    max_body_bytes: 65536\n"
        << options.extra_server_yaml
        << "upstreams:\n"

@@ -15,6 +15,7 @@ namespace tollgate::testing {
 struct StackOptions {
   unsigned workers = 2;
   std::string extra_server_yaml;     // appended under server: (indented by the caller)
+  std::string extra_timeouts_yaml;   // appended under server.timeouts: (indented by the caller)
   std::string extra_upstreams_yaml;  // appended to upstreams: (@MOCK_PORT@ = the mock's port)
   std::string mock_args;             // extra mock_upstream arguments, space separated
   std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost1.81-dev libsimdjson-dev librdkafka-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libbrotli-dev libzstd-dev python3-venv
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev
 )

@@ -195,6 +195,8 @@ constexpr std::string_view kExtraAnswer =
 // `line-bytes` / `endless-line` filler, written a piece at a time so that a line of gigabytes
 // never sits in memory.
 constexpr size_t kFillerPiece = 64 * 1024;
+constexpr std::string_view kUpgradeHead =
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
 
 const std::string& fillerPiece() {
   static const std::string piece = [] {
@@ -504,13 +506,8 @@ template <class Stream>
 net::awaitable<After> sendUpgrade(Stream& stream, Shared& shared, const Call& call,
                                   const Behaviour& b) {
   if (call.recorded) shared.log.finish(call.seq, 101, false, true);
-  if (!co_await send(stream,
-                     "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
-                     "Upgrade: websocket\r\n\r\n",
-                     b.drip_ms)) {
-    co_return After::kClosed;
-  }
-  co_await stallUntilPeerCloses(stream);
+  const bool sent = co_await send(stream, kUpgradeHead, b.drip_ms);
+  if (sent) co_await stallUntilPeerCloses(stream);
   co_return After::kClosed;
 }
 

@@ -128,8 +128,9 @@ struct ContentEncoder::State {
   ZSTD_CStream* zstd = nullptr;
 };
 
-ContentEncoder::ContentEncoder(Encoding encoding)
-    : encoding_(encoding), state_(std::make_unique<State>()) {
+ContentEncoder::ContentEncoder(Encoding encoding) : encoding_(encoding) {
+  // Plain answers (the benchmarks' path) allocate nothing.
+  if (encoding_ != Encoding::kIdentity) state_ = std::make_unique<State>();
   switch (encoding_) {
     case Encoding::kGzip:
       // windowBits 15 + 16: a gzip wrapper rather than zlib's.
@@ -156,6 +157,7 @@ ContentEncoder::ContentEncoder(Encoding encoding)
 }
 
 ContentEncoder::~ContentEncoder() {
+  if (!state_) return;
   if (state_->zlib_ready) deflateEnd(&state_->zlib);
   if (state_->brotli != nullptr) BrotliEncoderDestroyInstance(state_->brotli);
   if (state_->zstd != nullptr) ZSTD_freeCStream(state_->zstd);

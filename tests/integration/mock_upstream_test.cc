@@ -543,6 +543,26 @@ TEST_F(MockUpstreamTest, ResetAfterNResetsAfterTheNthContentEvent) {
   EXPECT_EQ(lastCallField("completed"), "false");
 }
 
+TEST_F(MockUpstreamTest, ResetAfterOnAWholeAnswerResetsInsideTheBody) {
+  End end = End::kTimeout;
+  const auto wire =
+      split(exchange(request(kChat, kWholeBody, {"x-mock-reset-after: 1"}), &end));
+  EXPECT_EQ(end, End::kReset);
+  const size_t length = std::stoul(wire.head.substr(wire.head.find("Content-Length: ") + 16));
+  EXPECT_EQ(wire.body.size(), length / 2);
+}
+
+TEST_F(MockUpstreamTest, ChunkedFramingPutsAWholeAnswerInOneChunk) {
+  const auto wire = split(exchange(request(kChat, kWholeBody, {"x-mock-framing: chunked"})));
+  EXPECT_TRUE(wire.has("Transfer-Encoding: chunked")) << wire.head;
+  EXPECT_FALSE(wire.named("trailer")) << wire.head;
+  const Chunked body = dechunk(wire.body);
+  ASSERT_TRUE(body.complete);
+  ASSERT_EQ(body.chunks.size(), 1u);
+  EXPECT_TRUE(body.chunks[0].ends_with("\"fp_mock\"}"));
+  EXPECT_EQ(body.trailers, "");
+}
+
 TEST_F(MockUpstreamTest, CutAndResetTogetherAreRefused) {
   const auto wire = split(exchange(
       request(kChat, kStreamBody, {"x-mock-reset-after: 2", "x-mock-cut-after: 1"})));
@@ -554,13 +574,13 @@ TEST_F(MockUpstreamTest, DripWritesOneByteAtATime) {
   const std::string plain = exchange(request("/nowhere", "{}"));
   RawConnection connection(port_);
   const auto started = Clock::now();
-  ASSERT_TRUE(connection.send(request("/nowhere", "{}", {"x-mock-drip-ms: 2"})));
+  ASSERT_TRUE(connection.send(request("/nowhere", "{}", {"x-mock-drip-ms: 3"})));
   const std::string dripped = connection.readToEnd();
   const auto elapsed = Clock::now() - started;
   EXPECT_EQ(dripped, plain);
-  // A lower bound holds however busy the machine is: one sleep of 2 ms per byte.
-  EXPECT_GE(elapsed, milliseconds(2) * plain.size());
-  EXPECT_GT(connection.reads(), plain.size() / 4) << "bytes arrived in few large reads";
+  // A lower bound holds however busy the machine is: one sleep of 3 ms per byte.
+  EXPECT_GE(elapsed, milliseconds(3) * plain.size());
+  EXPECT_GT(connection.reads(), plain.size() / 8) << "bytes arrived in few large reads";
 }
 
 // --- huge lines --------------------------------------------------------------------------------

@@ -324,6 +324,18 @@ class MockUpstreamTest : public ::testing::Test {
     return "<missing " + field + ">";
   }
 
+  // A non-stream answer under `knob`, checked to be chunked with the whole body in one chunk.
+  std::pair<Wire, Chunked> wholeAnswerInOneChunk(const std::string& knob) {
+    const Wire wire = split(exchange(request(kChat, kWholeBody, {knob})));
+    EXPECT_TRUE(wire.has("Transfer-Encoding: chunked")) << wire.head;
+    EXPECT_FALSE(wire.named("content-length")) << wire.head;
+    const Chunked body = dechunk(wire.body);
+    EXPECT_TRUE(body.complete) << wire.body;
+    EXPECT_EQ(body.chunks.size(), 1u) << wire.body;
+    EXPECT_TRUE(!body.chunks.empty() && body.chunks[0].ends_with("\"fp_mock\"}")) << wire.body;
+    return {wire, body};
+  }
+
   std::unique_ptr<Process> mock_;
   unsigned short port_ = 0;
 };
@@ -447,12 +459,8 @@ TEST_F(MockUpstreamTest, TrailersAreDeclaredAndFollowTheLastChunk) {
   EXPECT_TRUE(stream.body.ends_with("\r\n0\r\nx-mock-trailer: end-of-answer\r\n\r\n"))
       << stream.body;
 
-  const auto whole = split(exchange(request(kChat, kWholeBody, {"x-mock-trailers: 1"})));
-  EXPECT_TRUE(whole.has("Transfer-Encoding: chunked")) << whole.head;
-  EXPECT_FALSE(whole.named("content-length")) << whole.head;
-  const Chunked body = dechunk(whole.body);
-  ASSERT_TRUE(body.complete);
-  EXPECT_EQ(body.chunks.size(), 1u);
+  const auto [whole, body] = wholeAnswerInOneChunk("x-mock-trailers: 1");
+  EXPECT_TRUE(whole.has("Trailer: x-mock-trailer")) << whole.head;
   EXPECT_EQ(body.trailers, "x-mock-trailer: end-of-answer\r\n");
 }
 
@@ -553,13 +561,8 @@ TEST_F(MockUpstreamTest, ResetAfterOnAWholeAnswerResetsInsideTheBody) {
 }
 
 TEST_F(MockUpstreamTest, ChunkedFramingPutsAWholeAnswerInOneChunk) {
-  const auto wire = split(exchange(request(kChat, kWholeBody, {"x-mock-framing: chunked"})));
-  EXPECT_TRUE(wire.has("Transfer-Encoding: chunked")) << wire.head;
+  const auto [wire, body] = wholeAnswerInOneChunk("x-mock-framing: chunked");
   EXPECT_FALSE(wire.named("trailer")) << wire.head;
-  const Chunked body = dechunk(wire.body);
-  ASSERT_TRUE(body.complete);
-  ASSERT_EQ(body.chunks.size(), 1u);
-  EXPECT_TRUE(body.chunks[0].ends_with("\"fp_mock\"}"));
   EXPECT_EQ(body.trailers, "");
 }
 

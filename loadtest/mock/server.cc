@@ -240,16 +240,22 @@ void addBody(Wire<Stream>& wire, std::string_view data) {
   frameInto(wire, encoded);
 }
 
+// The last chunk and the trailer section of a chunked body.
+template <class Stream>
+void addLastChunk(Wire<Stream>& wire) {
+  if (wire.end != BodyEnd::kChunked) return;
+  wire.out += "0\r\n";
+  if (wire.trailers) wire.out += kTrailerField;
+  wire.out += "\r\n";
+}
+
 // The end of the body: the coding's epilogue, then the last chunk and the trailers.
 template <class Stream>
 void addEnd(Wire<Stream>& wire) {
   std::string encoded;
   wire.encoder.finish(encoded);
   frameInto(wire, encoded);
-  if (wire.end != BodyEnd::kChunked) return;
-  wire.out += "0\r\n";
-  if (wire.trailers) wire.out += kTrailerField;
-  wire.out += "\r\n";
+  addLastChunk(wire);
 }
 
 template <class Stream>
@@ -325,12 +331,8 @@ net::awaitable<After> sendFixed(Wire<Stream>& wire, Shared& shared, const Call& 
     }
     co_return After::kClosed;
   }
-  frameInto(wire, encoded);
-  if (wire.end == BodyEnd::kChunked) {
-    wire.out += "0\r\n";
-    if (wire.trailers) wire.out += kTrailerField;
-    wire.out += "\r\n";
-  }
+  frameInto(wire, encoded);  // already ended: the whole body was encoded at once
+  addLastChunk(wire);
   appendExtraBytes(wire.out, b.extra_bytes);
   // Marked before the write: a client that has read the answer must find the record final.
   if (call.recorded) shared.log.finish(call.seq, plan.status, plan.body_carries_usage, true);

@@ -97,8 +97,9 @@ Encoding negotiateEncoding(std::string_view accept_encoding) {
     start = end + 1;
     const size_t semicolon = item.find(';');
     const std::string_view token = trim(item.substr(0, semicolon));
-    const int value =
-        qValue(semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon + 1));
+    const std::string_view params =
+        semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon + 1);
+    const int value = qValue(params);
     if (token == "*") {
       wildcard = value;
       continue;

@@ -118,7 +118,8 @@ class RawConnection {
 
 std::string request(const std::string& target, const std::string& body,
                     const std::vector<std::string>& fields = {}, bool close = true) {
-  std::string out = "POST " + target + " HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n";
+  std::string out =
+      "POST " + target + " HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n";
   for (const auto& field : fields) out += field + "\r\n";
   if (close) out += "Connection: close\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -387,10 +388,12 @@ TEST_F(MockUpstreamTest, NegotiationFollowsQValuesThenPrefersBrZstdGzip) {
 
 TEST_F(MockUpstreamTest, ForcedEncodingIgnoresAcceptEncodingLikeAMisbehavingServer) {
   const auto wire =
-      split(exchange(request(kChat, kWholeBody, {"x-mock-encoding: zstd", "Accept-Encoding: identity"})));
+      split(exchange(request(kChat, kWholeBody,
+                             {"x-mock-encoding: zstd", "Accept-Encoding: identity"})));
   EXPECT_TRUE(wire.has("Content-Encoding: zstd")) << wire.head;
   bool finished = false;
-  EXPECT_NE(decodeAll("zstd", wire.body, &finished).find("\"prompt_tokens\":12"), std::string::npos);
+  const std::string decoded = decodeAll("zstd", wire.body, &finished);
+  EXPECT_NE(decoded.find("\"prompt_tokens\":12"), std::string::npos);
   EXPECT_TRUE(finished);
 }
 
@@ -499,8 +502,8 @@ TEST_F(MockUpstreamTest, Status101SendsAnUpgradeHeadAndNothingMore) {
   ASSERT_TRUE(connection.send(request(kChat, kWholeBody, {"x-mock-status: 101"}, false)));
   std::string got;
   ASSERT_TRUE(connection.readUntil(got, "\r\n\r\n"));
-  EXPECT_EQ(got,
-            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  EXPECT_EQ(got, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                 "Upgrade: websocket\r\n\r\n");
   EXPECT_EQ(lastCallField("status"), "101");
 }
 

@@ -20,7 +20,9 @@ void printUsage(std::FILE* out) {
   std::fprintf(out,
                "usage: mock_upstream --listen HOST:PORT [--threads N] [--tls-cert cert.pem "
                "--tls-key key.pem]\n"
-               "                     [--no-record] [--record-limit N] [--default-KNOB VALUE]...\n"
+               "                     [--no-record] [--record-limit N] "
+               "[--max-requests-per-connection N]\n"
+               "                     [--default-KNOB VALUE]...\n"
                "knobs (request header x-mock-KNOB overrides --default-KNOB): %.*s\n",
                static_cast<int>(tollgate::loadtest::knobNames().size()),
                tollgate::loadtest::knobNames().data());
@@ -94,6 +96,10 @@ int main(int argc, char** argv) {
       const auto limit = parseInt(*value, 1, 10'000'000);
       if (!limit) return usageError("--record-limit must be in [1, 10000000]");
       options.record_limit = static_cast<size_t>(*limit);
+    } else if (name == "--max-requests-per-connection") {
+      const auto limit = parseInt(*value, 0, 1'000'000'000);
+      if (!limit) return usageError("--max-requests-per-connection must be in [0, 1000000000]");
+      options.max_requests_per_connection = static_cast<size_t>(*limit);
     } else if (name == "--tls-cert") {
       options.tls_cert = std::string(*value);
     } else if (name == "--tls-key") {

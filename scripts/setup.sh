@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Tollgate needs on Debian 12 (only what is missing), then the Node packages the
-# SDK integration tests use. Safe to run again. Needs root (or sudo) only when a package is missing.
+# Installs what Tollgate needs on Debian 12 (only what is missing), then the Node packages and the
+# Python virtual environment the SDK integration tests use. Safe to run again. Needs root (or sudo) only when a package is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost1.81-dev libsimdjson-dev librdkafka-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libbrotli-dev libzstd-dev python3-venv
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev
 )
@@ -32,5 +33,19 @@ if [[ "${TOLLGATE_SKIP_NODE:-0}" != 1 ]]; then
   if [[ -f $node_dir/package-lock.json && ! -d $node_dir/node_modules ]]; then
     echo "setup: npm ci in $node_dir"
     npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+if [[ "${TOLLGATE_SKIP_PYTHON:-0}" != 1 ]]; then
+  py_dir=tests/integration/python
+  venv=$py_dir/.venv
+  # The stamp is the hash of the requirements the venv was built from: a changed pin reinstalls.
+  want=$(sha256sum "$py_dir/requirements.txt" | cut -d' ' -f1)
+  have=$(cat "$venv/.requirements.sha256" 2>/dev/null || true)
+  if [[ ! -x $venv/bin/python || "$want" != "$have" ]]; then
+    echo "setup: python venv in $venv"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$py_dir/requirements.txt"
+    echo "$want" >"$venv/.requirements.sha256"
   fi
 fi

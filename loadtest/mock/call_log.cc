@@ -37,6 +37,8 @@ void appendRecord(std::string& out, const CallRecord& r) {
   appendBool(out, r.include_usage);
   out += ",\"status\":";
   appendInt(out, r.status);
+  out += ",\"encoding\":";
+  appendJsonString(out, r.encoding);
   out += ",\"usage\":{\"input_tokens\":";
   appendInt(out, r.usage.input_tokens);
   out += ",\"cache_read_tokens\":";

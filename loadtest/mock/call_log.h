@@ -34,6 +34,7 @@ struct CallRecord {
   bool stream = false;
   bool include_usage = false;
   int status = 0;
+  std::string encoding = "identity";  // the answer's Content-Encoding
   CanonicalUsage usage;
   bool usage_sent = false;
   bool completed = false;

@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "loadtest/mock/call_log.h"
+#include "loadtest/mock/content_encoder.h"
 #include "loadtest/mock/response_plan.h"
 
 namespace tollgate::loadtest {
@@ -153,43 +155,263 @@ net::awaitable<void> stallUntilPeerCloses(Stream& stream) {
   closeAbruptly(stream);
 }
 
+// FIN-less end: SO_LINGER 0 makes close() send an RST, what a crashing or load-shedding upstream
+// (or a middlebox) does.
+template <class Stream>
+void resetConnection(Stream& stream) {
+  beast::error_code ignored;
+  socketOf(stream).set_option(net::socket_base::linger(true, 0), ignored);
+  socketOf(stream).close(ignored);
+}
+
+// Writes `data`, one byte every `drip_ms` when set (a slowloris upstream).
+template <class Stream>
+net::awaitable<bool> send(Stream& stream, std::string_view data, int64_t drip_ms) {
+  if (drip_ms <= 0) co_return co_await writeAll(stream, data);
+  for (size_t i = 0; i < data.size(); ++i) {
+    co_await sleepMs(drip_ms);
+    if (!co_await writeAll(stream, data.substr(i, 1))) co_return false;
+  }
+  co_return true;
+}
+
 // Per-request state of one provider call.
 struct Call {
   uint64_t seq = 0;
   bool recorded = false;
 };
 
+// How the body of this answer ends, resolved from Framing and the kind of answer.
+enum class BodyEnd { kLength, kChunked, kClose };
+
+// The trailer section of `trailers: 1` (declared in the head's Trailer field).
+constexpr std::string_view kTrailerName = "x-mock-trailer";
+constexpr std::string_view kTrailerField = "x-mock-trailer: end-of-answer\r\n";
+// `extra-bytes` repeats a complete answer of its own, cut at N bytes: a pool that keeps the
+// connection serves it to the next caller.
+constexpr std::string_view kExtraAnswer =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 22\r\n\r\n"
+    "{\"mock\":\"extra-bytes\"}";
+// `line-bytes` / `endless-line` filler, written a piece at a time so that a line of gigabytes
+// never sits in memory.
+constexpr size_t kFillerPiece = 64 * 1024;
+constexpr std::string_view kUpgradeHead =
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+
+const std::string& fillerPiece() {
+  static const std::string piece = [] {
+    std::string text;
+    text.reserve(kFillerPiece);
+    while (text.size() < kFillerPiece) text += "pad ";
+    return text;
+  }();
+  return piece;
+}
+
+// The answer's framing, content coding and pacing; `out` holds the bytes not yet written.
 template <class Stream>
-net::awaitable<After> sendFixed(Stream& stream, Shared& shared, const Call& call,
-                                const ResponsePlan& plan, const Behaviour& b, bool close) {
-  std::string out = fixedHead(plan.status, plan.content_type, plan.body.size(), close);
-  if (plan.status == 200 && b.cut_after >= 0) {
-    out.append(plan.body, 0, plan.body.size() / 2);
-    const bool written = co_await writeAll(stream, out);
-    (void)written;
-    if (call.recorded) shared.log.finish(call.seq, plan.status, false, false);
-    closeAbruptly(stream);
-    co_return After::kClosed;
+struct Wire {
+  Stream& stream;
+  BodyEnd end;
+  ContentEncoder encoder;
+  int64_t drip_ms;
+  bool trailers;
+  std::string out;
+};
+
+template <class Stream>
+void frameInto(Wire<Stream>& wire, std::string_view encoded) {
+  if (encoded.empty()) return;  // an empty chunk would end a chunked body
+  if (wire.end == BodyEnd::kChunked) {
+    appendChunk(wire.out, encoded);
+  } else {
+    wire.out += encoded;
   }
-  out += plan.body;
-  // Marked before the write: a client that has read the answer must find the record final.
-  if (call.recorded) shared.log.finish(call.seq, plan.status, plan.body_carries_usage, true);
-  if (!co_await writeAll(stream, out)) {
-    if (call.recorded) shared.log.finish(call.seq, plan.status, false, false);
-    co_return After::kClosed;
-  }
-  co_return close ? After::kCloseGracefully : After::kKeepAlive;
 }
 
 template <class Stream>
-net::awaitable<After> sendStream(Stream& stream, Shared& shared, const Call& call,
-                                 const ResponsePlan& plan, const Behaviour& b, bool close) {
+void addBody(Wire<Stream>& wire, std::string_view data) {
+  if (wire.encoder.encoding() == Encoding::kIdentity) {
+    frameInto(wire, data);
+    return;
+  }
+  std::string encoded;
+  wire.encoder.write(data, encoded);
+  frameInto(wire, encoded);
+}
+
+// The last chunk and the trailer section of a chunked body.
+template <class Stream>
+void addLastChunk(Wire<Stream>& wire) {
+  if (wire.end != BodyEnd::kChunked) return;
+  wire.out += "0\r\n";
+  if (wire.trailers) wire.out += kTrailerField;
+  wire.out += "\r\n";
+}
+
+// The end of the body: the coding's epilogue, then the last chunk and the trailers.
+template <class Stream>
+void addEnd(Wire<Stream>& wire) {
+  std::string encoded;
+  wire.encoder.finish(encoded);
+  frameInto(wire, encoded);
+  addLastChunk(wire);
+}
+
+template <class Stream>
+net::awaitable<bool> flush(Wire<Stream>& wire) {
+  const bool ok = co_await send(wire.stream, wire.out, wire.drip_ms);
+  wire.out.clear();
+  co_return ok;
+}
+
+// The head of a final answer, up to and including the blank line.
+template <class Stream>
+std::string answerHead(const Wire<Stream>& wire, int status, std::string_view content_type,
+                       bool close, std::string_view extra_fields, size_t content_length) {
+  std::string head = responseHead(status, content_type, close || wire.end == BodyEnd::kClose);
+  head += extra_fields;
+  if (wire.encoder.encoding() != Encoding::kIdentity) {
+    head += "Content-Encoding: ";
+    head += encodingName(wire.encoder.encoding());
+    head += "\r\n";
+  }
+  if (wire.end == BodyEnd::kLength) {
+    head += "Content-Length: ";
+    head += std::to_string(content_length);
+    head += "\r\n";
+  } else if (wire.end == BodyEnd::kChunked) {
+    head += "Transfer-Encoding: chunked\r\n";
+    if (wire.trailers) {
+      head += "Trailer: ";
+      head += kTrailerName;
+      head += "\r\n";
+    }
+  }
+  head += "\r\n";
+  return head;
+}
+
+void appendExtraBytes(std::string& out, int64_t count) {
+  for (int64_t left = count; left > 0;) {
+    const size_t n = std::min<size_t>(static_cast<size_t>(left), kExtraAnswer.size());
+    out.append(kExtraAnswer.substr(0, n));
+    left -= static_cast<int64_t>(n);
+  }
+}
+
+// After a complete answer: the connection is kept unless someone asked for a close.
+template <class Stream>
+After afterAnswer(const Wire<Stream>& wire, const Behaviour& b, bool close) {
+  return close || b.close_after_answer || wire.end == BodyEnd::kClose ? After::kCloseGracefully
+                                                                      : After::kKeepAlive;
+}
+
+template <class Stream>
+net::awaitable<After> sendFixed(Wire<Stream>& wire, Shared& shared, const Call& call,
+                                const ResponsePlan& plan, const Behaviour& b, bool close) {
+  std::string encoded_storage;
+  std::string_view encoded = plan.body;
+  if (wire.encoder.encoding() != Encoding::kIdentity) {
+    wire.encoder.write(plan.body, encoded_storage);
+    wire.encoder.finish(encoded_storage);
+    encoded = encoded_storage;
+  }
+  wire.out = answerHead(wire, plan.status, plan.content_type, close, {}, encoded.size());
+  const bool cut = plan.status == 200 && (b.cut_after >= 0 || b.reset_after > 0);
+  if (cut) {
+    frameInto(wire, encoded.substr(0, encoded.size() / 2));
+    const bool written = co_await flush(wire);
+    (void)written;
+    if (call.recorded) shared.log.finish(call.seq, plan.status, false, false);
+    if (b.reset_after > 0) {
+      resetConnection(wire.stream);
+    } else {
+      closeAbruptly(wire.stream);
+    }
+    co_return After::kClosed;
+  }
+  frameInto(wire, encoded);  // already ended: the whole body was encoded at once
+  addLastChunk(wire);
+  appendExtraBytes(wire.out, b.extra_bytes);
+  // Marked before the write: a client that has read the answer must find the record final.
+  if (call.recorded) shared.log.finish(call.seq, plan.status, plan.body_carries_usage, true);
+  if (!co_await flush(wire)) {
+    if (call.recorded) shared.log.finish(call.seq, plan.status, false, false);
+    co_return After::kClosed;
+  }
+  co_return afterAnswer(wire, b, close);
+}
+
+// Where `line-bytes` / `endless-line` pad the first content event: inside its text, so that the
+// event stays valid JSON however long the line grows.
+struct LongLine {
+  size_t event = std::string::npos;  // index in plan.events; npos: no long line
+  size_t at = 0;                     // offset of the filler in the event's bytes
+  int64_t filler = 0;                // filler bytes (when not endless)
+  bool endless = false;
+};
+
+// Finds the first content event's text (its first word opens a JSON string) and sizes the
+// filler so that the line holding it is `line_bytes` long. nullopt: that event has no text.
+std::optional<LongLine> planLongLine(const ResponsePlan& plan, const Behaviour& b) {
+  LongLine line;
+  for (size_t i = 0; i < plan.events.size(); ++i) {
+    if (plan.events[i].kind != EventKind::kContent) continue;
+    const std::string& bytes = plan.events[i].bytes;
+    const std::string first_word = "\":\"" + completionWords(0, 1);
+    const size_t found = bytes.find(first_word);
+    if (found == std::string::npos) return std::nullopt;
+    line.event = i;
+    line.at = found + 3;
+    const size_t newline = bytes.rfind('\n', line.at);
+    const size_t start = newline == std::string::npos ? 0 : newline + 1;
+    size_t end = std::min(bytes.find('\n', line.at), bytes.size());
+    if (end > start && bytes[end - 1] == '\r') --end;
+    line.filler = std::max<int64_t>(0, b.line_bytes - static_cast<int64_t>(end - start));
+    line.endless = b.endless_line;
+    return line;
+  }
+  return std::nullopt;
+}
+
+// Writes an event whose text carries `line.filler` bytes of padding (or endless padding).
+template <class Stream>
+net::awaitable<bool> writeLongEvent(Wire<Stream>& wire, std::string_view bytes,
+                                    const LongLine& line) {
+  addBody(wire, bytes.substr(0, line.at));
+  if (!co_await flush(wire)) co_return false;
+  const std::string& piece = fillerPiece();
+  for (int64_t left = line.filler; line.endless || left > 0;) {
+    const size_t n = line.endless ? piece.size() : std::min<size_t>(piece.size(), left);
+    addBody(wire, std::string_view(piece).substr(0, n));
+    if (!co_await flush(wire)) co_return false;
+    left -= static_cast<int64_t>(n);
+  }
+  addBody(wire, bytes.substr(line.at));
+  co_return true;
+}
+
+enum class Stop { kNone, kCut, kReset, kError };
+
+template <class Stream>
+net::awaitable<After> sendStream(Wire<Stream>& wire, Shared& shared, const Call& call,
+                                 const ResponsePlan& plan, const Behaviour& b, bool close,
+                                 const LongLine& long_line) {
   const auto& events = plan.events;
-  // Where a cut or an in-stream error happens: before the first tail event, or before the
-  // content event after the N-th. The smaller of the two knobs wins.
-  const bool cut =
-      b.cut_after >= 0 && (b.error_mid_stream < 0 || b.cut_after <= b.error_mid_stream);
-  const int64_t trigger = cut ? b.cut_after : b.error_mid_stream;
+  // Where a cut, a reset or an in-stream error happens: before the first tail event, or before
+  // the content event after the N-th. The smallest N wins; on a tie the connection's end does.
+  Stop stop = Stop::kNone;
+  int64_t trigger = -1;
+  const auto consider = [&](int64_t n, Stop kind) {
+    if (n >= 0 && (trigger < 0 || n < trigger)) {
+      trigger = n;
+      stop = kind;
+    }
+  };
+  consider(b.cut_after, Stop::kCut);
+  consider(b.reset_after, Stop::kReset);
+  consider(b.error_mid_stream, Stop::kError);
   size_t limit = events.size();
   if (trigger >= 0) {
     int64_t content_seen = 0;
@@ -203,8 +425,7 @@ net::awaitable<After> sendStream(Stream& stream, Shared& shared, const Call& cal
     }
   }
 
-  std::string out = responseHead(200, plan.content_type, close);
-  out += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
+  wire.out = answerHead(wire, 200, plan.content_type, close, "Cache-Control: no-cache\r\n", 0);
   bool usage_sent = false;
   auto fail = [&]() {
     if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, false);
@@ -212,29 +433,38 @@ net::awaitable<After> sendStream(Stream& stream, Shared& shared, const Call& cal
   };
   for (size_t i = 0; i < limit; ++i) {
     if (i > 0) co_await sleepMs(b.chunk_delay_ms);
-    appendChunk(out, events[i].bytes);
+    if (i == long_line.event) {
+      if (!co_await writeLongEvent(wire, events[i].bytes, long_line)) co_return fail();
+    } else {
+      addBody(wire, events[i].bytes);
+    }
     usage_sent = usage_sent || events[i].carries_usage;
-    if (trigger < 0 && i + 1 == events.size()) {
-      out += "0\r\n\r\n";
+    if (stop == Stop::kNone && i + 1 == events.size()) {
+      addEnd(wire);
+      appendExtraBytes(wire.out, b.extra_bytes);
       if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, true);
     }
-    if (!co_await writeAll(stream, out)) co_return fail();
-    out.clear();
+    if (!co_await flush(wire)) co_return fail();
   }
-  if (trigger < 0) co_return close ? After::kCloseGracefully : After::kKeepAlive;
+  if (stop == Stop::kNone) co_return afterAnswer(wire, b, close);
 
-  if (cut) {
-    if (!out.empty() && !co_await writeAll(stream, out)) co_return fail();
+  if (stop != Stop::kError) {
+    if (!wire.out.empty() && !co_await flush(wire)) co_return fail();
     if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, false);
-    closeAbruptly(stream);
+    if (stop == Stop::kReset) {
+      resetConnection(wire.stream);
+    } else {
+      closeAbruptly(wire.stream);
+    }
     co_return After::kClosed;
   }
   if (limit > 0) co_await sleepMs(b.chunk_delay_ms);
-  appendChunk(out, plan.error_event);
-  out += "0\r\n\r\n";
+  addBody(wire, plan.error_event);
+  addEnd(wire);
+  appendExtraBytes(wire.out, b.extra_bytes);
   if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, true);
-  if (!co_await writeAll(stream, out)) co_return fail();
-  co_return close ? After::kCloseGracefully : After::kKeepAlive;
+  if (!co_await flush(wire)) co_return fail();
+  co_return afterAnswer(wire, b, close);
 }
 
 template <class Stream>
@@ -245,10 +475,63 @@ net::awaitable<After> sendControl(Stream& stream, int status, std::string body, 
   co_return close ? After::kCloseGracefully : After::kKeepAlive;
 }
 
+std::string_view informationalReason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 102:
+      return "Processing";
+    case 103:
+      return "Early Hints";
+    default:
+      return "Informational";
+  }
+}
+
+// `interim`: 1xx answers before the final one, each its own write, as servers flush them.
 template <class Stream>
-net::awaitable<After> handle(Stream& stream, Shared& shared,
-                             http::request<http::string_body>& req) {
-  const bool close = !req.keep_alive();
+net::awaitable<bool> sendInterim(Stream& stream, const Behaviour& b) {
+  for (const int status : b.interim) {
+    std::string head = "HTTP/1.1 " + std::to_string(status) + " ";
+    head += informationalReason(status);
+    head += "\r\n";
+    if (status == 103) head += "Link: </mock/early-hints.css>; rel=preload; as=style\r\n";
+    head += "\r\n";
+    if (!co_await send(stream, head, b.drip_ms)) co_return false;
+  }
+  co_return true;
+}
+
+// `status: 101`: the connection now speaks another protocol; the mock says nothing more and
+// waits for the peer to leave.
+template <class Stream>
+net::awaitable<After> sendUpgrade(Stream& stream, Shared& shared, const Call& call,
+                                  const Behaviour& b) {
+  if (call.recorded) shared.log.finish(call.seq, 101, false, true);
+  const bool sent = co_await send(stream, kUpgradeHead, b.drip_ms);
+  if (sent) co_await stallUntilPeerCloses(stream);
+  co_return After::kClosed;
+}
+
+// `204-with-body`: a 204 head, then the body the 200 would have had. A client must read no body
+// after a 204 (RFC 9112 6.3), so these bytes are left on the connection.
+template <class Stream>
+net::awaitable<After> sendNoContentWithBody(Stream& stream, Shared& shared, const Call& call,
+                                            const ResponsePlan& plan, const Behaviour& b,
+                                            bool close) {
+  std::string body = plan.body;
+  for (const StreamEvent& event : plan.events) body += event.bytes;
+  std::string out = fixedHead(204, plan.content_type, body.size(), close);
+  out += body;
+  if (call.recorded) shared.log.finish(call.seq, 204, false, true);
+  if (!co_await send(stream, out, b.drip_ms)) co_return After::kClosed;
+  co_return close || b.close_after_answer ? After::kCloseGracefully : After::kKeepAlive;
+}
+
+template <class Stream>
+net::awaitable<After> handle(Stream& stream, Shared& shared, http::request<http::string_body>& req,
+                             bool last_on_connection) {
+  const bool close = !req.keep_alive() || last_on_connection;
   const std::string_view target(req.target().data(), req.target().size());
   const size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -281,6 +564,8 @@ net::awaitable<After> handle(Stream& stream, Shared& shared,
     if (error && !knob_error) knob_error = std::move(error);
   }
   if (!knob_error) knob_error = validate(b);
+  // A request with a bad knob gets its 400 the default way, not reset or dripped by the others.
+  if (knob_error) b = shared.options.defaults;
 
   std::optional<MockRequest> request = route(method, path, query);
   ResponsePlan plan;
@@ -292,12 +577,31 @@ net::awaitable<After> handle(Stream& stream, Shared& shared,
     plan = planError(request->api, 400, *knob_error);
   } else if (body_error) {
     plan = planError(request->api, 400, *body_error);
-  } else if (b.status != 200) {
+  } else if (b.status != 200 && b.status != 101) {
     plan = planError(request->api, static_cast<int>(b.status),
                      "mock: x-mock-status " + std::to_string(b.status));
   } else {
     plan = planResponse(*request, b);
   }
+  LongLine long_line;
+  if (plan.status == 200 && (b.line_bytes > 0 || b.endless_line)) {
+    std::optional<LongLine> found;
+    if (plan.streaming) found = planLongLine(plan, b);
+    if (found) {
+      long_line = *found;
+    } else {
+      plan = planError(request->api, 400,
+                       "mock: line-bytes and endless-line need a stream whose first content event "
+                       "has text (completion-tokens >= chunks >= 1)");
+    }
+  }
+
+  const Encoding encoding =
+      b.encoding_auto ? negotiateEncoding(std::string_view(req[http::field::accept_encoding]))
+                      : b.encoding;
+  int answer_status = plan.status;
+  if (plan.status == 200 && b.status == 101) answer_status = 101;
+  if (plan.status == 200 && b.no_content_with_body) answer_status = 204;
 
   Call call;
   if (shared.options.record) {
@@ -320,7 +624,10 @@ net::awaitable<After> handle(Stream& stream, Shared& shared,
       if (!merged) record.headers.emplace_back(std::move(name), std::string(value));
     }
     record.body = std::move(req.body());
-    record.status = plan.status;
+    record.status = answer_status;
+    if (answer_status == 200 || answer_status >= 300) {
+      record.encoding = std::string(encodingName(encoding));
+    }
     if (request) {
       record.dialect = std::string(dialectName(request->api));
       record.operation = std::string(operationName(request->api));
@@ -329,7 +636,7 @@ net::awaitable<After> handle(Stream& stream, Shared& shared,
       record.include_usage = request->include_usage;
       record.response_model = plan.response_model;
     }
-    if (plan.status == 200) record.usage = plan.usage;
+    if (answer_status == 200) record.usage = plan.usage;
     call.seq = shared.log.add(std::move(record));
     call.recorded = true;
   }
@@ -338,12 +645,27 @@ net::awaitable<After> handle(Stream& stream, Shared& shared,
     co_await stallUntilPeerCloses(stream);
     co_return After::kClosed;
   }
-  co_await sleepMs(b.ttft_ms);
-  if (plan.streaming && plan.status == 200) {
-    co_return co_await sendStream(stream, shared, call, plan, b, close);
+  if (b.reset_after == 0) {
+    if (call.recorded) shared.log.finish(call.seq, answer_status, false, false);
+    resetConnection(stream);
+    co_return After::kClosed;
   }
-  co_return co_await sendFixed(stream, shared, call, plan, b, close);
+  if (!co_await sendInterim(stream, b)) co_return After::kClosed;
+  co_await sleepMs(b.ttft_ms);
+  if (answer_status == 101) co_return co_await sendUpgrade(stream, shared, call, b);
+  if (answer_status == 204) {
+    co_return co_await sendNoContentWithBody(stream, shared, call, plan, b, close);
+  }
+
+  const bool streaming = plan.streaming && plan.status == 200;
+  BodyEnd end = streaming ? BodyEnd::kChunked : BodyEnd::kLength;
+  if (b.framing == Framing::kChunked || b.trailers) end = BodyEnd::kChunked;
+  if (b.framing == Framing::kClose) end = BodyEnd::kClose;
+  Wire<Stream> wire{stream, end, ContentEncoder(encoding), b.drip_ms, b.trailers, {}};
+  if (streaming) co_return co_await sendStream(wire, shared, call, plan, b, close, long_line);
+  co_return co_await sendFixed(wire, shared, call, plan, b, close);
 }
+
 
 bool isProtocolError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category() &&
@@ -353,6 +675,7 @@ bool isProtocolError(const beast::error_code& ec) {
 template <class Stream>
 net::awaitable<void> serve(Stream& stream, Shared& shared) {
   beast::flat_buffer buffer;
+  size_t answers = 0;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
@@ -382,7 +705,9 @@ net::awaitable<void> serve(Stream& stream, Shared& shared) {
       break;
     }
     auto req = parser.release();
-    const After after = co_await handle(stream, shared, req);
+    ++answers;
+    const size_t limit = shared.options.max_requests_per_connection;
+    const After after = co_await handle(stream, shared, req, limit > 0 && answers >= limit);
     if (after == After::kKeepAlive) continue;
     if (after == After::kCloseGracefully) co_await closeGracefully(stream);
     break;

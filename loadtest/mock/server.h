@@ -17,6 +17,9 @@ struct ServerOptions {
   Behaviour defaults;  // knobs when a request sets no x-mock-* header
   bool record = true;
   size_t record_limit = 10'000;
+  // Close a connection after this many answers, the last with Connection: close (uvicorn's
+  // --limit-max-requests, nginx's keepalive_requests). 0: no limit.
+  size_t max_requests_per_connection = 0;
 };
 
 // Binds, prints the "listening" line to stdout, serves until SIGTERM/SIGINT. Returns the

@@ -23,12 +23,15 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// Bytes the TLS layer has decrypted and not yet handed out (a record read past the response).
+// Bytes the TLS layer holds past the response: decrypted and not handed out (SSL_pending), or
+// read from the socket and not yet decrypted (the engine's input BIO).
 size_t tlsPending(UpstreamConnection& c) {
   auto* tls = std::get_if<UpstreamConnection::Tls>(&c.stream);
   if (tls == nullptr) return 0;
-  const int n = SSL_pending(tls->native_handle());
-  return n > 0 ? static_cast<size_t>(n) : 0;
+  SSL* ssl = tls->native_handle();
+  const int decrypted = SSL_pending(ssl);
+  const size_t raw = BIO_ctrl_pending(SSL_get_rbio(ssl));
+  return (decrypted > 0 ? static_cast<size_t>(decrypted) : 0) + raw;
 }
 
 // An idle keep-alive connection is usable when the peer has neither closed it nor sent bytes

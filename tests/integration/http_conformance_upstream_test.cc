@@ -247,6 +247,27 @@ TEST_F(HttpConformanceTls, ReloadTurningTlsVerifyOnIsEnforced) {
   EXPECT_EQ(Json(r.body).str("/error/code"), "upstream_unavailable");
 }
 
+// The checks for bytes left in the TLS layer must not discard healthy TLS connections.
+TEST_F(HttpConformanceTls, TlsConnectionIsReusedWhenNothingIsLeftUnread) {
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml = "  - name: secure\n    dialect: openai\n"
+                                 "    base_url: \"https://localhost:" +
+                                 std::to_string(tls_port_) + "\"\n    models: [\"tls-*\"]\n" +
+                                 "    tls: { ca_file: \"" + certs_.file("ca.pem") + "\" }\n";
+  Stack stack(options);
+  auto client = stack.gatewayClient();
+  for (const bool stream : {false, true, false}) {
+    const std::string body = std::string(R"({"model":"tls-model","stream":)") +
+                             (stream ? "true" : "false") + R"(,"messages":[]})";
+    const auto r = client.post(kChat, body);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  EXPECT_EQ(metric(stack, "tollgate_upstream_pool_connected_total"), 1);
+  EXPECT_EQ(metric(stack, "tollgate_upstream_pool_reused_total"), 2);
+  EXPECT_EQ(metric(stack, "tollgate_upstream_pool_unread_discarded_total"), 0);
+}
+
 TEST(HttpConformance, PooledConnectionWithBytesAfterTheResponseIsNeverReused) {
   // The first answer carries a second, unasked response after its Content-Length.
   RawUpstream upstream([](int connection, int request) {

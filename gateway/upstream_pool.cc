@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -105,32 +106,42 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
 
   AcquireResult result;
   const auto deadline = now + connect_timeout;
-  auto pending = std::make_shared<PendingResolve>(executor_);
-  pending->timer.expires_at(deadline);
-  pending->resolver.async_resolve(
-      upstream.host, std::to_string(upstream.port),
-      [pending](const boost::system::error_code& ec, Resolver::results_type results) {
-        pending->ec = ec;
-        pending->results = std::move(results);
-        pending->done = true;
-        pending->timer.cancel();
-      });
-  co_await pending->timer.async_wait(kNoThrow);
-  if (!pending->done) {
-    pending->resolver.cancel();
-    result.failure = ConnectFailure::kTimeout;
-    result.detail = "name resolution of '" + upstream.host + "' took longer than the connect "
-                    "timeout";
-    co_return result;
-  }
-  if (pending->ec) {
-    result.failure = ConnectFailure::kResolve;
-    result.detail = pending->ec.message();
-    co_return result;
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code not_numeric;
+  const auto address = asio::ip::make_address(upstream.host, not_numeric);
+  if (!not_numeric) {
+    // An IP address needs no lookup, and must not wait behind one: the resolver runs every
+    // lookup of the worker on one thread.
+    endpoints.emplace_back(address, upstream.port);
+  } else {
+    auto pending = std::make_shared<PendingResolve>(executor_);
+    pending->timer.expires_at(deadline);
+    pending->resolver.async_resolve(
+        upstream.host, std::to_string(upstream.port),
+        [pending](const boost::system::error_code& ec, Resolver::results_type results) {
+          pending->ec = ec;
+          pending->results = std::move(results);
+          pending->done = true;
+          pending->timer.cancel();
+        });
+    co_await pending->timer.async_wait(kNoThrow);
+    if (!pending->done) {
+      pending->resolver.cancel();
+      result.failure = ConnectFailure::kTimeout;
+      result.detail = "name resolution of '" + upstream.host +
+                      "' took longer than the connect timeout";
+      co_return result;
+    }
+    if (pending->ec) {
+      result.failure = ConnectFailure::kResolve;
+      result.detail = pending->ec.message();
+      co_return result;
+    }
+    for (const auto& entry : pending->results) endpoints.push_back(entry.endpoint());
   }
   Stream tcp_stream(executor_);
   tcp_stream.expires_at(deadline);
-  auto [cec, connected] = co_await tcp_stream.async_connect(pending->results, kNoThrow);
+  auto [cec, connected] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
   if (cec) {
     result.failure = cec == beast::error::timeout ? ConnectFailure::kTimeout
                                                    : ConnectFailure::kRefused;

@@ -377,6 +377,25 @@ TEST(HttpConformance, MissingCaFileIsRejected) {
       << check_garbage.stderrText();
 }
 
+TEST(HttpConformance, ConnectTimeoutBoundsNameResolution) {
+  StackOptions options;
+  options.workers = 1;
+  // The shim makes resolving *.slow.test take 3 s; the stack's upstream_connect_ms is 1000.
+  options.gateway_env = {{"LD_PRELOAD", binDir() + "/libtollgate_slow_dns.so"}};
+  options.extra_upstreams_yaml = "  - name: slow-dns\n    dialect: openai\n"
+                                 "    base_url: \"http://upstream.slow.test:8000\"\n"
+                                 "    models: [\"slow-*\"]\n";
+  Stack stack(options);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = stack.gatewayClient().post(kChat, R"({"model":"slow-1","messages":[]})");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_EQ(Json(r.body).str("/error/code"), "upstream_timeout");
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
+  // The worker was not blocked meanwhile: the next call to a resolvable upstream is served.
+  EXPECT_EQ(stack.gatewayClient().post(kChat, kBody).status, 200);
+}
+
 // CPU time (user + system) of a process, in clock ticks.
 long cpuTicks(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

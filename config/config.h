@@ -34,6 +34,8 @@ struct Timeouts {
 struct Limits {
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 8 * 1024 * 1024;
+  // Open client connections per worker; a connection accepted beyond it is closed at once.
+  size_t max_connections_per_worker = 10'000;
 };
 
 struct ServerConfig {
@@ -65,10 +67,20 @@ struct UpstreamConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // injected, lower-case names
   UpstreamTls tls;
   size_t max_idle_connections = 64;  // per worker
+  // An idle pooled connection is closed after this: below the keep-alive timeout of common
+  // servers (uvicorn 5 s, Node 5 s, Go 90 s), so the gateway closes first and never writes a
+  // call onto a connection the upstream is closing.
+  std::chrono::milliseconds idle_keepalive{4'000};
+  // Scheme, host, port, TLS settings and injected headers: pooled connections and TLS contexts
+  // are keyed by it, so a reload that changes any of them never reuses an old connection.
+  std::string endpoint_id;
   // Forward the client's own provider credential (Authorization, x-api-key, x-goog-api-key,
   // except the one holding the gateway key) instead of dropping it.
   bool passthrough_auth = false;
 };
+
+// The endpoint identity of an upstream (see UpstreamConfig::endpoint_id).
+std::string endpointIdentity(const UpstreamConfig& upstream);
 
 struct FileSinkConfig {
   std::string path = "var/cost-events.jsonl";

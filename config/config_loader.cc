@@ -37,6 +37,7 @@ constexpr uint64_t kMinSegmentBytes = 4'096;
 constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
 constexpr uint64_t kMaxSpoolBytes = 1ull << 40;
 constexpr uint64_t kMaxIdleConnections = 65'536;
+constexpr uint64_t kMaxConnections = 1'048'576;
 constexpr uint64_t kMaxSpanBatch = 65'536;
 // Every label value is a time series in every scraper: ten thousand is already a lot.
 constexpr uint64_t kMaxLabelValues = 10'000;
@@ -513,7 +514,10 @@ class Loader {
 
   void loadLimits(const YAML::Node& node, Limits& limits) {
     const std::string path = "server.limits";
-    if (!checkSection(node, path, {"max_header_bytes", "max_body_bytes"})) return;
+    if (!checkSection(node, path,
+                      {"max_header_bytes", "max_body_bytes", "max_connections_per_worker"})) {
+      return;
+    }
     if (auto n = child(node, "max_header_bytes")) {
       if (auto v = integer(*n, "server.limits.max_header_bytes", 1, kMaxHeaderBytes,
                            "a positive integer of bytes (at most 1048576)")) {
@@ -524,6 +528,12 @@ class Loader {
       if (auto v = integer(*n, "server.limits.max_body_bytes", 1, SIZE_MAX,
                            "a positive integer of bytes")) {
         limits.max_body_bytes = static_cast<size_t>(*v);
+      }
+    }
+    if (auto n = child(node, "max_connections_per_worker")) {
+      if (auto v = integer(*n, "server.limits.max_connections_per_worker", 1, kMaxConnections,
+                           "an integer from 1 to 1048576")) {
+        limits.max_connections_per_worker = static_cast<size_t>(*v);
       }
     }
   }
@@ -562,7 +572,7 @@ class Loader {
     checkSection(
         node, path,
         {"name", "dialect", "base_url", "models", "headers", "tls", "max_idle_connections",
-         "passthrough_auth"});
+         "idle_keepalive_ms", "passthrough_auth"});
 
     if (auto n = child(node, "name")) {
       const std::string name_path = path + ".name";
@@ -612,9 +622,16 @@ class Loader {
         upstream.max_idle_connections = static_cast<size_t>(*v);
       }
     }
+    if (auto n = child(node, "idle_keepalive_ms")) {
+      if (auto v = integer(*n, path + ".idle_keepalive_ms", 1, kMaxTimeoutMs,
+                           "a positive integer of milliseconds (at most 86400000)")) {
+        upstream.idle_keepalive = std::chrono::milliseconds(static_cast<int64_t>(*v));
+      }
+    }
     if (auto n = child(node, "passthrough_auth")) {
       if (auto v = boolean(*n, path + ".passthrough_auth")) upstream.passthrough_auth = *v;
     }
+    upstream.endpoint_id = endpointIdentity(upstream);
   }
 
   void parseBaseUrl(const std::string& url, const std::string& path, UpstreamConfig& upstream) {
@@ -723,7 +740,17 @@ class Loader {
       if (auto v = boolean(*n, path + ".verify")) tls.verify = *v;
     }
     if (auto n = child(node, "ca_file")) {
-      if (auto text = stringValue(*n, path + ".ca_file")) tls.ca_file = *text;
+      if (auto text = stringValue(*n, path + ".ca_file")) {
+        tls.ca_file = *text;
+        // Checked here so that --check-config and a start fail on it, not the first call.
+        std::ifstream in(*text, std::ios::binary);
+        std::error_code ec;
+        if (text->empty()) {
+          error(path + ".ca_file", "must not be empty (omit it for the system's CA paths)");
+        } else if (std::filesystem::is_directory(*text, ec) || !in) {
+          error(path + ".ca_file", "cannot read " + quoteKey(*text) + " (a PEM CA bundle)");
+        }
+      }
     }
     if (auto n = child(node, "server_name")) {
       if (auto text = stringValue(*n, path + ".server_name")) tls.server_name = *text;
@@ -1362,6 +1389,21 @@ class Loader {
 };
 
 }  // namespace
+
+std::string endpointIdentity(const UpstreamConfig& upstream) {
+  // Headers (credentials among them) enter as a hash: the identity is a map key and a log field.
+  std::string headers;
+  for (const auto& [name, value] : upstream.headers) {
+    headers.append(name).push_back('\0');
+    headers.append(value).push_back('\0');
+  }
+  std::ostringstream id;
+  id << upstream.scheme << "://" << upstream.host << ':' << upstream.port
+     << " host=" << upstream.host_header << " verify=" << upstream.tls.verify
+     << " ca_file=" << upstream.tls.ca_file << " server_name=" << upstream.tls.server_name
+     << " headers=" << std::hex << std::hash<std::string>{}(headers);
+  return id.str();
+}
 
 EnvLookup processEnv() {
   return [](std::string_view name) -> std::optional<std::string> {

@@ -2,13 +2,15 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "gateway/detached_completion.h"
 
 namespace tollgate::gateway {
 
@@ -29,7 +31,9 @@ AdminServer::AdminServer(asio::io_context& ioc, const tcp::endpoint& endpoint, H
   acceptor_.listen();
 }
 
-void AdminServer::start() { asio::co_spawn(ioc_, acceptLoop(), asio::detached); }
+void AdminServer::start() {
+  asio::co_spawn(ioc_, acceptLoop(), DetachedCompletion("admin accept loop"));
+}
 
 void AdminServer::stop() {
   asio::post(ioc_, [this] {
@@ -39,13 +43,17 @@ void AdminServer::stop() {
 }
 
 asio::awaitable<void> AdminServer::acceptLoop() {
+  asio::steady_timer pause(ioc_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // Out of descriptors, accept fails at once until some are freed: a pause, not a spin.
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(kNoThrow);
       continue;
     }
-    asio::co_spawn(ioc_, serve(std::move(socket)), asio::detached);
+    asio::co_spawn(ioc_, serve(std::move(socket)), DetachedCompletion("admin connection"));
   }
 }
 
@@ -64,6 +72,7 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
     const std::string_view path = target.substr(0, target.find('?'));
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, "GET, HEAD");
       res.body() = "method not allowed\n";
     } else if (path == "/healthz") {
       res.body() = "ok\n";
@@ -79,7 +88,14 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
       res.body() = "not found\n";
     }
     res.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, res, kNoThrow);
+    beast::error_code wec;
+    if (req.method() == http::verb::head) {
+      // The GET's status and headers (Content-Length included), without the body.
+      http::response_serializer<http::string_body> head(res);
+      std::tie(wec, std::ignore) = co_await http::async_write_header(stream, head, kNoThrow);
+    } else {
+      std::tie(wec, std::ignore) = co_await http::async_write(stream, res, kNoThrow);
+    }
     if (wec || !res.keep_alive()) break;
   }
   beast::error_code ignored;

@@ -20,6 +20,7 @@
 #include "gateway/reload.h"
 #include "gateway/runtime.h"
 #include "gateway/server.h"
+#include "gateway/upstream_tls_context.h"
 
 namespace {
 
@@ -90,6 +91,12 @@ int main(int argc, char** argv) {
                     : tollgate::config::loadConfigFile(config_path, env);
   if (loaded.index() != 0) return reportErrors(source, loaded);
   if (check_only) {
+    try {
+      tollgate::gateway::checkUpstreamTls(std::get<0>(loaded));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tollgate: %s: %s\n", source.c_str(), e.what());
+      return 1;
+    }
     std::printf("tollgate: %s: configuration is valid\n", source.c_str());
     return 0;
   }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "gateway/detached_completion.h"
 #include "gateway/event_sink.h"
 #include "meter/money.h"
 
@@ -24,6 +25,37 @@ void gauge(std::string& out, std::string_view name, std::string_view help, int64
   fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name,
                  help, value);
 }
+
+struct CounterSpec {
+  std::string_view name;
+  std::string_view help;
+  const std::atomic<uint64_t> WorkerMetrics::*field;
+};
+
+// Pooled connections closed and the process's own limits.
+constexpr CounterSpec kResourceCounters[] = {
+    {"tollgate_upstream_pool_expired_total",
+     "Idle upstream connections closed after upstreams[].idle_keepalive_ms.",
+     &WorkerMetrics::pool_expired},
+    {"tollgate_upstream_pool_unread_discarded_total",
+     "Upstream connections closed instead of pooled: bytes were left after the response.",
+     &WorkerMetrics::pool_unread_discarded},
+    {"tollgate_upstream_pool_probe_discarded_total",
+     "Idle upstream connections found closed, or with bytes nobody asked for, when reused.",
+     &WorkerMetrics::pool_probe_discarded},
+    {"tollgate_upstream_pool_endpoint_retired_total",
+     "Upstream connections closed because a reload changed their endpoint.",
+     &WorkerMetrics::pool_endpoint_retired},
+    {"tollgate_accept_pauses_total",
+     "Times accepting paused because the process ran out of file descriptors.",
+     &WorkerMetrics::accept_pauses},
+    {"tollgate_connections_over_cap_total",
+     "Client connections closed at once: server.limits.max_connections_per_worker.",
+     &WorkerMetrics::connections_over_cap},
+    {"tollgate_log_warnings_suppressed_total",
+     "Data-plane warnings withheld by the log rate limit.",
+     &WorkerMetrics::log_warnings_suppressed},
+};
 
 constexpr meter::Outcome kOutcomes[] = {meter::Outcome::kOk, meter::Outcome::kUpstreamError,
                                         meter::Outcome::kClientDisconnect,
@@ -98,6 +130,10 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_refusal_events_suppressed_total",
           "Refusals of calls without a valid key not booked as events (over the per-worker rate).",
           sum(shards, &WorkerMetrics::refusal_events_suppressed));
+  for (const auto& c : kResourceCounters) counter(out, c.name, c.help, sum(shards, c.field));
+  counter(out, "tollgate_detached_coroutine_failures_total",
+          "Connection or accept coroutines ended by an exception (a bug; see the error log).",
+          DetachedCompletion::failures());
   counter(out, "tollgate_unallocated_calls_total",
           "Calls served without a complete attribution (booked allocated: false).",
           sum(shards, &WorkerMetrics::unallocated_calls));

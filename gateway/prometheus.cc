@@ -12,7 +12,19 @@ namespace tollgate::gateway {
 
 LabelValues::LabelValues(size_t cap) : cap_(cap) { names_.push_back("other"); }
 
-uint32_t LabelValues::resolve(std::string_view value) {
+std::string_view boundedLabelValue(std::string_view value, std::string& scratch) {
+  if (value.size() <= kMaxLabelValueBytes) return value;
+  size_t cut = kMaxLabelValueBytes - kTruncatedMark.size();
+  // Never split a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+  scratch.assign(value.substr(0, cut));
+  scratch.append(kTruncatedMark);
+  return scratch;
+}
+
+uint32_t LabelValues::resolve(std::string_view raw) {
+  std::string scratch;
+  const std::string_view value = boundedLabelValue(raw, scratch);
   // Once full the table never changes again: it is read without the lock.
   if (full_.load(std::memory_order_acquire)) {
     const auto it = ids_.find(std::string(value));
@@ -185,7 +197,9 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
     return status_buf_;
   }
 
-  uint32_t id(Label label, std::string_view value) {
+  uint32_t id(Label label, std::string_view raw) {
+    // Cut before the caches are searched: they then hold bounded strings only.
+    const std::string_view value = boundedLabelValue(raw, bounded_);
     // Consecutive calls mostly repeat a label's value (the same upstream, status, team): the
     // last one is compared before the table is hashed.
     auto& last = last_[label];
@@ -222,6 +236,7 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
   };
   std::array<Last, kLabelCount> last_;
   std::string status_buf_;
+  std::string bounded_;
 };
 
 PrometheusMetrics::PrometheusMetrics(size_t workers, size_t max_label_values) {

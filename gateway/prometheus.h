@@ -74,6 +74,16 @@ class PrometheusMetrics {
   std::vector<std::unique_ptr<WorkerShard>> shards_;
 };
 
+// The longest label value exposed, in bytes. A longer one (a model name is whatever the client
+// sent) is cut at a UTF-8 character boundary and ends with kTruncatedMark, so the length of a
+// scrape is bounded by the number of series, whatever the calls carried. Independent of the
+// cardinality cap (metrics.max_label_values), which bounds how many values there are.
+inline constexpr size_t kMaxLabelValueBytes = 128;
+inline constexpr std::string_view kTruncatedMark = "...[truncated]";
+
+// `value` when it fits kMaxLabelValueBytes; else its cut form, built in `scratch`.
+std::string_view boundedLabelValue(std::string_view value, std::string& scratch);
+
 // Renders a label value for the exposition format (backslash, quote and newline escaped).
 void appendPromLabelValue(std::string_view value, std::string& out);
 

@@ -7,13 +7,13 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/detached_completion.h"
 #include "gateway/downstream_session.h"
 #include "gateway/thread_name.h"
 
@@ -24,6 +24,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr std::chrono::milliseconds kAcceptPause{100};
 
 tcp::endpoint toEndpoint(const config::ListenAddress& address, std::string_view key) {
   boost::system::error_code ec;
@@ -43,7 +44,7 @@ std::string describe(const tcp::endpoint& ep) {
 
 Awaitable<void> serveConnection(WorkerContext& ctx, Socket socket,
                                       std::atomic<size_t>& open_sessions) {
-  open_sessions.fetch_add(1, std::memory_order_relaxed);
+  // Counted open by the accept loop, before this coroutine was spawned (the cap reads it).
   {
     DownstreamSession session(ctx, std::move(socket));
     co_await session.run();
@@ -51,20 +52,50 @@ Awaitable<void> serveConnection(WorkerContext& ctx, Socket socket,
   open_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// Out of file descriptors (or kernel memory), accept fails at once for as long as the condition
+// lasts: retrying at once spins a core and floods the log. Accepting pauses instead, as nginx
+// does; pending connections wait in the listen backlog meanwhile.
+bool outOfResources(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 Awaitable<void> acceptLoop(Acceptor& acceptor, WorkerContext& ctx,
                                  std::atomic<size_t>& open_sessions) {
+  using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                           asio::wait_traits<std::chrono::steady_clock>, Executor>;
+  Timer pause(acceptor.get_executor());
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      spdlog::get("gateway")->warn("accept failed worker={} error=\"{}\"", ctx.index,
-                                   ec.message());
+      const bool pausing = outOfResources(ec);
+      ctx.warnings->warn("accept_failed", "accept failed worker={} error=\"{}\" pause_ms={}",
+                         ctx.index, ec.message(), pausing ? kAcceptPause.count() : 0);
+      if (pausing) {
+        ctx.metrics->add(ctx.metrics->accept_pauses);
+        pause.expires_after(kAcceptPause);
+        co_await pause.async_wait(kNoThrow);
+      }
+      continue;
+    }
+    const size_t cap = ctx.runtime->load()->config->server.limits.max_connections_per_worker;
+    if (open_sessions.load(std::memory_order_relaxed) >= cap) {
+      ctx.metrics->add(ctx.metrics->connections_over_cap);
+      ctx.warnings->warn("connections_over_cap",
+                         "connection closed at once: server.limits.max_connections_per_worker={} "
+                         "reached worker={}",
+                         cap, ctx.index);
+      boost::system::error_code ignored;
+      socket.close(ignored);
       continue;
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    open_sessions.fetch_add(1, std::memory_order_relaxed);
     asio::co_spawn(acceptor.get_executor(), serveConnection(ctx, std::move(socket), open_sessions),
-                   asio::detached);
+                   DetachedCompletion("client connection"));
   }
 }
 
@@ -114,7 +145,10 @@ void Server::bind() {
     }
     // Port 0: the first listener got a port from the OS; the others share it (SO_REUSEPORT).
     endpoint = w->acceptor->local_endpoint();
-    w->pool = std::make_unique<UpstreamPool>(w->ioc.get_executor(), w->metrics);
+    w->warnings = std::make_unique<RateLimitedLog>(spdlog::get("gateway"),
+                                                   RateLimitedLog::kDefaultPerSecond,
+                                                   &w->metrics.log_warnings_suppressed);
+    w->pool = std::make_unique<UpstreamPool>(w->ioc.get_executor(), w->metrics, w->warnings.get());
     w->deadlines = std::make_unique<DeadlineSweeper>(w->ioc.get_executor());
     w->ctx.index = i;
     w->ctx.runtime = &runtime_;
@@ -124,6 +158,7 @@ void Server::bind() {
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;
     w->ctx.pool = w->pool.get();
+    w->ctx.warnings = w->warnings.get();
     w->ctx.deadlines = w->deadlines.get();
     w->ctx.observers = observability_->observersFor(i);
     workers_.push_back(std::move(w));
@@ -156,7 +191,8 @@ std::string Server::renderMetrics() const {
 }
 
 void Server::startWorker(Worker& w) {
-  asio::co_spawn(w.ioc.get_executor(), acceptLoop(*w.acceptor, w.ctx, w.open_sessions), asio::detached);
+  asio::co_spawn(w.ioc.get_executor(), acceptLoop(*w.acceptor, w.ctx, w.open_sessions),
+                 DetachedCompletion("accept loop"));
   w.thread = std::thread([&w] {
     nameThisThread("tg-worker-" + std::to_string(w.ctx.index));
     w.ioc.run();
@@ -174,7 +210,7 @@ int Server::run() {
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-          reloader_->reload(runtime_);
+          if (reloader_->reload(runtime_)) retireOldEndpoints();
           signals.async_wait(on_signal);
           return;
         }
@@ -201,6 +237,13 @@ int Server::run() {
   spdlog::get("gateway")->info("signal {} received: draining", signal_number);
   shutdown();
   return 0;
+}
+
+void Server::retireOldEndpoints() {
+  auto runtime = runtime_.load();
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [&w = *w, runtime] { w.pool->retainEndpointsOf(*runtime->config); });
+  }
 }
 
 void Server::shutdown() {

@@ -13,6 +13,7 @@
 #include "gateway/event_sink.h"
 #include "gateway/io.h"
 #include "gateway/observability.h"
+#include "gateway/rate_limited_log.h"
 #include "gateway/reload.h"
 #include "gateway/worker_context.h"
 
@@ -49,6 +50,7 @@ class Server {
     std::unique_ptr<DeadlineSweeper> deadlines;  // its timer is released before the io_context
     boost::asio::io_context ioc{1};
     std::unique_ptr<Acceptor> acceptor;
+    std::unique_ptr<RateLimitedLog> warnings;  // before the pool, which holds it
     std::unique_ptr<UpstreamPool> pool;
     std::thread thread;
     std::atomic<size_t> open_sessions{0};
@@ -56,6 +58,8 @@ class Server {
 
   void startWorker(Worker& worker);
   void shutdown();
+  // After a reload: each worker closes its idle connections to endpoints no longer configured.
+  void retireOldEndpoints();
   std::string renderMetrics() const;
 
   RuntimeHolder runtime_;

@@ -11,6 +11,7 @@
 #include "gateway/fields_arena.h"
 #include "gateway/ids.h"
 #include "gateway/metrics.h"
+#include "gateway/rate_limited_log.h"
 #include "gateway/runtime.h"
 #include "gateway/upstream_pool.h"
 
@@ -47,6 +48,8 @@ struct WorkerContext {
   WorkerMetrics* metrics = nullptr;
   UpstreamPool* pool = nullptr;
   DeadlineSweeper* deadlines = nullptr;  // the worker's I/O timeouts
+  // Data-plane warnings, rate limited per message key (warnings->warn("key", fmt, args...)).
+  RateLimitedLog* warnings = nullptr;
   IdGenerator ids;
   // Blocks the sessions' field arenas borrow for the heads of a call. Worker thread only.
   FieldBlockPool field_blocks;

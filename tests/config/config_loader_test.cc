@@ -15,6 +15,7 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 
 const std::string kTestdata = TOLLGATE_TESTDATA_DIR;
+const std::string kCaFile = kTestdata + "/ca.pem";
 
 EnvLookup envFrom(std::map<std::string, std::string> vars) {
   return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
@@ -226,7 +227,8 @@ TEST(ConfigLoaderTest, ExampleConfigWithoutTheKeysNamesEachMissingVariable) {
 }
 
 TEST(ConfigLoaderTest, EveryKeyIsReadFromAFullFile) {
-  auto result = loadConfigFile(kTestdata + "/full.yaml", envFrom({{"GEMINI_KEY", "g-key"}}));
+  auto result = loadConfigFile(kTestdata + "/full.yaml", envFrom({{"GEMINI_KEY", "g-key"},
+                                                                  {"TEST_CA_FILE", kCaFile}}));
   ASSERT_TRUE(std::holds_alternative<Config>(result))
       << describe(std::get<std::vector<ConfigError>>(result));
   const Config& c = std::get<Config>(result);
@@ -256,7 +258,7 @@ TEST(ConfigLoaderTest, EveryKeyIsReadFromAFullFile) {
   EXPECT_THAT(gemini.models, ElementsAre("gemini-2.5-*", "gemini-[12].?-flash"));
   EXPECT_THAT(gemini.headers, ElementsAre(Pair("x-goog-api-key", "g-key")));
   EXPECT_FALSE(gemini.tls.verify);
-  EXPECT_EQ(gemini.tls.ca_file, "/etc/ssl/internal.pem");
+  EXPECT_EQ(gemini.tls.ca_file, kCaFile);
   EXPECT_EQ(gemini.tls.server_name, "gemini.internal");
   EXPECT_EQ(gemini.max_idle_connections, 0u);
   const UpstreamConfig& ollama = c.upstreams[1];
@@ -636,15 +638,71 @@ TEST(ConfigLoaderTest, TlsSettingsAreRead) {
   const std::string head =
       "name: a\n    dialect: openai\n    base_url: \"https://h\"\n"
       "    models: [\"*\"]\n";
-  const Config c = parseValid(upstreamWith(head + "    tls: { verify: false, ca_file: /ca.pem, "
-                                                  "server_name: h.internal }\n"));
+  const Config c = parseValid(upstreamWith(head + "    tls: { verify: false, ca_file: \"" +
+                                           kCaFile + "\", server_name: h.internal }\n"));
   EXPECT_FALSE(c.upstreams[0].tls.verify);
-  EXPECT_EQ(c.upstreams[0].tls.ca_file, "/ca.pem");
+  EXPECT_EQ(c.upstreams[0].tls.ca_file, kCaFile);
   EXPECT_EQ(c.upstreams[0].tls.server_name, "h.internal");
   EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { verify: yes }\n")),
               ElementsAre("upstreams[0].tls.verify: expected a boolean (true or false)"));
   EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { verfy: false }\n")),
               ElementsAre("upstreams[0].tls.verfy: unknown key"));
+}
+
+TEST(ConfigLoaderTest, MissingCaFileIsRejectedNamingTheKey) {
+  const std::string head =
+      "name: a\n    dialect: openai\n    base_url: \"https://h\"\n"
+      "    models: [\"*\"]\n";
+  EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { ca_file: /nonexistent/ca.pem }\n")),
+              ElementsAre("upstreams[0].tls.ca_file: cannot read \"/nonexistent/ca.pem\" (a "
+                          "PEM CA bundle)"));
+  EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { ca_file: \"" + kTestdata + "\" }\n")),
+              ElementsAre("upstreams[0].tls.ca_file: cannot read \"" + kTestdata +
+                          "\" (a PEM CA bundle)"));
+}
+
+TEST(ConfigLoaderTest, IdleKeepaliveDefaultsBelowCommonServerTimeouts) {
+  const std::string head =
+      "name: a\n    dialect: openai\n    base_url: \"http://h\"\n"
+      "    models: [\"*\"]\n";
+  EXPECT_EQ(parseValid(upstreamWith(head)).upstreams[0].idle_keepalive,
+            std::chrono::milliseconds(4'000));
+  EXPECT_EQ(parseValid(upstreamWith(head + "    idle_keepalive_ms: 250\n"))
+                .upstreams[0]
+                .idle_keepalive,
+            std::chrono::milliseconds(250));
+  EXPECT_THAT(errorsOf(upstreamWith(head + "    idle_keepalive_ms: 0\n")),
+              ElementsAre("upstreams[0].idle_keepalive_ms: expected a positive integer of "
+                          "milliseconds (at most 86400000)"));
+}
+
+TEST(ConfigLoaderTest, EndpointIdentityChangesWithHostTlsAndCredentials) {
+  const std::string base = "name: a\n    dialect: openai\n    models: [\"*\"]\n";
+  auto id = [&](const std::string& fields) {
+    return parseValid(upstreamWith(base + fields)).upstreams[0].endpoint_id;
+  };
+  const std::string plain = id("    base_url: \"https://h:1\"\n");
+  EXPECT_EQ(plain, id("    base_url: \"https://h:1\"\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://h:2\"\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://g:1\"\n"));
+  EXPECT_NE(plain, id("    base_url: \"http://h:1\"\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { verify: false }\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { server_name: x }\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { ca_file: \"" + kCaFile +
+                      "\" }\n"));
+  EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    headers: { authorization: x }\n"));
+  EXPECT_EQ(plain.find("authorization"), std::string::npos);
+}
+
+TEST(ConfigLoaderTest, MaxConnectionsPerWorkerIsReadAndBounded) {
+  EXPECT_EQ(parseValid(withUpstream("")).server.limits.max_connections_per_worker, 10'000u);
+  EXPECT_EQ(parseValid(withUpstream("server: { limits: { max_connections_per_worker: 7 } }\n"))
+                .server.limits.max_connections_per_worker,
+            7u);
+  EXPECT_THAT(
+      errorsOf(withUpstream("server: { limits: { max_connections_per_worker: 0 } }\n")),
+      ElementsAre("server.limits.max_connections_per_worker: expected an integer from 1 to "
+                  "1048576"));
 }
 
 TEST(ConfigLoaderTest, MaxIdleConnectionsIsBounded) {

@@ -87,6 +87,46 @@ TEST(PrometheusMetrics, LabelValuesBeyondTheCapBecomeOther) {
   EXPECT_EQ(out.find("team=\"c\""), std::string::npos);
 }
 
+TEST(PrometheusMetrics, LongModelNameIsTruncatedInEverySeries) {
+  PrometheusMetrics metrics(1, 100);
+  testing::CallFixture f;
+  const std::string huge = "gpt-" + std::string(256 * 1024, 'x');
+  std::string small_scrape;
+  metrics.render(small_scrape);
+  for (int i = 0; i < 3; ++i) {
+    f.event.model = huge + std::to_string(i);
+    f.call.info.model = huge + std::to_string(i);
+    metrics.observer(0)->onCallFinished(f.call, f.event);
+  }
+  std::string out;
+  metrics.render(out);
+  // Each call's name differs only past the cut: the three share one truncated series.
+  const std::string cut = "gpt-" + std::string(kMaxLabelValueBytes - 4 - kTruncatedMark.size(),
+                                               'x') + std::string(kTruncatedMark);
+  EXPECT_NE(out.find("model=\"" + cut + "\""), std::string::npos);
+  EXPECT_NE(out.find("gen_ai_request_model=\"" + cut + "\""), std::string::npos);
+  EXPECT_EQ(out.find(std::string(kMaxLabelValueBytes, 'x')), std::string::npos);
+  EXPECT_LT(out.size(), small_scrape.size() + 64 * 1024) << out.size();
+}
+
+TEST(BoundedLabelValue, CutsAtACharacterBoundaryAndMarksTheCut) {
+  std::string scratch;
+  EXPECT_EQ(boundedLabelValue("short", scratch), "short");
+  const std::string exact(kMaxLabelValueBytes, 'a');
+  EXPECT_EQ(boundedLabelValue(exact, scratch), exact);
+  // A 3-byte character straddling the cut is dropped whole.
+  const size_t keep = kMaxLabelValueBytes - kTruncatedMark.size();
+  const std::string straddling =
+      std::string(keep - 1, 'a') + "\xE2\x82\xAC" + std::string(64, 't');
+  const std::string_view cut = boundedLabelValue(straddling, scratch);
+  EXPECT_EQ(cut, std::string(keep - 1, 'a') + std::string(kTruncatedMark));
+  EXPECT_LE(cut.size(), kMaxLabelValueBytes);
+  // Idempotent: a cut value is not cut again.
+  const std::string once(cut);
+  std::string again;
+  EXPECT_EQ(boundedLabelValue(once, again), once);
+}
+
 TEST(PrometheusMetrics, UnallocatedSpendAndUpstreamErrorsAreCounted) {
   PrometheusMetrics metrics(1, 100);
   testing::CallFixture f;

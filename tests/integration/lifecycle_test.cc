@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/integration/support/stack.h"
+#include "tests/integration/support/test_files.h"
 
 namespace tollgate::testing {
 namespace {
@@ -118,15 +119,7 @@ TEST(Shutdown, SigtermFinishesTheCallInFlightAndFlushesItsEvent) {
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string d = certs_.path();
-    const std::string cmd =
-        "cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=tollgate-test-ca "
-        "-keyout ca.key -out ca.pem 2>/dev/null && "
-        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr "
-        "2>/dev/null && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-        "-extfile ext.cnf -out server.pem 2>/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl failed";
+    ASSERT_TRUE(makeTestCertificates(certs_)) << "openssl failed";
   }
 
   std::unique_ptr<Stack> start(const std::string& tls_yaml) {

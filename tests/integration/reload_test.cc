@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/integration/support/stack.h"
+#include "tests/integration/support/test_files.h"
 
 namespace tollgate::testing {
 namespace {
@@ -41,30 +42,6 @@ std::string keyYaml(const std::string& id, const std::string& secret, const std:
 
 const std::string kBody =
     R"({"model":"gpt-test-1","messages":[{"role":"user","content":"Say hello"}]})";
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void writeFile(const std::string& path, const std::string& text) {
-  // Written whole to a temporary name, then renamed: the gateway never reads half a file.
-  const std::string tmp = path + ".new";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-  }
-  ASSERT_EQ(std::rename(tmp.c_str(), path.c_str()), 0);
-}
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
 uint64_t metric(Stack& stack, const std::string& series) {
   const std::string text = stack.adminClient().get("/metrics").body;
@@ -136,10 +113,10 @@ TEST(ReloadTest, SighupUnderLoadDropsNoCallAndSwitchesKeysAndPrices) {
   Stack stack(keyedOptions());
   const std::string original = readFile(stack.configPath());
   // The new file: one more key, a new price for gpt-test* and a new catalog version.
-  std::string next = replaced(original, R"("gpt-test*": { input: "3.00", output: "12.00" })",
+  std::string next = replacedOnce(original, R"("gpt-test*": { input: "3.00", output: "12.00" })",
                               R"("gpt-test*": { input: "6.00", output: "24.00" })");
-  next = replaced(next, R"(price_version: "itest-1")", R"(price_version: "itest-2")");
-  next = replaced(next, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new"));
+  next = replacedOnce(next, R"(price_version: "itest-1")", R"(price_version: "itest-2")");
+  next = replacedOnce(next, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new"));
 
   auto newKeyCall = [&] {
     return stack.gatewayClient()
@@ -150,7 +127,7 @@ TEST(ReloadTest, SighupUnderLoadDropsNoCallAndSwitchesKeysAndPrices) {
 
   Load load(stack, 3);
   load.waitForCalls(150);
-  writeFile(stack.configPath(), next);
+  ASSERT_TRUE(writeFileAtomically(stack.configPath(), next));
   stack.gatewayProcess().signal(SIGHUP);
   // The reload happens on the gateway's main thread; calls keep flowing meanwhile. The new key
   // is refused until the new configuration is in use.
@@ -210,10 +187,10 @@ TEST(ReloadTest, BadConfigIsRefusedAndTheRunningOneStays) {
   Stack stack(keyedOptions());
   const std::string original = readFile(stack.configPath());
   // A new key with a malformed hash, and a price that is not a decimal.
-  std::string bad = replaced(original, "keys:\n",
+  std::string bad = replacedOnce(original, "keys:\n",
                              "keys:\n  - id: new-key\n    sha256: \"" + kNewKey + "\"\n");
-  bad = replaced(bad, R"(input: "3.00")", R"(input: "three")");
-  writeFile(stack.configPath(), bad);
+  bad = replacedOnce(bad, R"(input: "3.00")", R"(input: "three")");
+  ASSERT_TRUE(writeFileAtomically(stack.configPath(), bad));
   stack.gatewayProcess().signal(SIGHUP);
   // Scrapes until the refusal is counted (each scrape is a real request, no sleep).
   int scrapes = 0;
@@ -241,8 +218,9 @@ TEST(ReloadTest, BadConfigIsRefusedAndTheRunningOneStays) {
             401);
 
   // Fixing the file and signalling again applies it.
-  writeFile(stack.configPath(),
-            replaced(original, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new")));
+  ASSERT_TRUE(writeFileAtomically(
+      stack.configPath(),
+      replacedOnce(original, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new"))));
   stack.gatewayProcess().signal(SIGHUP);
   int tries = 0;
   while (stack.gatewayClient().post(kChat, kBody, {{"authorization", "Bearer " + kNewKey}})

@@ -100,8 +100,9 @@ Stack::Stack(StackOptions options) {
        << options.extra_yaml;
   dir_.write("tollgate.yaml", yaml.str());
   gateway_process_ = std::make_unique<Process>(
-      "tollgate", std::vector<std::string>{binDir() + "/tollgate", "--config",
-                                           dir_.file("tollgate.yaml")});
+      "tollgate",
+      std::vector<std::string>{binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")},
+      options.gateway_env);
   auto line = gateway_process_->waitForLine("tollgate listening on ", std::chrono::seconds(10));
   if (!line) throw std::runtime_error("tollgate did not start: " + gateway_process_->stderrText());
   const auto admin_at = line->find(" admin ");

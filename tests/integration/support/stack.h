@@ -21,6 +21,7 @@ struct StackOptions {
   std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)
   bool start_mock = true;
   std::string events_sink = "file";  // events.sink; "none" turns metering and events off
+  std::vector<std::pair<std::string, std::string>> gateway_env;  // added to the gateway's
 };
 
 // The mock upstream and the gateway in front of it, as real processes on loopback ports the OS

@@ -11,7 +11,8 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_sse_framer fuzz_ndjson_framer fuzz_json_array_framer fuzz_openai_dialect
-           fuzz_anthropic_dialect fuzz_gemini_dialect fuzz_ollama_dialect fuzz_json_scanner)
+           fuzz_anthropic_dialect fuzz_gemini_dialect fuzz_ollama_dialect fuzz_json_scanner
+           fuzz_request_head)
 fi
 build=build-fuzz
 mkdir -p "$build"
@@ -30,6 +31,13 @@ for f in tests/meter/testdata/*/*; do
     { printf "$selector"; cat "$f"; } > "$corpus/seed-$i"
     i=$((i + 1))
   done
+done
+
+# The request head target starts from heads the conformance tests send.
+for f in tests/fuzz/testdata/request_head/*; do
+  [[ -e $f ]] || continue
+  { printf '\x00'; cat "$f"; } > "$corpus/seed-$i"
+  i=$((i + 1))
 done
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -9,6 +9,9 @@
 #include "dialect_test_support.h"
 #include "json_member_permuter.h"
 #include "meter/anthropic_dialect.h"
+#include "meter/aws_event_stream_framer.h"
+#include "meter/bedrock_dialect.h"
+#include "meter/crc32.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
@@ -29,6 +32,7 @@ const OpenAiDialect kOpenAi;
 const AnthropicDialect kAnthropic;
 const GeminiDialect kGemini;
 const OllamaDialect kOllama;
+const BedrockDialect kBedrock;
 
 struct Fixture {
   const char* path;
@@ -78,7 +82,61 @@ const Fixture kFixtures[] = {
     {"ollama/chat_prompt_cached.ndjson", &kOllama, "chat", true, 200, kNdjson},
     {"ollama/error_404.json", &kOllama, "chat", true, 404, kJson},
     {"ollama/generate.ndjson", &kOllama, "text_completion", true, 200, kNdjson},
+    {"bedrock/converse.json", &kBedrock, "chat", false, 200, kJson},
+    {"bedrock/converse_tool_use.json", &kBedrock, "chat", false, 200, kJson},
+    {"bedrock/invoke_anthropic.json", &kBedrock, "chat", false, 200, kJson},
+    {"bedrock/error_throttling.json", &kBedrock, "chat", false, 429, kJson},
+    {"bedrock/error_validation_typed.json", &kBedrock, "chat", false, 400, kJson},
 };
+
+// The AWS event stream is binary: each message's JSON payload is permuted and the message
+// re-encoded with its string headers and fresh CRCs.
+std::string bigEndian32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+std::string encodeEvent(const AwsEventStreamMessage& m, std::string_view payload) {
+  std::string headers;
+  auto add = [&](std::string_view name, std::string_view value) {
+    if (value.empty()) return;
+    headers.push_back(static_cast<char>(name.size()));
+    headers.append(name);
+    headers.push_back(7);
+    headers.push_back(static_cast<char>(value.size() >> 8));
+    headers.push_back(static_cast<char>(value.size() & 0xFF));
+    headers.append(value);
+  };
+  add(":event-type", m.event_type);
+  add(":exception-type", m.exception_type);
+  add(":content-type", m.content_type);
+  add(":message-type", m.message_type);
+  std::string out = bigEndian32(static_cast<uint32_t>(16 + headers.size() + payload.size())) +
+                    bigEndian32(static_cast<uint32_t>(headers.size()));
+  out += bigEndian32(crc32(0, out));
+  out += headers;
+  out += payload;
+  out += bigEndian32(crc32(0, out));
+  return out;
+}
+
+std::string permuteEventStream(std::string_view stream, uint64_t seed, bool& reorderable) {
+  AwsEventStreamFramer framer;
+  std::string out;
+  framer.feed(stream, [&](const AwsEventStreamMessage& m) {
+    JsonMemberPermuter permuter(seed);
+    const auto payload = permuter.permute(m.payload);
+    reorderable |= permuter.sawReorderable();
+    out += encodeEvent(m, payload ? std::string_view(*payload) : m.payload);
+  });
+  framer.finish();
+  EXPECT_EQ(framer.faults().total(), 0u);
+  return out;
+}
+
+const char* const kEventStreams[] = {
+    "bedrock/converse_stream.bin", "bedrock/converse_stream_exception.bin",
+    "bedrock/invoke_stream_anthropic.bin"};
 
 RequestInfo infoFor(const Fixture& f) {
   RequestInfo info;
@@ -117,6 +175,32 @@ TEST(MemberOrder, EveryFixtureMetersTheSameWithItsMembersPermuted) {
     if (identity.sawReorderable()) {
       EXPECT_GT(changed, 0);
     }
+  }
+}
+
+TEST(MemberOrder, EveryEventStreamFixtureMetersTheSameWithItsPayloadMembersPermuted) {
+  RequestInfo info;
+  info.operation = "chat";
+  info.stream = true;
+  info.estimated_input_tokens = 11;
+  for (const char* path : kEventStreams) {
+    SCOPED_TRACE(path);
+    const std::string original = readFixture(path);
+    bool reorderable = false;
+    const std::string normalized = permuteEventStream(original, 0, reorderable);
+    EXPECT_TRUE(reorderable);
+    const MeterResult expected = meterAtEverySplit(
+        kBedrock, info, 200, "application/vnd.amazon.eventstream", normalized);
+    int changed = 0;
+    for (uint64_t seed : kSeeds) {
+      const std::string permuted = permuteEventStream(original, seed, reorderable);
+      if (permuted != normalized) ++changed;
+      const MeterResult r = meterAtEverySplit(kBedrock, info, 200,
+                                              "application/vnd.amazon.eventstream", permuted);
+      testing::expectSameResult(r, expected, "seed " + std::to_string(seed));
+      if (::testing::Test::HasFailure()) return;
+    }
+    EXPECT_GT(changed, 0);
   }
 }
 

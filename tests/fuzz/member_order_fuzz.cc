@@ -1,4 +1,5 @@
-// Any bytes as an answer of any dialect: with the members of its JSON objects permuted (every
+// Any bytes as an answer of any dialect (not as Bedrock's binary event stream: see
+// member_order_test.cc): with the members of its JSON objects permuted (every
 // nesting level, a permutation drawn from the selector), the meter must give the result it gives
 // with the members in their original order, cut anywhere. JSON member order carries no meaning
 // (RFC 8259). Objects naming a member twice are skipped: which one a reader keeps is its choice.
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "meter/anthropic_dialect.h"
+#include "meter/bedrock_dialect.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
@@ -20,6 +22,7 @@ const OpenAiDialect kOpenAi;
 const AnthropicDialect kAnthropic;
 const GeminiDialect kGemini;
 const OllamaDialect kOllama;
+const BedrockDialect kBedrock;
 
 struct Target {
   const Dialect* dialect;
@@ -29,7 +32,8 @@ const Target kTargets[] = {{&kOpenAi, "chat"},
                            {&kOpenAi, "responses"},
                            {&kAnthropic, "chat"},
                            {&kGemini, "generate_content"},
-                           {&kOllama, "chat"}};
+                           {&kOllama, "chat"},
+                           {&kBedrock, "chat"}};
 constexpr const char* kTypes[] = {"text/event-stream", "application/json", "application/x-ndjson",
                                   ""};
 
@@ -59,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (permuted.size() != normalized.size()) std::abort();
   while (!in.cuts.empty() && in.cuts.back() > normalized.size()) in.cuts.pop_back();
 
-  const Target& t = kTargets[s % 5];
+  const Target& t = kTargets[s % 6];
   RequestInfo info;
   info.model = "m";
   info.operation = t.operation;

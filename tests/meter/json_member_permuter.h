@@ -22,10 +22,11 @@ class JsonMemberPermuter {
 
   // The permuted text of one JSON value, or nullopt when `json` is not exactly one JSON value
   // (surrounding whitespace allowed) or nests deeper than kMaxDepth.
+  // Text that is not UTF-8 is not JSON (RFC 8259 section 8.1): nullopt too.
   std::optional<std::string> permute(std::string_view json) {
+    if (!validUtf8(json)) return std::nullopt;
     in_ = json;
     at_ = 0;
-    duplicate_keys_ = false;
     std::string out;
     if (!value(out, 0)) return std::nullopt;
     skipSpace();
@@ -33,8 +34,8 @@ class JsonMemberPermuter {
     return out;
   }
 
-  // Whether the last permute() met an object naming a member twice (its meaning then depends on
-  // which one a reader keeps, so permuting it may change the meaning).
+  // Whether any permute() so far met an object naming a member twice (its meaning then depends
+  // on which one a reader keeps, so permuting it may change the meaning).
   bool sawDuplicateKeys() const { return duplicate_keys_; }
   // Whether any object permuted so far had two members or more (else no seed can reorder it).
   bool sawReorderable() const { return reorderable_; }
@@ -91,6 +92,39 @@ class JsonMemberPermuter {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
+  }
+
+  static bool validUtf8(std::string_view s) {
+    for (size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      size_t n = 0;
+      uint32_t cp = 0;
+      if (c < 0x80) {
+        ++i;
+        continue;
+      } else if ((c & 0xE0) == 0xC0) {
+        n = 1, cp = c & 0x1F;
+      } else if ((c & 0xF0) == 0xE0) {
+        n = 2, cp = c & 0x0F;
+      } else if ((c & 0xF8) == 0xF0) {
+        n = 3, cp = c & 0x07;
+      } else {
+        return false;
+      }
+      if (s.size() - i <= n) return false;
+      for (size_t k = 1; k <= n; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (b & 0x3F);
+      }
+      // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+      if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+          (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+        return false;
+      }
+      i += n + 1;
+    }
+    return true;
   }
 
   void skipSpace() {

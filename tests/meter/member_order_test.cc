@@ -232,6 +232,12 @@ TEST(MemberOrder, PermuterKeepsScalarsAndArrayOrder) {
   EXPECT_FALSE(identity.permute(R"({"a":1} {"b":2})").has_value());
   EXPECT_FALSE(identity.permute(R"({"a":})").has_value());
   EXPECT_FALSE(identity.permute("[DONE]").has_value());
+  EXPECT_FALSE(identity.permute("{\"a\":\"\xC3\x28\"}").has_value());  // not UTF-8
+  // A duplicate name in any line of a body is seen (a reader's choice between the two would
+  // make the property meaningless there).
+  JsonMemberPermuter lines(0);
+  lines.permuteBody("data: {\"a\":1,\"a\":2}\n\ndata: {\"b\":1}\n\n");
+  EXPECT_TRUE(lines.sawDuplicateKeys());
   // Some seed must reorder a two-member object, else the property test tests nothing.
   bool reordered = false;
   for (uint64_t seed : kSeeds) {

@@ -208,6 +208,23 @@ int64_t deltaBytes(od::object obj) {
   return 0;
 }
 
+// The common contentBlockDelta, {"contentBlockIndex":0,"delta":{"text":"..."},"p":"..."}, read
+// from its raw bytes, in any member order; false, with nothing read, on anything else (tool
+// input, reasoning, anything unexpected): simdjson then reads it.
+bool scanTextDelta(std::string_view json, int64_t& bytes) {
+  JsonScanner in(json);
+  int64_t n = 0;
+  const bool read = in.forEachMember([&](std::string_view key) {
+    if (key != "delta") return in.skipValue();
+    return in.forEachMember([&](std::string_view member) {
+      return member == "text" && in.string(n);
+    });
+  });
+  if (!read || !in.complete()) return false;
+  bytes = n;
+  return true;
+}
+
 // Standard base64 (with or without padding) into `out`; false on any other byte.
 bool decodeBase64(std::string_view in, std::string& out) {
   out.clear();
@@ -297,6 +314,11 @@ class StreamMeter final : public ResponseMeter {
     const bool stop = m.event_type == "messageStop";
     const bool metadata = m.event_type == "metadata";
     if (!delta && !stop && !metadata) return;
+    int64_t text_bytes = 0;
+    if (delta && preFilterEnabled() && scanTextDelta(m.payload, text_bytes)) {
+      state_.content_bytes += text_bytes;
+      return;
+    }
     od::document doc;
     od::object obj;
     if (iterate(m.payload, doc) != simdjson::SUCCESS ||

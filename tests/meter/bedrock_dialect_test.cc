@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dialect_test_support.h"
+#include "meter/meter_support.h"
 
 namespace tollgate::meter {
 namespace {
@@ -144,6 +145,44 @@ TEST(BedrockConverseStream, UsageComesFromTheMetadataEvent) {
   EXPECT_EQ(r.finish_reasons, std::vector<std::string>{"end_turn"});
   EXPECT_FALSE(r.upstream_error);
   EXPECT_EQ(totalCost(sonnet4(), r.usage), kFinalCost);
+}
+
+TEST(BedrockConverseStream, TextDeltasReadFromRawBytesMeterAsSimdjsonReadsThem) {
+  const BedrockDialect dialect;
+  // Reasoning and tool-input deltas (simdjson reads those), text deltas with escapes and with
+  // their members in another order, cut before the metadata and not.
+  const std::string stream = readFixture("bedrock/converse_stream_tool_use.bin");
+  for (bool complete : {true, false}) {
+    const auto fast = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream,
+                                        complete);
+    support::setPreFilterEnabled(false);
+    const auto slow = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream,
+                                        complete);
+    support::setPreFilterEnabled(true);
+    testing::expectSameResult(fast, slow, complete ? "complete" : "cut");
+  }
+  const auto r = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream);
+  EXPECT_EQ(r.usage, (Usage{.input_tokens = 375, .output_tokens = 62}));
+  EXPECT_EQ(r.finish_reasons, std::vector<std::string>{"tool_use"});
+}
+
+TEST(BedrockConverseStream, StreamWithoutItsLastMessageCountsEveryKindOfDelta) {
+  const BedrockDialect dialect;
+  const std::string stream = readFixture("bedrock/converse_stream_tool_use.bin");
+  // The metadata message is the last: drop it. Reasoning "The user wants \"the weather\" ☃."
+  // (33 bytes), tool input {"sign": "WZPZ"} (16), text "Line\nbreak é" (13): 62 -> 16 tokens.
+  size_t last = 0;
+  for (size_t at = 0; at + 4 <= stream.size();) {
+    last = at;
+    const auto* p = reinterpret_cast<const unsigned char*>(stream.data() + at);
+    at += static_cast<size_t>(p[0]) << 24 | static_cast<size_t>(p[1]) << 16 |
+          static_cast<size_t>(p[2]) << 8 | p[3];
+  }
+  ASSERT_GT(last, 0u);
+  const auto r = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream,
+                                   std::string_view(stream).substr(0, last), false);
+  EXPECT_EQ(r.usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(r.usage, (Usage{.input_tokens = 40, .output_tokens = 16}));
 }
 
 TEST(BedrockConverseStream, StreamCutBeforeMetadataIsEstimated) {

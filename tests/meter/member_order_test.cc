@@ -136,6 +136,7 @@ std::string permuteEventStream(std::string_view stream, uint64_t seed, bool& reo
 
 const char* const kEventStreams[] = {
     "bedrock/converse_stream.bin", "bedrock/converse_stream_exception.bin",
+    "bedrock/converse_stream_tool_use.bin",
     "bedrock/invoke_stream_anthropic.bin"};
 
 RequestInfo infoFor(const Fixture& f) {

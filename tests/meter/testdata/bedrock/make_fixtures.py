@@ -60,6 +60,26 @@ def converse_stream(with_metadata=True, fail=False):
     return out
 
 
+def converse_stream_tool_use():
+    out = event("messageStart", {"p": PAD, "role": "assistant"})
+    out += event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {
+        "reasoningContent": {"text": "The user wants \"the weather\" \u2603."}}, "p": PAD[:4]})
+    out += event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {
+        "reasoningContent": {"signature": "EqoBCkgIAxABGAIiQ"}}, "p": PAD[:9]})
+    out += event("contentBlockStop", {"contentBlockIndex": 0, "p": PAD[:12]})
+    out += event("contentBlockStart", {"contentBlockIndex": 1, "p": PAD[:6], "start": {
+        "toolUse": {"name": "top_song", "toolUseId": "tooluse_kZJMlvQmRJ6eAyJE5GIl7Q"}}})
+    for piece in ['{"sign":', ' "WZPZ"}']:
+        out += event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {
+            "toolUse": {"input": piece}}, "p": PAD[:2]})
+    out += event("contentBlockDelta", {"p": PAD[:3], "delta": {"text": "Line\nbreak \u00e9"},
+                                       "contentBlockIndex": 2})
+    out += event("messageStop", {"p": PAD[:3], "stopReason": "tool_use"})
+    return out + event("metadata", {"metrics": {"latencyMs": 1310}, "p": PAD[:20],
+                                    "usage": {"inputTokens": 375, "outputTokens": 62,
+                                              "totalTokens": 437}})
+
+
 def anthropic_invoke_stream():
     events = [
         {"type": "message_start", "message": {
@@ -92,6 +112,8 @@ def main():
         f.write(converse_stream(with_metadata=False))
     with open("converse_stream_exception.bin", "wb") as f:
         f.write(converse_stream(fail=True))
+    with open("converse_stream_tool_use.bin", "wb") as f:
+        f.write(converse_stream_tool_use())
     with open("invoke_stream_anthropic.bin", "wb") as f:
         f.write(anthropic_invoke_stream())
     with open("converse.json", "w") as f:

@@ -265,7 +265,8 @@ RequestInfo xaiInfo() {
   return info;
 }
 
-// grok-4: 3.00 input, 0.75 cached input, 15.00 output (reasoning too), per 1M tokens.
+// Prices for the test (not a catalog entry): 3.00 input, 0.75 cached input, 15.00 output
+// (reasoning too), per 1M tokens.
 PriceEntry grok4() {
   PriceEntry entry;
   entry.pattern = "grok-4*";

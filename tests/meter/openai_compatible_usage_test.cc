@@ -40,16 +40,17 @@ MeterResult meterBothWays(const RequestInfo& info, std::string_view type, std::s
   return fast;
 }
 
-// deepseek-chat / deepseek-reasoner (V3.2, api-docs.deepseek.com "Models & Pricing", consulted
-// 2026-12-05): 0.28 per 1M input (cache miss), 0.028 cache hit, 0.42 output.
+// deepseek-chat / deepseek-reasoner as api-docs.deepseek.com/quick_start/pricing lists them from
+// 2025-09-05 (the stored copy read on 2026-12-05): 0.56 per 1M input (cache miss), 0.07 cache
+// hit, 1.68 output.
 PriceEntry deepseek() {
   PriceEntry entry;
   entry.pattern = "deepseek-*";
-  entry.price = testing::perMillion("0.28", "0.028", "0.28", "0.42");
+  entry.price = testing::perMillion("0.56", "0.07", "0.56", "1.68");
   return entry;
 }
 
-// grok-3-mini: 0.30 per 1M input, 0.075 cached, 0.50 output (reasoning too).
+// Prices for the test (not a catalog entry): 0.30 per 1M input, 0.075 cached, 0.50 output.
 PriceEntry grok3mini() {
   PriceEntry entry;
   entry.pattern = "grok-3-mini*";
@@ -63,8 +64,8 @@ TEST(DeepSeekUsage, PromptCacheHitTokensAreTheCacheReads) {
                                readFixture("openai/deepseek_chat.json"));
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
   EXPECT_EQ(r.usage, (Usage{.input_tokens = 1600, .cache_read_tokens = 1536, .output_tokens = 300}));
-  // 64 x 0.28 + 1536 x 0.028 + 300 x 0.42, per 1M tokens.
-  EXPECT_EQ(totalCost(deepseek(), r.usage), "0.000186928");
+  // 64 x 0.56 + 1536 x 0.07 + 300 x 1.68, per 1M tokens.
+  EXPECT_EQ(totalCost(deepseek(), r.usage), "0.00064736");
 }
 
 TEST(DeepSeekUsage, StreamedUsageWithBothCacheFieldsCountsTheHitsOnce) {
@@ -75,7 +76,7 @@ TEST(DeepSeekUsage, StreamedUsageWithBothCacheFieldsCountsTheHitsOnce) {
   const std::string body = readFixture("openai/deepseek_stream_with_usage.sse");
   const auto r = meterBothWays(chatInfo("deepseek-reasoner", true), kSse, body);
   EXPECT_EQ(r.usage, expected);
-  EXPECT_EQ(totalCost(deepseek(), r.usage), "0.000186928");
+  EXPECT_EQ(totalCost(deepseek(), r.usage), "0.00064736");
   // When the gateway asked for the usage (hidden-usage mode), the same usage is booked.
   const OpenAiDialect dialect;
   const auto hidden = feed(dialect, chatInfo("deepseek-reasoner", true, true), 200, kSse, body,

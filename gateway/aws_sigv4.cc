@@ -159,7 +159,8 @@ AwsSigV4Signature signAwsSigV4(const AwsSigV4Request& request, const AwsCredenti
   AwsSigV4Signature sig;
   sig.content_sha256 = sha256Hex(request.body);
 
-  std::vector<std::pair<std::string, std::string>> added{{"X-Amz-Date", std::string(options.amz_date)}};
+  std::vector<std::pair<std::string, std::string>> added{
+      {"X-Amz-Date", std::string(options.amz_date)}};
   if (options.sign_content_sha256) added.emplace_back("X-Amz-Content-Sha256", sig.content_sha256);
   if (!credentials.session_token.empty()) {
     added.emplace_back("X-Amz-Security-Token", credentials.session_token);
@@ -167,7 +168,8 @@ AwsSigV4Signature signAwsSigV4(const AwsSigV4Request& request, const AwsCredenti
 
   // Stable sort by lowercased name keeps repeated headers in their order.
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : request.headers) headers.emplace_back(lower(name), trimmed(value));
+  for (const auto& [name, value] : request.headers)
+    headers.emplace_back(lower(name), trimmed(value));
   for (const auto& [name, value] : added) headers.emplace_back(lower(name), value);
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -195,8 +197,11 @@ AwsSigV4Signature signAwsSigV4(const AwsSigV4Request& request, const AwsCredenti
 
   const std::string_view date = options.amz_date.substr(0, 8);
   std::string scope(date);
-  scope.append("/").append(options.region).append("/").append(options.service).append(
-      "/aws4_request");
+  scope.append("/")
+      .append(options.region)
+      .append("/")
+      .append(options.service)
+      .append("/aws4_request");
   sig.string_to_sign.append(kAlgorithm).push_back('\n');
   sig.string_to_sign.append(options.amz_date).push_back('\n');
   sig.string_to_sign.append(scope).push_back('\n');
@@ -209,9 +214,9 @@ AwsSigV4Signature signAwsSigV4(const AwsSigV4Request& request, const AwsCredenti
   sig.signature = hex(hmac(view(k_signing), sig.string_to_sign));
 
   sig.headers = std::move(added);
-  sig.headers.emplace_back("Authorization", std::string(kAlgorithm) + " Credential=" +
-                                                credentials.access_key_id + "/" + scope +
-                                                ", SignedHeaders=" + signed_headers +
+  sig.headers.emplace_back("Authorization", std::string(kAlgorithm) +
+                                                " Credential=" + credentials.access_key_id + "/" +
+                                                scope + ", SignedHeaders=" + signed_headers +
                                                 ", Signature=" + sig.signature);
   return sig;
 }

@@ -26,9 +26,9 @@ struct AwsSigV4Request {
 };
 
 struct AwsSigV4Options {
-  std::string_view region;    // "us-east-1"
-  std::string_view service;   // "bedrock" for bedrock-runtime
-  std::string_view amz_date;  // the signing instant, ISO 8601 basic: "20150830T123600Z"
+  std::string_view region;          // "us-east-1"
+  std::string_view service;         // "bedrock" for bedrock-runtime
+  std::string_view amz_date;        // the signing instant, ISO 8601 basic: "20150830T123600Z"
   bool sign_content_sha256 = true;  // add and sign X-Amz-Content-Sha256 (the body's SHA-256)
 };
 
@@ -36,7 +36,7 @@ struct AwsSigV4Options {
 struct AwsSigV4Signature {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;  // lowercase hex HMAC-SHA256
+  std::string signature;       // lowercase hex HMAC-SHA256
   std::string content_sha256;  // lowercase hex SHA-256 of the body
   // Headers to add to the request, in this order: X-Amz-Date, X-Amz-Content-Sha256 (when
   // signed), X-Amz-Security-Token (with a session token), Authorization.

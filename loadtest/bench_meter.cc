@@ -15,8 +15,8 @@
 
 #include "meter/anthropic_dialect.h"
 #include "meter/bedrock_dialect.h"
-#include "meter/crc32.h"
 #include "meter/cost_event.h"
+#include "meter/crc32.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
@@ -143,9 +143,10 @@ std::string awsEvent(std::string_view event_type, std::string_view payload) {
                        static_cast<char>(v >> 8), static_cast<char>(v)};
   };
   std::string headers;
-  for (auto [name, value] : {std::pair<std::string_view, std::string_view>{":event-type", event_type},
-                             {":content-type", "application/json"},
-                             {":message-type", "event"}}) {
+  for (auto [name, value] :
+       {std::pair<std::string_view, std::string_view>{":event-type", event_type},
+        {":content-type", "application/json"},
+        {":message-type", "event"}}) {
     headers.push_back(static_cast<char>(name.size()));
     headers.append(name);
     headers.push_back(7);
@@ -164,15 +165,19 @@ std::string awsEvent(std::string_view event_type, std::string_view payload) {
 // ConverseStream as Bedrock sends it: messageStart, one contentBlockDelta per 2-3 tokens (with
 // Bedrock's "p" padding member), contentBlockStop, messageStop, metadata with the usage.
 std::string bedrockConverseStream() {
-  std::string s = awsEvent("messageStart", R"({"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0","role":"assistant"})");
+  std::string s = awsEvent(
+      "messageStart",
+      R"({"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0","role":"assistant"})");
   for (int i = 0; i < kEvents; ++i) {
-    s += awsEvent("contentBlockDelta",
-                  R"({"contentBlockIndex":0,"delta":{"text":")" + kText + R"("},"p":"abcdefghijklm"})");
+    s += awsEvent("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":")" + kText +
+                                           R"("},"p":"abcdefghijklm"})");
   }
   s += awsEvent("contentBlockStop", R"({"contentBlockIndex":0,"p":"abcdefghijklmnopqrstu"})");
   s += awsEvent("messageStop", R"({"p":"abcdefghijk","stopReason":"end_turn"})");
-  return s + awsEvent("metadata",
-                      R"({"metrics":{"latencyMs":4120},"p":"abcdefghijklmnopqrstuvwxy","usage":{"cacheReadInputTokens":1024,"cacheWriteInputTokens":0,"inputTokens":176,"outputTokens":2400,"totalTokens":3600}})");
+  return s +
+         awsEvent(
+             "metadata",
+             R"({"metrics":{"latencyMs":4120},"p":"abcdefghijklmnopqrstuvwxy","usage":{"cacheReadInputTokens":1024,"cacheWriteInputTokens":0,"inputTokens":176,"outputTokens":2400,"totalTokens":3600}})");
 }
 
 // A whole Converse answer of ~2,400 tokens.

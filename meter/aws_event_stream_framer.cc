@@ -23,16 +23,24 @@ uint16_t loadBigEndian16(std::string_view s, size_t at) {
 int fixedValueBytes(unsigned char type) {
   switch (type) {
     case 0:
-    case 1: return 0;
-    case 2: return 1;
-    case 3: return 2;
-    case 4: return 4;
+    case 1:
+      return 0;
+    case 2:
+      return 1;
+    case 3:
+      return 2;
+    case 4:
+      return 4;
     case 5:
-    case 8: return 8;
-    case 9: return 16;
+    case 8:
+      return 8;
+    case 9:
+      return 16;
     case 6:
-    case 7: return -1;
-    default: return -2;
+    case 7:
+      return -1;
+    default:
+      return -2;
   }
 }
 

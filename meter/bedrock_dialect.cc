@@ -161,7 +161,8 @@ void readConverse(od::object obj, MeterState& state) {
       }
     } else if (key == "stopReason") {
       std::string_view reason;
-      if (readString(field.value(), reason)) state.result.finish_reasons.assign(1, std::string(reason));
+      if (readString(field.value(), reason))
+        state.result.finish_reasons.assign(1, std::string(reason));
     } else if (key == "output") {
       od::value content;
       if (field.value().find_field_unordered("message").get(content) != simdjson::SUCCESS ||
@@ -216,9 +217,8 @@ bool scanTextDelta(std::string_view json, int64_t& bytes) {
   int64_t n = 0;
   const bool read = in.forEachMember([&](std::string_view key) {
     if (key != "delta") return in.skipValue();
-    return in.forEachMember([&](std::string_view member) {
-      return member == "text" && in.string(n);
-    });
+    return in.forEachMember(
+        [&](std::string_view member) { return member == "text" && in.string(n); });
   });
   if (!read || !in.complete()) return false;
   bytes = n;
@@ -437,8 +437,8 @@ class BodyMeter final : public ResponseMeter {
     od::value type;
     std::string_view s;
     return iterate(body_, doc) == simdjson::SUCCESS &&
-           doc.find_field_unordered("type").get(type) == simdjson::SUCCESS &&
-           readString(type, s) && s == "message";
+           doc.find_field_unordered("type").get(type) == simdjson::SUCCESS && readString(type, s) &&
+           s == "message";
   }
 
   const RequestInfo info_;
@@ -465,7 +465,8 @@ class ErrorMeter final : public ResponseMeter {
     ended_ = true;
     od::document doc;
     od::object obj;
-    if (iterate(body_, doc) == simdjson::SUCCESS && doc.get_object().get(obj) == simdjson::SUCCESS) {
+    if (iterate(body_, doc) == simdjson::SUCCESS &&
+        doc.get_object().get(obj) == simdjson::SUCCESS) {
       for (auto field_result : obj) {
         od::field field;
         if (std::move(field_result).get(field) != simdjson::SUCCESS) break;
@@ -530,15 +531,23 @@ bool BedrockDialect::parsePath(std::string_view path, std::string& model_id, Api
 std::string_view BedrockDialect::exceptionName(int status) {
   switch (status) {
     case 400:
-    case 413: return "ValidationException";
+    case 413:
+      return "ValidationException";
     case 401:
-    case 403: return "AccessDeniedException";
-    case 404: return "ResourceNotFoundException";
-    case 408: return "ModelTimeoutException";
-    case 424: return "ModelErrorException";
-    case 429: return "ThrottlingException";
-    case 503: return "ServiceUnavailableException";
-    default: return status >= 400 && status < 500 ? "ValidationException" : "InternalServerException";
+    case 403:
+      return "AccessDeniedException";
+    case 404:
+      return "ResourceNotFoundException";
+    case 408:
+      return "ModelTimeoutException";
+    case 424:
+      return "ModelErrorException";
+    case 429:
+      return "ThrottlingException";
+    case 503:
+      return "ServiceUnavailableException";
+    default:
+      return status >= 400 && status < 500 ? "ValidationException" : "InternalServerException";
   }
 }
 
@@ -558,18 +567,17 @@ std::optional<RequestError> BedrockDialect::inspectRequest(std::string_view path
   if (!parsePath(path, model, api)) return unknownEndpoint(name(), path);
   info.operation = "chat";
   TokenEstimator estimator;
-  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
-                                           od::json_type type) -> simdjson::error_code {
-    if (key == "messages" && type == od::json_type::array) {
-      return addMessagesText(value, estimator);
-    }
-    if (key == "system" &&
-        (type == od::json_type::array || type == od::json_type::string)) {
-      estimator.addMessage();
-      return addContentText(value, estimator);
-    }
-    return simdjson::SUCCESS;
-  });
+  auto error = readRequestObject(
+      body, [&](std::string_view key, od::value value, od::json_type type) -> simdjson::error_code {
+        if (key == "messages" && type == od::json_type::array) {
+          return addMessagesText(value, estimator);
+        }
+        if (key == "system" && (type == od::json_type::array || type == od::json_type::string)) {
+          estimator.addMessage();
+          return addContentText(value, estimator);
+        }
+        return simdjson::SUCCESS;
+      });
   if (error) return error;
   info.model = std::move(model);
   info.stream = api == Api::kConverseStream || api == Api::kInvokeStream;
@@ -590,8 +598,7 @@ std::unique_ptr<ResponseMeter> BedrockDialect::newResponseMeter(
   return std::make_unique<BodyMeter>(info);
 }
 
-std::string BedrockDialect::errorBody(int, std::string_view code,
-                                      std::string_view message) const {
+std::string BedrockDialect::errorBody(int, std::string_view code, std::string_view message) const {
   std::string out = R"({"message":)";
   appendJsonString(message, out);
   if (!code.empty()) {

@@ -43,8 +43,7 @@ class BedrockDialect final : public Dialect {
                                                   std::string_view content_type) const override;
   // {"message":M,"code":C}: Bedrock's shape; "code" is the gateway's stable code, an extra member
   // the SDKs ignore when x-amzn-ErrorType (exceptionName(status)) is set.
-  std::string errorBody(int status, std::string_view code,
-                        std::string_view message) const override;
+  std::string errorBody(int status, std::string_view code, std::string_view message) const override;
 };
 
 }  // namespace tollgate::meter

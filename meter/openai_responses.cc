@@ -239,8 +239,7 @@ constexpr TextPath kBodyText[] = {
 class Reader final : public ObjectReader {
  public:
   // One event of a stream (a whole response arrives through readBody).
-  void readObject(std::string_view event, std::string_view json,
-                  MeterState& state) const override {
+  void readObject(std::string_view event, std::string_view json, MeterState& state) const override {
     if (preFilterEnabled() && scanEvent(json, state)) return;
     od::document doc;
     if (iterate(json, doc) != simdjson::SUCCESS) return;

@@ -61,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto meter = dialect.newResponseMeter(info, 200, "application/vnd.amazon.eventstream");
     std::string out;
     if (split) {
-      tollgate::fuzz::forEachChunk(in, [&](std::string_view chunk) { out.append(meter->onBody(chunk)); });
+      tollgate::fuzz::forEachChunk(
+          in, [&](std::string_view chunk) { out.append(meter->onBody(chunk)); });
     } else {
       out.append(meter->onBody(in.body));
     }

@@ -28,12 +28,9 @@ struct Target {
   const Dialect* dialect;
   const char* operation;
 };
-const Target kTargets[] = {{&kOpenAi, "chat"},
-                           {&kOpenAi, "responses"},
-                           {&kAnthropic, "chat"},
-                           {&kGemini, "generate_content"},
-                           {&kOllama, "chat"},
-                           {&kBedrock, "chat"}};
+const Target kTargets[] = {{&kOpenAi, "chat"},    {&kOpenAi, "responses"},
+                           {&kAnthropic, "chat"}, {&kGemini, "generate_content"},
+                           {&kOllama, "chat"},    {&kBedrock, "chat"}};
 constexpr const char* kTypes[] = {"text/event-stream", "application/json", "application/x-ndjson",
                                   ""};
 

@@ -101,20 +101,21 @@ TEST_P(AwsSigV4TestSuite, ReproducesThePublishedCanonicalRequestStringToSignAndS
   EXPECT_EQ(header(s, "X-Amz-Content-Sha256"), "");  // not asked for: the suite signs without it
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Vectors, AwsSigV4TestSuite,
-    ::testing::Values("get-vanilla", "get-vanilla-query-order-key-case",
-                      "get-vanilla-query-order-value", "get-vanilla-utf8-query", "get-unreserved",
-                      "get-header-key-duplicate", "get-header-value-trim", "post-vanilla",
-                      "post-vanilla-query", "post-header-key-sort", "post-header-value-case",
-                      "post-x-www-form-urlencoded"),
-    [](const ::testing::TestParamInfo<const char*>& info) {
-      std::string name = info.param;
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Vectors, AwsSigV4TestSuite,
+                         ::testing::Values("get-vanilla", "get-vanilla-query-order-key-case",
+                                           "get-vanilla-query-order-value",
+                                           "get-vanilla-utf8-query", "get-unreserved",
+                                           "get-header-key-duplicate", "get-header-value-trim",
+                                           "post-vanilla", "post-vanilla-query",
+                                           "post-header-key-sort", "post-header-value-case",
+                                           "post-x-www-form-urlencoded"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
 
 TEST(AwsSigV4, BedrockRuntimeConverseMatchesBotocore) {
   const Vector v = load(".", "bedrock-runtime-converse");
@@ -133,8 +134,9 @@ TEST(AwsSigV4, ContentSha256IsAddedAndSignedWhenAsked) {
   EXPECT_EQ(header(s, "X-Amz-Content-Sha256"), body_hash);
   EXPECT_NE(s.canonical_request.find("\nx-amz-content-sha256:" + body_hash + "\n"),
             std::string::npos);
-  EXPECT_NE(header(s, "Authorization").find("SignedHeaders=content-type;host;x-amz-content-sha256;"
-                                            "x-amz-date,"),
+  EXPECT_NE(header(s, "Authorization")
+                .find("SignedHeaders=content-type;host;x-amz-content-sha256;"
+                      "x-amz-date,"),
             std::string::npos);
   EXPECT_NE(s.signature, sign(v).signature);
 }

@@ -93,9 +93,8 @@ TEST(Crc32, MatchesTheIeeeCheckValue) {
 
 // The message {"foo": "bar"} without headers, as encoded in the event_stream package's
 // documentation (hex.pm/packages/event_stream) and reproduced with Python's zlib.crc32.
-const std::string kFooBar =
-    bytes({0, 0, 0, 30, 0, 0, 0, 0, 186, 242, 246, 138}) + R"({"foo": "bar"})" +
-    bytes({174, 114, 88, 228});
+const std::string kFooBar = bytes({0, 0, 0, 30, 0, 0, 0, 0, 186, 242, 246, 138}) +
+                            R"({"foo": "bar"})" + bytes({174, 114, 88, 228});
 
 TEST(AwsEventStreamFramer, ReadsAPublishedMessageWithoutHeaders) {
   const Framed f = frameAtEverySplit(kFooBar);
@@ -107,9 +106,9 @@ TEST(AwsEventStreamFramer, ReadsAPublishedMessageWithoutHeaders) {
 
 TEST(AwsEventStreamFramer, ReadsAPublishedMessageWithAStringHeader) {
   // Same source: {"foo": "bar"} with content-type: application/json (total 62, headers 32).
-  const std::string message =
-      bytes({0, 0, 0, 62, 0, 0, 0, 32, 64, 93, 249, 70, 12}) + "content-type" + bytes({7, 0, 16}) +
-      "application/json" + R"({"foo": "bar"})" + bytes({111, 162, 191, 59});
+  const std::string message = bytes({0, 0, 0, 62, 0, 0, 0, 32, 64, 93, 249, 70, 12}) +
+                              "content-type" + bytes({7, 0, 16}) + "application/json" +
+                              R"({"foo": "bar"})" + bytes({111, 162, 191, 59});
   const Framed f = frameAtEverySplit(message);
   ASSERT_EQ(f.messages.size(), 1u);
   EXPECT_EQ(f.messages[0].payload, R"({"foo": "bar"})");

@@ -1,10 +1,11 @@
 #include "meter/azure_openai_path.h"
-#include "meter/azure_deployment_models.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+
+#include "meter/azure_deployment_models.h"
 
 namespace tollgate::meter {
 namespace {

@@ -75,7 +75,8 @@ TEST(BedrockInspectRequest, TakesTheModelFromThePathAndEstimatesMessagesAndSyste
   const std::string body =
       R"({"messages":[{"role":"user","content":[{"text":"Hello there"}]}],
           "system":[{"text":"Be terse."}],"inferenceConfig":{"maxTokens":512}})";
-  ASSERT_FALSE(dialect.inspectRequest("/model/amazon.nova-lite-v1%3A0/converse-stream", body, info));
+  ASSERT_FALSE(
+      dialect.inspectRequest("/model/amazon.nova-lite-v1%3A0/converse-stream", body, info));
   EXPECT_EQ(info.model, "amazon.nova-lite-v1:0");
   EXPECT_EQ(info.operation, "chat");
   EXPECT_TRUE(info.stream);
@@ -153,11 +154,11 @@ TEST(BedrockConverseStream, TextDeltasReadFromRawBytesMeterAsSimdjsonReadsThem) 
   // their members in another order, cut before the metadata and not.
   const std::string stream = readFixture("bedrock/converse_stream_tool_use.bin");
   for (bool complete : {true, false}) {
-    const auto fast = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream,
-                                        complete);
+    const auto fast =
+        meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream, complete);
     support::setPreFilterEnabled(false);
-    const auto slow = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream,
-                                        complete);
+    const auto slow =
+        meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream, complete);
     support::setPreFilterEnabled(true);
     testing::expectSameResult(fast, slow, complete ? "complete" : "cut");
   }
@@ -187,9 +188,9 @@ TEST(BedrockConverseStream, StreamWithoutItsLastMessageCountsEveryKindOfDelta) {
 
 TEST(BedrockConverseStream, StreamCutBeforeMetadataIsEstimated) {
   const BedrockDialect dialect;
-  const auto r = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream,
-                                   readFixture("bedrock/converse_stream_cut_before_metadata.bin"),
-                                   false);
+  const auto r =
+      meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream,
+                        readFixture("bedrock/converse_stream_cut_before_metadata.bin"), false);
   // "Bonjour" + " ! Paris est" + " la capitale de la France." = 45 bytes -> 12 tokens.
   EXPECT_EQ(r.usage, (Usage{.input_tokens = 40, .output_tokens = 12}));
   EXPECT_EQ(r.usage_source, UsageSource::kEstimated);

@@ -18,7 +18,8 @@ namespace tollgate::meter::testing {
 class JsonMemberPermuter {
  public:
   // Seed 0 keeps every object's order; any other seed draws a permutation per object.
-  explicit JsonMemberPermuter(uint64_t seed) : seed_(seed), state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  explicit JsonMemberPermuter(uint64_t seed)
+      : seed_(seed), state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
 
   // The permuted text of one JSON value, or nullopt when `json` is not exactly one JSON value
   // (surrounding whitespace allowed) or nests deeper than kMaxDepth.
@@ -158,8 +159,8 @@ class JsonMemberPermuter {
     const size_t begin = at_;
     while (at_ < in_.size()) {
       const char c = in_[at_];
-      const bool part = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' ||
-                        c == '+' || c == '.' || c == 'E';
+      const bool part = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' ||
+                        c == '.' || c == 'E';
       if (!part) break;
       ++at_;
     }

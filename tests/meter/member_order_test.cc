@@ -140,8 +140,7 @@ std::string permuteEventStream(std::string_view stream, uint64_t seed, bool& reo
 
 const char* const kEventStreams[] = {
     "bedrock/converse_stream.bin", "bedrock/converse_stream_exception.bin",
-    "bedrock/converse_stream_tool_use.bin",
-    "bedrock/invoke_stream_anthropic.bin"};
+    "bedrock/converse_stream_tool_use.bin", "bedrock/invoke_stream_anthropic.bin"};
 
 RequestInfo infoFor(const Fixture& f) {
   RequestInfo info;
@@ -194,14 +193,14 @@ TEST(MemberOrder, EveryEventStreamFixtureMetersTheSameWithItsPayloadMembersPermu
     bool reorderable = false;
     const std::string normalized = permuteEventStream(original, 0, reorderable);
     EXPECT_TRUE(reorderable);
-    const MeterResult expected = meterAtEverySplit(
-        kBedrock, info, 200, "application/vnd.amazon.eventstream", normalized);
+    const MeterResult expected =
+        meterAtEverySplit(kBedrock, info, 200, "application/vnd.amazon.eventstream", normalized);
     int changed = 0;
     for (uint64_t seed : kSeeds) {
       const std::string permuted = permuteEventStream(original, seed, reorderable);
       if (permuted != normalized) ++changed;
-      const MeterResult r = meterAtEverySplit(kBedrock, info, 200,
-                                              "application/vnd.amazon.eventstream", permuted);
+      const MeterResult r =
+          meterAtEverySplit(kBedrock, info, 200, "application/vnd.amazon.eventstream", permuted);
       testing::expectSameResult(r, expected, "seed " + std::to_string(seed));
       if (::testing::Test::HasFailure()) return;
     }

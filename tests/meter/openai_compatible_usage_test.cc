@@ -63,7 +63,8 @@ TEST(DeepSeekUsage, PromptCacheHitTokensAreTheCacheReads) {
   const auto r = meterBothWays(chatInfo("deepseek-chat", false), kJson,
                                readFixture("openai/deepseek_chat.json"));
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
-  EXPECT_EQ(r.usage, (Usage{.input_tokens = 1600, .cache_read_tokens = 1536, .output_tokens = 300}));
+  EXPECT_EQ(r.usage,
+            (Usage{.input_tokens = 1600, .cache_read_tokens = 1536, .output_tokens = 300}));
   // 64 x 0.56 + 1536 x 0.07 + 300 x 1.68, per 1M tokens.
   EXPECT_EQ(totalCost(deepseek(), r.usage), "0.00064736");
 }
@@ -79,8 +80,8 @@ TEST(DeepSeekUsage, StreamedUsageWithBothCacheFieldsCountsTheHitsOnce) {
   EXPECT_EQ(totalCost(deepseek(), r.usage), "0.00064736");
   // When the gateway asked for the usage (hidden-usage mode), the same usage is booked.
   const OpenAiDialect dialect;
-  const auto hidden = feed(dialect, chatInfo("deepseek-reasoner", true, true), 200, kSse, body,
-                           {100, 900}, true);
+  const auto hidden =
+      feed(dialect, chatInfo("deepseek-reasoner", true, true), 200, kSse, body, {100, 900}, true);
   EXPECT_EQ(hidden.result.usage, expected);
 }
 
@@ -89,12 +90,14 @@ TEST(XaiUsage, ReasoningReportedOutsideCompletionTokensIsAddedToTheOutput) {
   // is not part of completion_tokens. Before, the answer was booked as 1 output token of which
   // 290 reasoning (and the visible answer priced at max(0, 1 - 290)).
   const Usage expected{.input_tokens = 12, .output_tokens = 291, .reasoning_tokens = 290};
-  const auto whole = meterBothWays(chatInfo("grok-3-mini", false), kJson,
-                                   readFixture("openai/xai_chat_reasoning_outside_completion.json"));
+  const auto whole =
+      meterBothWays(chatInfo("grok-3-mini", false), kJson,
+                    readFixture("openai/xai_chat_reasoning_outside_completion.json"));
   EXPECT_EQ(whole.usage, expected);
   EXPECT_EQ(totalCost(grok3mini(), whole.usage), "0.0001491");  // 12 x 0.30 + 291 x 0.50
-  const auto streamed = meterBothWays(chatInfo("grok-3-mini", true), kSse,
-                                      readFixture("openai/xai_stream_reasoning_outside_completion.sse"));
+  const auto streamed =
+      meterBothWays(chatInfo("grok-3-mini", true), kSse,
+                    readFixture("openai/xai_stream_reasoning_outside_completion.sse"));
   EXPECT_EQ(streamed.usage, expected);
 }
 

@@ -135,42 +135,91 @@ class JsonMemberPermuter {
     }
   }
 
+  // Four hex digits at `at`: their value, or -1.
+  int hex4(size_t at) const {
+    if (in_.size() - at < 4) return -1;
+    int v = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const char c = in_[at + k];
+      int d = -1;
+      if (c >= '0' && c <= '9') d = c - '0';
+      if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  // A string with valid escapes only (RFC 8259 section 7; no lone surrogates, which simdjson
+  // rejects too), copied raw.
   bool string(std::string& out) {
     if (at_ >= in_.size() || in_[at_] != '"') return false;
     const size_t begin = at_++;
     while (at_ < in_.size()) {
       const char c = in_[at_];
-      if (c == '\\') {
-        at_ += 2;
-      } else if (c == '"') {
+      if (c == '"') {
         ++at_;
         out.append(in_.substr(begin, at_ - begin));
         return true;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        return false;
-      } else {
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
         ++at_;
+        continue;
+      }
+      if (in_.size() - at_ < 2) return false;
+      const char e = in_[at_ + 1];
+      if (e != 'u') {
+        if (std::string_view(R"("\/bfnrt)").find(e) == std::string_view::npos) return false;
+        at_ += 2;
+        continue;
+      }
+      const int unit = hex4(at_ + 2);
+      if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;
+      at_ += 6;
+      if (unit >= 0xD800 && unit <= 0xDBFF) {
+        if (in_.size() - at_ < 6 || in_[at_] != '\\' || in_[at_ + 1] != 'u') return false;
+        const int low = hex4(at_ + 2);
+        if (low < 0xDC00 || low > 0xDFFF) return false;
+        at_ += 6;
       }
     }
     return false;
   }
 
+  bool digits() {
+    const size_t from = at_;
+    while (at_ < in_.size() && in_[at_] >= '0' && in_[at_] <= '9') ++at_;
+    return at_ > from;
+  }
+
+  // true, false, null or a number as RFC 8259 writes it, copied raw.
   bool scalar(std::string& out) {
     const size_t begin = at_;
-    while (at_ < in_.size()) {
-      const char c = in_[at_];
-      const bool part = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' ||
-                        c == '.' || c == 'E';
-      if (!part) break;
-      ++at_;
+    for (std::string_view literal : {"true", "false", "null"}) {
+      if (in_.substr(at_, literal.size()) == literal) {
+        at_ += literal.size();
+        out.append(literal);
+        return true;
+      }
     }
-    const std::string_view token = in_.substr(begin, at_ - begin);
-    if (token.empty()) return false;
-    if (token != "true" && token != "false" && token != "null" &&
-        !(token[0] == '-' || (token[0] >= '0' && token[0] <= '9'))) {
+    if (at_ < in_.size() && in_[at_] == '-') ++at_;
+    if (at_ < in_.size() && in_[at_] == '0') {
+      ++at_;
+    } else if (!digits()) {
       return false;
     }
-    out.append(token);
+    if (at_ < in_.size() && in_[at_] == '.') {
+      ++at_;
+      if (!digits()) return false;
+    }
+    if (at_ < in_.size() && (in_[at_] == 'e' || in_[at_] == 'E')) {
+      ++at_;
+      if (at_ < in_.size() && (in_[at_] == '+' || in_[at_] == '-')) ++at_;
+      if (!digits()) return false;
+    }
+    out.append(in_.substr(begin, at_ - begin));
     return true;
   }
 

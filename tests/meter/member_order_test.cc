@@ -237,6 +237,15 @@ TEST(MemberOrder, PermuterKeepsScalarsAndArrayOrder) {
   EXPECT_FALSE(identity.permute(R"({"a":})").has_value());
   EXPECT_FALSE(identity.permute("[DONE]").has_value());
   EXPECT_FALSE(identity.permute("{\"a\":\"\xC3\x28\"}").has_value());  // not UTF-8
+  // Not JSON, so not compared: an unknown escape, a lone surrogate, numbers RFC 8259 refuses.
+  EXPECT_FALSE(identity.permute(R"({"a":"x\sy"})").has_value());
+  EXPECT_FALSE(identity.permute(R"({"a":"\ud800"})").has_value());
+  EXPECT_FALSE(identity.permute(R"({"a":"\udc00"})").has_value());
+  EXPECT_EQ(identity.permute(R"({"a":"\ud83d\ude00\u00e9\n"})"), R"({"a":"\ud83d\ude00\u00e9\n"})");
+  for (const char* bad : {"01", "1.", "-", "1e", ".5", "+1", "1-2", "tru"}) {
+    EXPECT_FALSE(identity.permute(std::string(R"({"a":)") + bad + "}").has_value()) << bad;
+  }
+  EXPECT_EQ(identity.permute(R"({"a":-0.5e+3})"), R"({"a":-0.5e+3})");
   // A duplicate name in any line of a body is seen (a reader's choice between the two would
   // make the property meaningless there).
   JsonMemberPermuter lines(0);

@@ -219,6 +219,15 @@ TEST(BedrockConverseStream, MetadataWithABadCrcIsNotBilledFromItsBytes) {
   EXPECT_EQ(r.usage, (Usage{.input_tokens = 40, .output_tokens = 12}));
 }
 
+TEST(BedrockConverseStream, ErrorMessageIsAnUpstreamErrorNamedByItsCode) {
+  const BedrockDialect dialect;
+  const auto r = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream,
+                                   readFixture("bedrock/converse_stream_error_message.bin"));
+  EXPECT_TRUE(r.upstream_error);
+  EXPECT_EQ(r.error_type, "InternalFailure");
+  EXPECT_EQ(r.usage_source, UsageSource::kEstimated);
+}
+
 TEST(BedrockInvokeModel, AnthropicMessagesAnswerIsReadByTheAnthropicMeter) {
   const BedrockDialect dialect;
   const auto r = meterAtEverySplit(dialect, bedrockInfo(false), 200, kJson,
@@ -239,6 +248,25 @@ TEST(BedrockInvokeModel, ResponseStreamChunksAreAnthropicEvents) {
   EXPECT_EQ(r.response_id, "msg_bdrk_01XFDUDYJgAACzvnptvVoYEL");
   EXPECT_EQ(r.finish_reasons, std::vector<std::string>{"end_turn"});
   EXPECT_EQ(totalCost(sonnet4(), r.usage), kFinalCost);
+}
+
+TEST(BedrockInvokeModel, ChunkWithABadCrcLosesItsTextNotTheUsage) {
+  const BedrockDialect dialect;
+  std::string stream = readFixture("bedrock/invoke_stream_anthropic.bin");
+  // Corrupt a byte of the base64 of the fourth message (the second content_block_delta): its
+  // message CRC no longer matches and it is dropped.
+  size_t at = 0;
+  for (int k = 0; k < 3; ++k) {
+    const auto* p = reinterpret_cast<const unsigned char*>(stream.data() + at);
+    at += static_cast<size_t>(p[0]) << 24 | static_cast<size_t>(p[1]) << 16 |
+          static_cast<size_t>(p[2]) << 8 | p[3];
+  }
+  const size_t bytes = stream.find("\"bytes\":\"", at);
+  ASSERT_NE(bytes, std::string::npos);
+  stream[bytes + 12] = stream[bytes + 12] == 'A' ? 'B' : 'A';
+  const auto r = meterAtEverySplit(dialect, bedrockInfo(true), 200, kEventStream, stream);
+  EXPECT_EQ(r.usage, kFinal);
+  EXPECT_EQ(r.usage_source, UsageSource::kProvider);
 }
 
 TEST(BedrockErrors, ErrorStatusIsNamedByItsBodyOrItsStatus) {

@@ -34,6 +34,11 @@ def event(event_type, body):
                     (":message-type", "event")], payload)
 
 
+def error_message(code, text):
+    return message([(":error-code", code), (":error-message", text),
+                    (":message-type", "error")], b"")
+
+
 def exception(exception_type, text):
     payload = json.dumps({"message": text}, separators=(",", ":")).encode()
     return message([(":exception-type", exception_type), (":content-type", "application/json"),
@@ -112,6 +117,9 @@ def main():
         f.write(converse_stream(with_metadata=False))
     with open("converse_stream_exception.bin", "wb") as f:
         f.write(converse_stream(fail=True))
+    with open("converse_stream_error_message.bin", "wb") as f:
+        f.write(event("messageStart", {"role": "assistant"})
+                + error_message("InternalFailure", "An internal error occurred."))
     with open("converse_stream_tool_use.bin", "wb") as f:
         f.write(converse_stream_tool_use())
     with open("invoke_stream_anthropic.bin", "wb") as f:

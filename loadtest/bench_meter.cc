@@ -14,7 +14,9 @@
 #include <string>
 
 #include "meter/anthropic_dialect.h"
+#include "meter/bedrock_dialect.h"
 #include "meter/cost_event.h"
+#include "meter/crc32.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
@@ -134,6 +136,58 @@ std::string responses() {
          "\n\n";
 }
 
+// One AWS event-stream message with Bedrock's three string headers (aws_event_stream_framer.h).
+std::string awsEvent(std::string_view event_type, std::string_view payload) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  std::string headers;
+  for (auto [name, value] :
+       {std::pair<std::string_view, std::string_view>{":event-type", event_type},
+        {":content-type", "application/json"},
+        {":message-type", "event"}}) {
+    headers.push_back(static_cast<char>(name.size()));
+    headers.append(name);
+    headers.push_back(7);
+    headers.push_back(static_cast<char>(value.size() >> 8));
+    headers.push_back(static_cast<char>(value.size() & 0xFF));
+    headers.append(value);
+  }
+  std::string m = be32(static_cast<uint32_t>(16 + headers.size() + payload.size())) +
+                  be32(static_cast<uint32_t>(headers.size()));
+  m += be32(crc32(0, m));
+  m += headers;
+  m += payload;
+  return m + be32(crc32(0, m));
+}
+
+// ConverseStream as Bedrock sends it: messageStart, one contentBlockDelta per 2-3 tokens (with
+// Bedrock's "p" padding member), contentBlockStop, messageStop, metadata with the usage.
+std::string bedrockConverseStream() {
+  std::string s = awsEvent(
+      "messageStart",
+      R"({"p":"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0","role":"assistant"})");
+  for (int i = 0; i < kEvents; ++i) {
+    s += awsEvent("contentBlockDelta", R"({"contentBlockIndex":0,"delta":{"text":")" + kText +
+                                           R"("},"p":"abcdefghijklm"})");
+  }
+  s += awsEvent("contentBlockStop", R"({"contentBlockIndex":0,"p":"abcdefghijklmnopqrstu"})");
+  s += awsEvent("messageStop", R"({"p":"abcdefghijk","stopReason":"end_turn"})");
+  return s +
+         awsEvent(
+             "metadata",
+             R"({"metrics":{"latencyMs":4120},"p":"abcdefghijklmnopqrstuvwxy","usage":{"cacheReadInputTokens":1024,"cacheWriteInputTokens":0,"inputTokens":176,"outputTokens":2400,"totalTokens":3600}})");
+}
+
+// A whole Converse answer of ~2,400 tokens.
+std::string bedrockConverse() {
+  std::string text;
+  for (int i = 0; i < kEvents; ++i) text += kText;
+  return R"({"metrics":{"latencyMs":4120},"output":{"message":{"content":[{"text":")" + text +
+         R"("}],"role":"assistant"}},"stopReason":"end_turn","usage":{"cacheReadInputTokens":1024,"cacheWriteInputTokens":0,"inputTokens":176,"outputTokens":2400,"totalTokens":3600}})";
+}
+
 void meterStream(benchmark::State& state, const Dialect& dialect, RequestInfo info,
                  const std::string& stream, const char* content_type) {
   int64_t checksum = 0;
@@ -164,6 +218,7 @@ const OpenAiDialect kOpenAi;
 const AnthropicDialect kAnthropic;
 const GeminiDialect kGemini;
 const OllamaDialect kOllama;
+const BedrockDialect kBedrock;
 
 void BM_OpenAiChatSse(benchmark::State& state) {
   static const std::string s = openAiChat(true);
@@ -193,6 +248,18 @@ void BM_OllamaNdjson(benchmark::State& state) {
   static const std::string s = ollama();
   meterStream(state, kOllama, streamInfo("chat"), s, "application/x-ndjson");
 }
+void BM_BedrockConverseStream(benchmark::State& state) {
+  static const std::string s = bedrockConverseStream();
+  meterStream(state, kBedrock, streamInfo("chat"), s, "application/vnd.amazon.eventstream");
+}
+
+void BM_BedrockConverseBody(benchmark::State& state) {
+  static const std::string s = bedrockConverse();
+  RequestInfo info = streamInfo("chat");
+  info.stream = false;
+  meterStream(state, kBedrock, info, s, "application/json");
+}
+
 void BM_SseFramingOnly(benchmark::State& state) {
   static const std::string s = anthropic();
   size_t events = 0;
@@ -425,6 +492,8 @@ BENCHMARK(BM_AnthropicSse);
 BENCHMARK(BM_GeminiSse);
 BENCHMARK(BM_GeminiJsonArray);
 BENCHMARK(BM_OllamaNdjson);
+BENCHMARK(BM_BedrockConverseStream);
+BENCHMARK(BM_BedrockConverseBody);
 BENCHMARK(BM_SseFramingOnly);
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "meter/json_scanner.h"
+#include "meter/openai_usage_conventions.h"
 
 namespace tollgate::meter {
 
@@ -29,13 +30,17 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
                        &usage.reasoning_tokens}) {
       *n = std::max<int64_t>(*n, 0);
     }
+    applyCompatibleConventions({.total_tokens = std::max<int64_t>(total, 0)}, usage);
     return true;
   }
   in.rewind(start);
   usage = Usage{};
-  return in.forEachMember([&](std::string_view key) {
+  CompatibleUsageFields compatible;
+  const bool read = in.forEachMember([&](std::string_view key) {
     if (key == "prompt_tokens") return in.count(usage.input_tokens);
     if (key == "completion_tokens") return in.count(usage.output_tokens);
+    if (key == "total_tokens") return in.count(compatible.total_tokens);
+    if (key == "prompt_cache_hit_tokens") return in.count(compatible.prompt_cache_hit_tokens);
     if (key == "prompt_tokens_details" && in.peek() == '{') {
       return in.forEachMember([&](std::string_view detail) {
         if (detail == "cached_tokens") return in.count(usage.cache_read_tokens);
@@ -51,6 +56,8 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
     }
     return in.skipValue();
   });
+  if (read) applyCompatibleConventions(compatible, usage);
+  return read;
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include "meter/meter_support.h"
 #include "meter/openai_body_scan.h"
 #include "meter/openai_responses.h"
+#include "meter/openai_usage_conventions.h"
 #include "meter/token_estimator.h"
 #include "meter/sse_framer.h"
 #include "meter/visible_text.h"
@@ -143,6 +144,7 @@ void readUsage(od::value& v, Usage& usage) {
   od::object obj;
   if (v.get_object().get(obj) != simdjson::SUCCESS) return;
   usage = Usage{};
+  CompatibleUsageFields compatible;
   for (auto field_result : obj) {
     od::field field;
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
@@ -151,6 +153,10 @@ void readUsage(od::value& v, Usage& usage) {
       usage.input_tokens = readCount(field.value());
     } else if (key == "completion_tokens") {
       usage.output_tokens = readCount(field.value());
+    } else if (key == "total_tokens") {
+      compatible.total_tokens = readCount(field.value());
+    } else if (key == "prompt_cache_hit_tokens") {
+      compatible.prompt_cache_hit_tokens = readCount(field.value());
     } else if (key == "prompt_tokens_details") {
       od::object details;
       if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;
@@ -173,6 +179,7 @@ void readUsage(od::value& v, Usage& usage) {
       }
     }
   }
+  applyCompatibleConventions(compatible, usage);
 }
 
 // Adds the byte length of the string member `name` of an object value to `bytes`; false only

@@ -147,20 +147,21 @@ bool isTerminal(std::string_view type) {
 }
 
 // Most events of a stream are deltas ({"type":"response.output_text.delta",...,"delta":"..."})
-// or other events without a "response" object: their generated text is read from the raw bytes.
-// False, with nothing changed, for events that hold a response (its usage, status or error),
-// error events, and anything unexpected: simdjson then reads them.
+// or other events without a "response" object: their generated text is read from the raw bytes,
+// whatever the order of their members. False, with nothing changed, for events that hold a
+// response (its usage, status or error), error events, events without a "type" member, and
+// anything unexpected: simdjson then reads them.
 bool scanEvent(std::string_view json, MeterState& state) {
   JsonScanner in(json);
   int64_t bytes = 0;
-  bool typed = false;  // a stream event names its "type" first; anything else is a response
+  bool typed = false;
   const bool read = in.forEachMember([&](std::string_view key) {
     if (key == "type") {
       typed = true;
       std::string_view type;
       return in.plainString(type) && type != "error";
     }
-    if (!typed || key == "response") return false;
+    if (key == "response") return false;
     if (key == "delta") {
       int64_t n = 0;
       const bool ok = in.string(n);
@@ -174,50 +175,86 @@ bool scanEvent(std::string_view json, MeterState& state) {
   return true;
 }
 
+// One stream event. Its type is its "type" member wherever it stands (member order carries no
+// meaning: xAI sends {"sequence_number":678,"type":"response.completed","response":{...}}), else
+// the SSE event name. A "response" met before the type is read in a second pass, once the type
+// tells whether its usage is final; nothing is applied until the event was read whole, so the
+// result does not depend on the order.
+void readEvent(std::string_view event, od::document& doc, od::object obj, MeterState& state) {
+  std::string_view type;
+  bool type_seen = false;
+  bool response_pending = false;
+  int64_t delta_bytes = 0;
+  std::string code;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
+    const auto key = field.key();
+    od::value value = field.value();
+    if (key == "type") {
+      // A type that is not a string makes the event unreadable, as it was before any member.
+      if (!readString(value, type)) return;
+      type_seen = true;
+    } else if (key == "response") {
+      response_pending = true;
+      if (!type_seen) continue;
+      response_pending = false;
+      od::object response;
+      if (value.get_object().get(response) != simdjson::SUCCESS) continue;
+      readResponse(response, state, isTerminal(type), false);
+    } else if (key == "delta") {
+      // output_text, refusal, reasoning summary and function call argument deltas
+      delta_bytes += stringBytes(value);
+    } else if (key == "code") {
+      std::string_view s;
+      if (readString(value, s)) code = s;
+    }
+  }
+  if (!type_seen) type = event;
+  const bool terminal = isTerminal(type);
+  const bool error = type == "error";
+  if (response_pending) {
+    // The type's storage is the parser's string buffer, reused by the second pass: only what
+    // it decided (terminal, error) is kept.
+    doc.rewind();
+    od::value response_value;
+    od::object response;
+    if (doc.find_field_unordered("response").get(response_value) == simdjson::SUCCESS &&
+        response_value.get_object().get(response) == simdjson::SUCCESS) {
+      readResponse(response, state, terminal, false);
+    }
+  }
+  state.content_bytes += delta_bytes;
+  if (error) {
+    state.result.upstream_error = true;
+    if (!code.empty()) state.result.error_type = code;
+    if (state.result.error_type.empty()) state.result.error_type = "error";
+  }
+}
+
 constexpr TextPath kBodyText[] = {
     {"output/*/arguments"},       {"output/*/content/*/text"}, {"output/*/content/*/refusal"},
     {"output/*/summary/*/text"}, {"output/*/summary/*/refusal"}};
 
 class Reader final : public ObjectReader {
  public:
-  void readObject(std::string_view, std::string_view json, MeterState& state) const override {
+  // One event of a stream (a whole response arrives through readBody).
+  void readObject(std::string_view event, std::string_view json, MeterState& state) const override {
     if (preFilterEnabled() && scanEvent(json, state)) return;
     od::document doc;
     if (iterate(json, doc) != simdjson::SUCCESS) return;
     od::object obj;
     if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
-    // A stream event names its "type" first; a non-streamed response starts with its "id".
-    std::string_view type;
-    bool first = true;
-    for (auto field_result : obj) {
-      od::field field;
-      if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
-      const auto key = field.key();
-      od::value value = field.value();
-      if (first && key != "type") {
-        // Not an event: a whole response object. Restart on it from the beginning.
-        doc.rewind();
-        if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
-        readResponse(obj, state, true, true);
-        return;
-      }
-      first = false;
-      if (key == "type") {
-        if (!readString(value, type)) return;
-        if (type == "error") state.result.upstream_error = true;
-      } else if (key == "response") {
-        od::object response;
-        if (value.get_object().get(response) != simdjson::SUCCESS) continue;
-        readResponse(response, state, isTerminal(type), false);
-      } else if (key == "delta") {
-        // output_text, refusal, reasoning summary and function call argument deltas
-        state.content_bytes += stringBytes(value);
-      } else if (type == "error" && key == "code") {
-        std::string_view code;
-        if (readString(value, code)) state.result.error_type = code;
-      }
-    }
-    if (type == "error" && state.result.error_type.empty()) state.result.error_type = "error";
+    readEvent(event, doc, obj, state);
+  }
+
+  // A whole non-streamed response object.
+  void readBody(std::string_view json, MeterState& state) const override {
+    od::document doc;
+    if (iterate(json, doc) != simdjson::SUCCESS) return;
+    od::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) return;
+    readResponse(obj, state, true, true);
   }
 
   void readErrorBody(std::string_view json, MeterState& state) const override {

@@ -12,7 +12,7 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(fuzz_sse_framer fuzz_ndjson_framer fuzz_json_array_framer fuzz_openai_dialect
            fuzz_anthropic_dialect fuzz_gemini_dialect fuzz_ollama_dialect fuzz_json_scanner
-           fuzz_request_head)
+           fuzz_request_head fuzz_member_order fuzz_aws_event_stream)
 fi
 build=build-fuzz
 mkdir -p "$build"

@@ -94,11 +94,12 @@ void DownstreamSession::closeIfIdle() {
 
 Awaitable<void> DownstreamSession::run() {
   bool first = true;
+  // The head of each request is awaited under the limits and timeouts of the snapshot the
+  // previous call ran with (or the current one); the call itself, under the snapshot in force
+  // when its head arrived. One snapshot load per call.
+  auto runtime = ctx_.runtime->load();
   for (;;) {
     if (ctx_.isDraining()) break;
-    // Each request is read under the limits and timeouts in force when it starts (a reload
-    // applies to the next request of a kept-alive connection too).
-    auto runtime = ctx_.runtime->load();
     const auto& limits = runtime->config->server.limits;
     const auto& timeouts = runtime->config->server.timeouts;
     RequestParser parser(std::piecewise_construct, std::make_tuple(),
@@ -145,7 +146,7 @@ Awaitable<void> DownstreamSession::run() {
       co_await lingerAndClose();
       break;
     }
-    if (!co_await handleCall(parser, std::move(runtime))) break;
+    if (!co_await handleCall(parser, runtime)) break;
   }
   beast::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -213,12 +214,12 @@ Awaitable<bool> DownstreamSession::refuseOnHead(CallRecord& call, RequestParser&
 }
 
 Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
-                                              std::shared_ptr<const Runtime> runtime) {
+                                              const std::shared_ptr<const Runtime>& runtime) {
   Request& req = parser.get();
   CallRecord call;
   call.start = Clock::now();
   call.start_wall = std::chrono::system_clock::now();
-  call.runtime = std::move(runtime);
+  call.runtime = runtime;
   call.request_id = ctx_.ids.requestId();
   call.http_version = req.version();
   call.client_keep_alive = req.keep_alive() && !ctx_.isDraining();
@@ -402,8 +403,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   UpstreamRequest out;
   out.head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
-  // with passthrough_auth, like the credential headers.
-  // With passthrough_auth a `?key=` goes upstream, unless it is a gateway key.
+  // with passthrough_auth, like the credential headers, and never when it is a gateway key.
   const std::string_view query_key = queryParameter(call.target, "key");
   const bool drop_query_key =
       !upstream.passthrough_auth ||
@@ -418,13 +418,28 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
   // The gateway answers Expect itself and sends the whole body; the response must be read as
   // plain bytes to be metered, so the upstream is asked for no content coding.
   const bool identity = ctx_.metering;
-  appendEndToEnd(req.base(), out.head, [&](std::string_view name) {
-    if (iequals(name, "expect") || (identity && iequals(name, "accept-encoding"))) return false;
-    const bool credential = iequals(name, "authorization") || iequals(name, "x-api-key") ||
-                            iequals(name, "x-goog-api-key");
-    if (iequals(name, "host") || (!pass_credentials && credential) ||
-        iequals(name, "traceparent") || iequals(name, "x-request-id") ||
-        iequals(name, names.team) || iequals(name, names.project) ||
+  appendEndToEnd(req.base(), out.head, [&](http::field code, std::string_view name) {
+    switch (code) {
+      case http::field::host:
+      case http::field::expect:
+        return false;
+      case http::field::accept_encoding:
+        if (identity) return false;
+        break;
+      case http::field::authorization:
+        if (!pass_credentials) return false;
+        break;
+      case http::field::unknown:
+        if ((!pass_credentials && (iequals(name, "x-api-key") ||
+                                   iequals(name, "x-goog-api-key"))) ||
+            iequals(name, "traceparent") || iequals(name, "x-request-id")) {
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    if (iequals(name, names.team) || iequals(name, names.project) ||
         iequals(name, names.cost_center) || iequals(name, names.workload_type) ||
         iequals(name, names.environment) || iequals(name, names.tags)) {
       return false;
@@ -617,8 +632,9 @@ Awaitable<bool> DownstreamSession::relayCall(
   std::string response_head;
   response_head.reserve(512);
   appendStatusLine(call.http_version, head.result_int(), head.reason(), response_head);
-  appendEndToEnd(head.base(), response_head,
-                 [](std::string_view name) { return !iequals(name, "x-request-id"); });
+  appendEndToEnd(head.base(), response_head, [](http::field code, std::string_view name) {
+    return code != http::field::unknown || !iequals(name, "x-request-id");
+  });
   appendField("x-request-id", call.request_id, response_head);
   const bool has_body = !parser->is_done();
   bool chunked = false;

@@ -53,7 +53,8 @@ class DownstreamSession {
   // Handles one request whose head `parser` has read (its body not yet): the head's rules and
   // admission first, then the body, then the call. Returns whether the connection may carry
   // another request.
-  Awaitable<bool> handleCall(RequestParser& parser, std::shared_ptr<const Runtime> runtime);
+  Awaitable<bool> handleCall(RequestParser& parser,
+                             const std::shared_ptr<const Runtime>& runtime);
 
   // Answers a request refused on its head alone; the connection is kept only when the body
   // was already received whole (it is then consumed), else closed. `book`: emit its event.

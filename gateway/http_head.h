@@ -30,13 +30,14 @@ void appendField(std::string_view name, std::string_view value, std::string& out
 // "Content-Length: <n>\r\n".
 void appendContentLength(uint64_t length, std::string& out);
 
-// Every end-to-end field of `from` (HopByHop false) for which `keep(name)` is true, in order.
+// Every end-to-end field of `from` (HopByHop false) for which `keep(code, name)` is true, in
+// order (`code` is Beast's field code, field::unknown for a name it does not know).
 template <class Fields, class Keep>
 void appendEndToEnd(const Fields& from, std::string& out, Keep&& keep) {
   const HopByHop hop_by_hop = HopByHop::of(from);
   for (const auto& f : from) {
     const auto name = f.name_string();
-    if (hop_by_hop(f.name(), name) || !keep(name)) continue;
+    if (hop_by_hop(f.name(), name) || !keep(f.name(), name)) continue;
     appendField(name, f.value(), out);
   }
 }

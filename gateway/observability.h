@@ -31,8 +31,6 @@ class Observability {
   // health) in the Prometheus text format.
   void renderPrometheus(std::string& out) const;
 
-  Tracer* tracer() { return tracer_.get(); }
-
  private:
   PrometheusMetrics metrics_;
   std::unique_ptr<Tracer> tracer_;

@@ -56,8 +56,4 @@ const config::UpstreamConfig* Router::route(std::string_view dialect,
   return nullptr;
 }
 
-size_t Router::indexOf(const config::UpstreamConfig* upstream) const {
-  return static_cast<size_t>(upstream - config_.upstreams.data());
-}
-
 }  // namespace tollgate::gateway

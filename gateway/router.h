@@ -29,9 +29,6 @@ class Router {
   // The first upstream of `dialect` serving `model`; nullptr when none does.
   const config::UpstreamConfig* route(std::string_view dialect, std::string_view model) const;
 
-  // Index of an upstream in config order (for per-upstream pools and metrics).
-  size_t indexOf(const config::UpstreamConfig* upstream) const;
-
  private:
   const config::Config& config_;
 };

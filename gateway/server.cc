@@ -266,10 +266,8 @@ void Server::shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   const size_t abandoned = in_flight();
-  for (auto& w : workers_) {
-    asio::post(w->ioc, [&w = *w] { w.pool->closeAll(); });
-    w->ioc.stop();
-  }
+  // Idle upstream connections close with their worker's pool, after its thread has stopped.
+  for (auto& w : workers_) w->ioc.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }

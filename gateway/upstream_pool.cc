@@ -154,7 +154,6 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
   if (upstream.scheme != "https") {
     tcp_stream.expires_never();
     auto c = std::make_unique<UpstreamConnection>(std::move(tcp_stream));
-    c->upstream_name = upstream.name;
     result.connection = std::move(c);
     co_return result;
   }
@@ -187,7 +186,6 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
   }
   beast::get_lowest_layer(tls).expires_never();
   auto c = std::make_unique<UpstreamConnection>(std::move(tls));
-  c->upstream_name = upstream.name;
   result.connection = std::move(c);
   co_return result;
 }
@@ -256,18 +254,6 @@ void UpstreamPool::retainEndpointsOf(const config::Config& config) {
     ep.idle.clear();
     ep.tls.reset();
   }
-}
-
-void UpstreamPool::closeAll() {
-  for (auto& [key, ep] : endpoints_) ep.idle.clear();
-  sweep_timer_.cancel();
-  sweep_armed_ = false;
-}
-
-size_t UpstreamPool::idleCount() const {
-  size_t n = 0;
-  for (const auto& [key, ep] : endpoints_) n += ep.idle.size();
-  return n;
 }
 
 }  // namespace tollgate::gateway

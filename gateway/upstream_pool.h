@@ -38,7 +38,6 @@ struct UpstreamConnection {
 
   std::variant<Plain, Tls> stream;
   boost::beast::flat_buffer buffer;
-  std::string upstream_name;
   bool reused = false;  // came from the idle pool (may have been closed by the peer meanwhile)
   std::chrono::steady_clock::time_point idle_since;
   std::chrono::steady_clock::time_point idle_deadline;  // closed, never reused, from then on
@@ -81,11 +80,6 @@ class UpstreamPool {
   // `config` no longer names. A call still in flight to such an endpoint (on the old snapshot)
   // gets its connection closed at release, not pooled.
   void retainEndpointsOf(const config::Config& config);
-
-  // Closes every idle connection (shutdown).
-  void closeAll();
-
-  size_t idleCount() const;
 
  private:
   using Timer = boost::asio::basic_waitable_timer<

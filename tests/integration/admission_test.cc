@@ -95,12 +95,7 @@ size_t mockCallCount(Stack& stack) {
   return calls.size();
 }
 
-uint64_t metric(Stack& stack, const std::string& series) {
-  const std::string text = stack.adminClient().get("/metrics").body;
-  const size_t at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return 999999;
-  return std::stoull(text.substr(at + series.size() + 2));
-}
+int64_t metric(Stack& stack, const std::string& series) { return stack.metric(series); }
 
 Headers with(Headers base, const Headers& extra) {
   base.insert(base.end(), extra.begin(), extra.end());
@@ -198,7 +193,7 @@ TEST_F(EnforceTest, KeyOfTeamACannotBookItsSpendToTeamB) {
   Json e(stack_.waitForEvents(1).back());
   EXPECT_EQ(e.str("/data/team"), "fraud-platform");
   EXPECT_EQ(e.str("/data/key_id"), "fraud-prod");
-  EXPECT_EQ(metric(stack_, "tollgate_admission_refusals_total{code=\"label_conflict\"}"), 1u);
+  EXPECT_EQ(metric(stack_, "tollgate_admission_refusals_total{code=\"label_conflict\"}"), 1);
 }
 
 TEST_F(EnforceTest, ProjectOutsideTheKeysProjectsIs403) {
@@ -386,8 +381,8 @@ TEST_F(WarnTest, MissingLabelIsForwardedAndBookedUnallocated) {
   EXPECT_EQ(e.str("/data/key_id"), "search-dev");
   EXPECT_EQ(e.str("/data/workload_type"), "training");
   EXPECT_EQ(mockCallCount(stack_), 1u);
-  EXPECT_EQ(metric(stack_, "tollgate_unallocated_calls_total"), 1u);
-  EXPECT_EQ(metric(stack_, "tollgate_attribution_warnings_total"), 1u);
+  EXPECT_EQ(metric(stack_, "tollgate_unallocated_calls_total"), 1);
+  EXPECT_EQ(metric(stack_, "tollgate_attribution_warnings_total"), 1);
 }
 
 TEST_F(WarnTest, ExtraTagsAreDroppedAndTheCallIsServed) {

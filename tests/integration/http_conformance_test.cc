@@ -188,7 +188,7 @@ TEST(HttpConformance, Upstream100ContinueIsNotTheAnswerAndNoCallGetsAnothersAnsw
   for (int i = 0; i < 3; ++i) {
     auto r = stack.gatewayClient().post(kChat, chatBody("raw-1"));
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_NE(r.body.find("\"prompt_tokens\":" + std::to_string(100 + i)), std::string::npos)
+    EXPECT_NE(r.body.find("\"prompt_tokens\":" + std::to_string(100 + i) + ","), std::string::npos)
         << "call " << i << " got another call's answer: " << r.body;
   }
   auto events = stack.waitForEvents(3);
@@ -207,7 +207,7 @@ TEST(HttpConformance, Upstream103EarlyHintsIsDroppedAndTheAnswerRelayed) {
   Stack stack(rawStack(raw));
   auto r = stack.gatewayClient().post(kChat, chatBody("raw-1"));
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(r.body.find("\"prompt_tokens\":7"), std::string::npos);
+  EXPECT_NE(r.body.find("\"prompt_tokens\":7,"), std::string::npos);
   Json e(stack.waitForEvents(1).at(0));
   EXPECT_EQ(e.num("/data/usage/input_tokens"), 7);
   EXPECT_EQ(e.str("/data/usage_source"), "provider");
@@ -241,7 +241,7 @@ TEST(HttpConformance, ExtraBytesAfterContentLengthNeverReachTheNextCaller) {
   auto second = stack.gatewayClient().post(kChat, chatBody("raw-1"));
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(second.body.find("poison"), std::string::npos) << second.body;
-  EXPECT_NE(second.body.find("\"prompt_tokens\":21"), std::string::npos) << second.body;
+  EXPECT_NE(second.body.find("\"prompt_tokens\":21,"), std::string::npos) << second.body;
 }
 
 TEST(HttpConformance, NoContentAnswerWithABodyNeverReachesTheNextCaller) {
@@ -507,12 +507,9 @@ TEST(HttpConformance, UnauthenticatedRefusalsAreBookedAtABoundedRate) {
   for (int i = 0; i < kCalls; ++i) ASSERT_EQ(client.post(kChat, chatBody("gpt-test-1")).status, 401);
   const auto events = stack.waitForEvents(kCalls, 500ms);
   EXPECT_LT(events.size(), static_cast<size_t>(kCalls));
-  const std::string metrics = stack.adminClient().get("/metrics").body;
-  const std::string series = "\ntollgate_refusal_events_suppressed_total ";
-  const auto at = metrics.find(series);
-  ASSERT_NE(at, std::string::npos);
-  EXPECT_EQ(events.size() + std::stoull(metrics.substr(at + series.size())),
-            static_cast<size_t>(kCalls));
+  const int64_t suppressed = stack.metric("tollgate_refusal_events_suppressed_total");
+  EXPECT_GT(suppressed, 0);
+  EXPECT_EQ(static_cast<int64_t>(events.size()) + suppressed, kCalls);
 }
 
 TEST(HttpConformance, LongModelNameIsRefusedAndNeverBookedInFull) {
@@ -609,10 +606,10 @@ TEST(HttpConformance, PipelinedRequestsAreAnsweredInOrder) {
   RawClient client(stack.gateway().port);
   ASSERT_TRUE(client.send(post(kChat, chatBody("gpt-test-1"), "x-mock-prompt-tokens: 41\r\n") +
                           post(kChat, chatBody("gpt-test-1"), "x-mock-prompt-tokens: 42\r\n")));
-  ASSERT_TRUE(client.readUntil("\"prompt_tokens\":42", 5s)) << client.received();
-  const auto first = client.received().find("\"prompt_tokens\":41");
+  ASSERT_TRUE(client.readUntil("\"prompt_tokens\":42,", 5s)) << client.received();
+  const auto first = client.received().find("\"prompt_tokens\":41,");
   ASSERT_NE(first, std::string::npos);
-  EXPECT_LT(first, client.received().find("\"prompt_tokens\":42"));
+  EXPECT_LT(first, client.received().find("\"prompt_tokens\":42,"));
 }
 
 TEST(HttpConformance, NoContentAndNotModifiedFromTheUpstreamHaveNoBody) {

@@ -32,12 +32,7 @@ const std::string kBody =
     R"({"model":"gpt-test-1","messages":[{"role":"user","content":"Say hello"}]})";
 
 // A counter or gauge without labels (or with its labels written out); -1 when absent.
-int64_t metric(Stack& stack, const std::string& series) {
-  const std::string text = stack.adminClient().get("/metrics").body;
-  const size_t at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + series.size() + 2));
-}
+int64_t metric(Stack& stack, const std::string& series) { return stack.metric(series); }
 
 // Scrapes until `series` reaches `value` (each scrape is a real request: no sleep).
 void waitForMetric(Stack& stack, const std::string& series, int64_t value) {

@@ -115,9 +115,7 @@ TEST(ProxyWithoutMetering, CallsAreRelayedUnchangedAndNothingIsBooked) {
   EXPECT_TRUE(calls.boolean("/calls/1/stream"));  // the gateway's streamed call, as recorded
   EXPECT_FALSE(calls.boolean("/calls/1/include_usage"));
   EXPECT_TRUE(stack.waitForEvents(1, std::chrono::milliseconds(300)).empty());
-  auto metrics = stack.adminClient().get("/metrics");
-  EXPECT_NE(metrics.body.find("tollgate_responses_total{code=\"2xx\"} 2"), std::string::npos)
-      << metrics.body;
+  EXPECT_EQ(stack.metric("tollgate_responses_total{code=\"2xx\"}"), 2);
 }
 
 TEST_F(ProxyTest, StreamWithIncludeUsageReceivesTheUsageChunk) {
@@ -128,7 +126,7 @@ TEST_F(ProxyTest, StreamWithIncludeUsageReceivesTheUsageChunk) {
   auto via = stack_.gatewayClient().post(kChat, body, headers);
   ASSERT_EQ(via.status, 200);
   EXPECT_EQ(via.body, direct.body);
-  EXPECT_NE(via.body.find("\"prompt_tokens\":1500"), std::string::npos);
+  EXPECT_NE(via.body.find("\"prompt_tokens\":1500,"), std::string::npos);
   auto events = stack_.waitForEvents(1);
   Json e(events.at(0));
   EXPECT_EQ(e.num("/data/usage/output_tokens"), 400);
@@ -154,9 +152,10 @@ TEST_F(ProxyTest, ExactlyOneEventPerCallWithUniqueIds) {
   }
   EXPECT_EQ(event_ids.size(), 20u);
   EXPECT_EQ(event_request_ids, request_ids);
-  // One connection from the client, so one keep-alive connection to the upstream suffices.
-  auto metrics = stack_.adminClient().get("/metrics").body;
-  EXPECT_NE(metrics.find("tollgate_upstream_pool_reused_total"), std::string::npos);
+  // One connection from the client, so one keep-alive connection to the upstream suffices:
+  // opened by the first call, reused by the 19 others.
+  EXPECT_EQ(stack_.metric("tollgate_upstream_pool_connected_total"), 1);
+  EXPECT_EQ(stack_.metric("tollgate_upstream_pool_reused_total"), 19);
 }
 
 TEST_F(ProxyTest, CachedTokensArePricedAsCacheReadsNotTwice) {

@@ -117,6 +117,13 @@ Stack::~Stack() {
   }
 }
 
+int64_t Stack::metric(const std::string& series) {
+  const std::string text = adminClient().get("/metrics").body;
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + series.size() + 2));
+}
+
 std::vector<std::string> Stack::waitForEvents(size_t count, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::vector<std::string> lines;

@@ -40,6 +40,9 @@ class Stack {
                                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The mock's record of the calls it served (GET /mock/calls), as raw JSON.
   std::string mockCalls();
+  // The value of one series of the gateway's /metrics, matched whole (`name` or
+  // `name{labels}` exactly as exposed, so "x 1" never matches "x 10"); -1 when absent.
+  int64_t metric(const std::string& series);
 
   Process& gatewayProcess() { return *gateway_process_; }
   const TempDir& dir() const { return dir_; }

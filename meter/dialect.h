@@ -33,6 +33,7 @@ struct RequestError {
 struct MeterResult {
   Usage usage;
   UsageSource usage_source = UsageSource::kNone;
+  UsageFlags usage_flags = 0;  // why the usage is not simply the provider's report (usage.h)
   std::string response_model;  // model named by the upstream's answer ("" when none)
   std::string response_id;     // e.g. "chatcmpl-..."
   std::vector<std::string> finish_reasons;

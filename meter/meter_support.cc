@@ -265,7 +265,9 @@ simdjson::error_code iterate(std::string_view json, od::document& doc) {
 
 int64_t readCount(od::value v) {
   int64_t n = 0;
-  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return 0;
+  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0 || n > kMaxCallTokens) {
+    return kMalformedCount;
+  }
   return n;
 }
 
@@ -344,6 +346,14 @@ void readCutBody(std::string_view body, std::span<const TextPath> paths, MeterSt
 
 void settle(MeterState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
+  if (!withinBounds(result.usage)) {
+    // A count was malformed or absurd: nothing the provider reported is trusted, not even the
+    // counts that look right (a server that sends nonsense in one may send it in all).
+    result.usage_flags |= kUsageCountRefused;
+    result.usage = Usage{};
+    state.final_usage = false;
+    state.input_known = false;
+  }
   if (state.final_usage) {
     result.usage_source = UsageSource::kProvider;
     return;

@@ -31,7 +31,9 @@ namespace od = simdjson::ondemand;
 // allocates nothing in the steady state. The document is valid until the next call.
 simdjson::error_code iterate(std::string_view json, od::document& doc);
 
-// A token count: non-negative integers only (null, negatives and non-integers count as 0).
+// A token count: a non-negative integer up to kMaxCallTokens; any other value (null, a string,
+// a negative, a fraction, an exponent, a larger number) reads as kMalformedCount, so that the
+// usage it is part of is refused when settled (usage.h).
 int64_t readCount(od::value v);
 // A string value, or false.
 bool readString(od::value v, std::string_view& out);

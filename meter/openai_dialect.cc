@@ -63,13 +63,7 @@ bool readString(od::value& v, std::string_view& out) {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
-// A token count: an integer; null, anything else and a negative number (no provider sends one;
-// a negative count would book a negative cost) read as 0.
-int64_t readCount(od::value& v) {
-  int64_t n = 0;
-  if (v.get_int64().get(n) != simdjson::SUCCESS) return 0;
-  return n < 0 ? 0 : n;
-}
+int64_t readCount(od::value& v) { return support::readCount(v); }
 
 // Text of an error's type or code: strings as is, numbers (some compatible servers send an
 // HTTP-like numeric code) as their JSON token.
@@ -207,11 +201,11 @@ bool readTimings(od::value& v, Usage& usage) {
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
     const auto key = field.key();
     if (key == "prompt_n") {
-      read.input_tokens += readCount(field.value());
+      read.input_tokens = addCounts(read.input_tokens, readCount(field.value()));
       any = true;
     } else if (key == "cache_n") {
       read.cache_read_tokens = readCount(field.value());
-      read.input_tokens += read.cache_read_tokens;
+      read.input_tokens = addCounts(read.input_tokens, read.cache_read_tokens);
     } else if (key == "predicted_n") {
       read.output_tokens = readCount(field.value());
       any = true;
@@ -560,14 +554,15 @@ bool scanBody(std::string_view json, ResponseState& state) {
 // and are marked usage_source "estimated" so that consumers can tell.
 void finishResult(ResponseState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
-  if (state.usage_seen) {
-    result.usage_source = UsageSource::kProvider;
-    return;
-  }
-  if (state.timings_seen) {
-    result.usage = state.timings_usage;
-    result.usage_source = UsageSource::kProvider;
-    return;
+  if (state.usage_seen || state.timings_seen) {
+    const Usage reported = state.usage_seen ? result.usage : state.timings_usage;
+    if (withinBounds(reported)) {
+      result.usage = reported;
+      result.usage_source = UsageSource::kProvider;
+      return;
+    }
+    // A count was malformed or absurd (support::settle): the report is refused.
+    result.usage_flags |= kUsageCountRefused;
   }
   result.usage =
       estimateUnfinishedUsage(Usage{}, false, request_estimate, state.content_bytes);

@@ -268,6 +268,11 @@ class Reader final : public ObjectReader {
   }
 
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
+  // A message names its "type" first (before any content block's) and its usage last.
+  std::span<const UsageMember> usageMembers() const override {
+    static constexpr UsageMember kMembers[] = {{"type", true}, {"usage"}};
+    return kMembers;
+  }
 
  private:
   static void readMessage(od::value v, MeterState& state, AnthropicCounts& counts,

@@ -231,6 +231,10 @@ class Reader final : public ObjectReader {
   }
 
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
+  std::span<const UsageMember> usageMembers() const override {
+    static constexpr UsageMember kMembers[] = {{"usageMetadata"}};
+    return kMembers;
+  }
 
   // A stream that ended properly with usage in its last chunk is complete even when that chunk
   // named no finish reason.

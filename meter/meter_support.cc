@@ -6,9 +6,10 @@
 namespace tollgate::meter::support {
 namespace {
 
-// A non-2xx body is small; a successful one is read when complete and may be large.
+// A non-2xx body is small; a successful one is read when complete and may be large (past
+// BodyWindow::kMaxWhole only its head and tail are kept).
 constexpr size_t kMaxErrorBody = 64 * 1024;
-constexpr size_t kMaxJsonBody = 32 * 1024 * 1024;
+constexpr UsageMember kUsageAtEnd[] = {{"usage"}};
 // Content parts nest (tool results hold content arrays); deeper nesting is not text worth it.
 constexpr int kMaxContentDepth = 4;
 
@@ -94,13 +95,7 @@ class PassThroughMeter final : public ResponseMeter {
         if (body_.size() < kMaxErrorBody) body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
         break;
       case BodyFraming::kJson:
-        if (overflow_) break;
-        if (body_.size() + chunk.size() > kMaxJsonBody) {
-          overflow_ = true;
-          std::string().swap(body_);
-          break;
-        }
-        body_.append(chunk);
+        window_.append(chunk);
         break;
       case BodyFraming::kSse:
         sse_.feed(chunk, [this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
@@ -124,23 +119,25 @@ class PassThroughMeter final : public ResponseMeter {
         std::string().swap(body_);
         return {};
       case BodyFraming::kJson:
-        if (overflow_) {
-          // Too large to keep: the usage is reported as unknown rather than guessed from a part.
-          state_.result.usage_source = UsageSource::kNone;
-          return {};
-        }
-        // A body cut short is not a JSON document: only its generated text is read, for the
-        // estimate below.
-        if (complete) {
-          reader_.readBody(body_, state_);
+        if (!window_.whole()) {
+          // Too large to keep: the usage is read from the head and tail kept, else estimated
+          // (from the request; the generated text was not kept).
+          state_.result.usage_flags |= kUsageBodyWindowed;
+          if (complete) readUsageMembers(reader_, window_.head(), window_.tail(), state_);
+        } else if (complete) {
+          reader_.readBody(window_.text(), state_);
+          if (!state_.final_usage) readIfInvalidUtf8(window_.text());
         } else {
-          readCutBody(body_, reader_.bodyTextPaths(), state_);
+          // A body cut short is not a JSON document: only its generated text is read, for the
+          // estimate below.
+          readCutBody(window_.text(), reader_.bodyTextPaths(), state_);
         }
-        std::string().swap(body_);
+        window_.release();
         break;
       case BodyFraming::kSse:
         // An event without its blank line is discarded, by the client's parser too.
         if (complete) sse_.finish([this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
+        if (sse_.oversizedEvents() > 0) state_.result.usage_flags |= kUsageEventOversized;
         break;
       case BodyFraming::kNdjson:
         ndjson_.finish([this](std::string_view line) { onEvent({}, line); });
@@ -155,18 +152,32 @@ class PassThroughMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  size_t retainedBytes() const override {
+    return body_.capacity() + window_.retainedBytes() + sse_.retainedBytes() +
+           ndjson_.retainedBytes() + array_.retainedBytes();
+  }
+
  private:
   void onEvent(std::string_view event, std::string_view data) {
     if (data.empty()) return;
     reader_.readObject(event, data, state_);
+    readIfInvalidUtf8(data);
+  }
+
+  // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
+  // text): its usage members, intact, are read alone.
+  void readIfInvalidUtf8(std::string_view json) {
+    if (!simdjson::validate_utf8(json.data(), json.size())) {
+      readUsageMembers(reader_, json, json, state_);
+    }
   }
 
   const ObjectReader& reader_;
   int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
   BodyFraming framing_;
   MeterState state_;
-  std::string body_;
-  bool overflow_ = false;
+  std::string body_;  // an error body
+  BodyWindow window_;  // a successful JSON body
   bool ended_ = false;
   SseFramer sse_;
   NdjsonFramer ndjson_;
@@ -342,6 +353,16 @@ void setPreFilterEnabled(bool on) { t_pre_filter = on; }
 
 void readCutBody(std::string_view body, std::span<const TextPath> paths, MeterState& state) {
   state.content_bytes = visibleTextBytes(body, paths).value_or(static_cast<int64_t>(body.size()));
+}
+
+std::span<const UsageMember> ObjectReader::usageMembers() const { return kUsageAtEnd; }
+
+bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::string_view tail,
+                      MeterState& state) {
+  const std::string doc = BodyWindow::usageDocument(head, tail, reader.usageMembers());
+  if (doc.empty()) return false;
+  reader.readBody(doc, state);
+  return true;
 }
 
 void settle(MeterState& state, int64_t request_estimate) {

@@ -588,14 +588,19 @@ TEST(OpenAiBodyMeter, CutBodyIsEstimated) {
   EXPECT_EQ(r.result.usage.input_tokens, 9);
 }
 
-TEST(OpenAiBodyMeter, BodyOverTheCopyLimitReportsUsageUnknown) {
+// Past the copy limit only the head and tail are kept (BodyWindow); with no usage in them the
+// call is estimated from the request, never booked as unknown and free.
+TEST(OpenAiBodyMeter, BodyOverTheCopyLimitWithoutUsageIsEstimatedFromTheRequest) {
   const OpenAiDialect dialect;
-  auto meter = dialect.newResponseMeter(bodyInfo(), 200, "application/json");
+  const RequestInfo info = bodyInfo();
+  auto meter = dialect.newResponseMeter(info, 200, "application/json");
   const std::string chunk(1024 * 1024, ' ');
   for (int i = 0; i < 33; ++i) ASSERT_EQ(meter->onBody(chunk).size(), chunk.size());
   meter->onEnd(true);
-  EXPECT_EQ(meter->result().usage_source, UsageSource::kNone);
-  EXPECT_EQ(meter->result().usage, Usage{});
+  EXPECT_EQ(meter->result().usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(meter->result().usage_flags, kUsageBodyWindowed);
+  EXPECT_GT(info.estimated_input_tokens, 0);
+  EXPECT_EQ(meter->result().usage.input_tokens, info.estimated_input_tokens);
 }
 
 // ---- error statuses ---------------------------------------------------------------------------

@@ -32,6 +32,10 @@ class PaddedInput {
 thread_local od::parser t_parser;
 thread_local PaddedInput t_input;
 thread_local bool t_pre_filter = true;
+// The last iterate() on this thread refused its document for invalid UTF-8 (cleared by
+// takeUtf8Refusal): how the relay learns, at no cost per event, that a reader lost an event to
+// a broken byte.
+thread_local bool t_utf8_refused = false;
 
 bool startsWithMediaType(std::string_view content_type, std::string_view type) {
   while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
@@ -125,8 +129,9 @@ class PassThroughMeter final : public ResponseMeter {
           state_.result.usage_flags |= kUsageBodyWindowed;
           if (complete) readUsageMembers(reader_, window_.head(), window_.tail(), state_);
         } else if (complete) {
+          takeUtf8Refusal();
           reader_.readBody(window_.text(), state_);
-          if (!state_.final_usage) readIfInvalidUtf8(window_.text());
+          if (takeUtf8Refusal()) readUsageMembers(reader_, window_.text(), window_.text(), state_);
         } else {
           // A body cut short is not a JSON document: only its generated text is read, for the
           // estimate below.
@@ -160,16 +165,11 @@ class PassThroughMeter final : public ResponseMeter {
  private:
   void onEvent(std::string_view event, std::string_view data) {
     if (data.empty()) return;
+    takeUtf8Refusal();
     reader_.readObject(event, data, state_);
-    readIfInvalidUtf8(data);
-  }
-
-  // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
-  // text): its usage members, intact, are read alone.
-  void readIfInvalidUtf8(std::string_view json) {
-    if (!simdjson::validate_utf8(json.data(), json.size())) {
-      readUsageMembers(reader_, json, json, state_);
-    }
+    // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
+    // text): its usage members, intact, are then read alone.
+    if (takeUtf8Refusal()) [[unlikely]] readUsageMembers(reader_, data, data, state_);
   }
 
   const ObjectReader& reader_;
@@ -271,8 +271,12 @@ RequestError unknownEndpoint(std::string_view dialect, std::string_view path) {
 }
 
 simdjson::error_code iterate(std::string_view json, od::document& doc) {
-  return t_parser.iterate(t_input.load(json)).get(doc);
+  const simdjson::error_code ec = t_parser.iterate(t_input.load(json)).get(doc);
+  if (ec == simdjson::UTF8_ERROR) [[unlikely]] t_utf8_refused = true;
+  return ec;
 }
+
+bool takeUtf8Refusal() { return std::exchange(t_utf8_refused, false); }
 
 int64_t readCount(od::value v) {
   int64_t n = 0;

@@ -32,6 +32,10 @@ namespace od = simdjson::ondemand;
 // allocates nothing in the steady state. The document is valid until the next call.
 simdjson::error_code iterate(std::string_view json, od::document& doc);
 
+// Whether an iterate() on this thread refused its document for invalid UTF-8 since the last
+// call; clears it.
+bool takeUtf8Refusal();
+
 // A token count: a non-negative integer up to kMaxCallTokens; any other value (null, a string,
 // a negative, a fraction, an exponent, a larger number) reads as kMalformedCount, so that the
 // usage it is part of is refused when settled (usage.h).

@@ -70,7 +70,7 @@ bool SseFramer::nextEvent() {
   while (pos_ < chunk_.size()) {
     const size_t brk = findLineBreak(pos_);
     if (brk == kNotFound) return false;  // the rest is a partial line, kept by endChunk()
-    if (skipping_) {
+    if (skipping_) [[unlikely]] {
       skipLine(brk);
       continue;
     }
@@ -107,7 +107,10 @@ bool SseFramer::nextEvent() {
       dispatch(chunk_base_ + pos_);
       return true;
     }
-    checkSize(false);
+    // The event so far (in_event_ after any line but a blank one) is checked against the cap.
+    if (chunk_base_ + pos_ - event_begin_ > max_event_bytes_) [[unlikely]] {
+      checkSize(false);
+    }
   }
   return false;
 }

@@ -53,12 +53,11 @@ void BodyWindow::append(std::string_view chunk) {
       return;
     }
     windowed_ = true;
-    const size_t head_size = std::min(kWindow, body_.size() + chunk.size());
-    head_.assign(body_, 0, std::min(head_size, body_.size()));
-    head_.append(chunk.substr(0, head_size - head_.size()));
+    head_.assign(body_, 0, std::min(kWindow, body_.size()));
     tail_.assign(std::string_view(body_).substr(body_.size() - std::min(body_.size(), kWindow)));
     std::string().swap(body_);
   }
+  if (head_.size() < kWindow) head_.append(chunk.substr(0, kWindow - head_.size()));
   if (chunk.size() >= kWindow) {
     tail_.assign(chunk.substr(chunk.size() - kWindow));
     return;

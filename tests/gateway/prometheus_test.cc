@@ -132,5 +132,19 @@ TEST(RenderPrometheus, SinkQueueSpoolAndLagAreGauges) {
   EXPECT_TRUE(contains(out, "tollgate_events_delivery_lag_seconds 1.5"));
 }
 
+TEST(RenderPrometheus, CallsWithUsageFlagsAreCountedAsRepaired) {
+  WorkerMetrics shard;
+  meter::CostEvent event;
+  shard.recordEvent(event);
+  event.usage_flags = meter::kUsageCountRefused | meter::kUsageBodyWindowed;
+  shard.recordEvent(event);
+  event.usage_flags = meter::kUsageOverContext;
+  shard.recordEvent(event);
+  FakeSink sink;
+  const std::string out = renderPrometheus({&shard}, sink, "1.2.3");
+  EXPECT_TRUE(contains(out, "# TYPE tollgate_usage_repaired_total counter"));
+  EXPECT_TRUE(contains(out, "tollgate_usage_repaired_total 2"));
+}
+
 }  // namespace
 }  // namespace tollgate::gateway

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "gateway/event_sink.h"
 #include "gateway/metrics.h"
 #include "tests/gateway/call_fixture.h"
@@ -100,6 +102,23 @@ TEST(PrometheusMetrics, UnallocatedSpendAndUpstreamErrorsAreCounted) {
   EXPECT_TRUE(contains(out, "tollgate_unallocated_cost_usd_total 0.000165"));
   EXPECT_TRUE(contains(
       out, R"(tollgate_upstream_errors_total{upstream="openai-main",error_type="server_error"} 1)"));
+}
+
+// Absurd bookings (each near the int64 limit of picodollars) once pushed the cost counter
+// negative by signed overflow, and made the sanitizer build abort: the sums saturate.
+TEST(PrometheusMetrics, CostTotalsSaturateInsteadOfWrappingNegative) {
+  PrometheusMetrics metrics(2, 100);
+  testing::CallFixture f;
+  f.event.attribution.allocated = false;
+  f.event.cost.total = meter::Money::fromPico(std::numeric_limits<int64_t>::max() - 1);
+  for (int shard = 0; shard < 2; ++shard) {
+    for (int call = 0; call < 2; ++call) metrics.observer(shard)->onCallFinished(f.call, f.event);
+  }
+  std::string out;
+  metrics.render(out);
+  const std::string max = meter::Money::fromPico(std::numeric_limits<int64_t>::max()).toDecimalString();
+  EXPECT_TRUE(contains(out, "tollgate_cost_usd_total{" + kLabels + "} " + max)) << out;
+  EXPECT_TRUE(contains(out, "tollgate_unallocated_cost_usd_total " + max)) << out;
 }
 
 TEST(PromLabelValue, EscapesBackslashQuoteAndNewline) {

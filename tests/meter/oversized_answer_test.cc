@@ -10,13 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "dialect_test_support.h"
 #include "meter/anthropic_dialect.h"
 #include "meter/body_window.h"
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
 #include "meter/sse_framer.h"
-#include "dialect_test_support.h"
 
 namespace tollgate::meter {
 namespace {
@@ -59,14 +59,16 @@ size_t feedBounded(ResponseMeter& meter, std::string_view bytes, size_t bound, s
 
 const std::string kHugeOpen =
     std::string("data: ") + kChunkHead + R"({"index":0,"delta":{"content":")";
-const std::string kHugeClose = R"("},"finish_reason":null}],"usage":null})" "\n\n";
+const std::string kHugeClose = R"("},"finish_reason":null}],"usage":null})"
+                               "\n\n";
 
 // A content chunk whose data line is `mib` MiB long, fed without ever being built whole.
 // Returns the bytes relayed; `in` is set to the bytes fed.
 size_t feedHugeLine(ResponseMeter& meter, size_t mib, bool end_event, size_t& peak, size_t& in) {
   size_t out = feedBounded(meter, kHugeOpen, kPendingBound, peak);
   const std::string text(kPiece, 'a');
-  for (size_t i = 0; i < mib * kMiB / kPiece; ++i) out += feedBounded(meter, text, kPendingBound, peak);
+  for (size_t i = 0; i < mib * kMiB / kPiece; ++i)
+    out += feedBounded(meter, text, kPendingBound, peak);
   in = kHugeOpen.size() + mib * kMiB;
   if (end_event) {
     out += feedBounded(meter, kHugeClose, kPendingBound, peak);
@@ -78,12 +80,13 @@ size_t feedHugeLine(ResponseMeter& meter, size_t mib, bool end_event, size_t& pe
 TEST(OversizedStream, SseLineOf200MiBIsRelayedUnchangedWhileTheUsageIsStillHidden) {
   const OpenAiDialect dialect;
   auto meter = dialect.newResponseMeter(openAiStream(true), 200, "text/event-stream");
-  const std::string before = std::string("data: ") + kChunkHead +
-                             R"({"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null})" +
-                             "\n\n";
-  const std::string usage = std::string("data: ") +
-                            R"({"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7}})" +
-                            "\n\n";
+  const std::string before =
+      std::string("data: ") + kChunkHead +
+      R"({"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null})" + "\n\n";
+  const std::string usage =
+      std::string("data: ") +
+      R"({"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":7}})" +
+      "\n\n";
   size_t peak = 0;
   // The small chunk loses its hidden "usage":null member (13 bytes) as before.
   EXPECT_EQ(feedBounded(*meter, before, kPendingBound, peak), before.size() - 13);
@@ -135,9 +138,9 @@ TEST(OversizedStream, EndlessSseLineKeepsEveryMeterBoundedAndIsEstimated) {
 // Where the cap falls must not depend on how the stream is cut: with a small cap, every split
 // passes over the same event and dispatches the same others.
 TEST(OversizedStream, FramerSkipsTheSameEventsAtEverySplit) {
-  const std::string stream =
-      "data: a\n\n: comment\ndata: " + std::string(100, 'x') +
-      "\r\ndata: y\r\n\r\ndata: b\r\rdata: " + std::string(70, 'z') + "\ndata: c\n\n";
+  const std::string stream = "data: a\n\n: comment\ndata: " + std::string(100, 'x') +
+                             "\r\ndata: y\r\n\r\ndata: b\r\rdata: " + std::string(70, 'z') +
+                             "\ndata: c\n\n";
   auto run = [&](const std::vector<size_t>& cuts, size_t& oversized) {
     SseFramer framer(64);
     std::vector<std::string> events;
@@ -191,8 +194,7 @@ RequestInfo bodyRequest(std::string model) {
 }
 
 // Feeds a whole body in pieces; the meter may hold the copy limit and its windows, no more.
-MeterResult meterLargeBody(const Dialect& dialect, const RequestInfo& info,
-                           std::string_view body) {
+MeterResult meterLargeBody(const Dialect& dialect, const RequestInfo& info, std::string_view body) {
   auto meter = dialect.newResponseMeter(info, 200, "application/json");
   size_t peak = 0;
   EXPECT_EQ(feedBounded(*meter, body, BodyWindow::kMaxWhole + 4 * BodyWindow::kWindow, peak),
@@ -207,8 +209,8 @@ MeterResult meterLargeBody(const Dialect& dialect, const RequestInfo& info,
 
 TEST(OversizedJson, JsonAnswerOf40MiBIsBookedFromTheUsageAtItsEnd) {
   const OpenAiDialect dialect;
-  const MeterResult r = meterLargeBody(dialect, bodyRequest("text-embedding-3-small"),
-                                       embeddings(40 * kMiB, false));
+  const MeterResult r =
+      meterLargeBody(dialect, bodyRequest("text-embedding-3-small"), embeddings(40 * kMiB, false));
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
   EXPECT_EQ(r.usage.input_tokens, 12);
   EXPECT_EQ(r.usage_flags, kUsageBodyWindowed);
@@ -216,8 +218,8 @@ TEST(OversizedJson, JsonAnswerOf40MiBIsBookedFromTheUsageAtItsEnd) {
 
 TEST(OversizedJson, JsonAnswerOf40MiBWithTheUsageFirstIsReadFromItsHead) {
   const OpenAiDialect dialect;
-  const MeterResult r = meterLargeBody(dialect, bodyRequest("text-embedding-3-small"),
-                                       embeddings(40 * kMiB, true));
+  const MeterResult r =
+      meterLargeBody(dialect, bodyRequest("text-embedding-3-small"), embeddings(40 * kMiB, true));
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
   EXPECT_EQ(r.usage.input_tokens, 12);
   EXPECT_EQ(r.usage_flags, kUsageBodyWindowed);
@@ -232,8 +234,9 @@ TEST(OversizedJson, OtherDialectsRead40MiBAnswersFromTheirTail) {
       {&anthropic,
        R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4","content":[{"type":"text","text":")" +
            text + R"("}],"stop_reason":"end_turn","usage":{"input_tokens":12,"output_tokens":7}})"},
-      {&gemini, R"({"candidates":[{"content":{"parts":[{"text":")" + text +
-                    R"("}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":7}})"},
+      {&gemini,
+       R"({"candidates":[{"content":{"parts":[{"text":")" + text +
+           R"("}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":7}})"},
       {&ollama, R"({"model":"llama3","message":{"role":"assistant","content":")" + text +
                     R"("},"done":true,"prompt_eval_count":12,"eval_count":7})"},
   };
@@ -288,8 +291,9 @@ TEST(BodyWindow, TakesOnlyWholeMembersOutsideStrings) {
   EXPECT_EQ(BodyWindow::usageDocument("", R"("usage":{"a":1},"usage":{"a":)", kUsage),
             R"({"usage":{"a":1}})");
   // Whitespace around the colon, as pretty printers write it.
-  EXPECT_EQ(BodyWindow::usageDocument("", "\"usage\" :\n {\"a\":1}}", kUsage),
-            R"({"usage" :)" "\n" R"( {"a":1}})");
+  EXPECT_EQ(BodyWindow::usageDocument("", "\"usage\" :\n {\"a\":1}}", kUsage), R"({"usage" :)"
+                                                                               "\n"
+                                                                               R"( {"a":1}})");
   // Not in the tail: the first whole one in the head.
   EXPECT_EQ(BodyWindow::usageDocument(R"({"usage":{"a":2},"x":[)", "1,2]}", kUsage),
             R"({"usage":{"a":2}})");

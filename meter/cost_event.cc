@@ -272,10 +272,9 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.integer(usage.reasoning_tokens);
   out.literal(R"(},"usage_source":")");
   out.raw(toString(event.usage_source));
-  out.literal(R"(")");
   // Only when set, so that the events of ordinary calls stay byte for byte what they were.
-  if (event.usage_flags != 0) {
-    out.literal(R"(,"usage_flags":[)");
+  if (event.usage_flags != 0) [[unlikely]] {
+    out.literal(R"(","usage_flags":[)");
     bool first = true;
     for (const UsageFlag flag : kAllUsageFlags) {
       if ((event.usage_flags & flag) == 0) continue;
@@ -286,9 +285,10 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
       out.literal(R"(")");
     }
     out.literal("]");
+    out.literal(R"(,"priced":)");
+  } else {
+    out.literal(R"(","priced":)");
   }
-
-  out.literal(R"(,"priced":)");
   out.boolean(event.priced);
   out.literal(R"(,"price_ref":)");
   if (event.priced) {

@@ -802,13 +802,16 @@ class SseStreamMeter final : public ResponseMeter {
     ObjectShape shape;
     if (support::preFilterEnabled() && scanChunk(ev.data, state_, shape)) return shape;
     shape = readResponseObject(ev.data, state_);
-    if (!shape.parsed && !simdjson::validate_utf8(ev.data.data(), ev.data.size())) {
-      // A broken byte in some text: the chunk's usage, intact, is read alone (the chunk itself
-      // is relayed as it is, never edited).
-      const std::string doc = BodyWindow::usageDocument(ev.data, ev.data, kUsageMembers);
-      if (!doc.empty()) readResponseObject(doc, state_);
-    }
+    if (!shape.parsed) [[unlikely]] readBrokenChunk(ev.data);
     return shape;
+  }
+
+  // A chunk simdjson could not read. When a broken byte in some text was why, the chunk's usage,
+  // intact, is read alone (the chunk itself is relayed as it is, never edited).
+  [[gnu::noinline]] void readBrokenChunk(std::string_view data) {
+    if (simdjson::validate_utf8(data.data(), data.size())) return;
+    const std::string doc = BodyWindow::usageDocument(data, data, kUsageMembers);
+    if (!doc.empty()) readResponseObject(doc, state_);
   }
 
   void hideEvent(const SseEvent& ev) {

@@ -657,7 +657,10 @@ class JsonBodyMeter final : public ResponseMeter {
     } else if (complete) {
       const std::string_view body = body_.text();
       if (!support::preFilterEnabled() || !scanBody(body, state_)) {
-        if (!readResponseObject(body, state_).parsed) readUsageMembers(body, body);
+        if (!readResponseObject(body, state_).parsed &&
+            !simdjson::validate_utf8(body.data(), body.size())) {
+          readUsageMembers(body, body);
+        }
       }
     } else {
       // A body cut short is not a JSON document: only the generated text the client received

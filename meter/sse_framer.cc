@@ -29,10 +29,6 @@ void release(std::string& s) {
 
 bool SseFramer::hasPartial() const { return in_event_ || !line_.empty() || deferred_dispatch_; }
 
-size_t SseFramer::oversizedBytes() const {
-  return oversized_bytes_ + (skipping_ ? offset_ - skip_begin_ : 0);
-}
-
 size_t SseFramer::partialBegin() const {
   if (in_event_) return event_begin_;
   if (!line_.empty()) return line_begin_;
@@ -115,7 +111,7 @@ bool SseFramer::nextEvent() {
   return false;
 }
 
-bool SseFramer::skipLine(size_t brk) {
+void SseFramer::skipLine(size_t brk) {
   // The blank line that ends the event is the only line that matters; the rest is not kept.
   const bool blank = brk == pos_ && !skip_line_nonempty_;
   skip_line_nonempty_ = false;
@@ -128,10 +124,7 @@ bool SseFramer::skipLine(size_t brk) {
     }
   }
   pos_ = next;
-  if (!blank) return false;
-  skipping_ = false;
-  oversized_bytes_ += chunk_base_ + pos_ - skip_begin_;
-  return true;
+  if (blank) skipping_ = false;
 }
 
 void SseFramer::checkSize(bool mid_line) {
@@ -150,7 +143,6 @@ void SseFramer::checkSize(bool mid_line) {
   if (at - begin <= max_event_bytes_) return;
   skipping_ = true;
   skip_line_nonempty_ = mid_line;
-  skip_begin_ = begin;
   ++oversized_events_;
   resetEvent();
   std::string().swap(line_);

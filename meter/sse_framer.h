@@ -26,7 +26,7 @@ struct SseEvent {
 // kMaxEventBytes is oversized: what was kept of it is released, its remaining bytes are passed
 // over without being kept, and it is never dispatched (the stream's later events are). Its bytes
 // count as settled (partialBegin), so that a relay holding back a partial event lets them
-// through. oversizedEvents() and oversizedBytes() say that, and how much, was passed over.
+// through. oversizedEvents() counts them.
 //
 // A blank line made of a lone CR at the very end of a chunk is dispatched only when the next
 // byte is known, so that raw_end includes the LF of a CRLF split across chunks: raw_end is the
@@ -68,9 +68,8 @@ class SseFramer {
   // are settled: they belong to dispatched events or to blocks that will never dispatch one.
   size_t partialBegin() const;
 
-  // Oversized events passed over so far, and their raw bytes seen so far.
+  // Oversized events passed over so far (the one being passed over included).
   size_t oversizedEvents() const { return oversized_events_; }
-  size_t oversizedBytes() const;
   // Bytes the framer holds (buffer capacities): what its memory bound is about.
   size_t retainedBytes() const { return line_.capacity() + data_.capacity() + event_.capacity(); }
 
@@ -90,8 +89,8 @@ class SseFramer {
   // Checks the pending event against kMaxEventBytes; `mid_line` when the scan stands inside a
   // line (its rest belongs to the oversized event).
   void checkSize(bool mid_line);
-  // Inside an oversized event: passes over the line ending at `brk`; true at its blank line.
-  bool skipLine(size_t brk);
+  // Inside an oversized event: passes over the line ending at `brk`; its blank line ends it.
+  void skipLine(size_t brk);
 
   // The chunk being fed and the scan position in it.
   std::string_view chunk_;
@@ -121,9 +120,7 @@ class SseFramer {
   size_t max_event_bytes_;
   bool skipping_ = false;            // inside an oversized event
   bool skip_line_nonempty_ = false;  // the line being passed over has bytes
-  size_t skip_begin_ = 0;            // stream offset of the oversized event being passed over
   size_t oversized_events_ = 0;
-  size_t oversized_bytes_ = 0;       // of the oversized events already ended
 
   SseEvent ready_;
 };

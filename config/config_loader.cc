@@ -854,12 +854,21 @@ class Loader {
 
   void loadPriceEntry(const std::string& pattern, const YAML::Node& value, const std::string& path,
                       std::vector<meter::PriceEntry>& prices) {
-    auto base = loadPrice(value, path, {"tiers", "variants", "effective_from", "effective_until"});
+    auto base = loadPrice(value, path,
+                          {"tiers", "variants", "effective_from", "effective_until",
+                           "max_context_tokens"});
     if (!base) return;
     meter::PriceEntry entry;
     entry.pattern = pattern;
     entry.price = *base;
     bool ok = true;
+    if (auto n = child(value, "max_context_tokens")) {
+      auto tokens = integer(*n, keyPath(path, "max_context_tokens"), 1,
+                            static_cast<uint64_t>(meter::kMaxCallTokens),
+                            "a positive number of tokens, at most 1000000000");
+      ok = ok && tokens.has_value();
+      if (tokens) entry.max_context_tokens = static_cast<int64_t>(*tokens);
+    }
     if (auto n = child(value, "effective_from")) {
       auto at = date(*n, keyPath(path, "effective_from"));
       ok = ok && at.has_value();

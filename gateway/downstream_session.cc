@@ -865,6 +865,7 @@ void DownstreamSession::finishCall(CallRecord& call) {
   if (call.metered) {
     event.usage = call.result.usage;
     event.usage_source = call.result.usage_source;
+    event.usage_flags = call.result.usage_flags;
     if (call.error_type.empty() && call.result.upstream_error) {
       call.error_type = call.result.error_type.empty() ? "upstream_error" : call.result.error_type;
     }
@@ -881,6 +882,7 @@ void DownstreamSession::finishCall(CallRecord& call) {
     const meter::PriceEntry* entry = prices.find(event.model, variant, priced_at);
     if (entry == nullptr) entry = prices.find(event.model_requested, variant, priced_at);
     if (entry != nullptr) {
+      event.usage_flags |= meter::clampToContext(*entry, event.usage);
       event.priced = true;
       event.price_ref = prices.priceRef(*entry);
       event.cost = meter::computeCost(*entry, event.usage);

@@ -67,6 +67,7 @@ void WorkerMetrics::recordEvent(const meter::CostEvent& e) {
   add(calls_by_outcome[static_cast<size_t>(e.outcome)]);
   if (!e.priced && e.outcome != meter::Outcome::kRejected) add(unpriced_calls);
   if (e.usage_source == meter::UsageSource::kEstimated) add(estimated_usage_calls);
+  if (e.usage_flags != 0) add(usage_repaired_calls);
   if (!e.attribution.allocated && e.outcome != meter::Outcome::kRejected) add(unallocated_calls);
 }
 
@@ -103,6 +104,9 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_estimated_usage_calls_total",
           "Calls whose usage never arrived and was estimated.",
           sum(shards, &WorkerMetrics::estimated_usage_calls));
+  counter(out, "tollgate_usage_repaired_total",
+          "Calls whose provider usage was refused, clamped or read only in part (usage_flags).",
+          sum(shards, &WorkerMetrics::usage_repaired_calls));
   counter(out, "tollgate_upstream_connect_errors_total", "Upstream connections that failed.",
           sum(shards, &WorkerMetrics::upstream_connect_errors));
   counter(out, "tollgate_upstream_timeouts_total", "Upstream calls that timed out.",

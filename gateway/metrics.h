@@ -22,6 +22,7 @@ struct WorkerMetrics {
   std::array<std::atomic<uint64_t>, kOutcomes> calls_by_outcome{};
   std::atomic<uint64_t> unpriced_calls{0};
   std::atomic<uint64_t> estimated_usage_calls{0};
+  std::atomic<uint64_t> usage_repaired_calls{0};  // events with usage_flags
   std::atomic<uint64_t> events_dropped{0};
   std::atomic<uint64_t> upstream_connect_errors{0};
   std::atomic<uint64_t> upstream_timeouts{0};

@@ -119,6 +119,11 @@ template <typename T>
 void bump(std::atomic<T>& a, T n) {
   a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
+// Picodollars add as Money does: saturating, so absurd bookings never wrap the total negative.
+void bump(std::atomic<int64_t>& a, meter::Money n) {
+  a.store((meter::Money::fromPico(a.load(std::memory_order_relaxed)) + n).pico(),
+          std::memory_order_relaxed);
+}
 
 double seconds(CallRecord::Clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -147,10 +152,10 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
     for (size_t t = 0; t < kTokenTypes; ++t) {
       if (tokens[t] > 0) bump<uint64_t>(s.tokens[t], static_cast<uint64_t>(tokens[t]));
     }
-    bump<int64_t>(s.cost_pico, event.cost.total.pico());
+    bump(s.cost_pico, event.cost.total);
 
     if (!event.attribution.allocated) {
-      bump<int64_t>(unallocated_pico_, event.cost.total.pico());
+      bump(unallocated_pico_, event.cost.total);
     }
     overhead_.observe(kOverheadBuckets, static_cast<double>(event.overhead_us) / 1e6);
 
@@ -308,7 +313,7 @@ void appendHistogram(std::string& out, std::string_view name, const LabelPairs& 
 struct CallTotals {
   uint64_t requests = 0;
   std::array<uint64_t, kTokenTypes> tokens{};
-  int64_t cost_pico = 0;
+  meter::Money cost;
 };
 
 struct GenAiTotals {
@@ -322,7 +327,7 @@ void PrometheusMetrics::render(std::string& out) const {
   std::map<std::array<std::string, 3>, GenAiTotals> genai;
   std::map<std::array<std::string, 2>, uint64_t> errors;
   HistTotals<12> overhead;
-  int64_t unallocated_pico = 0;
+  meter::Money unallocated;
   auto name = [&](Label label, uint32_t id) { return labels_[label]->name(id); };
   for (const auto& shard : shards_) {
     std::lock_guard lock(shard->mu_);
@@ -331,7 +336,7 @@ void PrometheusMetrics::render(std::string& out) const {
                        name(kUpstream, k[3]), name(kStatus, k[4])}];
       t.requests += s->requests.load(std::memory_order_relaxed);
       for (size_t i = 0; i < kTokenTypes; ++i) t.tokens[i] += s->tokens[i].load(std::memory_order_relaxed);
-      t.cost_pico += s->cost_pico.load(std::memory_order_relaxed);
+      t.cost += meter::Money::fromPico(s->cost_pico.load(std::memory_order_relaxed));
     }
     for (const auto& [k, g] : shard->genai_) {
       auto& t = genai[{name(kOperation, k[0]), name(kProvider, k[1]), name(kModel, k[2])}];
@@ -344,7 +349,7 @@ void PrometheusMetrics::render(std::string& out) const {
       errors[{name(kUpstream, k[0]), name(kErrorType, k[1])}] += n->load(std::memory_order_relaxed);
     }
     overhead.add(shard->overhead_);
-    unallocated_pico += shard->unallocated_pico_.load(std::memory_order_relaxed);
+    unallocated += meter::Money::fromPico(shard->unallocated_pico_.load(std::memory_order_relaxed));
   }
 
   auto callLabels = [](const std::array<std::string, 5>& k) {
@@ -375,12 +380,12 @@ void PrometheusMetrics::render(std::string& out) const {
     out += "tollgate_cost_usd_total";
     appendLabels(callLabels(k), out);
     fmt::format_to(std::back_inserter(out), " {}\n",
-                   meter::Money::fromPico(t.cost_pico).toDecimalString());
+                   t.cost.toDecimalString());
   }
   header(out, "tollgate_unallocated_cost_usd_total", "counter",
          "Priced cost of calls served without a complete attribution, in USD.");
   fmt::format_to(std::back_inserter(out), "tollgate_unallocated_cost_usd_total {}\n",
-                 meter::Money::fromPico(unallocated_pico).toDecimalString());
+                 unallocated.toDecimalString());
   header(out, "tollgate_upstream_errors_total", "counter",
          "Upstream calls that failed or timed out, by upstream and error type.");
   for (const auto& [k, n] : errors) {

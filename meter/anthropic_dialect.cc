@@ -57,11 +57,15 @@ bool readUsage(od::value v, AnthropicCounts& counts, std::string& service_tier) 
 
 void toCanonical(const AnthropicCounts& c, Usage& usage) {
   const int64_t cache_creation = known(c[kCacheCreation]);
-  usage.input_tokens = known(c[kInput]) + cache_creation + known(c[kCacheRead]);
+  usage.input_tokens =
+      addCounts(addCounts(known(c[kInput]), cache_creation), known(c[kCacheRead]));
   usage.cache_read_tokens = known(c[kCacheRead]);
   usage.cache_write_tokens = cache_creation;
-  // The 1-hour part can never exceed the writes it is a part of.
-  usage.cache_write_1h_tokens = std::min(known(c[kCache1h]), cache_creation);
+  // The 1-hour part can never exceed the writes it is a part of; a malformed one stays
+  // malformed, so that the usage is refused rather than repaired by the minimum.
+  const int64_t one_hour = known(c[kCache1h]);
+  usage.cache_write_1h_tokens =
+      one_hour == kMalformedCount ? one_hour : std::min(one_hour, cache_creation);
   usage.output_tokens = known(c[kOutput]);
   usage.reasoning_tokens = 0;  // thinking is billed as output and not reported apart
 }
@@ -264,6 +268,11 @@ class Reader final : public ObjectReader {
   }
 
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
+  // A message names its "type" first (before any content block's) and its usage last.
+  std::span<const UsageMember> usageMembers() const override {
+    static constexpr UsageMember kMembers[] = {{"type", true}, {"usage"}};
+    return kMembers;
+  }
 
  private:
   static void readMessage(od::value v, MeterState& state, AnthropicCounts& counts,

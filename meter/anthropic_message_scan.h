@@ -14,7 +14,8 @@
 namespace tollgate::meter {
 
 // What one message teaches. Views point into the scanned bytes; a count is -1 when no "usage"
-// member reported it (reported counts are never negative: negatives read as 0).
+// member reported it (a reported count that is not a non-negative integer within bounds reads
+// as kMalformedCount).
 struct AnthropicMessageScan {
   static constexpr size_t kMaxStopReasons = 8;
 
@@ -37,8 +38,8 @@ struct AnthropicMessageScan {
 // `want_model` say whether an id / model is still to be learnt. False for any other type (the
 // stream's events), "message", "delta", "content_block" or "error" members, a tool call's
 // "input" (its JSON length is simdjson's to measure), a "usage" that is not an object, escapes
-// in a string it keeps, a count that is not an integer or null, more than kMaxStopReasons stop
-// reasons, and anything the scanner rejects; `scan` is then meaningless.
+// in a string it keeps, more than kMaxStopReasons stop reasons, and anything the scanner
+// rejects; `scan` is then meaningless.
 bool scanAnthropicMessage(std::string_view json, bool want_id, bool want_model,
                           AnthropicMessageScan& scan);
 

@@ -272,8 +272,23 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.integer(usage.reasoning_tokens);
   out.literal(R"(},"usage_source":")");
   out.raw(toString(event.usage_source));
-
-  out.literal(R"(","priced":)");
+  // Only when set, so that the events of ordinary calls stay byte for byte what they were.
+  if (event.usage_flags != 0) [[unlikely]] {
+    out.literal(R"(","usage_flags":[)");
+    bool first = true;
+    for (const UsageFlag flag : kAllUsageFlags) {
+      if ((event.usage_flags & flag) == 0) continue;
+      if (!first) out.literal(",");
+      first = false;
+      out.literal(R"(")");
+      out.raw(toString(flag));
+      out.literal(R"(")");
+    }
+    out.literal("]");
+    out.literal(R"(,"priced":)");
+  } else {
+    out.literal(R"(","priced":)");
+  }
   out.boolean(event.priced);
   out.literal(R"(,"price_ref":)");
   if (event.priced) {

@@ -45,6 +45,7 @@ struct CostEvent {
   Outcome outcome = Outcome::kOk;
   Usage usage;
   UsageSource usage_source = UsageSource::kNone;
+  UsageFlags usage_flags = 0;  // written as "usage_flags" only when not empty
   bool priced = false;
   std::string price_ref;  // empty when not priced
   CostBreakdown cost;

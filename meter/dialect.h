@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ struct RequestError {
 struct MeterResult {
   Usage usage;
   UsageSource usage_source = UsageSource::kNone;
+  UsageFlags usage_flags = 0;  // why the usage is not simply the provider's report (usage.h)
   std::string response_model;  // model named by the upstream's answer ("" when none)
   std::string response_id;     // e.g. "chatcmpl-..."
   std::vector<std::string> finish_reasons;
@@ -61,6 +63,11 @@ class ResponseMeter {
 
   // Usage and facts so far; after onEnd(false) with no provider usage, an estimate.
   virtual MeterResult result() const = 0;
+
+  // Bytes the meter holds between calls (its buffers' capacities): bounded whatever the
+  // upstream sends (docs/metering.md, "Implausible usage and caps"). A meter that keeps no
+  // buffer holds 0.
+  virtual size_t retainedBytes() const { return 0; }
 };
 
 // A client-facing API dialect: how to read its requests and responses, and how to speak its

@@ -17,6 +17,19 @@ using namespace support;
 constexpr std::array<std::string_view, 3> kPrefixes = {"/v1beta/models/", "/v1/models/",
                                                        "/v1alpha/models/"};
 
+// The canonical usage of usageMetadata's counts. Sums saturate and a malformed cached count
+// stays malformed (not hidden by the minimum), so that nonsense is refused when settled.
+Usage fromCounts(int64_t prompt, int64_t candidates, int64_t thoughts, int64_t tool_prompt,
+                 int64_t cached) {
+  Usage usage;
+  usage.input_tokens = addCounts(prompt, tool_prompt);
+  usage.cache_read_tokens =
+      cached == kMalformedCount ? cached : std::min(cached, usage.input_tokens);
+  usage.output_tokens = addCounts(candidates, thoughts);
+  usage.reasoning_tokens = thoughts;
+  return usage;
+}
+
 // usageMetadata as a whole (proto3 JSON omits zero counts, so an absent member is 0).
 bool readUsage(od::value v, Usage& usage, bool& prompt_seen) {
   od::object obj;
@@ -40,11 +53,7 @@ bool readUsage(od::value v, Usage& usage, bool& prompt_seen) {
       cached = readCount(field.value());
     }
   }
-  usage = Usage{};
-  usage.input_tokens = prompt + tool_prompt;
-  usage.cache_read_tokens = std::min(cached, usage.input_tokens);
-  usage.output_tokens = candidates + thoughts;
-  usage.reasoning_tokens = thoughts;
+  usage = fromCounts(prompt, candidates, thoughts, tool_prompt, cached);
   return true;
 }
 
@@ -95,11 +104,7 @@ bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
     return in.skipValue();
   });
   if (!ok) return false;
-  chunk.usage = Usage{};
-  chunk.usage.input_tokens = prompt + tool_prompt;
-  chunk.usage.cache_read_tokens = std::min(cached, chunk.usage.input_tokens);
-  chunk.usage.output_tokens = candidates + thoughts;
-  chunk.usage.reasoning_tokens = thoughts;
+  chunk.usage = fromCounts(prompt, candidates, thoughts, tool_prompt, cached);
   chunk.has_usage = true;
   chunk.prompt_seen = chunk.prompt_seen || prompt_seen;
   return true;
@@ -226,6 +231,10 @@ class Reader final : public ObjectReader {
   }
 
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
+  std::span<const UsageMember> usageMembers() const override {
+    static constexpr UsageMember kMembers[] = {{"usageMetadata"}};
+    return kMembers;
+  }
 
   // A stream that ended properly with usage in its last chunk is complete even when that chunk
   // named no finish reason.

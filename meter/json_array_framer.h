@@ -65,6 +65,8 @@ class JsonArrayFramer {
   }
 
   bool hasPartial() const { return in_object_; }
+  // Bytes the framer holds (buffer capacity).
+  size_t retainedBytes() const { return partial_.capacity(); }
 
  private:
   static constexpr uint32_t kMaxDepth = 1u << 20;

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "meter/usage.h"
+
 namespace tollgate::meter {
 namespace {
 
@@ -38,6 +40,17 @@ bool JsonScanner::integer(int64_t& n) {
   if (p < end_ && (*p == '.' || *p == 'e' || *p == 'E')) return false;
   n = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
   p_ = p;
+  return true;
+}
+
+bool JsonScanner::count(int64_t& n) {
+  int64_t v = 0;
+  if (integer(v)) {
+    n = v < 0 || v > kMaxCallTokens ? kMalformedCount : v;
+    return true;
+  }
+  if (!skipValue()) return false;
+  n = kMalformedCount;
   return true;
 }
 

@@ -102,22 +102,11 @@ class JsonScanner {
   bool null();
   // An integer token that fits in int64 (no fraction, no exponent).
   bool integer(int64_t& n);
-  // An integer, or null read as 0: a token count as simdjson's get_int64 readers take it.
-  // False on anything else (a fraction, an exponent, a string): simdjson then reads it.
-  bool integerOrNull(int64_t& n) {
-    if (peek() == 'n') {
-      n = 0;
-      return null();
-    }
-    return integer(n);
-  }
-  // The same with negatives read as 0 (meter_support's readCount); `n` is set only on success.
-  bool count(int64_t& n) {
-    int64_t v = 0;
-    if (!integerOrNull(v)) return false;
-    n = v < 0 ? 0 : v;
-    return true;
-  }
+  // A token count as the dialects' simdjson readers take it (meter_support's readCount): a
+  // non-negative integer up to kMaxCallTokens as it is; any other value (null, a string, a
+  // negative, a fraction, an exponent, a larger number) is consumed and read as
+  // kMalformedCount. False only when the value is not well formed; `n` is set only on success.
+  bool count(int64_t& n);
   // Adds a string value's unescaped length to `bytes`; a value of another type adds nothing.
   bool addStringBytes(int64_t& bytes) {
     if (peek() != '"') return skipValue();

@@ -6,9 +6,10 @@
 namespace tollgate::meter::support {
 namespace {
 
-// A non-2xx body is small; a successful one is read when complete and may be large.
+// A non-2xx body is small; a successful one is read when complete and may be large (past
+// BodyWindow::kMaxWhole only its head and tail are kept).
 constexpr size_t kMaxErrorBody = 64 * 1024;
-constexpr size_t kMaxJsonBody = 32 * 1024 * 1024;
+constexpr UsageMember kUsageAtEnd[] = {{"usage"}};
 // Content parts nest (tool results hold content arrays); deeper nesting is not text worth it.
 constexpr int kMaxContentDepth = 4;
 
@@ -31,6 +32,10 @@ class PaddedInput {
 thread_local od::parser t_parser;
 thread_local PaddedInput t_input;
 thread_local bool t_pre_filter = true;
+// The last iterate() on this thread refused its document for invalid UTF-8 (cleared by
+// takeUtf8Refusal): how the relay learns, at no cost per event, that a reader lost an event to
+// a broken byte.
+thread_local bool t_utf8_refused = false;
 
 bool startsWithMediaType(std::string_view content_type, std::string_view type) {
   while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
@@ -94,13 +99,7 @@ class PassThroughMeter final : public ResponseMeter {
         if (body_.size() < kMaxErrorBody) body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
         break;
       case BodyFraming::kJson:
-        if (overflow_) break;
-        if (body_.size() + chunk.size() > kMaxJsonBody) {
-          overflow_ = true;
-          std::string().swap(body_);
-          break;
-        }
-        body_.append(chunk);
+        window_.append(chunk);
         break;
       case BodyFraming::kSse:
         sse_.feed(chunk, [this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
@@ -124,23 +123,26 @@ class PassThroughMeter final : public ResponseMeter {
         std::string().swap(body_);
         return {};
       case BodyFraming::kJson:
-        if (overflow_) {
-          // Too large to keep: the usage is reported as unknown rather than guessed from a part.
-          state_.result.usage_source = UsageSource::kNone;
-          return {};
-        }
-        // A body cut short is not a JSON document: only its generated text is read, for the
-        // estimate below.
-        if (complete) {
-          reader_.readBody(body_, state_);
+        if (!window_.whole()) {
+          // Too large to keep: the usage is read from the head and tail kept, else estimated
+          // (from the request; the generated text was not kept).
+          state_.result.usage_flags |= kUsageBodyWindowed;
+          if (complete) readUsageMembers(reader_, window_.head(), window_.tail(), state_);
+        } else if (complete) {
+          takeUtf8Refusal();
+          reader_.readBody(window_.text(), state_);
+          if (takeUtf8Refusal()) readUsageMembers(reader_, window_.text(), window_.text(), state_);
         } else {
-          readCutBody(body_, reader_.bodyTextPaths(), state_);
+          // A body cut short is not a JSON document: only its generated text is read, for the
+          // estimate below.
+          readCutBody(window_.text(), reader_.bodyTextPaths(), state_);
         }
-        std::string().swap(body_);
+        window_.release();
         break;
       case BodyFraming::kSse:
         // An event without its blank line is discarded, by the client's parser too.
         if (complete) sse_.finish([this](const SseEvent& ev) { onEvent(ev.event, ev.data); });
+        if (sse_.oversizedEvents() > 0) state_.result.usage_flags |= kUsageEventOversized;
         break;
       case BodyFraming::kNdjson:
         ndjson_.finish([this](std::string_view line) { onEvent({}, line); });
@@ -155,18 +157,27 @@ class PassThroughMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  size_t retainedBytes() const override {
+    return body_.capacity() + window_.retainedBytes() + sse_.retainedBytes() +
+           ndjson_.retainedBytes() + array_.retainedBytes();
+  }
+
  private:
   void onEvent(std::string_view event, std::string_view data) {
     if (data.empty()) return;
+    takeUtf8Refusal();
     reader_.readObject(event, data, state_);
+    // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
+    // text): its usage members, intact, are then read alone.
+    if (takeUtf8Refusal()) [[unlikely]] readUsageMembers(reader_, data, data, state_);
   }
 
   const ObjectReader& reader_;
   int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
   BodyFraming framing_;
   MeterState state_;
-  std::string body_;
-  bool overflow_ = false;
+  std::string body_;  // an error body
+  BodyWindow window_;  // a successful JSON body
   bool ended_ = false;
   SseFramer sse_;
   NdjsonFramer ndjson_;
@@ -260,12 +271,18 @@ RequestError unknownEndpoint(std::string_view dialect, std::string_view path) {
 }
 
 simdjson::error_code iterate(std::string_view json, od::document& doc) {
-  return t_parser.iterate(t_input.load(json)).get(doc);
+  const simdjson::error_code ec = t_parser.iterate(t_input.load(json)).get(doc);
+  if (ec == simdjson::UTF8_ERROR) [[unlikely]] t_utf8_refused = true;
+  return ec;
 }
+
+bool takeUtf8Refusal() { return std::exchange(t_utf8_refused, false); }
 
 int64_t readCount(od::value v) {
   int64_t n = 0;
-  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return 0;
+  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0 || n > kMaxCallTokens) {
+    return kMalformedCount;
+  }
   return n;
 }
 
@@ -342,8 +359,26 @@ void readCutBody(std::string_view body, std::span<const TextPath> paths, MeterSt
   state.content_bytes = visibleTextBytes(body, paths).value_or(static_cast<int64_t>(body.size()));
 }
 
+std::span<const UsageMember> ObjectReader::usageMembers() const { return kUsageAtEnd; }
+
+bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::string_view tail,
+                      MeterState& state) {
+  const std::string doc = BodyWindow::usageDocument(head, tail, reader.usageMembers());
+  if (doc.empty()) return false;
+  reader.readBody(doc, state);
+  return true;
+}
+
 void settle(MeterState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
+  if (!withinBounds(result.usage)) {
+    // A count was malformed or absurd: nothing the provider reported is trusted, not even the
+    // counts that look right (a server that sends nonsense in one may send it in all).
+    result.usage_flags |= kUsageCountRefused;
+    result.usage = Usage{};
+    state.final_usage = false;
+    state.input_known = false;
+  }
   if (state.final_usage) {
     result.usage_source = UsageSource::kProvider;
     return;

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "meter/body_window.h"
 #include "meter/dialect.h"
 #include "meter/json_array_framer.h"
 #include "meter/ndjson_framer.h"
@@ -31,7 +32,13 @@ namespace od = simdjson::ondemand;
 // allocates nothing in the steady state. The document is valid until the next call.
 simdjson::error_code iterate(std::string_view json, od::document& doc);
 
-// A token count: non-negative integers only (null, negatives and non-integers count as 0).
+// Whether an iterate() on this thread refused its document for invalid UTF-8 since the last
+// call; clears it.
+bool takeUtf8Refusal();
+
+// A token count: a non-negative integer up to kMaxCallTokens; any other value (null, a string,
+// a negative, a fraction, an exponent, a larger number) reads as kMalformedCount, so that the
+// usage it is part of is refused when settled (usage.h).
 int64_t readCount(od::value v);
 // A string value, or false.
 bool readString(od::value v, std::string_view& out);
@@ -133,7 +140,18 @@ class ObjectReader {
   virtual std::span<const TextPath> bodyTextPaths() const = 0;
   // A successful body or stream ended normally (`complete`) or not. Default: nothing.
   virtual void onEnd(bool /*complete*/, MeterState& /*state*/) const {}
+  // The members that hold the usage of an answer (BodyWindow::usageDocument), read when the
+  // answer is too large to keep whole or is not valid UTF-8. Default: a "usage" object at the
+  // end, as the OpenAI Responses API writes it.
+  virtual std::span<const UsageMember> usageMembers() const;
 };
+
+// Reads the usage members of a body too large to keep whole (`head` and `tail` its windows), or
+// of a body or event that simdjson refused for its invalid UTF-8 (`head` and `tail` the same
+// bytes): what the reader takes from them, as if they were the whole answer. True when any was
+// found.
+bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::string_view tail,
+                      MeterState& state);
 
 enum class BodyFraming { kErrorBody, kJson, kSse, kNdjson, kJsonArray };
 

@@ -3,6 +3,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,15 +30,25 @@ class Money {
   static constexpr size_t kMaxDecimalChars = 1 + 20 + 1 + 12;  // sign, whole, point, fraction
   char* writeDecimal(char* out) const;
 
+  // Sums saturate at the int64 limits instead of wrapping: ~$9.2M in picodollars is beyond any
+  // real total a gateway adds up, so only nonsense reaches it, and it must then stay an absurdly
+  // large amount, never turn negative.
   constexpr Money& operator+=(Money other) {
-    pico_ += other.pico_;
+    pico_ = saturatingAdd(pico_, other.pico_);
     return *this;
   }
-  friend constexpr Money operator+(Money a, Money b) { return Money(a.pico_ + b.pico_); }
+  friend constexpr Money operator+(Money a, Money b) {
+    return Money(saturatingAdd(a.pico_, b.pico_));
+  }
   friend constexpr auto operator<=>(const Money&, const Money&) = default;
 
  private:
   constexpr explicit Money(int64_t pico) : pico_(pico) {}
+  static constexpr int64_t saturatingAdd(int64_t a, int64_t b) {
+    int64_t sum = 0;
+    if (!__builtin_add_overflow(a, b, &sum)) return sum;
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
   int64_t pico_ = 0;
 };
 

@@ -49,6 +49,8 @@ class NdjsonFramer {
   size_t offset() const { return offset_; }
   size_t droppedLines() const { return dropped_; }
   bool hasPartial() const { return dropping_ || !partial_.empty(); }
+  // Bytes the framer holds (buffer capacity).
+  size_t retainedBytes() const { return partial_.capacity(); }
 
  private:
   template <class OnLine>

@@ -124,6 +124,12 @@ class Reader final : public ObjectReader {
   }
 
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
+  // The last line's counts, which count only with "done": true.
+  std::span<const UsageMember> usageMembers() const override {
+    static constexpr UsageMember kMembers[] = {
+        {"done"}, {"prompt_eval_count"}, {"eval_count"}};
+    return kMembers;
+  }
 };
 
 const Reader kReader;

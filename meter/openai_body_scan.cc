@@ -1,7 +1,5 @@
 #include "meter/openai_body_scan.h"
 
-#include <algorithm>
-
 #include "meter/json_scanner.h"
 #include "meter/openai_usage_conventions.h"
 
@@ -28,7 +26,7 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
       in.integer(rejected) && in.skip("}}")) {
     for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
                        &usage.reasoning_tokens}) {
-      *n = std::max<int64_t>(*n, 0);
+      if (*n < 0 || *n > kMaxCallTokens) *n = kMalformedCount;
     }
     applyCompatibleConventions({.total_tokens = std::max<int64_t>(total, 0)}, usage);
     return true;

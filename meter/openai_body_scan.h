@@ -32,7 +32,7 @@ struct OpenAiBodyScan {
 
 // Reads `json` into `scan`; `want_id` / `want_model` say whether an id / model is still to be
 // learnt. False for an "error" or llama.cpp "timings" member, a choice that is not an object,
-// escapes in a string it keeps, a count that is not an integer or null, more than
+// escapes in a string it keeps, more than
 // kMaxFinishReasons finish reasons, and anything the scanner rejects; `scan` is then
 // meaningless.
 bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAiBodyScan& scan);
@@ -40,9 +40,9 @@ bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAi
 class JsonScanner;
 
 // An OpenAI "usage" object at the scanner's position, with the result the dialect's simdjson
-// reader (readUsage) gives: every read replaces the whole usage; a negative count reads as 0.
-// False on a count that is not an integer or null, and on anything the scanner rejects. Used for
-// whole answers and for stream chunks alike.
+// reader (readUsage) gives: every read replaces the whole usage; a count that is not a
+// non-negative integer within bounds reads as kMalformedCount. False on anything the scanner
+// rejects. Used for whole answers and for stream chunks alike.
 bool scanOpenAiUsage(JsonScanner& in, Usage& usage);
 
 }  // namespace tollgate::meter

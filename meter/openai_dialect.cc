@@ -8,6 +8,7 @@
 #include <tuple>
 #include <utility>
 
+#include "meter/body_window.h"
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
@@ -24,9 +25,12 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // Bounded copies of non-streamed bodies. An error body is small; a successful one is parsed at
-// the end and may be large (long completions, many embeddings).
+// the end and may be large (long completions, many embeddings: past BodyWindow::kMaxWhole only
+// its head and tail are kept, and the usage is read from them).
 constexpr size_t kMaxErrorBody = 64 * 1024;
-constexpr size_t kMaxJsonBody = 32 * 1024 * 1024;
+constexpr UsageMember kUsageMembers[] = {{"usage"}};
+// Relay buffers larger than this are given back after use rather than kept for the next chunk.
+constexpr size_t kKeepCapacity = size_t{1} << 20;
 
 // ---------------------------------------------------------------------------------------------
 // simdjson plumbing: one parser and one padded input buffer per thread, reused for every
@@ -64,13 +68,7 @@ bool readString(od::value& v, std::string_view& out) {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }
 
-// A token count: an integer; null, anything else and a negative number (no provider sends one;
-// a negative count would book a negative cost) read as 0.
-int64_t readCount(od::value& v) {
-  int64_t n = 0;
-  if (v.get_int64().get(n) != simdjson::SUCCESS) return 0;
-  return n < 0 ? 0 : n;
-}
+int64_t readCount(od::value& v) { return support::readCount(v); }
 
 // Text of an error's type or code: strings as is, numbers (some compatible servers send an
 // HTTP-like numeric code) as their JSON token.
@@ -214,11 +212,11 @@ bool readTimings(od::value& v, Usage& usage) {
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
     const auto key = field.key();
     if (key == "prompt_n") {
-      read.input_tokens += readCount(field.value());
+      read.input_tokens = addCounts(read.input_tokens, readCount(field.value()));
       any = true;
     } else if (key == "cache_n") {
       read.cache_read_tokens = readCount(field.value());
-      read.input_tokens += read.cache_read_tokens;
+      read.input_tokens = addCounts(read.input_tokens, read.cache_read_tokens);
     } else if (key == "predicted_n") {
       read.output_tokens = readCount(field.value());
       any = true;
@@ -567,14 +565,15 @@ bool scanBody(std::string_view json, ResponseState& state) {
 // and are marked usage_source "estimated" so that consumers can tell.
 void finishResult(ResponseState& state, int64_t request_estimate) {
   MeterResult& result = state.result;
-  if (state.usage_seen) {
-    result.usage_source = UsageSource::kProvider;
-    return;
-  }
-  if (state.timings_seen) {
-    result.usage = state.timings_usage;
-    result.usage_source = UsageSource::kProvider;
-    return;
+  if (state.usage_seen || state.timings_seen) {
+    const Usage reported = state.usage_seen ? result.usage : state.timings_usage;
+    if (withinBounds(reported)) {
+      result.usage = reported;
+      result.usage_source = UsageSource::kProvider;
+      return;
+    }
+    // A count was malformed or absurd (support::settle): the report is refused.
+    result.usage_flags |= kUsageCountRefused;
   }
   result.usage =
       estimateUnfinishedUsage(Usage{}, false, request_estimate, state.content_bytes);
@@ -618,6 +617,7 @@ class ErrorStatusMeter final : public ResponseMeter {
   }
 
   MeterResult result() const override { return state_.result; }
+  size_t retainedBytes() const override { return body_.capacity(); }
 
  private:
   void readErrorIn(od::value& root) {
@@ -649,13 +649,6 @@ class JsonBodyMeter final : public ResponseMeter {
       : request_estimate_(info.estimated_input_tokens) {}
 
   std::string_view onBody(std::string_view chunk) override {
-    if (overflow_) return chunk;
-    if (body_.size() + chunk.size() > kMaxJsonBody) {
-      // Too large to keep: the usage is reported as unknown rather than guessed from a part.
-      overflow_ = true;
-      std::string().swap(body_);
-      return chunk;
-    }
     body_.append(chunk);
     return chunk;
   }
@@ -663,32 +656,43 @@ class JsonBodyMeter final : public ResponseMeter {
   std::string_view onEnd(bool complete) override {
     if (ended_) return {};
     ended_ = true;
-    if (overflow_) {
-      state_.result.usage_source = UsageSource::kNone;
-      return {};
-    }
-    if (complete) {
-      if (!support::preFilterEnabled() || !scanBody(body_, state_)) {
-        readResponseObject(body_, state_);
+    if (!body_.whole()) {
+      // Too large to keep: the usage is read from the head and tail kept, else estimated (from
+      // the request: the generated text was not kept).
+      state_.result.usage_flags |= kUsageBodyWindowed;
+      if (complete) readUsageMembers(body_.head(), body_.tail());
+    } else if (complete) {
+      const std::string_view body = body_.text();
+      if (!support::preFilterEnabled() || !scanBody(body, state_)) {
+        if (!readResponseObject(body, state_).parsed &&
+            !simdjson::validate_utf8(body.data(), body.size())) {
+          readUsageMembers(body, body);
+        }
       }
     } else {
       // A body cut short is not a JSON document: only the generated text the client received
       // is read, for the estimate (whatever usage members came before the cut are not trusted).
-      state_.content_bytes = visibleTextBytes(body_, kBodyText).value_or(
-          static_cast<int64_t>(body_.size()));
+      state_.content_bytes = visibleTextBytes(body_.text(), kBodyText)
+                                 .value_or(static_cast<int64_t>(body_.text().size()));
     }
-    std::string().swap(body_);
+    body_.release();
     finishResult(state_, request_estimate_);
     return {};
   }
 
   MeterResult result() const override { return state_.result; }
+  size_t retainedBytes() const override { return body_.retainedBytes(); }
 
  private:
+  // The usage members of a body too large to keep, or refused for invalid UTF-8, read alone.
+  void readUsageMembers(std::string_view head, std::string_view tail) {
+    const std::string doc = BodyWindow::usageDocument(head, tail, kUsageMembers);
+    if (!doc.empty()) readResponseObject(doc, state_);
+  }
+
   int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
-  std::string body_;
+  BodyWindow body_;
   ResponseState state_;
-  bool overflow_ = false;
   bool ended_ = false;
 };
 
@@ -748,7 +752,7 @@ class SseStreamMeter final : public ResponseMeter {
     const bool nothing_held = held_.empty();
     chunk_ = chunk;
     chunk_base_ = base;
-    out_.clear();
+    releaseLarge(out_);
     emitted_ = held_begin_;
     changed_ = false;
     framer_.feed(chunk, [this](const SseEvent& ev) { hideEvent(ev); });
@@ -782,18 +786,42 @@ class SseStreamMeter final : public ResponseMeter {
       std::string().swap(held_);
       owed = out_;
     }
+    if (framer_.oversizedEvents() > 0) state_.result.usage_flags |= kUsageEventOversized;
     finishResult(state_, request_estimate_);
     return owed;
   }
 
   MeterResult result() const override { return state_.result; }
 
+  size_t retainedBytes() const override {
+    return framer_.retainedBytes() + held_.capacity() + out_.capacity() + scratch_.capacity();
+  }
+
  private:
+  // Empties a buffer, giving back the memory of one that a large event grew.
+  static void releaseLarge(std::string& s) {
+    if (s.capacity() > kKeepCapacity) {
+      std::string().swap(s);
+    } else {
+      s.clear();
+    }
+  }
+
   ObjectShape meterEvent(const SseEvent& ev) {
     if (ev.data.empty() || ev.data == "[DONE]") return {};
     ObjectShape shape;
     if (support::preFilterEnabled() && scanChunk(ev.data, state_, shape)) return shape;
-    return readResponseObject(ev.data, state_);
+    shape = readResponseObject(ev.data, state_);
+    if (!shape.parsed) [[unlikely]] readBrokenChunk(ev.data);
+    return shape;
+  }
+
+  // A chunk simdjson could not read. When a broken byte in some text was why, the chunk's usage,
+  // intact, is read alone (the chunk itself is relayed as it is, never edited).
+  [[gnu::noinline]] void readBrokenChunk(std::string_view data) {
+    if (simdjson::validate_utf8(data.data(), data.size())) return;
+    const std::string doc = BodyWindow::usageDocument(data, data, kUsageMembers);
+    if (!doc.empty()) readResponseObject(doc, state_);
   }
 
   void hideEvent(const SseEvent& ev) {
@@ -844,9 +872,12 @@ class SseStreamMeter final : public ResponseMeter {
     return scratch_;
   }
 
-  // Holds back stream bytes from `from` on (a partial event) until more arrive.
+  // Holds back stream bytes from `from` on (a partial event) until more arrive. The framer caps
+  // a partial event (SseFramer::kMaxEventBytes): past it the event's bytes are settled, so they
+  // are relayed as they come and never held.
   void keepFrom(size_t from) {
     if (from >= chunk_base_) {
+      releaseLarge(held_);
       held_.assign(chunk_.substr(from - chunk_base_));
     } else {
       held_.erase(0, from - held_begin_);

@@ -48,6 +48,9 @@ struct PriceEntry {
   int64_t effective_from_ns = kBeginningOfTime;  // unix ns, inclusive
   int64_t effective_until_ns = kEndOfTime;       // unix ns, exclusive
   std::string catalog{};  // catalog version it comes from; "" = the book's own version
+  // The model's context window in tokens, when the catalog knows it (0: unknown). No call can
+  // read or write more tokens than it holds: a report beyond it is clamped (clampToContext).
+  int64_t max_context_tokens = 0;
 
   // The price for a call of this usage: the highest tier whose threshold its input exceeds.
   const Price& priceFor(const Usage& usage) const;
@@ -60,6 +63,11 @@ struct CostBreakdown {
   Money input, cache_read, cache_write, output, total;
   friend bool operator==(const CostBreakdown&, const CostBreakdown&) = default;
 };
+
+// Clamps every count of `usage` to the entry's max_context_tokens (when set): a provider's
+// report of more tokens than the model's window holds is nonsense, and is booked at most as a
+// full window. Returns kUsageOverContext when it clamped a count, else 0.
+UsageFlags clampToContext(const PriceEntry& entry, Usage& usage);
 
 CostBreakdown computeCost(const Price& price, const Usage& usage);
 // With the entry's tier for this usage.

@@ -66,6 +66,10 @@ bool SseFramer::nextEvent() {
   while (pos_ < chunk_.size()) {
     const size_t brk = findLineBreak(pos_);
     if (brk == kNotFound) return false;  // the rest is a partial line, kept by endChunk()
+    if (skipping_) [[unlikely]] {
+      skipLine(brk);
+      continue;
+    }
 
     std::string_view line;
     size_t begin = 0;
@@ -99,8 +103,50 @@ bool SseFramer::nextEvent() {
       dispatch(chunk_base_ + pos_);
       return true;
     }
+    // The event so far (in_event_ after any line but a blank one) is checked against the cap.
+    if (chunk_base_ + pos_ - event_begin_ > max_event_bytes_) [[unlikely]] {
+      checkSize(false);
+    }
   }
   return false;
+}
+
+void SseFramer::skipLine(size_t brk) {
+  // The blank line that ends the event is the only line that matters; the rest is not kept.
+  const bool blank = brk == pos_ && !skip_line_nonempty_;
+  skip_line_nonempty_ = false;
+  size_t next = brk + 1;
+  if (chunk_[brk] == '\r') {
+    if (next < chunk_.size()) {
+      if (chunk_[next] == '\n') ++next;
+    } else {
+      pending_cr_ = true;
+    }
+  }
+  pos_ = next;
+  if (blank) skipping_ = false;
+}
+
+void SseFramer::checkSize(bool mid_line) {
+  if (skipping_ || deferred_dispatch_) return;
+  size_t begin = 0;
+  if (in_event_) {
+    begin = event_begin_;
+  } else if (!line_.empty() && !line_done_) {
+    begin = line_begin_;
+  } else if (mid_line) {
+    begin = chunk_base_ + pos_;
+  } else {
+    return;
+  }
+  const size_t at = mid_line ? offset_ : chunk_base_ + pos_;
+  if (at - begin <= max_event_bytes_) return;
+  skipping_ = true;
+  skip_line_nonempty_ = mid_line;
+  ++oversized_events_;
+  resetEvent();
+  std::string().swap(line_);
+  line_done_ = false;
 }
 
 bool SseFramer::processLine(std::string_view line, size_t begin) {
@@ -170,12 +216,26 @@ void SseFramer::keepViews() {
 }
 
 void SseFramer::endChunk() {
+  if (skipping_) {
+    if (pos_ < chunk_.size()) skip_line_nonempty_ = true;
+    chunk_ = {};
+    pos_ = 0;
+    return;
+  }
+  // Checked before anything of this chunk is copied: an oversized event keeps nothing more.
+  const bool mid_line = pos_ < chunk_.size();
+  checkSize(mid_line);
+  if (skipping_) {
+    chunk_ = {};
+    pos_ = 0;
+    return;
+  }
   keepViews();
   if (line_done_) {
-    line_.clear();
+    release(line_);
     line_done_ = false;
   }
-  if (pos_ < chunk_.size()) {
+  if (mid_line) {
     if (line_.empty()) line_begin_ = chunk_base_ + pos_;
     line_.append(chunk_.data() + pos_, chunk_.size() - pos_);
   }

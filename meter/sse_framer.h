@@ -20,13 +20,26 @@ struct SseEvent {
 // each complete event is handed to the callback exactly once, in order. Lines ending in LF,
 // CRLF or CR; comments (":...") and unknown fields ignored; a single space after the colon
 // stripped; an event is dispatched on a blank line. Views are valid only during the callback.
-// Holds at most one partial event in memory.
+// Holds at most one partial event in memory, of at most kMaxEventBytes.
+//
+// An event whose raw bytes (from its first line through its last line break) exceed
+// kMaxEventBytes is oversized: what was kept of it is released, its remaining bytes are passed
+// over without being kept, and it is never dispatched (the stream's later events are). Its bytes
+// count as settled (partialBegin), so that a relay holding back a partial event lets them
+// through. oversizedEvents() counts them.
 //
 // A blank line made of a lone CR at the very end of a chunk is dispatched only when the next
 // byte is known, so that raw_end includes the LF of a CRLF split across chunks: raw_end is the
 // same for every split of the input. finish() dispatches such an event when the stream ends.
 class SseFramer {
  public:
+  // Far above any event a provider sends (an inline image in a chunk is a few MiB), low enough
+  // that one call cannot take the gateway's memory with a line that never ends.
+  static constexpr size_t kMaxEventBytes = 16 * 1024 * 1024;
+
+  // `max_event_bytes`: the cap; tests lower it to split small oversized streams at every byte.
+  explicit SseFramer(size_t max_event_bytes = kMaxEventBytes) : max_event_bytes_(max_event_bytes) {}
+
   template <class OnEvent>
   void feed(std::string_view chunk, OnEvent&& on_event) {
     beginChunk(chunk);
@@ -55,6 +68,11 @@ class SseFramer {
   // are settled: they belong to dispatched events or to blocks that will never dispatch one.
   size_t partialBegin() const;
 
+  // Oversized events passed over so far (the one being passed over included).
+  size_t oversizedEvents() const { return oversized_events_; }
+  // Bytes the framer holds (buffer capacities): what its memory bound is about.
+  size_t retainedBytes() const { return line_.capacity() + data_.capacity() + event_.capacity(); }
+
  private:
   void beginChunk(std::string_view chunk);
   bool nextEvent();
@@ -68,6 +86,11 @@ class SseFramer {
   void appendData(std::string_view value);
   void keepViews();
   void resetEvent();
+  // Checks the pending event against kMaxEventBytes; `mid_line` when the scan stands inside a
+  // line (its rest belongs to the oversized event).
+  void checkSize(bool mid_line);
+  // Inside an oversized event: passes over the line ending at `brk`; its blank line ends it.
+  void skipLine(size_t brk);
 
   // The chunk being fed and the scan position in it.
   std::string_view chunk_;
@@ -93,6 +116,11 @@ class SseFramer {
   bool deferred_dispatch_ = false;  // that CR was a blank line completing an event
   size_t event_begin_ = 0;
   size_t offset_ = 0;
+
+  size_t max_event_bytes_;
+  bool skipping_ = false;            // inside an oversized event
+  bool skip_line_nonempty_ = false;  // the line being passed over has bytes
+  size_t oversized_events_ = 0;
 
   SseEvent ready_;
 };

@@ -130,5 +130,34 @@ prices:
   }
 }
 
+TEST(PriceCatalog, MaxContextTokensIsReadForTheEntryAndItsVariants) {
+  const Config c = parseValid(kUpstreams + R"(
+prices:
+  "m*":
+    input: "1.00"
+    output: "2.00"
+    max_context_tokens: 200000
+    variants:
+      batch: { input: "0.5", output: "1" }
+  "n*": { input: "1.00", output: "2.00" }
+price_defaults: false
+)");
+  ASSERT_EQ(c.prices.size(), 3u);
+  EXPECT_EQ(c.prices[0].max_context_tokens, 200'000);
+  EXPECT_EQ(c.prices[1].max_context_tokens, 200'000);  // the batch variant: same model
+  EXPECT_EQ(c.prices[2].max_context_tokens, 0);        // unknown window
+}
+
+TEST(PriceCatalog, BadMaxContextTokensNamesItsKeyPath) {
+  for (const char* bad : {"0", "-5", "1000000001", "1.5", "\"big\""}) {
+    const auto errors = errorsOf(kUpstreams + R"(
+prices:
+  "m*": { input: "1.00", output: "2.00", max_context_tokens: )" + bad + R"( }
+)");
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].rfind(R"(prices."m*".max_context_tokens: )", 0), 0u) << errors[0];
+  }
+}
+
 }  // namespace
 }  // namespace tollgate::config

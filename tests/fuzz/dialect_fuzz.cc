@@ -2,7 +2,8 @@
 // response body of each framing (status, content type, stream flag from the selector byte), cut
 // anywhere. No crash, no out-of-bounds read (ASan), no undefined behaviour (UBSan); a dialect
 // that relays unchanged must hand back exactly the bytes it was given, and the result must not
-// depend on the cuts, nor on whether the pre-filters read events from their raw bytes.
+// depend on the cuts, nor on whether the pre-filters read events from their raw bytes. Every
+// count booked is within [0, kMaxCallTokens].
 #include <cstdlib>
 #include <string>
 
@@ -71,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto same = [](const Run& a, const Run& b) {
     return a.out == b.out && a.result.usage == b.result.usage &&
            a.result.usage_source == b.result.usage_source &&
+           a.result.usage_flags == b.result.usage_flags &&
            a.result.upstream_error == b.result.upstream_error &&
            a.result.error_type == b.result.error_type &&
            a.result.response_model == b.result.response_model &&
@@ -80,11 +82,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   if (cut.out != whole.out || !(cut.result.usage == whole.result.usage) ||
       cut.result.usage_source != whole.result.usage_source ||
+      cut.result.usage_flags != whole.result.usage_flags ||
       cut.result.upstream_error != whole.result.upstream_error || !same(cut, parsed)) {
     std::abort();
   }
   if (!info.gateway_asked_usage && cut.out != in.body) std::abort();
-  const Usage& u = cut.result.usage;
-  if (u.input_tokens < 0 || u.output_tokens < 0 || u.cache_read_tokens < 0) std::abort();
+  // No event books a negative count or one beyond the per-call bound, whatever the bytes; a
+  // report that was refused is never labelled the provider's.
+  if (!withinBounds(cut.result.usage)) std::abort();
+  if ((cut.result.usage_flags & kUsageCountRefused) != 0 &&
+      cut.result.usage_source == UsageSource::kProvider) {
+    std::abort();
+  }
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "gateway/event_sink.h"
 #include "gateway/metrics.h"
 #include "tests/gateway/call_fixture.h"
@@ -142,6 +144,23 @@ TEST(PrometheusMetrics, UnallocatedSpendAndUpstreamErrorsAreCounted) {
       out, R"(tollgate_upstream_errors_total{upstream="openai-main",error_type="server_error"} 1)"));
 }
 
+// Absurd bookings (each near the int64 limit of picodollars) once pushed the cost counter
+// negative by signed overflow, and made the sanitizer build abort: the sums saturate.
+TEST(PrometheusMetrics, CostTotalsSaturateInsteadOfWrappingNegative) {
+  PrometheusMetrics metrics(2, 100);
+  testing::CallFixture f;
+  f.event.attribution.allocated = false;
+  f.event.cost.total = meter::Money::fromPico(std::numeric_limits<int64_t>::max() - 1);
+  for (int shard = 0; shard < 2; ++shard) {
+    for (int call = 0; call < 2; ++call) metrics.observer(shard)->onCallFinished(f.call, f.event);
+  }
+  std::string out;
+  metrics.render(out);
+  const std::string max = meter::Money::fromPico(std::numeric_limits<int64_t>::max()).toDecimalString();
+  EXPECT_TRUE(contains(out, "tollgate_cost_usd_total{" + kLabels + "} " + max)) << out;
+  EXPECT_TRUE(contains(out, "tollgate_unallocated_cost_usd_total " + max)) << out;
+}
+
 TEST(PromLabelValue, EscapesBackslashQuoteAndNewline) {
   std::string out;
   appendPromLabelValue("a\\b\"c\nd", out);
@@ -170,6 +189,20 @@ TEST(RenderPrometheus, SinkQueueSpoolAndLagAreGauges) {
   EXPECT_TRUE(contains(out, "tollgate_events_spool_bytes 4096"));
   EXPECT_TRUE(contains(out, "# TYPE tollgate_events_delivery_lag_seconds gauge"));
   EXPECT_TRUE(contains(out, "tollgate_events_delivery_lag_seconds 1.5"));
+}
+
+TEST(RenderPrometheus, CallsWithUsageFlagsAreCountedAsRepaired) {
+  WorkerMetrics shard;
+  meter::CostEvent event;
+  shard.recordEvent(event);
+  event.usage_flags = meter::kUsageCountRefused | meter::kUsageBodyWindowed;
+  shard.recordEvent(event);
+  event.usage_flags = meter::kUsageOverContext;
+  shard.recordEvent(event);
+  FakeSink sink;
+  const std::string out = renderPrometheus({&shard}, sink, "1.2.3");
+  EXPECT_TRUE(contains(out, "# TYPE tollgate_usage_repaired_total counter"));
+  EXPECT_TRUE(contains(out, "tollgate_usage_repaired_total 2"));
 }
 
 }  // namespace

@@ -44,13 +44,13 @@ TEST(AnthropicMessageScan, ReadsThePrettyPrintedFixture) {
   EXPECT_EQ(scan.content_bytes, 32);
 }
 
-TEST(AnthropicMessageScan, UnreportedCountsStayUnknownAndNegativesReadAsZero) {
+TEST(AnthropicMessageScan, UnreportedCountsStayUnknownAndMalformedOnesReadAsMalformed) {
   AnthropicMessageScan scan;
   ASSERT_TRUE(
       scanAnthropicMessage(R"({"type":"message","usage":{"output_tokens":-4,"input_tokens":null}})",
                            false, false, scan));
-  EXPECT_EQ(scan.output, 0);
-  EXPECT_EQ(scan.input, 0);
+  EXPECT_EQ(scan.output, kMalformedCount);
+  EXPECT_EQ(scan.input, kMalformedCount);
   EXPECT_EQ(scan.cache_read, -1);
   EXPECT_EQ(scan.cache_creation, -1);
   EXPECT_EQ(scan.cache_1h, -1);
@@ -65,13 +65,23 @@ TEST(AnthropicMessageScan, LeavesToSimdjsonWhatItDoesNotReadAlike) {
            R"({"type":"mess\u0061ge"})",
            R"({"type":"message","content":[{"type":"tool_use","input":{}}]})",
            R"({"type":"message","usage":null})",
-           R"({"type":"message","usage":{"output_tokens":1.0}})",
            R"({"type":"message","stop_reason":"end\u005fturn"})",
            R"({"type":"message"},)",
            R"({"type":"message","content":[{"text":"\xC3"}]})",
        }) {
     AnthropicMessageScan scan;
     EXPECT_FALSE(scanAnthropicMessage(body, true, true, scan)) << body;
+  }
+}
+
+TEST(AnthropicMessageScan, ReadsEveryMalformedCountItselfAsMalformed) {
+  for (const char* count : {"1.0", "1.5", "1e400", "-5", "null", "\"12\"", "true", "[1]", "{}",
+                            "18446744073709551616", "9223372036854775807", "1000000001"}) {
+    const std::string body =
+        std::string(R"({"type":"message","usage":{"output_tokens":)") + count + "}}";
+    AnthropicMessageScan scan;
+    ASSERT_TRUE(scanAnthropicMessage(body, false, false, scan)) << body;
+    EXPECT_EQ(scan.output, kMalformedCount) << body;
   }
 }
 

@@ -198,6 +198,27 @@ TEST(CloudEventJson, UnpricedEventHasNullPriceRefAndZeroCost) {
   EXPECT_TRUE(price_ref.is_null());
 }
 
+TEST(CloudEventJson, UsageFlagsAreWrittenOnlyWhenSetInFlagOrder) {
+  CostEvent event = fullEvent();
+  EXPECT_EQ(json(event).find("usage_flags"), std::string::npos);
+  event.usage_flags = kUsageBodyWindowed | kUsageCountRefused | kUsageOverContext;
+  const std::string text = json(event);
+  EXPECT_NE(text.find(R"("usage_source":"provider","usage_flags":["count_refused","over_context",)"
+                      R"("body_windowed"],"priced":)"),
+            std::string::npos)
+      << text;
+  Parsed parsed;
+  ASSERT_TRUE(parses(text, parsed));
+  for (const UsageFlag flag : kAllUsageFlags) {
+    event.usage_flags = flag;
+    const std::string one = json(event);
+    EXPECT_NE(one.find("\"usage_flags\":[\"" + std::string(toString(flag)) + "\"]"),
+              std::string::npos)
+        << one;
+    ASSERT_TRUE(parses(one, parsed));
+  }
+}
+
 TEST(CloudEventJson, EmptyTagsAndDefaultsAreWellFormed) {
   CostEvent event;
   event.outcome = Outcome::kClientDisconnect;

@@ -49,6 +49,7 @@ inline Fed feed(const Dialect& dialect, const RequestInfo& info, int status,
 inline void expectSameResult(const MeterResult& a, const MeterResult& b, const std::string& how) {
   EXPECT_EQ(a.usage, b.usage) << how;
   EXPECT_EQ(a.usage_source, b.usage_source) << how;
+  EXPECT_EQ(a.usage_flags, b.usage_flags) << how;
   EXPECT_EQ(a.response_model, b.response_model) << how;
   EXPECT_EQ(a.response_id, b.response_id) << how;
   EXPECT_EQ(a.finish_reasons, b.finish_reasons) << how;

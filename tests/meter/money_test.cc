@@ -128,3 +128,25 @@ TEST(MoneyArithmetic, AddsAndComparesExactly) {
 
 }  // namespace
 }  // namespace tollgate::meter
+
+namespace tollgate::meter {
+namespace {
+
+// A sum of absurd amounts (a gateway metric adding nonsense calls) stays absurdly large, never
+// wraps negative.
+TEST(MoneyArithmetic, SumsSaturateAtTheInt64LimitsInsteadOfWrapping) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  const Money top = Money::fromPico(kMax);
+  EXPECT_EQ((top + Money::fromPico(1)).pico(), kMax);
+  EXPECT_EQ((top + top).pico(), kMax);
+  Money sum = top;
+  sum += top;
+  EXPECT_EQ(sum.pico(), kMax);
+  EXPECT_EQ((Money::fromPico(kMin) + Money::fromPico(-1)).pico(), kMin);
+  EXPECT_EQ((top + Money::fromPico(-5)).pico(), kMax - 5);
+  EXPECT_EQ((Money::fromPico(kMin) + top).pico(), -1);
+}
+
+}  // namespace
+}  // namespace tollgate::meter

@@ -57,9 +57,6 @@ TEST(OpenAiBodyScan, LeavesToSimdjsonWhatItDoesNotReadAlike) {
            R"({"id":"chat\u0063mpl","choices":[]})",
            R"({"choices":[{"finish_reason":"st\u006fp"}]})",
            R"({"choices":[1]})",
-           R"({"usage":{"prompt_tokens":1.5}})",
-           R"({"usage":{"prompt_tokens":"1"}})",
-           R"({"usage":{"prompt_tokens":12345678901234567890}})",
            R"({"choices":[]} x)",
            R"({"choices":[{"message":{"content":"\xFF"}}]})",
            R"({"choices":[{"message":{"content":"\ud800"}}]})",
@@ -73,6 +70,16 @@ TEST(OpenAiBodyScan, LeavesToSimdjsonWhatItDoesNotReadAlike) {
   for (int i = 0; i < 9; ++i) nine += std::string(i ? "," : "") + R"({"finish_reason":"stop"})";
   OpenAiBodyScan scan;
   EXPECT_FALSE(scanOpenAiBody(nine + "]}", true, true, scan));
+}
+
+TEST(OpenAiBodyScan, ReadsEveryMalformedCountItselfAsMalformed) {
+  for (const char* count : {"1.5", "1e400", "-5", "null", "\"12\"", "false", "[]",
+                            "18446744073709551616", "9223372036854775807", "1000000001"}) {
+    const std::string body = std::string(R"({"usage":{"prompt_tokens":)") + count + "}}";
+    OpenAiBodyScan scan;
+    ASSERT_TRUE(scanOpenAiBody(body, true, true, scan)) << body;
+    EXPECT_EQ(scan.usage.input_tokens, kMalformedCount) << body;
+  }
 }
 
 }  // namespace

@@ -588,14 +588,19 @@ TEST(OpenAiBodyMeter, CutBodyIsEstimated) {
   EXPECT_EQ(r.result.usage.input_tokens, 9);
 }
 
-TEST(OpenAiBodyMeter, BodyOverTheCopyLimitReportsUsageUnknown) {
+// Past the copy limit only the head and tail are kept (BodyWindow); with no usage in them the
+// call is estimated from the request, never booked as unknown and free.
+TEST(OpenAiBodyMeter, BodyOverTheCopyLimitWithoutUsageIsEstimatedFromTheRequest) {
   const OpenAiDialect dialect;
-  auto meter = dialect.newResponseMeter(bodyInfo(), 200, "application/json");
+  const RequestInfo info = bodyInfo();
+  auto meter = dialect.newResponseMeter(info, 200, "application/json");
   const std::string chunk(1024 * 1024, ' ');
   for (int i = 0; i < 33; ++i) ASSERT_EQ(meter->onBody(chunk).size(), chunk.size());
   meter->onEnd(true);
-  EXPECT_EQ(meter->result().usage_source, UsageSource::kNone);
-  EXPECT_EQ(meter->result().usage, Usage{});
+  EXPECT_EQ(meter->result().usage_source, UsageSource::kEstimated);
+  EXPECT_EQ(meter->result().usage_flags, kUsageBodyWindowed);
+  EXPECT_GT(info.estimated_input_tokens, 0);
+  EXPECT_EQ(meter->result().usage.input_tokens, info.estimated_input_tokens);
 }
 
 // ---- error statuses ---------------------------------------------------------------------------
@@ -661,21 +666,24 @@ TEST(OpenAiErrorBody, HasOpenAiShapeAndTypeByStatus) {
   }
 }
 
-// A negative count (no provider sends one; the fuzzer did) is read as 0, never booked as a
-// negative cost, by every reader: the raw-byte scans, their exact-layout fast path and simdjson.
-TEST(OpenAiUsage, NegativeCountsAreReadAsZeroStreamedOrNot) {
+// A negative count (no provider sends one; the fuzzer did) is refused, never booked as a
+// negative cost nor as 0 labelled provider, by every reader: the raw-byte scans, their
+// exact-layout fast path and simdjson. The call is estimated and flagged.
+TEST(OpenAiUsage, NegativeCountsAreRefusedAndEstimatedStreamedOrNot) {
   const std::string usages[] = {
       R"({"prompt_tokens":-9,"completion_tokens":5})",
       R"({"prompt_tokens":-9,"completion_tokens":-5,"total_tokens":-14,"prompt_tokens_details":{"cached_tokens":-1,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":-2,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}})",
-      R"({"prompt_tokens":-9,"completion_tokens":5.0})",  // a fraction: simdjson reads it
+      R"({"prompt_tokens":-9,"completion_tokens":5.0})",
   };
   for (const auto& usage : usages) {
     const std::string stream =
         "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
         "\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":" + usage + "}\n\ndata: [DONE]\n\n";
-    const auto streamed = relayWith(streamInfo(false), stream, {});
-    EXPECT_EQ(streamed.result.usage.input_tokens, 0) << usage;
-    EXPECT_GE(streamed.result.usage.output_tokens, 0) << usage;
+    const RequestInfo stream_info = streamInfo(false);
+    const auto streamed = relayWith(stream_info, stream, {});
+    EXPECT_EQ(streamed.result.usage_source, UsageSource::kEstimated) << usage;
+    EXPECT_EQ(streamed.result.usage_flags, kUsageCountRefused) << usage;
+    EXPECT_EQ(streamed.result.usage.input_tokens, stream_info.estimated_input_tokens) << usage;
     EXPECT_EQ(streamed.result.usage.cache_read_tokens, 0) << usage;
     EXPECT_EQ(streamed.result.usage.reasoning_tokens, 0) << usage;
 
@@ -684,8 +692,9 @@ TEST(OpenAiUsage, NegativeCountsAreReadAsZeroStreamedOrNot) {
     const std::string body = R"({"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":)" +
                              usage + "}";
     const auto whole = relayWith(info, body, {}, true, 200, "application/json");
-    EXPECT_EQ(whole.result.usage.input_tokens, 0) << usage;
-    EXPECT_GE(whole.result.usage.output_tokens, 0) << usage;
+    EXPECT_EQ(whole.result.usage_source, UsageSource::kEstimated) << usage;
+    EXPECT_EQ(whole.result.usage_flags, kUsageCountRefused) << usage;
+    EXPECT_EQ(whole.result.usage.input_tokens, info.estimated_input_tokens) << usage;
     EXPECT_EQ(whole.result.usage.cache_read_tokens, 0) << usage;
     EXPECT_EQ(whole.result.usage.reasoning_tokens, 0) << usage;
   }

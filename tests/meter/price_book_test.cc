@@ -124,6 +124,25 @@ TEST(ComputeCost, OverflowSaturatesInsteadOfWrapping) {
   EXPECT_EQ(cost.total.pico(), kMax);
 }
 
+TEST(ClampToContext, CountsBeyondTheModelsWindowAreClampedAndFlagged) {
+  PriceEntry entry{"m*", flatPrice("1", "1")};
+  Usage usage;
+  usage.input_tokens = 300'000;
+  usage.cache_read_tokens = 250'000;
+  usage.output_tokens = 100;
+  EXPECT_EQ(clampToContext(entry, usage), 0u);  // window unknown: nothing to clamp against
+  EXPECT_EQ(usage.input_tokens, 300'000);
+  entry.max_context_tokens = 200'000;
+  EXPECT_EQ(clampToContext(entry, usage), kUsageOverContext);
+  EXPECT_EQ(usage.input_tokens, 200'000);
+  EXPECT_EQ(usage.cache_read_tokens, 200'000);
+  EXPECT_EQ(usage.output_tokens, 100);
+  // Within the window: untouched, unflagged.
+  EXPECT_EQ(clampToContext(entry, usage), 0u);
+  // A full window of cached input and 100 output tokens at $1 per 1M tokens.
+  EXPECT_EQ(computeCost(entry, usage).total.toDecimalString(), "0.2001");
+}
+
 TEST(PriceBook, FirstMatchingEntryInConfigOrderWins) {
   const PriceBook book("2026-11-01", {{"gpt-4o-mini*", flatPrice("0.15", "0.60")},
                                       {"gpt-4o*", flatPrice("2.50", "10.00")},

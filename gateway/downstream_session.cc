@@ -477,9 +477,9 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
     if (!acquired.connection) {
       const bool timed_out = acquired.failure == ConnectFailure::kTimeout;
       metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
-      log_->warn(
-          "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
-          upstream.name, call.request_id.view(), acquired.detail);
+      warn("upstream_connect_failed",
+           "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
+           upstream.name, call.request_id.view(), acquired.detail);
       call.status = timed_out ? 504 : 502;
       call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
       call.upstream_end = Clock::now();
@@ -554,9 +554,10 @@ Awaitable<bool> DownstreamSession::relayCall(
   }
   if (switched) {
     metrics.add(metrics.upstream_protocol_errors);
-    log_->warn("[C{}] upstream answered with an unexpected {} upstream={} request_id={}",
-               connection_id_, parser->get().result_int(), call.upstream->name,
-               call.request_id.view());
+    warn("upstream_protocol_error",
+         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}",
+         connection_id_, parser->get().result_int(), call.upstream->name,
+         call.request_id.view());
     call.status = 502;
     call.outcome = meter::Outcome::kUpstreamError;
     call.upstream_end = Clock::now();
@@ -575,9 +576,9 @@ Awaitable<bool> DownstreamSession::relayCall(
       co_return true;
     }
     metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
-    log_->warn("[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
-                                 connection_id_, call.upstream->name, call.request_id.view(),
-                                 ec.message());
+    warn("upstream_call_failed",
+         "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
+         connection_id_, call.upstream->name, call.request_id.view(), ec.message());
     call.status = timed_out ? 504 : 502;
     call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
     call.upstream_end = Clock::now();
@@ -910,8 +911,8 @@ void DownstreamSession::finishCall(CallRecord& call) {
   }
   if (!ctx_.sink->tryEmit(std::move(event))) {
     metrics.add(metrics.events_dropped);
-    log_->warn("[C{}] cost event dropped: sink queue full request_id={}", connection_id_,
-              call.request_id.view());
+    warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
+         connection_id_, call.request_id.view());
   }
 }
 

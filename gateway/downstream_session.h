@@ -16,6 +16,7 @@
 #include "gateway/gateway_error.h"
 #include "gateway/fields_arena.h"
 #include "gateway/io.h"
+#include "gateway/rate_limited_log.h"
 #include "gateway/worker_context.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -105,6 +106,16 @@ class DownstreamSession {
   void finishCall(CallRecord& call);
 
   ArenaAllocator<char> fieldsAllocator() { return ArenaAllocator<char>(&arena_); }
+
+  // A data-plane warning, at most a few a second per `key` (a fixed string) on this worker.
+  template <typename... Args>
+  void warn(std::string_view key, spdlog::format_string_t<Args...> format, Args&&... args) {
+    if (ctx_.warnings != nullptr) {
+      ctx_.warnings->warn(key, format, std::forward<Args>(args)...);
+    } else {
+      log_->warn(format, std::forward<Args>(args)...);
+    }
+  }
 
   WorkerContext& ctx_;
   // Looked up once per connection (spdlog::get locks the registry and hashes the name).

@@ -1,0 +1,248 @@
+#include "ledger/ledger_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace tollgate::ledger {
+namespace {
+
+class Reader {
+ public:
+  ConfigErrors errors;
+
+  void error(const std::string& path, std::string message) {
+    errors.push_back({path, std::move(message)});
+  }
+
+  bool checkKeys(const YAML::Node& node, const std::string& path,
+                 std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) {
+      error(path, "expected a mapping");
+      return false;
+    }
+    for (const auto& kv : node) {
+      const auto key = kv.first.as<std::string>();
+      bool ok = false;
+      for (const auto a : allowed) ok = ok || a == key;
+      if (!ok) error(join(path, key), "unknown key");
+    }
+    return true;
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  std::optional<std::string> scalar(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+      error(path, "expected a string");
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<std::string> nonEmpty(const YAML::Node& node, const std::string& path) {
+    auto text = scalar(node, path);
+    if (text && text->empty()) {
+      error(path, "must not be empty");
+      return std::nullopt;
+    }
+    return text;
+  }
+};
+
+void readAllocation(Reader& in, const YAML::Node& node, LedgerConfig& config) {
+  if (!node.IsSequence()) {
+    in.error("allocation", "expected a list of rules");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "allocation[" + std::to_string(i) + "]";
+    const YAML::Node r = node[i];
+    if (!in.checkKeys(r, path, {"name", "match", "split_by", "shares"})) continue;
+    AllocationRule rule;
+    if (r["name"]) {
+      if (auto n = in.nonEmpty(r["name"], path + ".name")) rule.name = *n;
+    } else {
+      rule.name = path;
+    }
+    if (!names.insert(rule.name).second) in.error(path + ".name", "used twice");
+    if (!r["match"]) {
+      in.error(path + ".match", "is required (a rule that matches everything spreads all spend)");
+    } else if (in.checkKeys(r["match"], path + ".match",
+                            {"category", "description", "team", "project", "cost_center",
+                             "workload_type", "environment"})) {
+      for (const auto& kv : r["match"]) {
+        const auto key = kv.first.as<std::string>();
+        if (auto v = in.scalar(kv.second, path + ".match." + key)) rule.match.emplace_back(key, *v);
+      }
+    }
+    if (!r["split_by"]) {
+      in.error(path + ".split_by", "is required");
+    } else if (auto by = in.scalar(r["split_by"], path + ".split_by")) {
+      auto label = labelFromName(*by);
+      if (!label || static_cast<size_t>(*label) >= kAttributionLabelCount) {
+        in.error(path + ".split_by",
+                 "must be team, project, cost_center, workload_type or environment");
+      } else {
+        rule.split_by = *label;
+      }
+    }
+    if (!r["shares"] || !r["shares"].IsMap() || r["shares"].size() == 0) {
+      in.error(path + ".shares", "is required: a mapping of label value to percent");
+    } else {
+      Decimal sum;
+      bool ok = true;
+      for (const auto& kv : r["shares"]) {
+        const auto key = kv.first.as<std::string>();
+        const std::string share_path = path + ".shares." + key;
+        auto text = in.scalar(kv.second, share_path);
+        auto share = text ? Decimal::parse(*text) : std::nullopt;
+        if (!share || share->isNegative() || share->isZero()) {
+          if (text) in.error(share_path, "expected a positive decimal percent");
+          ok = false;
+          continue;
+        }
+        sum = sum + *share;
+        rule.shares.emplace_back(key, *share);
+      }
+      if (ok && !(sum == Decimal::fromInteger(100))) {
+        in.error(path + ".shares", "must add up to exactly 100, not " + sum.toString());
+      }
+    }
+    config.allocation.push_back(std::move(rule));
+  }
+}
+
+}  // namespace
+
+std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml_text) {
+  Reader in;
+  LedgerConfig config;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
+  }
+  if (!in.checkKeys(root, "", {"source", "store", "gateway_config", "allocation", "focus"})) {
+    return in.errors;
+  }
+  if (!root["source"]) {
+    in.error("source", "is required");
+  } else if (in.checkKeys(root["source"], "source", {"file", "kafka", "batch_events"})) {
+    const YAML::Node s = root["source"];
+    if (s["kafka"]) in.error("source.kafka", "Kafka ingest is not built yet: use source.file");
+    if (!s["file"]) {
+      in.error("source.file", "is required");
+    } else if (auto f = in.nonEmpty(s["file"], "source.file")) {
+      config.source_file = *f;
+    }
+    if (s["batch_events"]) {
+      auto text = in.scalar(s["batch_events"], "source.batch_events");
+      auto n = text ? Decimal::parse(*text) : std::nullopt;
+      if (!n || n->scale() != 0 || n->units() < 1 || n->units() > 1'000'000) {
+        if (text) in.error("source.batch_events", "expected an integer from 1 to 1000000");
+      } else {
+        config.batch_events = static_cast<size_t>(n->units());
+      }
+    }
+  }
+  if (!root["store"]) {
+    in.error("store", "is required");
+  } else if (in.checkKeys(root["store"], "store", {"sqlite", "postgres", "keep_raw"})) {
+    const YAML::Node s = root["store"];
+    if (s["postgres"]) in.error("store.postgres", "the PostgreSQL store is not built yet: use store.sqlite");
+    if (!s["sqlite"]) {
+      in.error("store.sqlite", "is required");
+    } else if (auto f = in.nonEmpty(s["sqlite"], "store.sqlite")) {
+      config.sqlite_path = *f;
+    }
+    if (s["keep_raw"]) {
+      auto text = in.scalar(s["keep_raw"], "store.keep_raw");
+      if (text && *text != "true" && *text != "false") {
+        in.error("store.keep_raw", "must be true or false");
+      }
+      config.keep_raw = text && *text == "true";
+    }
+  }
+  if (root["gateway_config"]) {
+    if (auto f = in.scalar(root["gateway_config"], "gateway_config")) config.gateway_config = *f;
+  }
+  if (root["allocation"]) readAllocation(in, root["allocation"], config);
+  if (root["focus"] &&
+      in.checkKeys(root["focus"], "focus", {"billing_account_id", "billing_account_name"})) {
+    if (root["focus"]["billing_account_id"]) {
+      if (auto v = in.nonEmpty(root["focus"]["billing_account_id"], "focus.billing_account_id")) {
+        config.focus.billing_account_id = *v;
+      }
+    }
+    if (root["focus"]["billing_account_name"]) {
+      if (auto v =
+              in.nonEmpty(root["focus"]["billing_account_name"], "focus.billing_account_name")) {
+        config.focus.billing_account_name = *v;
+      }
+    }
+  }
+  if (!in.errors.empty()) return in.errors;
+  return config;
+}
+
+std::variant<std::vector<Budget>, ConfigErrors> parseGatewayBudgets(std::string_view yaml_text) {
+  Reader in;
+  std::vector<Budget> budgets;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
+  }
+  if (!root.IsMap() || !root["budgets"] || root["budgets"].IsNull()) return budgets;
+  const YAML::Node list = root["budgets"];
+  if (!list.IsSequence()) return ConfigErrors{{"budgets", "expected a list"}};
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "budgets[" + std::to_string(i) + "]";
+    const YAML::Node b = list[i];
+    // The gateway validates the rest of a budget; these are the keys a report reads.
+    if (!b.IsMap()) {
+      in.error(path, "expected a mapping");
+      continue;
+    }
+    Budget budget;
+    if (auto n = b["name"] ? in.nonEmpty(b["name"], path + ".name") : std::nullopt) {
+      budget.name = *n;
+    } else if (!b["name"]) {
+      in.error(path + ".name", "is required");
+    }
+    if (b["scope"] && in.checkKeys(b["scope"], path + ".scope",
+                                   {"team", "project", "cost_center", "environment",
+                                    "workload_type", "key_id"})) {
+      for (const auto& kv : b["scope"]) {
+        const auto key = kv.first.as<std::string>();
+        if (auto v = in.scalar(kv.second, path + ".scope." + key)) budget.scope.emplace_back(key, *v);
+      }
+    }
+    if (b["period"]) {
+      auto p = in.scalar(b["period"], path + ".period");
+      if (p && *p != "day" && *p != "week" && *p != "month") {
+        in.error(path + ".period", "must be day, week or month");
+      } else if (p) {
+        budget.period = *p;
+      }
+    }
+    auto limit_text = b["limit_usd"] ? in.scalar(b["limit_usd"], path + ".limit_usd") : std::nullopt;
+    auto limit = limit_text ? Amount::parseUsd(*limit_text) : std::nullopt;
+    if (!limit) {
+      in.error(path + ".limit_usd", "expected an exact decimal string");
+    } else {
+      budget.limit = *limit;
+    }
+    budgets.push_back(std::move(budget));
+  }
+  if (!in.errors.empty()) return in.errors;
+  return budgets;
+}
+
+}  // namespace tollgate::ledger

@@ -1,0 +1,253 @@
+// tollgate-ledger: the finance program (contract.md, "The ledger"). Wires the command line to
+// the store, the file source and the pure reports; every failure is one line on stderr and a
+// non-zero exit status (docs/ledger.md lists them).
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ledger/file_ingest.h"
+#include "ledger/import_line.h"
+#include "ledger/ledger_config.h"
+#include "ledger/report.h"
+#include "ledger/report_json.h"
+#include "ledger/report_text.h"
+#include "ledger/sqlite_store.h"
+
+namespace {
+
+using namespace tollgate::ledger;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitConfig = 3;
+constexpr int kExitStore = 4;
+constexpr int kExitInput = 5;
+
+constexpr const char* kUsage =
+    "usage: tollgate-ledger ingest --config LEDGER.yaml\n"
+    "       tollgate-ledger import --config LEDGER.yaml FILE.csv\n"
+    "       tollgate-ledger report --config LEDGER.yaml --period YYYY-MM [--by team,model]\n"
+    "                              [--format table|csv|json|focus|html] [--reprice CATALOG.yaml]\n"
+    "                              [--out FILE]\n";
+
+int fail(int code, const std::string& message) {
+  std::cerr << "tollgate-ledger: " << message << "\n";
+  return code;
+}
+
+bool readFile(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return static_cast<bool>(in) || in.eof();
+}
+
+struct Args {
+  std::string command;
+  std::string config;
+  std::string period;
+  std::string by = "team";
+  std::string format = "table";
+  std::string reprice;
+  std::string out;
+  std::vector<std::string> positional;
+};
+
+bool parseArgs(int argc, char** argv, Args& args, std::string& error) {
+  if (argc < 2) {
+    error = "a command is required (ingest, import or report)";
+    return false;
+  }
+  args.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string& into) {
+      if (i + 1 >= argc) {
+        error = arg + " needs a value";
+        return false;
+      }
+      into = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (arg == "--config") {
+      ok = value(args.config);
+    } else if (arg == "--period") {
+      ok = value(args.period);
+    } else if (arg == "--by") {
+      ok = value(args.by);
+    } else if (arg == "--format") {
+      ok = value(args.format);
+    } else if (arg == "--reprice") {
+      ok = value(args.reprice);
+    } else if (arg == "--out") {
+      ok = value(args.out);
+    } else if (arg.starts_with("--")) {
+      error = "unknown option " + arg;
+      return false;
+    } else {
+      args.positional.push_back(arg);
+    }
+    if (!ok) return false;
+  }
+  if (args.config.empty()) {
+    error = "--config is required";
+    return false;
+  }
+  return true;
+}
+
+std::optional<LedgerConfig> loadConfig(const std::string& path) {
+  std::string text;
+  if (!readFile(path, text)) {
+    fail(kExitConfig, "cannot read config " + path);
+    return std::nullopt;
+  }
+  auto result = parseLedgerConfig(text);
+  if (auto* errors = std::get_if<ConfigErrors>(&result)) {
+    for (const auto& e : *errors) fail(kExitConfig, path + ": " + e.toString());
+    return std::nullopt;
+  }
+  return std::get<LedgerConfig>(std::move(result));
+}
+
+int ingest(const LedgerConfig& config, SqliteStore& store) {
+  FileIngest source(store, config);
+  std::string error;
+  int64_t warned = 0;
+  auto stats = source.run(
+      error,
+      [](const IngestStats& s) {
+        std::printf("batch committed position=%lld booked=%lld duplicates=%lld\n",
+                    static_cast<long long>(s.position), static_cast<long long>(s.booked),
+                    static_cast<long long>(s.duplicates));
+        std::fflush(stdout);
+      },
+      [&](int64_t offset, const std::string& message) {
+        // The first few are shown; the summary counts them all.
+        if (++warned <= 10) {
+          std::cerr << "tollgate-ledger: skipped malformed event at byte " << offset << ": "
+                    << message << "\n";
+        }
+      });
+  if (!stats) return fail(kExitStore, "ingest: " + error);
+  std::printf(
+      "ingested lines=%lld booked=%lld duplicates=%lld malformed=%lld other_types=%lld "
+      "position=%lld%s\n",
+      static_cast<long long>(stats->lines), static_cast<long long>(stats->booked),
+      static_cast<long long>(stats->duplicates), static_cast<long long>(stats->malformed),
+      static_cast<long long>(stats->other_types), static_cast<long long>(stats->position),
+      stats->partial_line_left ? " (a partial last line is left for the next run)" : "");
+  return 0;
+}
+
+int importCsv(const Args& args, SqliteStore& store) {
+  if (args.positional.size() != 1) return fail(kExitUsage, "import needs exactly one FILE.csv");
+  const std::string& file = args.positional[0];
+  std::string text;
+  if (!readFile(file, text)) return fail(kExitInput, "cannot read " + file);
+  auto parsed = parseImportCsv(text);
+  if (!parsed.errors.empty()) {
+    for (const auto& e : parsed.errors) fail(kExitInput, file + ": " + e.toString());
+    return kExitInput;
+  }
+  std::string error;
+  auto result = store.importLines(parsed.lines, file, error);
+  if (!result) return fail(kExitStore, "import: " + error);
+  std::printf("imported lines=%lld already_imported=%lld\n",
+              static_cast<long long>(result->added),
+              static_cast<long long>(result->already_imported));
+  return 0;
+}
+
+int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
+  if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+  if (args.period.empty()) return fail(kExitUsage, "--period YYYY-MM is required");
+  auto period = parsePeriod(args.period);
+  if (!period) return fail(kExitUsage, "--period: expected YYYY-MM, got \"" + args.period + "\"");
+  std::vector<Label> by;
+  std::stringstream labels(args.by);
+  for (std::string name; std::getline(labels, name, ',');) {
+    auto label = labelFromName(name);
+    if (!label) {
+      return fail(kExitUsage, "--by: unknown label \"" + name +
+                                  "\" (team, project, cost_center, workload_type, environment, "
+                                  "model, upstream, provider, outcome)");
+    }
+    by.push_back(*label);
+  }
+  if (by.empty()) return fail(kExitUsage, "--by: at least one label");
+  const std::string& f = args.format;
+  if (f != "table" && f != "csv" && f != "json") {
+    return fail(kExitUsage, "--format: expected table, csv or json, got \"" + f + "\"");
+  }
+  if (!args.reprice.empty()) return fail(kExitUsage, "--reprice is not built yet");
+
+  std::vector<Budget> budgets;
+  if (!config.gateway_config.empty()) {
+    std::string text;
+    if (!readFile(config.gateway_config, text)) {
+      return fail(kExitConfig, "cannot read gateway_config " + config.gateway_config);
+    }
+    auto parsed = parseGatewayBudgets(text);
+    if (auto* errors = std::get_if<ConfigErrors>(&parsed)) {
+      for (const auto& e : *errors) fail(kExitConfig, config.gateway_config + ": " + e.toString());
+      return kExitConfig;
+    }
+    budgets = std::get<std::vector<Budget>>(std::move(parsed));
+  }
+  std::string error;
+  auto data = store.loadPeriod(*period, error);
+  if (!data) return fail(kExitStore, "report: " + error);
+  const Report r = computeReport(*data, by, config.allocation, budgets);
+  std::string text;
+  if (f == "json") {
+    text = formatJson(r);
+  } else if (f == "csv") {
+    text = formatCsv(r);
+  } else {
+    text = formatTable(r);
+  }
+  if (args.out.empty()) {
+    std::cout << text;
+    return std::cout.flush() ? 0 : fail(kExitInput, "cannot write the report");
+  }
+  std::ofstream out(args.out, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return fail(kExitInput, "cannot write " + args.out);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!parseArgs(argc, argv, args, error)) {
+    std::cerr << kUsage;
+    return fail(kExitUsage, error);
+  }
+  if (args.command != "ingest" && args.command != "import" && args.command != "report") {
+    std::cerr << kUsage;
+    return fail(kExitUsage, "unknown command \"" + args.command + "\"");
+  }
+  auto config = loadConfig(args.config);
+  if (!config) return kExitConfig;
+  auto store = SqliteStore::open(config->sqlite_path, error);
+  if (!store) return fail(kExitStore, "store: " + error);
+  if (args.command == "ingest") {
+    if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+    return ingest(*config, *store);
+  }
+  if (args.command == "import") return importCsv(args, *store);
+  return report(args, *config, *store);
+}

@@ -1,0 +1,126 @@
+// Exactly once across crashes: the ledger is SIGKILLed twice in the middle of ingesting a file
+// that holds resent (duplicate) events, then run to the end; the report's total equals the sum
+// over distinct ids to the picodollar.
+//
+// The kill lands after the process printed that a batch committed, while it is working on
+// later batches (the file has ~70 of them): the test checks each kill found it still running.
+
+#include <signal.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "ledger/amount.h"
+#include "tests/integration/support/process.h"
+#include "tests/ledger/event_builder.h"
+
+namespace tollgate::ledger {
+namespace {
+
+using namespace std::chrono_literals;
+using tollgate::testing::Process;
+using tollgate::testing::TempDir;
+
+std::string ledgerBin() { return tollgate::testing::binDir() + "/tollgate-ledger"; }
+
+TEST(ExactlyOnce, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
+  TempDir dir;
+  constexpr int kDistinct = 30'000;
+  std::vector<std::string> lines;
+  Amount expected;
+  std::set<std::string> ids;
+  for (int i = 0; i < kDistinct; ++i) {
+    testing::EventSpec spec;
+    spec.id = "evt-" + std::to_string(i);
+    spec.team = i % 3 == 0 ? "fraud" : (i % 3 == 1 ? "search" : "");
+    spec.model = i % 2 ? "gpt-4o" : "claude-sonnet-4-5";
+    spec.input_tokens = 100 + i % 977;
+    spec.output_tokens = 1 + i % 331;
+    spec.input_price = 150'001 + i % 7;  // odd picodollars: any double count shows
+    spec.end_ns = testing::kNov2At10Ns + (i % 500) * testing::kHourNs;
+    const auto event = testing::costEvent(spec);
+    expected += Amount::fromMoney(event.cost.total);
+    ids.insert(spec.id);
+    std::string line;
+    meter::appendCloudEventJson(event, line);
+    lines.push_back(std::move(line));
+    // The spool's resend after a gateway crash: byte-identical copies of recent events.
+    if (i % 1000 == 999) {
+      for (int k = 0; k < 100; ++k) lines.push_back(lines[lines.size() - 1 - 3 * k]);
+    }
+  }
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kDistinct));
+  {
+    std::ofstream out(dir.file("events.jsonl"), std::ios::binary);
+    for (const auto& line : lines) out << line << '\n';
+  }
+  dir.write("ledger.yaml", "source: { file: \"" + dir.file("events.jsonl") +
+                               "\", batch_events: 500 }\nstore: { sqlite: \"" +
+                               dir.file("ledger.db") + "\" }\n");
+  const std::vector<std::string> ingest = {ledgerBin(), "ingest", "--config",
+                                           dir.file("ledger.yaml")};
+
+  for (int kill = 0; kill < 2; ++kill) {
+    Process p("tollgate-ledger", ingest);
+    for (int batch = 0; batch < 3; ++batch) {
+      ASSERT_TRUE(p.waitForLine("batch committed", 30s)) << p.stderrText();
+    }
+    p.signal(SIGKILL);
+    EXPECT_EQ(p.wait(10s), 128 + SIGKILL) << "the ingest ended before it was killed";
+  }
+  {
+    Process p("tollgate-ledger", ingest);
+    auto summary = p.waitForLine("ingested", 60s);
+    ASSERT_TRUE(summary) << p.stderrText();
+    EXPECT_EQ(p.wait(10s), 0);
+  }
+  Process report("tollgate-ledger", {ledgerBin(), "report", "--config", dir.file("ledger.yaml"),
+                                     "--period", "2026-11", "--format", "json"});
+  std::string json;
+  while (auto line = report.readLine(30s)) json += *line;
+  ASSERT_EQ(report.wait(10s), 0) << report.stderrText();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json.substr(0, 200);
+  EXPECT_EQ(std::string_view(doc["total_usd"]), expected.toDecimalString());
+  EXPECT_EQ(int64_t(doc["events"]), kDistinct);
+}
+
+TEST(LedgerCli, BadArgumentsExitNonZeroWithOneLine) {
+  TempDir dir;
+  dir.write("ledger.yaml", "source: { file: x }\nstore: { sqlite: \"" + dir.file("l.db") + "\" }\n");
+  dir.write("bad.yaml", "source: { file: x }\nstore: { sqlite: s, colour: red }\n");
+  struct Case {
+    std::vector<std::string> args;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"report", "--config", dir.file("ledger.yaml")}, 2, "--period"},
+      {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-13"}, 2, "--period"},
+      {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-11", "--by", "colour"},
+       2, "--by"},
+      {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-11", "--format", "xml"},
+       2, "--format"},
+      {{"report", "--config", dir.file("bad.yaml"), "--period", "2026-11"}, 3, "store.colour"},
+      {{"report", "--config", dir.file("missing.yaml"), "--period", "2026-11"}, 3, "missing.yaml"},
+      {{"import", "--config", dir.file("ledger.yaml")}, 2, "FILE.csv"},
+      {{"ingest", "--config", dir.file("ledger.yaml")}, 4, "cannot open x"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {ledgerBin()};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    Process p("tollgate-ledger", argv);
+    EXPECT_EQ(p.wait(10s), c.status) << c.args[0] << " " << c.says;
+    const std::string err = p.stderrText();
+    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+    EXPECT_NE(err.find("tollgate-ledger: "), std::string::npos) << err;
+  }
+}
+
+}  // namespace
+}  // namespace tollgate::ledger

@@ -70,7 +70,7 @@ std::vector<AllocatedLine> allocate(const std::vector<ImportLine>& lines,
     for (const auto& s : rule->shares) shares.push_back(s.second);
     const auto amounts = splitExactly(line.amount, shares);
     for (size_t i = 0; i < shares.size(); ++i) {
-      AllocatedLine part{&line, line.labels, amounts[i], rule->name};
+      AllocatedLine part{&line, line.labels, amounts[i], rule->name, shares[i]};
       labelOf(part.labels, rule->split_by) = rule->shares[i].first;
       out.push_back(std::move(part));
     }

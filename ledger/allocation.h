@@ -14,6 +14,7 @@ struct AllocatedLine {
   LabelValues labels;   // the line's labels, with the rule's split_by label set
   Amount amount;
   std::string rule;     // the rule that split it; "" = booked as imported
+  Decimal share_pct = Decimal::fromInteger(100);  // the line's percent this part carries
 };
 
 // Applies the first matching rule to each line. The parts of a line add up to the line's

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ledger/file_ingest.h"
+#include "ledger/focus_export.h"
 #include "ledger/import_line.h"
 #include "ledger/ledger_config.h"
 #include "ledger/report.h"
@@ -182,8 +183,8 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   }
   if (by.empty()) return fail(kExitUsage, "--by: at least one label");
   const std::string& f = args.format;
-  if (f != "table" && f != "csv" && f != "json") {
-    return fail(kExitUsage, "--format: expected table, csv or json, got \"" + f + "\"");
+  if (f != "table" && f != "csv" && f != "json" && f != "focus") {
+    return fail(kExitUsage, "--format: expected table, csv, json or focus, got \"" + f + "\"");
   }
   if (!args.reprice.empty()) return fail(kExitUsage, "--reprice is not built yet");
 
@@ -207,6 +208,8 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   std::string text;
   if (f == "json") {
     text = formatJson(r);
+  } else if (f == "focus") {
+    text = formatFocus(*data, r, config.focus);
   } else if (f == "csv") {
     text = formatCsv(r);
   } else {

@@ -186,7 +186,20 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   if (f != "table" && f != "csv" && f != "json" && f != "focus") {
     return fail(kExitUsage, "--format: expected table, csv, json or focus, got \"" + f + "\"");
   }
-  if (!args.reprice.empty()) return fail(kExitUsage, "--reprice is not built yet");
+  std::shared_ptr<const tollgate::meter::PriceBook> catalog;
+  if (!args.reprice.empty()) {
+    if (f != "table" && f != "json") {
+      return fail(kExitUsage, "--reprice shows old and new side by side in table or json");
+    }
+    std::string text;
+    if (!readFile(args.reprice, text)) return fail(kExitConfig, "cannot read " + args.reprice);
+    auto parsed = parsePriceCatalog(text);
+    if (auto* errors = std::get_if<ConfigErrors>(&parsed)) {
+      for (const auto& e : *errors) fail(kExitConfig, args.reprice + ": " + e.toString());
+      return kExitConfig;
+    }
+    catalog = std::get<std::shared_ptr<const tollgate::meter::PriceBook>>(parsed);
+  }
 
   std::vector<Budget> budgets;
   if (!config.gateway_config.empty()) {
@@ -205,15 +218,18 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   auto data = store.loadPeriod(*period, error);
   if (!data) return fail(kExitStore, "report: " + error);
   const Report r = computeReport(*data, by, config.allocation, budgets);
+  std::optional<RepriceResult> repriced;
+  if (catalog) repriced = reprice(*data, *catalog, by);
+  const RepriceResult* side_by_side = repriced ? &*repriced : nullptr;
   std::string text;
   if (f == "json") {
-    text = formatJson(r);
+    text = formatJson(r, side_by_side);
   } else if (f == "focus") {
     text = formatFocus(*data, r, config.focus);
   } else if (f == "csv") {
     text = formatCsv(r);
   } else {
-    text = formatTable(r);
+    text = formatTable(r, side_by_side);
   }
   if (args.out.empty()) {
     std::cout << text;

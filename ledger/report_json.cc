@@ -62,7 +62,7 @@ class JsonOut {
 
 }  // namespace
 
-std::string formatJson(const Report& r) {
+std::string formatJson(const Report& r, const RepriceResult* reprice) {
   JsonOut j;
   j.open('{');
   j.field("period", r.period.name);
@@ -173,6 +173,33 @@ std::string formatJson(const Report& r) {
     j.close('}');
   }
   j.close(']');
+  if (reprice != nullptr) {
+    j.key("reprice");
+    j.open('{');
+    j.field("catalog", reprice->catalog_version);
+    j.money("old_metered_usd", reprice->old_total);
+    j.money("new_metered_usd", reprice->new_total);
+    j.money("difference_usd", reprice->new_total - reprice->old_total);
+    j.money("old_total_usd", r.total);
+    j.money("new_total_usd", r.total - reprice->old_total + reprice->new_total);
+    j.field("events_unpriced_new", reprice->events_unpriced_new);
+    j.field("inexact_buckets", reprice->inexact_buckets);
+    j.key("rows");
+    j.open('[');
+    for (const auto& row : reprice->rows) {
+      j.open('{');
+      j.key("labels");
+      j.open('{');
+      for (size_t i = 0; i < r.by.size(); ++i) j.field(labelName(r.by[i]), row.labels[i]);
+      j.close('}');
+      j.money("old_usd", row.old_cost);
+      j.money("new_usd", row.new_cost);
+      j.money("difference_usd", row.new_cost - row.old_cost);
+      j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+  }
   j.close('}');
   j.out += '\n';
   return j.out;

@@ -25,7 +25,7 @@ std::string csvField(std::string_view value) {
   return out + "\"";
 }
 
-std::string formatTable(const Report& r) {
+std::string formatTable(const Report& r, const RepriceResult* reprice) {
   std::string out = "Tollgate ledger: " + r.period.name + " (" + formatHour(r.period.start_hour) +
                     " to " + formatHour(r.period.end_hour) + ")\n";
   out += "Total " + r.total.toFixedString(2) + " USD  (metered " + r.metered.toFixedString(2) +
@@ -64,6 +64,24 @@ std::string formatTable(const Report& r) {
     line(out, "budget " + b.name + " (" + b.scope + ")",
          b.actual.toFixedString(2) + " of " + b.limit.toFixedString(2) + ", variance " +
              b.variance_usd + " (" + b.variance_pct + " %)" + (b.note.empty() ? "" : ": " + b.note));
+  }
+  if (reprice != nullptr) {
+    out += "\nRepriced with catalog " + reprice->catalog_version + " (metered spend; old -> new)\n";
+    for (const auto& row : reprice->rows) {
+      std::string name;
+      for (size_t i = 0; i < row.labels.size(); ++i) name += (i ? " / " : "") + shown(row.labels[i]);
+      line(out, name, row.old_cost.toFixedString(2) + " -> " + row.new_cost.toFixedString(2));
+    }
+    line(out, "metered total", reprice->old_total.toFixedString(2) + " -> " +
+                                   reprice->new_total.toFixedString(2) + " (difference " +
+                                   (reprice->new_total - reprice->old_total).toFixedString(2) + ")");
+    if (reprice->events_unpriced_new > 0) {
+      line(out, "events without a price in the catalog", std::to_string(reprice->events_unpriced_new));
+    }
+    if (reprice->inexact_buckets > 0) {
+      line(out, "buckets priced at a tiered entry's base price",
+           std::to_string(reprice->inexact_buckets));
+    }
   }
   return out;
 }

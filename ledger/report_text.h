@@ -3,12 +3,13 @@
 #include <string>
 
 #include "ledger/report.h"
+#include "ledger/repricer.h"
 
 namespace tollgate::ledger {
 
 // A plain-text statement for a terminal: showback rows, chargeback, unit costs and the five
-// review metrics.
-std::string formatTable(const Report& report);
+// review metrics; with `reprice`, the repriced metered cost beside the booked one.
+std::string formatTable(const Report& report, const RepriceResult* reprice = nullptr);
 
 // The showback rows as CSV (RFC 4180): the `by` labels, then cost_usd and the counts.
 std::string formatCsv(const Report& report);

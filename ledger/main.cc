@@ -10,6 +10,7 @@
 
 #include "ledger/file_ingest.h"
 #include "ledger/focus_export.h"
+#include "ledger/html_report.h"
 #include "ledger/import_line.h"
 #include "ledger/ledger_config.h"
 #include "ledger/report.h"
@@ -183,8 +184,9 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   }
   if (by.empty()) return fail(kExitUsage, "--by: at least one label");
   const std::string& f = args.format;
-  if (f != "table" && f != "csv" && f != "json" && f != "focus") {
-    return fail(kExitUsage, "--format: expected table, csv, json or focus, got \"" + f + "\"");
+  if (f != "table" && f != "csv" && f != "json" && f != "focus" && f != "html") {
+    return fail(kExitUsage,
+                "--format: expected table, csv, json, focus or html, got \"" + f + "\"");
   }
   std::shared_ptr<const tollgate::meter::PriceBook> catalog;
   if (!args.reprice.empty()) {
@@ -224,6 +226,8 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   std::string text;
   if (f == "json") {
     text = formatJson(r, side_by_side);
+  } else if (f == "html") {
+    text = formatHtml(*data, r);
   } else if (f == "focus") {
     text = formatFocus(*data, r, config.focus);
   } else if (f == "csv") {

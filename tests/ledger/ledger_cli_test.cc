@@ -1,3 +1,5 @@
+// The tollgate-ledger binary as a user runs it.
+//
 // Exactly once across crashes: the ledger is SIGKILLed twice in the middle of ingesting a file
 // that holds resent (duplicate) events, then run to the end; the report's total equals the sum
 // over distinct ids to the picodollar.
@@ -10,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -120,6 +123,69 @@ TEST(LedgerCli, BadArgumentsExitNonZeroWithOneLine) {
     EXPECT_NE(err.find(c.says), std::string::npos) << err;
     EXPECT_NE(err.find("tollgate-ledger: "), std::string::npos) << err;
   }
+}
+
+TEST(LedgerCli, ImportThenReportInEveryFormat) {
+  TempDir dir;
+  std::string events;
+  Amount metered;
+  for (int i = 0; i < 3; ++i) {
+    testing::EventSpec spec;
+    spec.id = "cli-" + std::to_string(i);
+    const auto event = testing::costEvent(spec);
+    metered += Amount::fromMoney(event.cost.total);
+    meter::appendCloudEventJson(event, events);
+    events += '\n';
+  }
+  dir.write("events.jsonl", events);
+  dir.write("costs.csv",
+            "period_start,period_end,description,category,amount_usd,quantity,unit,rate_usd,team,"
+            "project,cost_center,workload_type,environment,runs_completed\n"
+            "2026-11-01,2026-12-01,Blended,invoice,60000.00,,,,,,,,,14\n");
+  dir.write("bad.csv", "period_start,amount\n2026-11-01,1\n");
+  dir.write("gateway.yaml", "budgets:\n  - { name: b, scope: { team: fraud }, limit_usd: \"1\" }\n");
+  dir.write("ledger.yaml", "source: { file: \"" + dir.file("events.jsonl") +
+                               "\" }\nstore: { sqlite: \"" + dir.file("l.db") +
+                               "\" }\ngateway_config: \"" + dir.file("gateway.yaml") +
+                               "\"\nallocation:\n  - { match: { category: invoice }, split_by: "
+                               "workload_type, shares: { training: \"35\", inference: \"55\", "
+                               "notebook: \"10\" } }\n");
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {ledgerBin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--config", dir.file("ledger.yaml")});
+    Process p("tollgate-ledger", argv);
+    std::string out;
+    while (auto line = p.readLine(30s)) out += *line + "\n";
+    EXPECT_EQ(p.wait(10s), 0) << args[0] << ": " << p.stderrText();
+    return out;
+  };
+  run({"ingest"});
+  EXPECT_NE(run({"import", dir.file("costs.csv")}).find("imported lines=1"), std::string::npos);
+  EXPECT_NE(run({"import", dir.file("costs.csv")}).find("already_imported=1"), std::string::npos);
+  {
+    Process bad("tollgate-ledger", {ledgerBin(), "import", dir.file("bad.csv"), "--config",
+                                    dir.file("ledger.yaml")});
+    EXPECT_EQ(bad.wait(10s), 5);
+  }
+  const std::string json = run({"report", "--period", "2026-11", "--format", "json", "--by",
+                                "workload_type"});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  const Amount total = metered + *Amount::parseUsd("60000");
+  EXPECT_EQ(std::string_view(doc["total_usd"]), total.toDecimalString());
+  EXPECT_EQ(std::string_view(doc["unit_costs"]["per_completed_run_usd"]), "1500.00");
+  EXPECT_EQ(std::string_view(doc["review_metrics"]["budget_variance"].at(0)["budget"]), "b");
+  EXPECT_NE(run({"report", "--period", "2026-11"}).find("Chargeback"), std::string::npos);
+  EXPECT_NE(run({"report", "--period", "2026-11", "--format", "csv"}).find("team,cost_usd"),
+            std::string::npos);
+  EXPECT_NE(run({"report", "--period", "2026-11", "--format", "focus"}).find("BilledCost,"),
+            std::string::npos);
+  run({"report", "--period", "2026-11", "--format", "html", "--out", dir.file("r.html")});
+  std::ifstream html(dir.file("r.html"));
+  const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("chart-spend-by-team"), std::string::npos);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ std::optional<IngestStats> FileIngest::run(std::string& error, const BatchCallba
 
   auto commit = [&]() -> bool {
     std::vector<std::string_view> raw(raw_lines.begin(), raw_lines.end());
-    auto result = store_.commitBatch(source, batch_end, records, raw, error);
+    auto result = store_.commitBatch({{source, batch_end}}, records, raw, error);
     if (!result) return false;
     stats.booked += result->booked;
     stats.duplicates += result->duplicates;

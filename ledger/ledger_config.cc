@@ -116,6 +116,35 @@ void readAllocation(Reader& in, const YAML::Node& node, LedgerConfig& config) {
   }
 }
 
+void readKafka(Reader& in, const YAML::Node& node, LedgerConfig& config) {
+  if (!in.checkKeys(node, "source.kafka", {"brokers", "topic", "group", "properties"})) return;
+  KafkaSourceConfig kafka;
+  if (!node["brokers"]) {
+    in.error("source.kafka.brokers", "is required");
+  } else if (auto v = in.nonEmpty(node["brokers"], "source.kafka.brokers")) {
+    kafka.brokers = *v;
+  }
+  if (node["topic"]) {
+    if (auto v = in.nonEmpty(node["topic"], "source.kafka.topic")) kafka.topic = *v;
+  }
+  if (node["group"]) {
+    if (auto v = in.nonEmpty(node["group"], "source.kafka.group")) kafka.group = *v;
+  }
+  if (node["properties"]) {
+    if (!node["properties"].IsMap()) {
+      in.error("source.kafka.properties", "expected a mapping of librdkafka properties");
+    } else {
+      for (const auto& kv : node["properties"]) {
+        const auto key = kv.first.as<std::string>();
+        if (auto v = in.scalar(kv.second, "source.kafka.properties." + key)) {
+          kafka.properties.emplace_back(key, *v);
+        }
+      }
+    }
+  }
+  config.kafka = std::move(kafka);
+}
+
 }  // namespace
 
 std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml_text) {
@@ -134,9 +163,12 @@ std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml
     in.error("source", "is required");
   } else if (in.checkKeys(root["source"], "source", {"file", "kafka", "batch_events"})) {
     const YAML::Node s = root["source"];
-    if (s["kafka"]) in.error("source.kafka", "Kafka ingest is not built yet: use source.file");
-    if (!s["file"]) {
-      in.error("source.file", "is required");
+    if (s["kafka"] && s["file"]) {
+      in.error("source", "give file or kafka, not both");
+    } else if (s["kafka"]) {
+      readKafka(in, s["kafka"], config);
+    } else if (!s["file"]) {
+      in.error("source.file", "is required (or source.kafka)");
     } else if (auto f = in.nonEmpty(s["file"], "source.file")) {
       config.source_file = *f;
     }

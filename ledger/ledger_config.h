@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,9 +30,18 @@ struct FocusSettings {
   std::string billing_account_name = "Tollgate LLM gateway";
 };
 
+// source.kafka: the cost topic, read as a consumer group.
+struct KafkaSourceConfig {
+  std::string brokers;
+  std::string topic = "llm.cost.v1";
+  std::string group = "tollgate-ledger";
+  std::vector<std::pair<std::string, std::string>> properties;  // passed to librdkafka as is
+};
+
 // The ledger's configuration (contract.md, "The ledger"). Immutable once loaded.
 struct LedgerConfig {
   std::string source_file;          // source.file: the gateway's JSONL file sink
+  std::optional<KafkaSourceConfig> kafka;  // source.kafka, instead of source.file
   size_t batch_events = 5000;       // source.batch_events: events per store transaction
   std::string sqlite_path;          // store.sqlite
   bool keep_raw = false;            // store.keep_raw: keep each event's JSON beside its id

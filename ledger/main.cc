@@ -11,6 +11,7 @@
 #include "ledger/file_ingest.h"
 #include "ledger/focus_export.h"
 #include "ledger/html_report.h"
+#include "ledger/kafka_ingest.h"
 #include "ledger/import_line.h"
 #include "ledger/ledger_config.h"
 #include "ledger/report.h"
@@ -118,11 +119,13 @@ std::optional<LedgerConfig> loadConfig(const std::string& path) {
 }
 
 int ingest(const LedgerConfig& config, SqliteStore& store) {
-  FileIngest source(store, config);
   std::string error;
   int64_t warned = 0;
-  auto stats = source.run(
-      error,
+  auto run = [&](auto&& on_batch, auto&& on_malformed) {
+    if (config.kafka) return KafkaIngest(store, config).run(error, on_batch, on_malformed);
+    return FileIngest(store, config).run(error, on_batch, on_malformed);
+  };
+  auto stats = run(
       [](const IngestStats& s) {
         std::printf("batch committed position=%lld booked=%lld duplicates=%lld\n",
                     static_cast<long long>(s.position), static_cast<long long>(s.booked),
@@ -132,17 +135,19 @@ int ingest(const LedgerConfig& config, SqliteStore& store) {
       [&](int64_t offset, const std::string& message) {
         // The first few are shown; the summary counts them all.
         if (++warned <= 10) {
-          std::cerr << "tollgate-ledger: skipped malformed event at byte " << offset << ": "
+          std::cerr << "tollgate-ledger: skipped malformed event at "
+                    << (config.kafka ? "offset " : "byte ") << offset << ": "
                     << message << "\n";
         }
       });
   if (!stats) return fail(kExitStore, "ingest: " + error);
   std::printf(
       "ingested lines=%lld booked=%lld duplicates=%lld malformed=%lld other_types=%lld "
-      "position=%lld%s\n",
+      "%s=%lld%s\n",
       static_cast<long long>(stats->lines), static_cast<long long>(stats->booked),
       static_cast<long long>(stats->duplicates), static_cast<long long>(stats->malformed),
-      static_cast<long long>(stats->other_types), static_cast<long long>(stats->position),
+      static_cast<long long>(stats->other_types),
+      config.kafka ? "partitions_at_end" : "position", static_cast<long long>(stats->position),
       stats->partial_line_left ? " (a partial last line is left for the next run)" : "");
   return 0;
 }

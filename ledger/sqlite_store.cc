@@ -174,7 +174,7 @@ std::optional<int64_t> SqliteStore::sourcePosition(const std::string& source, st
 }
 
 std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
-    const std::string& source, int64_t position, const std::vector<CostRecord>& records,
+    const std::vector<SourcePosition>& positions, const std::vector<CostRecord>& records,
     const std::vector<std::string_view>& raw, std::string& error) {
   Transaction tx(db_);
   if (!tx.begin(error)) return std::nullopt;
@@ -254,11 +254,14 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
       return std::nullopt;
     }
   }
-  set_position.bind(1, source);
-  set_position.bind(2, position);
-  if (set_position.step() != SQLITE_DONE) {
-    error = "source_position: " + set_position.error();
-    return std::nullopt;
+  for (const auto& [source, position] : positions) {
+    set_position.reset();
+    set_position.bind(1, source);
+    set_position.bind(2, position);
+    if (set_position.step() != SQLITE_DONE) {
+      error = "source_position: " + set_position.error();
+      return std::nullopt;
+    }
   }
   if (!tx.commit(error)) return std::nullopt;
   return result;

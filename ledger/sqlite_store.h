@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ledger/cost_record.h"
@@ -39,9 +41,13 @@ class SqliteStore {
   // The stored position of `source` (0 when never read).
   std::optional<int64_t> sourcePosition(const std::string& source, std::string& error);
 
-  // Books the records whose id is new, and sets the source's position, atomically.
+  // A source and how far it has been read: a file's byte offset, or a Kafka partition's next
+  // offset ("kafka:<topic>:<partition>").
+  using SourcePosition = std::pair<std::string, int64_t>;
+
+  // Books the records whose id is new, and sets the sources' positions, atomically.
   // `raw` is empty or holds each record's JSON line (keep_raw).
-  std::optional<BatchResult> commitBatch(const std::string& source, int64_t position,
+  std::optional<BatchResult> commitBatch(const std::vector<SourcePosition>& positions,
                                          const std::vector<CostRecord>& records,
                                          const std::vector<std::string_view>& raw,
                                          std::string& error);

@@ -20,6 +20,7 @@
 #include "ledger/amount.h"
 #include "tests/integration/support/process.h"
 #include "tests/ledger/event_builder.h"
+#include "tests/ledger/ledger_process.h"
 
 namespace tollgate::ledger {
 namespace {
@@ -28,7 +29,7 @@ using namespace std::chrono_literals;
 using tollgate::testing::Process;
 using tollgate::testing::TempDir;
 
-std::string ledgerBin() { return tollgate::testing::binDir() + "/tollgate-ledger"; }
+using testing::ledgerBin;
 
 TEST(ExactlyOnce, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
   TempDir dir;
@@ -64,33 +65,10 @@ TEST(ExactlyOnce, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
   dir.write("ledger.yaml", "source: { file: \"" + dir.file("events.jsonl") +
                                "\", batch_events: 500 }\nstore: { sqlite: \"" +
                                dir.file("ledger.db") + "\" }\n");
-  const std::vector<std::string> ingest = {ledgerBin(), "ingest", "--config",
-                                           dir.file("ledger.yaml")};
-
-  for (int kill = 0; kill < 2; ++kill) {
-    Process p("tollgate-ledger", ingest);
-    for (int batch = 0; batch < 3; ++batch) {
-      ASSERT_TRUE(p.waitForLine("batch committed", 30s)) << p.stderrText();
-    }
-    p.signal(SIGKILL);
-    EXPECT_EQ(p.wait(10s), 128 + SIGKILL) << "the ingest ended before it was killed";
-  }
-  {
-    Process p("tollgate-ledger", ingest);
-    auto summary = p.waitForLine("ingested", 60s);
-    ASSERT_TRUE(summary) << p.stderrText();
-    EXPECT_EQ(p.wait(10s), 0);
-  }
-  Process report("tollgate-ledger", {ledgerBin(), "report", "--config", dir.file("ledger.yaml"),
-                                     "--period", "2026-11", "--format", "json"});
-  std::string json;
-  while (auto line = report.readLine(30s)) json += *line;
-  ASSERT_EQ(report.wait(10s), 0) << report.stderrText();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json.substr(0, 200);
-  EXPECT_EQ(std::string_view(doc["total_usd"]), expected.toDecimalString());
-  EXPECT_EQ(int64_t(doc["events"]), kDistinct);
+  testing::ingestKilledTwiceThenToTheEnd(dir.file("ledger.yaml"), 30s);
+  const auto totals = testing::reportTotals(dir.file("ledger.yaml"), "2026-11");
+  EXPECT_EQ(totals.total_usd, expected.toDecimalString());
+  EXPECT_EQ(totals.events, kDistinct);
 }
 
 TEST(LedgerCli, BadArgumentsExitNonZeroWithOneLine) {

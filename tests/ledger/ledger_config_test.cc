@@ -57,9 +57,23 @@ allocation:
             (std::vector<std::string>{"allocation[0].match", "allocation[0].split_by"}));
 }
 
-TEST(LedgerConfig, UnbuiltBackendsAreRefusedNotIgnored) {
+TEST(LedgerConfig, KafkaSourceReplacesTheFile) {
+  auto result = parseLedgerConfig(
+      "source: { kafka: { brokers: \"127.0.0.1:9092\", properties: { fetch.max.bytes: \"1000\" } } }\n"
+      "store: { sqlite: s }\n");
+  ASSERT_TRUE(std::holds_alternative<LedgerConfig>(result));
+  const auto& kafka = std::get<LedgerConfig>(result).kafka;
+  ASSERT_TRUE(kafka);
+  EXPECT_EQ(kafka->topic, "llm.cost.v1");
+  EXPECT_EQ(kafka->group, "tollgate-ledger");
+  EXPECT_EQ(kafka->properties.size(), 1u);
   EXPECT_EQ(errorPaths("source: { kafka: { brokers: b }, file: f }\nstore: { sqlite: s }\n"),
-            std::vector<std::string>{"source.kafka"});
+            std::vector<std::string>{"source"});
+  EXPECT_EQ(errorPaths("source: { kafka: { topic: t } }\nstore: { sqlite: s }\n"),
+            std::vector<std::string>{"source.kafka.brokers"});
+}
+
+TEST(LedgerConfig, UnbuiltBackendsAreRefusedNotIgnored) {
   EXPECT_EQ(errorPaths("source: { file: f }\nstore: { postgres: p }\n"),
             (std::vector<std::string>{"store.postgres", "store.sqlite"}));
 }

@@ -34,11 +34,11 @@ TEST(SqliteStore, DuplicateIdsAreBookedOnceAcrossAndWithinBatches) {
   EventSpec a, b;
   b.id = "evt-2";
   std::string error;
-  auto first = store->commitBatch("s", 10, {record(a), record(b), record(a)}, {}, error);
+  auto first = store->commitBatch({{"s", 10}}, {record(a), record(b), record(a)}, {}, error);
   ASSERT_TRUE(first) << error;
   EXPECT_EQ(first->booked, 2);
   EXPECT_EQ(first->duplicates, 1);
-  auto second = store->commitBatch("s", 20, {record(b)}, {}, error);
+  auto second = store->commitBatch({{"s", 20}}, {record(b)}, {}, error);
   ASSERT_TRUE(second) << error;
   EXPECT_EQ(second->booked, 0);
   EXPECT_EQ(second->duplicates, 1);
@@ -64,7 +64,7 @@ TEST(SqliteStore, SumsSurviveReopeningExactly) {
       spec.id = "e" + std::to_string(i);
       records.push_back(record(spec));
     }
-    ASSERT_TRUE(store->commitBatch("s", 1, records, {}, error)) << error;
+    ASSERT_TRUE(store->commitBatch({{"s", 1}}, records, {}, error)) << error;
   }
   auto store = openStore(dir);
   auto data = store->loadPeriod(*parsePeriod("2026-11"), error);

@@ -22,8 +22,25 @@ const std::vector<std::string> kColumns = {
     "x_team", "x_project", "x_cost_center", "x_workload_type", "x_environment", "x_model",
     "x_source", "x_allocation_rule", "x_unpriced_events"};
 
-// A column's value; nullopt writes an empty field (FOCUS null in CSV).
-using Row = std::map<std::string, std::string>;
+// One row: a value per column of kColumns; an empty value is written as an empty field
+// (FOCUS null in CSV). Indexed through the column's position, looked up once per name.
+class Row {
+ public:
+  Row() : values_(kColumns.size()) {}
+  std::string& operator[](std::string_view column) { return values_[indexOf(column)]; }
+  const std::vector<std::string>& values() const { return values_; }
+
+ private:
+  static size_t indexOf(std::string_view column) {
+    static const std::map<std::string, size_t, std::less<>> index = [] {
+      std::map<std::string, size_t, std::less<>> m;
+      for (size_t i = 0; i < kColumns.size(); ++i) m.emplace(kColumns[i], i);
+      return m;
+    }();
+    return index.find(column)->second;
+  }
+  std::vector<std::string> values_;
+};
 
 std::string tagsJson(const LabelValues& labels) {
   std::string out = "{";
@@ -63,14 +80,27 @@ struct MeteredKey {
 const std::vector<std::string>& focusColumns() { return kColumns; }
 
 std::string formatFocus(const LedgerData& data, const Report& report, const FocusSettings& focus) {
-  std::vector<Row> rows;
+  // Rows are written as they are made: a month of hourly buckets is hundreds of thousands.
+  std::string out;
+  for (size_t c = 0; c < kColumns.size(); ++c) out += (c ? "," : "") + kColumns[c];
+  out += "\n";
+  auto write = [&out](const Row& row) {
+    const auto& values = row.values();
+    for (size_t c = 0; c < values.size(); ++c) {
+      if (c) out += ',';
+      out += csvField(values[c]);
+    }
+    out += "\n";
+  };
+  const std::string billing_start = formatHour(data.period.start_hour);
+  const std::string billing_end = formatHour(data.period.end_hour);
   auto base = [&](int64_t start_hour, int64_t end_hour) {
     Row row;
     row["BillingAccountId"] = focus.billing_account_id;
     row["BillingAccountName"] = focus.billing_account_name;
     row["BillingCurrency"] = "USD";
-    row["BillingPeriodStart"] = formatHour(data.period.start_hour);
-    row["BillingPeriodEnd"] = formatHour(data.period.end_hour);
+    row["BillingPeriodStart"] = billing_start;
+    row["BillingPeriodEnd"] = billing_end;
     row["ChargePeriodStart"] = formatHour(start_hour);
     row["ChargePeriodEnd"] = formatHour(end_hour);
     return row;
@@ -98,30 +128,34 @@ std::string formatFocus(const LedgerData& data, const Report& report, const Focu
         {"cache_write", t.cache_write_tokens, t.cost_cache_write},
         {"output", t.output_tokens, t.cost_output},
     };
+    // What every token kind of this bucket shares, built once.
+    Row common = base(key.hour, key.hour + 1);
+    common["ChargeCategory"] = "Usage";
+    common["ChargeFrequency"] = "Usage-Based";
+    common["PricingUnit"] = "1M Tokens";
+    common["ConsumedUnit"] = "Tokens";
+    common["ProviderName"] = common["PublisherName"] = common["InvoiceIssuerName"] =
+        orUnknown(provider);
+    common["ServiceCategory"] = "AI and Machine Learning";
+    common["ServiceName"] = orUnknown(provider) + " LLM API";
+    common["ResourceId"] = common["ResourceName"] = upstream;
+    common["ResourceType"] = "LLM upstream";
+    common["x_model"] = model;
+    common["x_source"] = "metered";
+    common["x_unpriced_events"] = std::to_string(t.unpriced_events);
+    setLabels(common, key.labels);
+    const std::string sku = orUnknown(provider) + "/" + orUnknown(model) + "/";
     for (const auto& kind : kinds) {
       if (kind.tokens == 0 && kind.cost.isZero()) continue;
-      Row row = base(key.hour, key.hour + 1);
+      Row row = common;
       setCost(row, kind.cost);
-      row["ChargeCategory"] = "Usage";
-      row["ChargeFrequency"] = "Usage-Based";
       row["ChargeDescription"] = orUnknown(model) + " " + kind.name + " tokens via " +
                                  orUnknown(upstream);
       row["PricingQuantity"] = (Decimal::fromInteger(kind.tokens) * kPerMillion).toString();
-      row["PricingUnit"] = "1M Tokens";
       row["ConsumedQuantity"] = std::to_string(kind.tokens);
-      row["ConsumedUnit"] = "Tokens";
-      row["ProviderName"] = row["PublisherName"] = row["InvoiceIssuerName"] = orUnknown(provider);
-      row["ServiceCategory"] = "AI and Machine Learning";
-      row["ServiceName"] = orUnknown(provider) + " LLM API";
-      row["ResourceId"] = row["ResourceName"] = upstream;
-      row["ResourceType"] = "LLM upstream";
-      row["SkuId"] = orUnknown(provider) + "/" + orUnknown(model) + "/" + kind.name;
+      row["SkuId"] = sku + kind.name;
       row["SkuMeter"] = std::string(kind.name) + " tokens";
-      row["x_model"] = model;
-      row["x_source"] = "metered";
-      row["x_unpriced_events"] = std::to_string(t.unpriced_events);
-      setLabels(row, key.labels);
-      rows.push_back(std::move(row));
+      write(row);
     }
   }
 
@@ -150,20 +184,9 @@ std::string formatFocus(const LedgerData& data, const Report& report, const Focu
     row["x_source"] = "imported";
     row["x_allocation_rule"] = line.rule;
     setLabels(row, line.labels);
-    rows.push_back(std::move(row));
+    write(row);
   }
 
-  std::string out;
-  for (size_t c = 0; c < kColumns.size(); ++c) out += (c ? "," : "") + kColumns[c];
-  out += "\n";
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < kColumns.size(); ++c) {
-      if (c) out += ',';
-      auto it = row.find(kColumns[c]);
-      if (it != row.end()) out += csvField(it->second);
-    }
-    out += "\n";
-  }
   return out;
 }
 

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates openssl
   libboost1.81-dev libsimdjson-dev librdkafka-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev chromium
+  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev
+  libsqlite3-dev chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -116,6 +116,92 @@ void readAllocation(Reader& in, const YAML::Node& node, LedgerConfig& config) {
   }
 }
 
+// A whole number from `min` to `max` given as a YAML scalar.
+std::optional<int64_t> readCount(Reader& in, const YAML::Node& node, const std::string& path,
+                                 int64_t min, int64_t max) {
+  auto text = in.scalar(node, path);
+  auto n = text ? Decimal::parse(*text) : std::nullopt;
+  if (!n || n->scale() != 0 || n->units() < min || n->units() > max) {
+    if (text) {
+      in.error(path, "expected a whole number from " + std::to_string(min) + " to " +
+                         std::to_string(max));
+    }
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(n->units());
+}
+
+void readAnomalies(Reader& in, const YAML::Node& node, LedgerConfig& config) {
+  if (!node.IsSequence()) {
+    in.error("anomalies", "expected a list of rules");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "anomalies[" + std::to_string(i) + "]";
+    const YAML::Node r = node[i];
+    if (!in.checkKeys(r, path, {"name", "by", "window", "baseline", "min_samples", "min_usd",
+                                "factor"})) {
+      continue;
+    }
+    AnomalyRule rule;
+    rule.name = path;
+    if (r["name"]) {
+      if (auto n = in.nonEmpty(r["name"], path + ".name")) rule.name = *n;
+    }
+    if (!r["by"] || !r["by"].IsSequence() || r["by"].size() == 0) {
+      in.error(path + ".by", "is required: a list of labels, e.g. [team]");
+    } else {
+      for (size_t k = 0; k < r["by"].size(); ++k) {
+        const std::string by_path = path + ".by[" + std::to_string(k) + "]";
+        auto name = in.scalar(r["by"][k], by_path);
+        auto label = name ? labelFromName(*name) : std::nullopt;
+        if (!label) {
+          if (name) in.error(by_path, "not a label (team, project, cost_center, ...)");
+          continue;
+        }
+        rule.by.push_back(*label);
+      }
+    }
+    if (r["window"]) {
+      auto w = in.scalar(r["window"], path + ".window");
+      if (w && *w != "hour" && *w != "day") in.error(path + ".window", "must be hour or day");
+      if (w && *w == "day") rule.window_hours = 24;
+    }
+    if (r["baseline"]) {
+      if (auto n = readCount(in, r["baseline"], path + ".baseline", 1, 10'000)) {
+        rule.baseline_windows = *n;
+      }
+    }
+    if (r["min_samples"]) {
+      if (auto n = readCount(in, r["min_samples"], path + ".min_samples", 1, 10'000)) {
+        rule.min_samples = *n;
+      }
+    }
+    if (rule.min_samples > rule.baseline_windows) {
+      in.error(path + ".min_samples", "cannot exceed baseline");
+    }
+    if (r["min_usd"]) {
+      auto text = in.scalar(r["min_usd"], path + ".min_usd");
+      auto amount = text ? Amount::parseUsd(*text) : std::nullopt;
+      if (!amount || amount->pico() < 0) {
+        if (text) in.error(path + ".min_usd", "expected a non-negative exact decimal string");
+      } else {
+        rule.min_amount = *amount;
+      }
+    }
+    if (r["factor"]) {
+      auto text = in.scalar(r["factor"], path + ".factor");
+      auto factor = text ? Decimal::parse(*text) : std::nullopt;
+      if (!factor || factor->compare(Decimal::fromInteger(1)) < 0) {
+        if (text) in.error(path + ".factor", "expected a decimal of at least 1");
+      } else {
+        rule.factor = *factor;
+      }
+    }
+    config.anomalies.push_back(std::move(rule));
+  }
+}
+
 void readKafka(Reader& in, const YAML::Node& node, LedgerConfig& config) {
   if (!in.checkKeys(node, "source.kafka", {"brokers", "topic", "group", "properties"})) return;
   KafkaSourceConfig kafka;
@@ -156,7 +242,8 @@ std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml
   } catch (const YAML::Exception& e) {
     return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
   }
-  if (!in.checkKeys(root, "", {"source", "store", "gateway_config", "allocation", "focus"})) {
+  if (!in.checkKeys(root, "",
+                    {"source", "store", "gateway_config", "allocation", "anomalies", "focus"})) {
     return in.errors;
   }
   if (!root["source"]) {
@@ -204,6 +291,7 @@ std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml
     if (auto f = in.scalar(root["gateway_config"], "gateway_config")) config.gateway_config = *f;
   }
   if (root["allocation"]) readAllocation(in, root["allocation"], config);
+  if (root["anomalies"]) readAnomalies(in, root["anomalies"], config);
   if (root["focus"] &&
       in.checkKeys(root["focus"], "focus", {"billing_account_id", "billing_account_name"})) {
     if (root["focus"]["billing_account_id"]) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "ledger/anomaly_detector.h"
 #include "ledger/amount.h"
 #include "ledger/decimal.h"
 #include "ledger/labels.h"
@@ -47,6 +48,7 @@ struct LedgerConfig {
   bool keep_raw = false;            // store.keep_raw: keep each event's JSON beside its id
   std::string gateway_config;       // budgets are read from it; "" = no budgets
   std::vector<AllocationRule> allocation;
+  std::vector<AnomalyRule> anomalies;
   FocusSettings focus;
 };
 

@@ -224,7 +224,16 @@ int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
   std::string error;
   auto data = store.loadPeriod(*period, error);
   if (!data) return fail(kExitStore, "report: " + error);
-  const Report r = computeReport(*data, by, config.allocation, budgets);
+  Report r = computeReport(*data, by, config.allocation, budgets);
+  for (const auto& rule : config.anomalies) {
+    // The baseline reaches back before the period.
+    Period extended = *period;
+    extended.start_hour -= rule.baseline_windows * rule.window_hours + rule.window_hours;
+    auto history = store.loadPeriod(extended, error);
+    if (!history) return fail(kExitStore, "report: " + error);
+    auto found = detectAnomalies(history->rollups, *period, rule);
+    r.anomalies.insert(r.anomalies.end(), found.begin(), found.end());
+  }
   std::optional<RepriceResult> repriced;
   if (catalog) repriced = reprice(*data, *catalog, by);
   const RepriceResult* side_by_side = repriced ? &*repriced : nullptr;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ledger/allocation.h"
+#include "ledger/anomaly_detector.h"
 #include "ledger/calendar.h"
 #include "ledger/ledger_config.h"
 #include "ledger/rollup.h"
@@ -86,6 +87,8 @@ struct Report {
   std::string unallocated_pct;
   std::vector<BudgetVariance> budget_variance;
   std::vector<AllocatedLine> allocated;  // the imported lines after allocation
+  // Filled by the caller from detectAnomalies (it needs rollups from before the period).
+  std::vector<Anomaly> anomalies;
 };
 
 Report computeReport(const LedgerData& data, const std::vector<Label>& by,

@@ -156,6 +156,24 @@ std::string formatJson(const Report& r, const RepriceResult* reprice) {
   }
   j.close(']');
   j.close('}');
+  j.key("anomalies");
+  j.open('[');
+  for (const auto& a : r.anomalies) {
+    j.open('{');
+    j.field("rule", a.rule);
+    j.key("scope");
+    j.open('{');
+    for (size_t i = 0; i < a.by.size(); ++i) j.field(labelName(a.by[i]), a.scope[i]);
+    j.close('}');
+    j.field("window_start", formatHour(a.window_start_hour));
+    j.field("window_hours", a.window_hours);
+    j.money("spend_usd", a.spend);
+    j.field("baseline_mean_usd", a.baseline_mean_usd);
+    j.field("baseline_samples", a.baseline_samples);
+    j.field("ratio", a.ratio);
+    j.close('}');
+  }
+  j.close(']');
   j.key("allocations");
   j.open('[');
   for (const auto& a : r.allocated) {

@@ -65,6 +65,13 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
          b.actual.toFixedString(2) + " of " + b.limit.toFixedString(2) + ", variance " +
              b.variance_usd + " (" + b.variance_pct + " %)" + (b.note.empty() ? "" : ": " + b.note));
   }
+  if (!r.anomalies.empty()) out += "\nSpend anomalies\n";
+  for (const auto& a : r.anomalies) {
+    std::string scope;
+    for (size_t i = 0; i < a.scope.size(); ++i) scope += (i ? " / " : "") + shown(a.scope[i]);
+    line(out, a.rule + " " + scope + " " + formatHour(a.window_start_hour),
+         a.spend.toFixedString(2) + " vs mean " + a.baseline_mean_usd + " (x" + a.ratio + ")");
+  }
   if (reprice != nullptr) {
     out += "\nRepriced with catalog " + reprice->catalog_version + " (metered spend; old -> new)\n";
     for (const auto& row : reprice->rows) {

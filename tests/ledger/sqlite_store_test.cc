@@ -1,6 +1,7 @@
 #include "ledger/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 
@@ -150,6 +151,27 @@ TEST_F(FileIngestTest, MalformedLinesAreSkippedAndReported) {
   EXPECT_EQ(stats->malformed, 1);
   EXPECT_EQ(stats->booked, 1);
   EXPECT_EQ(offsets, std::vector<int64_t>{0});
+}
+
+TEST_F(FileIngestTest, KeepRawStoresEachEventsJsonBesideItsId) {
+  EventSpec a;
+  const std::string line = testing::eventJson(a);
+  append(line + "\n");
+  config.keep_raw = true;
+  auto store = openStore(dir);
+  std::string error;
+  FileIngest ingest(*store, config);
+  ASSERT_TRUE(ingest.run(error, {}, {})) << error;
+  store.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(config.sqlite_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, raw FROM seen", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "evt-1");
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)), line);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 TEST_F(FileIngestTest, TruncatedSourceIsRefused) {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "ledger/ledger_config.h"
-#include "ledger/sqlite_store.h"
+#include "ledger/store.h"
 
 namespace tollgate::ledger {
 
@@ -26,7 +26,7 @@ struct IngestStats {
 // after its last line are one store transaction.
 class FileIngest {
  public:
-  FileIngest(SqliteStore& store, const LedgerConfig& config) : store_(store), config_(config) {}
+  FileIngest(Store& store, const LedgerConfig& config) : store_(store), config_(config) {}
 
   using BatchCallback = std::function<void(const IngestStats&)>;
   using MalformedCallback = std::function<void(int64_t byte_offset, const std::string& error)>;
@@ -35,7 +35,7 @@ class FileIngest {
                                  const MalformedCallback& on_malformed);
 
  private:
-  SqliteStore& store_;
+  Store& store_;
   const LedgerConfig& config_;
 };
 

@@ -30,7 +30,7 @@ using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, Partition
 
 // What the rebalance callback and the loop share.
 struct Session {
-  SqliteStore* store = nullptr;
+  Store* store = nullptr;
   std::string topic;
   std::set<int32_t> assigned;
   std::set<int32_t> at_end;
@@ -140,7 +140,7 @@ std::optional<IngestStats> KafkaIngest::run(std::string& error,
 
   session.flush = [&]() -> bool {
     if (batch_messages == 0) return true;
-    std::vector<SqliteStore::SourcePosition> positions;
+    std::vector<Store::SourcePosition> positions;
     for (const auto& [partition, offset] : next_offsets) {
       positions.emplace_back(sourceName(kafka.topic, partition), offset);
     }

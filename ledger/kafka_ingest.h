@@ -5,7 +5,7 @@
 
 #include "ledger/file_ingest.h"
 #include "ledger/ledger_config.h"
-#include "ledger/sqlite_store.h"
+#include "ledger/store.h"
 
 namespace tollgate::ledger {
 
@@ -18,14 +18,14 @@ namespace tollgate::ledger {
 // from the earliest message.
 class KafkaIngest {
  public:
-  KafkaIngest(SqliteStore& store, const LedgerConfig& config) : store_(store), config_(config) {}
+  KafkaIngest(Store& store, const LedgerConfig& config) : store_(store), config_(config) {}
 
   // `stats.position` is the number of partitions read to their end.
   std::optional<IngestStats> run(std::string& error, const FileIngest::BatchCallback& on_batch,
                                  const FileIngest::MalformedCallback& on_malformed);
 
  private:
-  SqliteStore& store_;
+  Store& store_;
   const LedgerConfig& config_;
 };
 

@@ -273,9 +273,12 @@ std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml
     in.error("store", "is required");
   } else if (in.checkKeys(root["store"], "store", {"sqlite", "postgres", "keep_raw"})) {
     const YAML::Node s = root["store"];
-    if (s["postgres"]) in.error("store.postgres", "the PostgreSQL store is not built yet: use store.sqlite");
-    if (!s["sqlite"]) {
-      in.error("store.sqlite", "is required");
+    if (s["postgres"] && s["sqlite"]) {
+      in.error("store", "give sqlite or postgres, not both");
+    } else if (s["postgres"]) {
+      if (auto c = in.nonEmpty(s["postgres"], "store.postgres")) config.postgres = *c;
+    } else if (!s["sqlite"]) {
+      in.error("store.sqlite", "is required (or store.postgres)");
     } else if (auto f = in.nonEmpty(s["sqlite"], "store.sqlite")) {
       config.sqlite_path = *f;
     }

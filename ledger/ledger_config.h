@@ -45,6 +45,7 @@ struct LedgerConfig {
   std::optional<KafkaSourceConfig> kafka;  // source.kafka, instead of source.file
   size_t batch_events = 5000;       // source.batch_events: events per store transaction
   std::string sqlite_path;          // store.sqlite
+  std::string postgres;             // store.postgres: a libpq connection string, instead
   bool keep_raw = false;            // store.keep_raw: keep each event's JSON beside its id
   std::string gateway_config;       // budgets are read from it; "" = no budgets
   std::vector<AllocationRule> allocation;

@@ -17,6 +17,7 @@
 #include "ledger/report.h"
 #include "ledger/report_json.h"
 #include "ledger/report_text.h"
+#include "ledger/postgres_store.h"
 #include "ledger/sqlite_store.h"
 
 namespace {
@@ -118,7 +119,7 @@ std::optional<LedgerConfig> loadConfig(const std::string& path) {
   return std::get<LedgerConfig>(std::move(result));
 }
 
-int ingest(const LedgerConfig& config, SqliteStore& store) {
+int ingest(const LedgerConfig& config, Store& store) {
   std::string error;
   int64_t warned = 0;
   auto run = [&](auto&& on_batch, auto&& on_malformed) {
@@ -152,7 +153,7 @@ int ingest(const LedgerConfig& config, SqliteStore& store) {
   return 0;
 }
 
-int importCsv(const Args& args, SqliteStore& store) {
+int importCsv(const Args& args, Store& store) {
   if (args.positional.size() != 1) return fail(kExitUsage, "import needs exactly one FILE.csv");
   const std::string& file = args.positional[0];
   std::string text;
@@ -171,7 +172,7 @@ int importCsv(const Args& args, SqliteStore& store) {
   return 0;
 }
 
-int report(const Args& args, const LedgerConfig& config, SqliteStore& store) {
+int report(const Args& args, const LedgerConfig& config, Store& store) {
   if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
   if (args.period.empty()) return fail(kExitUsage, "--period YYYY-MM is required");
   auto period = parsePeriod(args.period);
@@ -279,7 +280,12 @@ int main(int argc, char** argv) {
   }
   auto config = loadConfig(args.config);
   if (!config) return kExitConfig;
-  auto store = SqliteStore::open(config->sqlite_path, error);
+  std::unique_ptr<Store> store;
+  if (!config->postgres.empty()) {
+    store = PostgresStore::open(config->postgres, error);
+  } else {
+    store = SqliteStore::open(config->sqlite_path, error);
+  }
   if (!store) return fail(kExitStore, "store: " + error);
   if (args.command == "ingest") {
     if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "ledger/store_rows.h"
+
 namespace tollgate::ledger {
 namespace {
 
@@ -105,23 +107,16 @@ class Transaction {
 
 constexpr int kLabelColumns = static_cast<int>(kLabelCount);
 
+// The accessor store_rows.h reads a row through.
+struct StatementRow {
+  const Statement& s;
+  std::string text(int i) const { return s.textAt(i); }
+  int64_t int64(int i) const { return s.int64At(i); }
+  bool isNull(int i) const { return s.isNull(i); }
+};
+
 bool readTotals(const Statement& s, int first, RollupTotals& t) {
-  t.events = s.int64At(first);
-  t.inferences = s.int64At(first + 1);
-  t.unpriced_events = s.int64At(first + 2);
-  t.input_tokens = s.int64At(first + 3);
-  t.cache_read_tokens = s.int64At(first + 4);
-  t.cache_write_tokens = s.int64At(first + 5);
-  t.output_tokens = s.int64At(first + 6);
-  t.reasoning_tokens = s.int64At(first + 7);
-  Amount* costs[] = {&t.cost_input, &t.cost_cache_read, &t.cost_cache_write, &t.cost_output,
-                     &t.cost_total};
-  for (int i = 0; i < 5; ++i) {
-    auto amount = Amount::parsePicoString(s.textAt(first + 8 + i));
-    if (!amount) return false;
-    *costs[i] = *amount;
-  }
-  return true;
+  return readRollupTotals(StatementRow{s}, first, t);
 }
 
 }  // namespace
@@ -340,7 +335,7 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
       return std::nullopt;
     }
   }
-  const std::string corrupt = "the store holds a value this version cannot read";
+  const std::string corrupt = kCorruptStoreValue;
   rollups.bind(1, period.start_hour);
   rollups.bind(2, period.end_hour);
   int rc;
@@ -361,25 +356,10 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
   imported.bind(2, period.end_hour);
   while ((rc = imported.step()) == SQLITE_ROW) {
     ImportLine line;
-    line.period_start_hour = imported.int64At(0);
-    line.period_end_hour = imported.int64At(1);
-    line.description = imported.textAt(2);
-    line.category = imported.textAt(3);
-    auto amount = Amount::parsePicoString(imported.textAt(4));
-    if (!imported.isNull(5)) line.quantity = Decimal::parse(imported.textAt(5));
-    line.unit = imported.textAt(6);
-    if (!imported.isNull(7)) line.rate = Decimal::parse(imported.textAt(7));
-    for (size_t l = 0; l < kAttributionLabelCount; ++l) {
-      line.labels[l] = imported.textAt(8 + static_cast<int>(l));
-    }
-    auto runs = Decimal::parse(imported.textAt(13));
-    line.fingerprint = imported.textAt(14);
-    if (!amount || !runs) {
+    if (!readImportLine(StatementRow{imported}, line)) {
       error = "imported: " + corrupt;
       return std::nullopt;
     }
-    line.amount = *amount;
-    line.runs_completed = *runs;
     data.imported.push_back(std::move(line));
   }
   if (rc != SQLITE_DONE) {

@@ -1,15 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "ledger/cost_record.h"
-#include "ledger/import_line.h"
-#include "ledger/report.h"
+#include "ledger/store.h"
 
 struct sqlite3;
 
@@ -24,43 +23,23 @@ namespace tollgate::ledger {
 //   imported        imported cost lines, keyed by their fingerprint
 // A batch of events is booked with its ids and the source position in one transaction, so a
 // crash at any point leaves either all of it or none of it.
-class SqliteStore {
+class SqliteStore : public Store {
  public:
-  ~SqliteStore();
+  ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  // Opens (creating if needed) the file and its tables. nullopt with `error` set on failure.
+  // Opens (creating if needed) the file and its tables. nullptr with `error` set on failure.
   static std::unique_ptr<SqliteStore> open(const std::string& path, std::string& error);
 
-  struct BatchResult {
-    int64_t booked = 0;
-    int64_t duplicates = 0;  // ids already booked (a resend) or twice in the batch
-  };
-
-  // The stored position of `source` (0 when never read).
-  std::optional<int64_t> sourcePosition(const std::string& source, std::string& error);
-
-  // A source and how far it has been read: a file's byte offset, or a Kafka partition's next
-  // offset ("kafka:<topic>:<partition>").
-  using SourcePosition = std::pair<std::string, int64_t>;
-
-  // Books the records whose id is new, and sets the sources' positions, atomically.
-  // `raw` is empty or holds each record's JSON line (keep_raw).
+  std::optional<int64_t> sourcePosition(const std::string& source, std::string& error) override;
   std::optional<BatchResult> commitBatch(const std::vector<SourcePosition>& positions,
                                          const std::vector<CostRecord>& records,
                                          const std::vector<std::string_view>& raw,
-                                         std::string& error);
-
-  struct ImportResult {
-    int64_t added = 0;
-    int64_t already_imported = 0;
-  };
+                                         std::string& error) override;
   std::optional<ImportResult> importLines(const std::vector<ImportLine>& lines,
-                                          const std::string& file, std::string& error);
-
-  // The rollups and imported lines of a period.
-  std::optional<LedgerData> loadPeriod(const Period& period, std::string& error);
+                                          const std::string& file, std::string& error) override;
+  std::optional<LedgerData> loadPeriod(const Period& period, std::string& error) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

@@ -10,7 +10,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev
-  libsqlite3-dev chromium
+  libsqlite3-dev libpq-dev postgresql chromium
 )
 missing=()
 for p in "${packages[@]}"; do

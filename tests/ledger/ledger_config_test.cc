@@ -73,9 +73,12 @@ TEST(LedgerConfig, KafkaSourceReplacesTheFile) {
             std::vector<std::string>{"source.kafka.brokers"});
 }
 
-TEST(LedgerConfig, UnbuiltBackendsAreRefusedNotIgnored) {
-  EXPECT_EQ(errorPaths("source: { file: f }\nstore: { postgres: p }\n"),
-            (std::vector<std::string>{"store.postgres", "store.sqlite"}));
+TEST(LedgerConfig, StoreIsSqliteOrPostgresNotBoth) {
+  auto result = parseLedgerConfig("source: { file: f }\nstore: { postgres: \"host=127.0.0.1\" }\n");
+  ASSERT_TRUE(std::holds_alternative<LedgerConfig>(result));
+  EXPECT_EQ(std::get<LedgerConfig>(result).postgres, "host=127.0.0.1");
+  EXPECT_EQ(errorPaths("source: { file: f }\nstore: { postgres: p, sqlite: s }\n"),
+            std::vector<std::string>{"store"});
 }
 
 TEST(GatewayBudgets, ReadsTheRoundTwoKeysAndIgnoresTheRest) {

@@ -9,18 +9,14 @@
 #include "ledger/file_ingest.h"
 #include "tests/integration/support/process.h"
 #include "tests/ledger/event_builder.h"
+#include "tests/ledger/store_conformance.h"
 
 namespace tollgate::ledger {
 namespace {
 
 using testing::EventSpec;
 
-CostRecord record(const EventSpec& spec) {
-  CostEventParser parser;
-  auto parsed = parser.parse(testing::eventJson(spec));
-  EXPECT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
-  return parsed.record;
-}
+CostRecord record(const EventSpec& spec) { return testing::parsedRecord(spec); }
 
 std::unique_ptr<SqliteStore> openStore(const tollgate::testing::TempDir& dir) {
   std::string error;
@@ -32,24 +28,7 @@ std::unique_ptr<SqliteStore> openStore(const tollgate::testing::TempDir& dir) {
 TEST(SqliteStore, DuplicateIdsAreBookedOnceAcrossAndWithinBatches) {
   tollgate::testing::TempDir dir;
   auto store = openStore(dir);
-  EventSpec a, b;
-  b.id = "evt-2";
-  std::string error;
-  auto first = store->commitBatch({{"s", 10}}, {record(a), record(b), record(a)}, {}, error);
-  ASSERT_TRUE(first) << error;
-  EXPECT_EQ(first->booked, 2);
-  EXPECT_EQ(first->duplicates, 1);
-  auto second = store->commitBatch({{"s", 20}}, {record(b)}, {}, error);
-  ASSERT_TRUE(second) << error;
-  EXPECT_EQ(second->booked, 0);
-  EXPECT_EQ(second->duplicates, 1);
-  EXPECT_EQ(store->sourcePosition("s", error), 20);
-  auto data = store->loadPeriod(*parsePeriod("2026-11"), error);
-  ASSERT_TRUE(data) << error;
-  ASSERT_EQ(data->rollups.size(), 1u);
-  const auto& totals = data->rollups.begin()->second;
-  EXPECT_EQ(totals.events, 2);
-  EXPECT_EQ(totals.cost_total.toDecimalString(), "0.0186");
+  testing::expectDuplicateIdsBookedOnce(*store);
 }
 
 TEST(SqliteStore, SumsSurviveReopeningExactly) {
@@ -74,26 +53,10 @@ TEST(SqliteStore, SumsSurviveReopeningExactly) {
   EXPECT_EQ(store->loadPeriod(*parsePeriod("2026-10"), error)->rollups.size(), 0u);
 }
 
-TEST(SqliteStore, ReimportingTheSameLinesBooksThemOnce) {
+TEST(SqliteStore, ReimportingTheSameLinesBooksThemOnceInOrder) {
   tollgate::testing::TempDir dir;
   auto store = openStore(dir);
-  auto csv = parseImportCsv(
-      "period_start,period_end,description,category,amount_usd,quantity,unit,rate_usd,team,"
-      "project,cost_center,workload_type,environment,runs_completed\n"
-      "2026-11-01,2026-12-01,Egress,egress,,1200,GB,0.08,,,,inference,,\n"
-      "2026-10-01,2026-11-01,Old,other,5,,,,,,,,,\n");
-  ASSERT_TRUE(csv.errors.empty());
-  std::string error;
-  auto first = store->importLines(csv.lines, "a.csv", error);
-  ASSERT_TRUE(first) << error;
-  EXPECT_EQ(first->added, 2);
-  auto again = store->importLines(csv.lines, "a.csv", error);
-  EXPECT_EQ(again->added, 0);
-  EXPECT_EQ(again->already_imported, 2);
-  auto data = store->loadPeriod(*parsePeriod("2026-11"), error);
-  ASSERT_EQ(data->imported.size(), 1u);
-  EXPECT_EQ(data->imported[0].amount.toFixedString(2), "96.00");
-  EXPECT_EQ(data->imported[0].quantity->toString(), "1200");
+  testing::expectReimportBooksOnceInOrder(*store);
 }
 
 TEST(SqliteStore, UnwritableDirectoryIsAnErrorNotACrash) {

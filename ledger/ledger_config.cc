@@ -1,8 +1,8 @@
 #include "ledger/ledger_config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <set>
+
+#include "ledger/yaml_text.h"
 
 namespace tollgate::ledger {
 namespace {
@@ -236,12 +236,10 @@ void readKafka(Reader& in, const YAML::Node& node, LedgerConfig& config) {
 std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml_text) {
   Reader in;
   LedgerConfig config;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
-  }
+  ConfigErrors yaml_errors;
+  auto loaded = loadYamlText(yaml_text, yaml_errors);
+  if (!loaded) return yaml_errors;
+  const YAML::Node root = *loaded;
   if (!in.checkKeys(root, "",
                     {"source", "store", "gateway_config", "allocation", "anomalies", "focus"})) {
     return in.errors;
@@ -316,12 +314,10 @@ std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml
 std::variant<std::vector<Budget>, ConfigErrors> parseGatewayBudgets(std::string_view yaml_text) {
   Reader in;
   std::vector<Budget> budgets;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
-  }
+  ConfigErrors yaml_errors;
+  auto loaded = loadYamlText(yaml_text, yaml_errors);
+  if (!loaded) return yaml_errors;
+  const YAML::Node root = *loaded;
   if (!root.IsMap() || !root["budgets"] || root["budgets"].IsNull()) return budgets;
   const YAML::Node list = root["budgets"];
   if (!list.IsSequence()) return ConfigErrors{{"budgets", "expected a list"}};
@@ -366,6 +362,39 @@ std::variant<std::vector<Budget>, ConfigErrors> parseGatewayBudgets(std::string_
   }
   if (!in.errors.empty()) return in.errors;
   return budgets;
+}
+
+}  // namespace tollgate::ledger
+
+namespace tollgate::ledger {
+
+std::variant<std::optional<WebhookConfig>, ConfigErrors> parseGatewayWebhook(
+    std::string_view yaml_text) {
+  ConfigErrors yaml_errors;
+  auto loaded = loadYamlText(yaml_text, yaml_errors);
+  if (!loaded) return yaml_errors;
+  const YAML::Node root = *loaded;
+  if (!root.IsMap() || !root["alerts"] || !root["alerts"]["webhook"]) {
+    return std::optional<WebhookConfig>();
+  }
+  Reader in;
+  const YAML::Node w = root["alerts"]["webhook"];
+  WebhookConfig webhook;
+  if (!w.IsMap() || !w["url"]) {
+    in.error("alerts.webhook.url", "is required");
+  } else if (auto url = in.nonEmpty(w["url"], "alerts.webhook.url")) {
+    webhook.url = *url;
+  }
+  if (w.IsMap() && w["format"]) {
+    auto f = in.scalar(w["format"], "alerts.webhook.format");
+    if (f && *f != "slack" && *f != "cloudevents") {
+      in.error("alerts.webhook.format", "must be slack or cloudevents");
+    } else if (f) {
+      webhook.format = *f;
+    }
+  }
+  if (!in.errors.empty()) return in.errors;
+  return std::optional<WebhookConfig>(webhook);
 }
 
 }  // namespace tollgate::ledger

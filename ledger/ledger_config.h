@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "ledger/anomaly_alert.h"
 #include "ledger/anomaly_detector.h"
 #include "ledger/amount.h"
 #include "ledger/decimal.h"
@@ -65,6 +66,11 @@ using ConfigErrors = std::vector<config::ConfigError>;
 
 // Validates the ledger YAML; every problem names its key path ("allocation[0].shares").
 std::variant<LedgerConfig, ConfigErrors> parseLedgerConfig(std::string_view yaml_text);
+
+// Reads only `alerts.webhook` of a gateway config (absent: nullopt), where budget alerts and
+// the ledger's anomaly alerts go.
+std::variant<std::optional<WebhookConfig>, ConfigErrors> parseGatewayWebhook(
+    std::string_view yaml_text);
 
 // Reads only the `budgets:` section of a gateway config (absent: no budgets); the rest of the
 // file is the gateway's business.

@@ -1,6 +1,7 @@
 // tollgate-ledger: the finance program (contract.md, "The ledger"). Wires the command line to
 // the store, the file source and the pure reports; every failure is one line on stderr and a
 // non-zero exit status (docs/ledger.md lists them).
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,8 @@
 #include "ledger/report_text.h"
 #include "ledger/postgres_store.h"
 #include "ledger/sqlite_store.h"
+#include "ledger/webhook_client.h"
+#include "meter/cost_event.h"
 
 namespace {
 
@@ -34,7 +37,8 @@ constexpr const char* kUsage =
     "       tollgate-ledger import --config LEDGER.yaml FILE.csv\n"
     "       tollgate-ledger report --config LEDGER.yaml --period YYYY-MM [--by team,model]\n"
     "                              [--format table|csv|json|focus|html] [--reprice CATALOG.yaml]\n"
-    "                              [--out FILE]\n";
+    "                              [--out FILE]\n"
+    "       tollgate-ledger alerts --config LEDGER.yaml [--period YYYY-MM]\n";
 
 int fail(int code, const std::string& message) {
   std::cerr << "tollgate-ledger: " << message << "\n";
@@ -117,6 +121,23 @@ std::optional<LedgerConfig> loadConfig(const std::string& path) {
     return std::nullopt;
   }
   return std::get<LedgerConfig>(std::move(result));
+}
+
+// One section of the gateway's config (budgets, alerts.webhook); nullopt once its errors are
+// printed.
+template <class T, class Parse>
+std::optional<T> readGatewaySection(const std::string& path, Parse parse) {
+  std::string text;
+  if (!readFile(path, text)) {
+    fail(kExitConfig, "cannot read gateway_config " + path);
+    return std::nullopt;
+  }
+  auto parsed = parse(text);
+  if (auto* errors = std::get_if<ConfigErrors>(&parsed)) {
+    for (const auto& e : *errors) fail(kExitConfig, path + ": " + e.toString());
+    return std::nullopt;
+  }
+  return std::get<T>(std::move(parsed));
 }
 
 int ingest(const LedgerConfig& config, Store& store) {
@@ -211,16 +232,9 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
 
   std::vector<Budget> budgets;
   if (!config.gateway_config.empty()) {
-    std::string text;
-    if (!readFile(config.gateway_config, text)) {
-      return fail(kExitConfig, "cannot read gateway_config " + config.gateway_config);
-    }
-    auto parsed = parseGatewayBudgets(text);
-    if (auto* errors = std::get_if<ConfigErrors>(&parsed)) {
-      for (const auto& e : *errors) fail(kExitConfig, config.gateway_config + ": " + e.toString());
-      return kExitConfig;
-    }
-    budgets = std::get<std::vector<Budget>>(std::move(parsed));
+    auto read = readGatewaySection<std::vector<Budget>>(config.gateway_config, parseGatewayBudgets);
+    if (!read) return kExitConfig;
+    budgets = std::move(*read);
   }
   std::string error;
   auto data = store.loadPeriod(*period, error);
@@ -261,6 +275,57 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
   return 0;
 }
 
+// Sends each spend anomaly of the period (default: the current UTC month) to the gateway's
+// alerts.webhook once.
+int alerts(const Args& args, const LedgerConfig& config, Store& store) {
+  if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+  const auto now = std::chrono::system_clock::now();
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  std::string now_text;
+  tollgate::meter::appendRfc3339(now_ns, now_text);
+  auto period = parsePeriod(args.period.empty() ? now_text.substr(0, 7) : args.period);
+  if (!period) return fail(kExitUsage, "--period: expected YYYY-MM, got \"" + args.period + "\"");
+  if (config.anomalies.empty()) return fail(kExitConfig, "alerts: no anomalies: rules in the config");
+  if (config.gateway_config.empty()) {
+    return fail(kExitConfig, "alerts: gateway_config is needed for its alerts.webhook");
+  }
+  auto read = readGatewaySection<std::optional<WebhookConfig>>(config.gateway_config,
+                                                               parseGatewayWebhook);
+  if (!read) return kExitConfig;
+  const auto webhook = *read;
+  if (!webhook) return fail(kExitConfig, config.gateway_config + ": no alerts.webhook");
+  std::string error;
+  int64_t sent = 0, already = 0, failed = 0;
+  for (const auto& rule : config.anomalies) {
+    Period extended = *period;
+    extended.start_hour -= rule.baseline_windows * rule.window_hours + rule.window_hours;
+    auto history = store.loadPeriod(extended, error);
+    if (!history) return fail(kExitStore, "alerts: " + error);
+    for (const auto& anomaly : detectAnomalies(history->rollups, *period, rule)) {
+      const std::string key = anomalyKey(anomaly);
+      auto was_sent = store.alertSent(key, error);
+      if (!was_sent) return fail(kExitStore, "alerts: " + error);
+      if (*was_sent) {
+        ++already;
+        continue;
+      }
+      const std::string body = anomalyAlertBody(anomaly, *webhook, now_text);
+      if (!postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
+                       std::chrono::seconds(10), error)) {
+        // Not recorded: the next run sends it again.
+        fail(kExitStore, "alerts: " + key + ": " + error);
+        ++failed;
+        continue;
+      }
+      if (!store.recordAlertSent(key, error)) return fail(kExitStore, "alerts: " + error);
+      ++sent;
+    }
+  }
+  std::printf("alerts sent=%lld already_sent=%lld failed=%lld\n", static_cast<long long>(sent),
+              static_cast<long long>(already), static_cast<long long>(failed));
+  return failed == 0 ? 0 : kExitStore;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,7 +339,8 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return fail(kExitUsage, error);
   }
-  if (args.command != "ingest" && args.command != "import" && args.command != "report") {
+  if (args.command != "ingest" && args.command != "import" && args.command != "report" &&
+      args.command != "alerts") {
     std::cerr << kUsage;
     return fail(kExitUsage, "unknown command \"" + args.command + "\"");
   }
@@ -292,5 +358,6 @@ int main(int argc, char** argv) {
     return ingest(*config, *store);
   }
   if (args.command == "import") return importCsv(args, *store);
+  if (args.command == "alerts") return alerts(args, *config, *store);
   return report(args, *config, *store);
 }

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS imported (
   workload_type TEXT NOT NULL, environment TEXT NOT NULL, runs_completed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS imported_by_start ON imported (period_start_hour);
+CREATE TABLE IF NOT EXISTS sent_alert (key TEXT PRIMARY KEY);
 )sql";
 
 class Result {
@@ -347,6 +348,24 @@ std::optional<LedgerData> PostgresStore::loadPeriod(const Period& period, std::s
   }
   if (!tx.commit(error)) return std::nullopt;
   return data;
+}
+
+std::optional<bool> PostgresStore::alertSent(const std::string& key, std::string& error) {
+  Result r = run(conn_, "SELECT 1 FROM sent_alert WHERE key = $1", {key});
+  if (!r.ok()) {
+    error = r.error();
+    return std::nullopt;
+  }
+  return r.rows() > 0;
+}
+
+bool PostgresStore::recordAlertSent(const std::string& key, std::string& error) {
+  Result r = run(conn_, "INSERT INTO sent_alert (key) VALUES ($1) ON CONFLICT DO NOTHING", {key});
+  if (!r.ok()) {
+    error = r.error();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tollgate::ledger

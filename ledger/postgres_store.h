@@ -31,6 +31,8 @@ class PostgresStore : public Store {
   std::optional<ImportResult> importLines(const std::vector<ImportLine>& lines,
                                           const std::string& file, std::string& error) override;
   std::optional<LedgerData> loadPeriod(const Period& period, std::string& error) override;
+  std::optional<bool> alertSent(const std::string& key, std::string& error) override;
+  bool recordAlertSent(const std::string& key, std::string& error) override;
 
  private:
   explicit PostgresStore(pg_conn* conn) : conn_(conn) {}

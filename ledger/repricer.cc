@@ -1,9 +1,9 @@
 #include "ledger/repricer.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <map>
+
+#include "ledger/yaml_text.h"
 
 #include "config/config_loader.h"
 
@@ -16,12 +16,10 @@ constexpr int64_t kNsPerHour = 3'600'000'000'000;
 
 std::variant<std::shared_ptr<const meter::PriceBook>, ConfigErrors> parsePriceCatalog(
     std::string_view yaml_text) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return ConfigErrors{{"", std::string("YAML: ") + e.what()}};
-  }
+  ConfigErrors yaml_errors;
+  auto loaded = loadYamlText(yaml_text, yaml_errors);
+  if (!loaded) return yaml_errors;
+  const YAML::Node root = *loaded;
   if (!root.IsMap() || !root["prices"]) return ConfigErrors{{"prices", "is required"}};
   // config/ parses whole gateway configs only: the catalog's keys go into a minimal one.
   YAML::Node gateway;

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS imported (
   workload_type TEXT NOT NULL, environment TEXT NOT NULL, runs_completed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS imported_by_start ON imported (period_start_hour);
+CREATE TABLE IF NOT EXISTS sent_alert (key TEXT PRIMARY KEY) WITHOUT ROWID;
 )sql";
 
 // A prepared statement, finalized on scope exit.
@@ -368,6 +369,34 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
   }
   if (!tx.commit(error)) return std::nullopt;
   return data;
+}
+
+std::optional<bool> SqliteStore::alertSent(const std::string& key, std::string& error) {
+  Statement s(db_, "SELECT 1 FROM sent_alert WHERE key = ?");
+  if (!s.ok()) {
+    error = s.error();
+    return std::nullopt;
+  }
+  s.bind(1, key);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  error = s.error();
+  return std::nullopt;
+}
+
+bool SqliteStore::recordAlertSent(const std::string& key, std::string& error) {
+  Statement s(db_, "INSERT OR IGNORE INTO sent_alert (key) VALUES (?)");
+  if (!s.ok()) {
+    error = s.error();
+    return false;
+  }
+  s.bind(1, key);
+  if (s.step() != SQLITE_DONE) {
+    error = s.error();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tollgate::ledger

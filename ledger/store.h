@@ -50,6 +50,11 @@ class Store {
 
   // The rollups and imported lines of a period, read consistently (never half a batch).
   virtual std::optional<LedgerData> loadPeriod(const Period& period, std::string& error) = 0;
+
+  // Alerts already delivered, by key (anomalyKey): an alert is recorded after its webhook
+  // answered 2xx, so it is sent once (twice only if the process dies in between).
+  virtual std::optional<bool> alertSent(const std::string& key, std::string& error) = 0;
+  virtual bool recordAlertSent(const std::string& key, std::string& error) = 0;
 };
 
 }  // namespace tollgate::ledger

@@ -140,9 +140,13 @@ constexpr const char* kCountColumns[] = {"events",           "inferences",
                                          "cache_read_tokens", "cache_write_tokens",
                                          "output_tokens",    "reasoning_tokens"};
 
-std::string upsertRollupSql() {
-  std::string sql = "INSERT INTO rollup VALUES (";
-  for (int i = 1; i <= 23; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+// One statement for a whole batch's rollups: a parallel array per column, unnested. The keys
+// are distinct (the batch is aggregated first), as ON CONFLICT DO UPDATE requires.
+std::string upsertRollupsSql() {
+  std::string sql = "INSERT INTO rollup SELECT * FROM unnest($1::bigint[]";
+  for (int i = 2; i <= 10; ++i) sql += ", $" + std::to_string(i) + "::text[]";
+  for (int i = 11; i <= 18; ++i) sql += ", $" + std::to_string(i) + "::bigint[]";
+  for (int i = 19; i <= 23; ++i) sql += ", $" + std::to_string(i) + "::numeric[]";
   sql +=
       ") ON CONFLICT (hour, team, project, cost_center, workload_type, environment, model, "
       "upstream, provider, outcome) DO UPDATE SET ";
@@ -151,8 +155,17 @@ std::string upsertRollupSql() {
     sql += std::string(first ? "" : ", ") + c + " = rollup." + c + " + EXCLUDED." + c;
     first = false;
   }
-  for (const char* c : kCostColumns) sql += std::string(", ") + c + " = rollup." + c + " + EXCLUDED." + c;
+  for (const char* c : kCostColumns) {
+    sql += std::string(", ") + c + " = rollup." + c + " + EXCLUDED." + c;
+  }
   return sql;
+}
+
+// An array literal of numbers: {1,2,3}.
+std::string numberArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out + "}";
 }
 
 }  // namespace
@@ -170,6 +183,8 @@ std::unique_ptr<PostgresStore> PostgresStore::open(const std::string& conninfo,
     return nullptr;
   }
   std::unique_ptr<PostgresStore> store(new PostgresStore(conn));
+  // CREATE ... IF NOT EXISTS answers with NOTICEs, which libpq would print on stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   // Several instances may start at once: the schema is created under an advisory lock.
   Result lock = run(conn, "SELECT pg_advisory_lock(7718263)");
   Result schema(PQexec(conn, kSchema));
@@ -225,20 +240,25 @@ std::optional<Store::BatchResult> PostgresStore::commitBatch(
       }
     }
   }
-  const std::string upsert = upsertRollupSql();
-  for (const auto& [key, t] : batch) {
-    Params p;
-    p.emplace_back(std::to_string(key.hour));
-    for (const auto& label : key.labels) p.emplace_back(label);
-    for (const int64_t v : {t.events, t.inferences, t.unpriced_events, t.input_tokens,
-                            t.cache_read_tokens, t.cache_write_tokens, t.output_tokens,
-                            t.reasoning_tokens}) {
-      p.emplace_back(std::to_string(v));
+  if (!batch.empty()) {
+    std::vector<std::string> hours;
+    std::vector<std::vector<std::optional<std::string_view>>> labels(kLabelCount);
+    std::vector<std::vector<std::string>> numbers(8 + 5);
+    for (const auto& [key, t] : batch) {
+      hours.push_back(std::to_string(key.hour));
+      for (size_t l = 0; l < kLabelCount; ++l) labels[l].emplace_back(key.labels[l]);
+      const int64_t counts[] = {t.events,           t.inferences,         t.unpriced_events,
+                                t.input_tokens,     t.cache_read_tokens,  t.cache_write_tokens,
+                                t.output_tokens,    t.reasoning_tokens};
+      for (size_t i = 0; i < 8; ++i) numbers[i].push_back(std::to_string(counts[i]));
+      const Amount costs[] = {t.cost_input, t.cost_cache_read, t.cost_cache_write, t.cost_output,
+                              t.cost_total};
+      for (size_t i = 0; i < 5; ++i) numbers[8 + i].push_back(costs[i].toPicoString());
     }
-    for (const Amount& a :
-         {t.cost_input, t.cost_cache_read, t.cost_cache_write, t.cost_output, t.cost_total}) {
-      p.emplace_back(a.toPicoString());
-    }
+    Params p = {numberArray(hours)};
+    for (const auto& column : labels) p.emplace_back(textArray(column));
+    for (const auto& column : numbers) p.emplace_back(numberArray(column));
+    static const std::string upsert = upsertRollupsSql();
     Result r = run(conn_, upsert.c_str(), p);
     if (!r.ok()) {
       error = "rollup: " + r.error();

@@ -17,6 +17,8 @@ namespace {
 // or the group has more members than the topic has partitions).
 constexpr auto kAssignmentTimeout = std::chrono::seconds(60);
 constexpr int kPollMs = 200;
+// How long a member stays with no partition assigned before it concludes it has none to read.
+constexpr int kUnassignedExitMs = 10'000;
 
 struct ConsumerDeleter {
   void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
@@ -167,6 +169,7 @@ std::optional<IngestStats> KafkaIngest::run(std::string& error,
   };
 
   const auto started = std::chrono::steady_clock::now();
+  int unassigned_polls = 0;  // empty polls in a row while nothing is assigned
   while (true) {
     if (!session.error.empty()) {
       error = session.error + (error.empty() ? "" : ": " + error);
@@ -175,9 +178,18 @@ std::optional<IngestStats> KafkaIngest::run(std::string& error,
     rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk.get(), kPollMs);
     if (msg == nullptr) {
       if (!session.flush()) break;
-      if (!session.assigned_once && std::chrono::steady_clock::now() - started > kAssignmentTimeout) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!session.assigned_once && now - started > kAssignmentTimeout) {
         error = "no partition of " + kafka.topic + " was assigned within 60 s";
         break;
+      }
+      // A member with nothing assigned (more members than partitions) has nothing to read;
+      // a rebalance leaves it empty only for a moment.
+      if (!session.assigned_once || !session.assigned.empty()) {
+        unassigned_polls = 0;
+      } else if (++unassigned_polls * kPollMs > kUnassignedExitMs) {
+        rd_kafka_consumer_close(rk.get());
+        return stats;
       }
       continue;
     }

@@ -10,7 +10,8 @@
 namespace tollgate::ledger {
 
 // Reads the cost topic as a member of the consumer group source.kafka.group, to the end of
-// every partition it is assigned, and exits. Each batch's new events, their ids and the next
+// every partition it is assigned, and exits (also when it has had no partition for 10 s: more
+// members than partitions). Each batch's new events, their ids and the next
 // offset of every partition in it are one store transaction; the offsets are committed to
 // Kafka only after that (synchronously). On assignment a partition starts from the position in
 // the store when there is one (the store is the truth: a crash between the store's commit and

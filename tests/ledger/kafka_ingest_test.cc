@@ -100,6 +100,35 @@ TEST(KafkaIngest, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
   EXPECT_EQ(again.wait(30s), 0);
 }
 
+TEST(KafkaIngest, MoreMembersThanPartitionsAllFinishAndBookEachEventOnce) {
+  KafkaMockCluster cluster(1, 1, "ledger.cost");
+  std::vector<std::string> lines;
+  Amount expected;
+  for (int i = 0; i < 2'000; ++i) {
+    testing::EventSpec spec;
+    spec.id = "one-" + std::to_string(i);
+    const auto event = testing::costEvent(spec);
+    expected += Amount::fromMoney(event.cost.total);
+    std::string line;
+    meter::appendCloudEventJson(event, line);
+    lines.push_back(std::move(line));
+  }
+  produce(cluster, lines);
+  TempDir dir;
+  dir.write("ledger.yaml", "source: { kafka: { brokers: \"" + cluster.bootstrap() +
+                               "\", topic: \"ledger.cost\", properties: { session.timeout.ms: "
+                               "\"3000\", heartbeat.interval.ms: \"500\" } } }\nstore: { sqlite: \"" +
+                               dir.file("ledger.db") + "\" }\n");
+  // Two members, one partition: one reads it, the other is left with nothing and exits.
+  Process a("ledger-a", {ledgerBin(), "ingest", "--config", dir.file("ledger.yaml")});
+  Process b("ledger-b", {ledgerBin(), "ingest", "--config", dir.file("ledger.yaml")});
+  EXPECT_EQ(a.wait(60s), 0) << a.stderrText();
+  EXPECT_EQ(b.wait(60s), 0) << b.stderrText();
+  const auto totals = testing::reportTotals(dir.file("ledger.yaml"), "2026-11");
+  EXPECT_EQ(totals.total_usd, expected.toDecimalString());
+  EXPECT_EQ(totals.events, 2'000);
+}
+
 TEST(KafkaIngest, EventsDeletedBeforeBookingStopTheIngest) {
   KafkaMockCluster cluster(1, 1, "ledger.cost");
   // 8,000 events of ~1 kB into one partition: past the mock's 5 MB, the oldest are deleted.

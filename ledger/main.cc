@@ -123,13 +123,13 @@ std::optional<LedgerConfig> loadConfig(const std::string& path) {
   return std::get<LedgerConfig>(std::move(result));
 }
 
-// One section of the gateway's config (budgets, alerts.webhook); nullopt once its errors are
-// printed.
+// A YAML file read by one of the core's parsers (the gateway config's budgets or
+// alerts.webhook, a price catalog); nullopt once its errors are printed.
 template <class T, class Parse>
-std::optional<T> readGatewaySection(const std::string& path, Parse parse) {
+std::optional<T> readYamlFile(const std::string& path, Parse parse) {
   std::string text;
   if (!readFile(path, text)) {
-    fail(kExitConfig, "cannot read gateway_config " + path);
+    fail(kExitConfig, "cannot read " + path);
     return std::nullopt;
   }
   auto parsed = parse(text);
@@ -138,6 +138,21 @@ std::optional<T> readGatewaySection(const std::string& path, Parse parse) {
     return std::nullopt;
   }
   return std::get<T>(std::move(parsed));
+}
+
+// The period's anomalies under every rule; each rule's baseline reaches back before the period.
+std::optional<std::vector<Anomaly>> findAnomalies(const LedgerConfig& config, Store& store,
+                                                  const Period& period, std::string& error) {
+  std::vector<Anomaly> out;
+  for (const auto& rule : config.anomalies) {
+    Period extended = period;
+    extended.start_hour -= rule.baseline_windows * rule.window_hours + rule.window_hours;
+    auto history = store.loadPeriod(extended, error);
+    if (!history) return std::nullopt;
+    auto found = detectAnomalies(history->rollups, period, rule);
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
 }
 
 int ingest(const LedgerConfig& config, Store& store) {
@@ -220,19 +235,15 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
     if (f != "table" && f != "json") {
       return fail(kExitUsage, "--reprice shows old and new side by side in table or json");
     }
-    std::string text;
-    if (!readFile(args.reprice, text)) return fail(kExitConfig, "cannot read " + args.reprice);
-    auto parsed = parsePriceCatalog(text);
-    if (auto* errors = std::get_if<ConfigErrors>(&parsed)) {
-      for (const auto& e : *errors) fail(kExitConfig, args.reprice + ": " + e.toString());
-      return kExitConfig;
-    }
-    catalog = std::get<std::shared_ptr<const tollgate::meter::PriceBook>>(parsed);
+    auto read = readYamlFile<std::shared_ptr<const tollgate::meter::PriceBook>>(
+        args.reprice, parsePriceCatalog);
+    if (!read) return kExitConfig;
+    catalog = *read;
   }
 
   std::vector<Budget> budgets;
   if (!config.gateway_config.empty()) {
-    auto read = readGatewaySection<std::vector<Budget>>(config.gateway_config, parseGatewayBudgets);
+    auto read = readYamlFile<std::vector<Budget>>(config.gateway_config, parseGatewayBudgets);
     if (!read) return kExitConfig;
     budgets = std::move(*read);
   }
@@ -240,15 +251,9 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
   auto data = store.loadPeriod(*period, error);
   if (!data) return fail(kExitStore, "report: " + error);
   Report r = computeReport(*data, by, config.allocation, budgets);
-  for (const auto& rule : config.anomalies) {
-    // The baseline reaches back before the period.
-    Period extended = *period;
-    extended.start_hour -= rule.baseline_windows * rule.window_hours + rule.window_hours;
-    auto history = store.loadPeriod(extended, error);
-    if (!history) return fail(kExitStore, "report: " + error);
-    auto found = detectAnomalies(history->rollups, *period, rule);
-    r.anomalies.insert(r.anomalies.end(), found.begin(), found.end());
-  }
+  auto anomalies = findAnomalies(config, store, *period, error);
+  if (!anomalies) return fail(kExitStore, "report: " + error);
+  r.anomalies = std::move(*anomalies);
   std::optional<RepriceResult> repriced;
   if (catalog) repriced = reprice(*data, *catalog, by);
   const RepriceResult* side_by_side = repriced ? &*repriced : nullptr;
@@ -289,37 +294,33 @@ int alerts(const Args& args, const LedgerConfig& config, Store& store) {
   if (config.gateway_config.empty()) {
     return fail(kExitConfig, "alerts: gateway_config is needed for its alerts.webhook");
   }
-  auto read = readGatewaySection<std::optional<WebhookConfig>>(config.gateway_config,
+  auto read = readYamlFile<std::optional<WebhookConfig>>(config.gateway_config,
                                                                parseGatewayWebhook);
   if (!read) return kExitConfig;
   const auto webhook = *read;
   if (!webhook) return fail(kExitConfig, config.gateway_config + ": no alerts.webhook");
   std::string error;
   int64_t sent = 0, already = 0, failed = 0;
-  for (const auto& rule : config.anomalies) {
-    Period extended = *period;
-    extended.start_hour -= rule.baseline_windows * rule.window_hours + rule.window_hours;
-    auto history = store.loadPeriod(extended, error);
-    if (!history) return fail(kExitStore, "alerts: " + error);
-    for (const auto& anomaly : detectAnomalies(history->rollups, *period, rule)) {
-      const std::string key = anomalyKey(anomaly);
-      auto was_sent = store.alertSent(key, error);
-      if (!was_sent) return fail(kExitStore, "alerts: " + error);
-      if (*was_sent) {
-        ++already;
-        continue;
-      }
-      const std::string body = anomalyAlertBody(anomaly, *webhook, now_text);
-      if (!postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
-                       std::chrono::seconds(10), error)) {
-        // Not recorded: the next run sends it again.
-        fail(kExitStore, "alerts: " + key + ": " + error);
-        ++failed;
-        continue;
-      }
-      if (!store.recordAlertSent(key, error)) return fail(kExitStore, "alerts: " + error);
-      ++sent;
+  auto anomalies = findAnomalies(config, store, *period, error);
+  if (!anomalies) return fail(kExitStore, "alerts: " + error);
+  for (const auto& anomaly : *anomalies) {
+    const std::string key = anomalyKey(anomaly);
+    auto was_sent = store.alertSent(key, error);
+    if (!was_sent) return fail(kExitStore, "alerts: " + error);
+    if (*was_sent) {
+      ++already;
+      continue;
     }
+    const std::string body = anomalyAlertBody(anomaly, *webhook, now_text);
+    if (!postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
+                     std::chrono::seconds(10), error)) {
+      // Not recorded: the next run sends it again.
+      fail(kExitStore, "alerts: " + key + ": " + error);
+      ++failed;
+      continue;
+    }
+    if (!store.recordAlertSent(key, error)) return fail(kExitStore, "alerts: " + error);
+    ++sent;
   }
   std::printf("alerts sent=%lld already_sent=%lld failed=%lld\n", static_cast<long long>(sent),
               static_cast<long long>(already), static_cast<long long>(failed));

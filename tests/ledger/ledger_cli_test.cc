@@ -160,6 +160,12 @@ TEST(LedgerCli, ImportThenReportInEveryFormat) {
             std::string::npos);
   EXPECT_NE(run({"report", "--period", "2026-11", "--format", "focus"}).find("BilledCost,"),
             std::string::npos);
+  dir.write("catalog.yaml",
+            "price_defaults: false\nprices:\n  \"claude-sonnet-4*\": { input: \"1\", output: \"2\" }\n");
+  const std::string repriced =
+      run({"report", "--period", "2026-11", "--format", "json", "--reprice", dir.file("catalog.yaml")});
+  // 3 calls of 1,500 input and 400 output tokens at $1 / $2 per 1M: $0.0069.
+  EXPECT_NE(repriced.find("\"new_metered_usd\":\"0.0069\""), std::string::npos) << repriced;
   run({"report", "--period", "2026-11", "--format", "html", "--out", dir.file("r.html")});
   std::ifstream html(dir.file("r.html"));
   const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());

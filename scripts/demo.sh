@@ -9,7 +9,12 @@ bash scripts/build.sh build Release -DTOLLGATE_BUILD_TESTS=OFF
 mkdir -p var
 build/bin/mock_upstream --listen 127.0.0.1:9100 --threads 1 >/dev/null &
 mock=$!
-trap 'kill $mock 2>/dev/null || true' EXIT
+ledger_hint() {
+  echo "demo: the cost events are in var/cost-events.jsonl; the ledger reads them with:"
+  echo "  build/bin/tollgate-ledger ingest --config config/ledger.demo.yaml"
+  echo "  build/bin/tollgate-ledger report --config config/ledger.demo.yaml --period $(date -u +%Y-%m)"
+}
+trap 'kill $mock 2>/dev/null || true; ledger_hint' EXIT
 echo "demo: mock upstream on 127.0.0.1:9100; try:"
 echo "  curl -s http://127.0.0.1:8080/v1/chat/completions -H 'x-team: demo' \\"
 echo "       -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"

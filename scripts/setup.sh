@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev libbrotli-dev libzstd-dev python3-venv
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev
+  libsqlite3-dev libpq-dev postgresql chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ledger/amount.h"
+#include "ledger/labels.h"
+#include "meter/price_book.h"
+#include "meter/usage.h"
+
+namespace tollgate::ledger {
+
+// What the ledger keeps of one cost event (contract.md, "The cost event").
+struct CostRecord {
+  std::string id;
+  int64_t hour = 0;  // the hour of `time` (the call's end), UTC
+  LabelValues labels;
+  meter::Usage usage;
+  meter::CostBreakdown cost;
+  bool priced = false;
+  // The last attempt of a request (`final` absent or true) that ended ok: one inference.
+  bool completed_inference = false;
+};
+
+// An event of another type (budget alerts share the topic's neighbours): not an error,
+// nothing to book.
+enum class ParseStatus { kRecord, kOtherType, kMalformed };
+
+struct ParsedEvent {
+  ParseStatus status = ParseStatus::kMalformed;
+  CostRecord record;
+  std::string error;  // kMalformed: what is wrong, with the field's name
+};
+
+}  // namespace tollgate::ledger

@@ -1,0 +1,82 @@
+#include "ledger/repricer.h"
+
+#include <cstdint>
+#include <map>
+
+#include "ledger/yaml_text.h"
+
+#include "config/config_loader.h"
+
+namespace tollgate::ledger {
+namespace {
+
+constexpr int64_t kNsPerHour = 3'600'000'000'000;
+
+}  // namespace
+
+std::variant<std::shared_ptr<const meter::PriceBook>, ConfigErrors> parsePriceCatalog(
+    std::string_view yaml_text) {
+  ConfigErrors yaml_errors;
+  auto loaded = loadYamlText(yaml_text, yaml_errors);
+  if (!loaded) return yaml_errors;
+  const YAML::Node root = *loaded;
+  if (!root.IsMap() || !root["prices"]) return ConfigErrors{{"prices", "is required"}};
+  // config/ parses whole gateway configs only: the catalog's keys go into a minimal one.
+  YAML::Node gateway;
+  for (const char* key : {"prices", "price_version", "price_defaults"}) {
+    if (root[key]) gateway[key] = root[key];
+  }
+  YAML::Node upstream;
+  upstream["name"] = "reprice";
+  upstream["dialect"] = "openai";
+  upstream["base_url"] = "http://127.0.0.1:1";
+  upstream["models"].push_back("*");
+  gateway["upstreams"].push_back(upstream);
+  YAML::Emitter emitter;
+  emitter << gateway;
+  auto parsed = config::parseConfig(emitter.c_str(), [](std::string_view) {
+    return std::optional<std::string>();
+  });
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return *errors;
+  auto& c = std::get<config::Config>(parsed);
+  return std::make_shared<const meter::PriceBook>(c.price_catalog_version, std::move(c.prices),
+                                                  std::move(c.default_prices));
+}
+
+RepriceResult reprice(const LedgerData& data, const meter::PriceBook& book,
+                      const std::vector<Label>& by) {
+  RepriceResult result;
+  result.catalog_version = book.version();
+  std::map<std::vector<std::string>, RepriceRow> rows;
+  for (const auto& [key, t] : data.rollups) {
+    std::vector<std::string> labels;
+    for (const auto l : by) labels.push_back(labelOf(key.labels, l));
+    RepriceRow& row = rows[labels];
+    row.old_cost += t.cost_total;
+    result.old_total += t.cost_total;
+    const auto* entry = book.find(labelOf(key.labels, Label::kModel), "", key.hour * kNsPerHour);
+    if (entry == nullptr) {
+      result.events_unpriced_new += t.events;
+      continue;
+    }
+    meter::Usage usage;
+    usage.input_tokens = t.input_tokens;
+    usage.cache_read_tokens = t.cache_read_tokens;
+    usage.cache_write_tokens = t.cache_write_tokens;
+    usage.output_tokens = t.output_tokens;
+    usage.reasoning_tokens = t.reasoning_tokens;
+    // The meter's own cost arithmetic, on the bucket's sums (see RepriceResult).
+    const auto cost = meter::computeCost(entry->price, usage);
+    if (!entry->tiers.empty() || cost.total.pico() == INT64_MAX) ++result.inexact_buckets;
+    const __int128 pico = cost.total.pico();
+    row.new_cost += Amount::fromPico(pico);
+    result.new_total += Amount::fromPico(pico);
+  }
+  for (auto& [labels, row] : rows) {
+    row.labels = labels;
+    result.rows.push_back(std::move(row));
+  }
+  return result;
+}
+
+}  // namespace tollgate::ledger

@@ -1,0 +1,67 @@
+#pragma once
+
+// What every Store must do, run against each (SQLite, PostgreSQL) by its own test file.
+
+#include <gtest/gtest.h>
+
+#include "ledger/cost_event_parser.h"
+#include "ledger/store.h"
+#include "tests/ledger/event_builder.h"
+
+namespace tollgate::ledger::testing {
+
+inline CostRecord parsedRecord(const EventSpec& spec) {
+  CostEventParser parser;
+  auto parsed = parser.parse(eventJson(spec));
+  EXPECT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+  return parsed.record;
+}
+
+inline void expectDuplicateIdsBookedOnce(Store& store) {
+  EventSpec a, b;
+  b.id = "evt-2";
+  std::string error;
+  auto first = store.commitBatch({{"s", 10}}, {parsedRecord(a), parsedRecord(b), parsedRecord(a)},
+                                 {}, error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(first->booked, 2);
+  EXPECT_EQ(first->duplicates, 1);
+  auto second = store.commitBatch({{"s", 20}}, {parsedRecord(b)}, {}, error);
+  ASSERT_TRUE(second) << error;
+  EXPECT_EQ(second->booked, 0);
+  EXPECT_EQ(second->duplicates, 1);
+  EXPECT_EQ(store.sourcePosition("s", error), 20);
+  auto data = store.loadPeriod(*parsePeriod("2026-11"), error);
+  ASSERT_TRUE(data) << error;
+  ASSERT_EQ(data->rollups.size(), 1u);
+  EXPECT_EQ(data->rollups.begin()->second.events, 2);
+  EXPECT_EQ(data->rollups.begin()->second.cost_total.toDecimalString(), "0.0186");
+  EXPECT_TRUE(store.loadPeriod(*parsePeriod("2026-10"), error)->rollups.empty());
+}
+
+inline void expectReimportBooksOnceInOrder(Store& store) {
+  auto csv = parseImportCsv(
+      "period_start,period_end,description,category,amount_usd,quantity,unit,rate_usd,team,"
+      "project,cost_center,workload_type,environment,runs_completed\n"
+      "2026-11-01,2026-12-01,\"Egress, \"\"EU\"\"\",egress,,1200,GB,0.08,,,,inference,,\n"
+      "2026-10-01,2026-11-01,Old,other,5,,,,,,,,,\n"
+      "2026-11-01,2026-12-01,Training,training,14860.80,,,,ml,,,training,,4.3\n");
+  ASSERT_TRUE(csv.errors.empty());
+  std::string error;
+  auto first = store.importLines(csv.lines, "a.csv", error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(first->added, 3);
+  auto again = store.importLines(csv.lines, "a.csv", error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(again->added, 0);
+  EXPECT_EQ(again->already_imported, 3);
+  auto data = store.loadPeriod(*parsePeriod("2026-11"), error);
+  ASSERT_TRUE(data) << error;
+  ASSERT_EQ(data->imported.size(), 2u);
+  EXPECT_EQ(data->imported[0].description, "Egress, \"EU\"");
+  EXPECT_EQ(data->imported[0].amount.toFixedString(2), "96.00");
+  EXPECT_EQ(data->imported[0].quantity->toString(), "1200");
+  EXPECT_EQ(data->imported[1].runs_completed.toString(), "4.3");
+}
+
+}  // namespace tollgate::ledger::testing

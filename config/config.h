@@ -16,7 +16,7 @@ namespace tollgate::config {
 
 // A parsed "host:port" listen address.
 struct ListenAddress {
-  std::string host;  // "127.0.0.1", "::1", "0.0.0.0"
+  std::string host;   // "127.0.0.1", "::1", "0.0.0.0"
   uint16_t port = 0;  // 0: the OS picks one (the gateway prints what it bound)
 };
 
@@ -41,16 +41,16 @@ struct Limits {
 struct ServerConfig {
   ListenAddress listen{"127.0.0.1", 8080};
   ListenAddress admin_listen{"127.0.0.1", 9901};
-  unsigned workers = 0;  // 0 = one per core
+  unsigned workers = 0;     // 0 = one per core
   std::string instance_id;  // CloudEvents source: tollgate://<instance_id>; default: hostname
   Timeouts timeouts;
   Limits limits;
 };
 
 struct UpstreamTls {
-  bool verify = true;        // certificate chain and host name
-  std::string ca_file;       // extra CA bundle (PEM); empty: system default paths
-  std::string server_name;   // SNI / verified host name; empty: the base_url host
+  bool verify = true;       // certificate chain and host name
+  std::string ca_file;      // extra CA bundle (PEM); empty: system default paths
+  std::string server_name;  // SNI / verified host name; empty: the base_url host
 };
 
 struct UpstreamConfig {
@@ -58,11 +58,11 @@ struct UpstreamConfig {
   std::string dialect;  // openai | anthropic | gemini | ollama
   std::string base_url;
   // Parsed from base_url:
-  std::string scheme;  // http | https
-  std::string host;  // IPv6 literals without brackets
-  uint16_t port = 0;  // from base_url, else 80 (http) / 443 (https)
-  std::string base_path;  // "" or "/prefix" (no trailing slash)
-  std::string host_header;  // the Host field value: "host[:port]", IPv6 in brackets
+  std::string scheme;               // http | https
+  std::string host;                 // IPv6 literals without brackets
+  uint16_t port = 0;                // from base_url, else 80 (http) / 443 (https)
+  std::string base_path;            // "" or "/prefix" (no trailing slash)
+  std::string host_header;          // the Host field value: "host[:port]", IPv6 in brackets
   std::vector<std::string> models;  // glob patterns
   std::vector<std::pair<std::string, std::string>> headers;  // injected, lower-case names
   UpstreamTls tls;
@@ -95,13 +95,13 @@ struct KafkaSinkConfig {
   std::string key = "team";
   std::vector<std::pair<std::string, std::string>> properties;  // passed to librdkafka as is
   std::chrono::milliseconds flush_timeout{5'000};  // graceful stop: wait for acks this long
-  size_t queue_capacity = 65536;  // events between the workers and the sink thread
+  size_t queue_capacity = 65536;                   // events between the workers and the sink thread
 };
 
 // The write-ahead log in front of Kafka (events.durability: spool).
 struct SpoolConfig {
   std::string dir = "var/spool";
-  uint64_t max_bytes = 1ull << 30;      // disk bound; at the bound new events are refused
+  uint64_t max_bytes = 1ull << 30;       // disk bound; at the bound new events are refused
   uint64_t segment_bytes = 64ull << 20;  // a segment is deleted once all its events are acked
   // How often the spool is fdatasync()ed; 0 = never (the kernel writes it back). A process crash
   // loses nothing either way; this bounds what a machine crash can lose, at a latency cost.
@@ -174,14 +174,14 @@ struct LoggingConfig {
 
 // OpenTelemetry tracing (OTLP/HTTP JSON). Off while otlp_endpoint is empty.
 struct TelemetryConfig {
-  std::string otlp_endpoint;       // "http://host:port[/prefix]"; spans go to {endpoint}/v1/traces
-  std::string otlp_host;           // parsed from otlp_endpoint (IPv6 without brackets)
+  std::string otlp_endpoint;  // "http://host:port[/prefix]"; spans go to {endpoint}/v1/traces
+  std::string otlp_host;      // parsed from otlp_endpoint (IPv6 without brackets)
   uint16_t otlp_port = 4318;
   std::string otlp_path = "/v1/traces";
-  double sample_ratio = 1.0;       // for calls without a sampled parent decision (parent-based)
+  double sample_ratio = 1.0;  // for calls without a sampled parent decision (parent-based)
   std::string service_name = "tollgate";
-  size_t queue_size = 8192;        // spans waiting for export; beyond it they are dropped, counted
-  size_t batch_size = 512;         // spans per export request
+  size_t queue_size = 8192;  // spans waiting for export; beyond it they are dropped, counted
+  size_t batch_size = 512;   // spans per export request
   std::chrono::milliseconds export_interval{1000};  // a partial batch waits at most this
 };
 

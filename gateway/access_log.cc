@@ -1,12 +1,12 @@
 #include "gateway/access_log.h"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include <stdexcept>
 
 #include "meter/json_escape.h"
 

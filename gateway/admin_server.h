@@ -1,11 +1,10 @@
 #pragma once
 
-#include <functional>
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
 
 namespace tollgate::gateway {
 

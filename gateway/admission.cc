@@ -69,16 +69,26 @@ std::string joined(const std::vector<std::string>& values) {
 
 std::string_view toString(RefusalCode code) {
   switch (code) {
-    case RefusalCode::kMissingApiKey: return "missing_api_key";
-    case RefusalCode::kInvalidApiKey: return "invalid_api_key";
-    case RefusalCode::kLabelConflict: return "label_conflict";
-    case RefusalCode::kLabelNotAllowed: return "label_not_allowed";
-    case RefusalCode::kModelNotAllowed: return "model_not_allowed";
-    case RefusalCode::kMissingLabel: return "missing_label";
-    case RefusalCode::kInvalidLabel: return "invalid_label";
-    case RefusalCode::kTooManyTags: return "too_many_tags";
-    case RefusalCode::kTagTooLong: return "tag_too_long";
-    case RefusalCode::kInvalidTag: return "invalid_tag";
+    case RefusalCode::kMissingApiKey:
+      return "missing_api_key";
+    case RefusalCode::kInvalidApiKey:
+      return "invalid_api_key";
+    case RefusalCode::kLabelConflict:
+      return "label_conflict";
+    case RefusalCode::kLabelNotAllowed:
+      return "label_not_allowed";
+    case RefusalCode::kModelNotAllowed:
+      return "model_not_allowed";
+    case RefusalCode::kMissingLabel:
+      return "missing_label";
+    case RefusalCode::kInvalidLabel:
+      return "invalid_label";
+    case RefusalCode::kTooManyTags:
+      return "too_many_tags";
+    case RefusalCode::kTagTooLong:
+      return "tag_too_long";
+    case RefusalCode::kInvalidTag:
+      return "invalid_tag";
   }
   return "unknown";
 }
@@ -86,8 +96,7 @@ std::string_view toString(RefusalCode code) {
 AdmissionController::AdmissionController(const config::Config& config)
     : config_(config), keys_(config.keys) {}
 
-std::variant<Admitted, Refusal> AdmissionController::admit(
-    const Fields& head) const {
+std::variant<Admitted, Refusal> AdmissionController::admit(const Fields& head) const {
   const auto& policy = config_.attribution_policy;
   const auto& names = config_.attribution_headers;
   Admitted out;
@@ -162,10 +171,10 @@ std::variant<Admitted, Refusal> AdmissionController::admit(
     if (d.label == "workload_type" &&
         std::find(std::begin(kWorkloadTypes), std::end(kWorkloadTypes), value) ==
             std::end(kWorkloadTypes)) {
-      if (auto r = unusable(RefusalCode::kInvalidLabel,
-                            *d.header +
-                                ": must be one of training, inference, notebook, evaluation, "
-                                "batch")) {
+      if (auto r =
+              unusable(RefusalCode::kInvalidLabel,
+                       *d.header + ": must be one of training, inference, notebook, evaluation, "
+                                   "batch")) {
         return *r;
       }
       continue;
@@ -209,17 +218,16 @@ std::variant<Admitted, Refusal> AdmissionController::admit(
       r = unusable(RefusalCode::kInvalidTag,
                    names.tags + ": each tag must be key=value, both of [A-Za-z0-9._:/-]");
     } else if (k.size() > policy.tags.max_key_bytes || v.size() > policy.tags.max_value_bytes) {
-      r = unusable(RefusalCode::kTagTooLong,
-                   names.tags + ": tag keys are limited to " +
-                       std::to_string(policy.tags.max_key_bytes) + " bytes and values to " +
-                       std::to_string(policy.tags.max_value_bytes));
+      r = unusable(RefusalCode::kTagTooLong, names.tags + ": tag keys are limited to " +
+                                                 std::to_string(policy.tags.max_key_bytes) +
+                                                 " bytes and values to " +
+                                                 std::to_string(policy.tags.max_value_bytes));
     } else if (std::any_of(who.tags.begin(), who.tags.end(),
                            [&](const auto& t) { return t.first == k; })) {
       r = unusable(RefusalCode::kInvalidTag, names.tags + ": a tag key is given twice");
     } else if (who.tags.size() >= policy.tags.max_count) {
-      r = unusable(RefusalCode::kTooManyTags, names.tags + ": at most " +
-                                                  std::to_string(policy.tags.max_count) +
-                                                  " tags");
+      r = unusable(RefusalCode::kTooManyTags,
+                   names.tags + ": at most " + std::to_string(policy.tags.max_count) + " tags");
     } else {
       who.tags.emplace_back(std::string(k), std::string(v));
       continue;
@@ -232,10 +240,9 @@ std::variant<Admitted, Refusal> AdmissionController::admit(
                                 [&](const Dimension& dim) { return dim.label == label; });
     if (d == std::end(dimensions) || !(who.*d->field).empty()) continue;
     if (policy.enforce) {
-      return refuse(400, RefusalCode::kMissingLabel,
-                    "the required label " + label + " is missing (send the " + *d->header +
-                        " header)",
-                    who);
+      return refuse(
+          400, RefusalCode::kMissingLabel,
+          "the required label " + label + " is missing (send the " + *d->header + " header)", who);
     }
     if (out.missing_label.empty()) out.missing_label = label;
     out.warnings.push_back(*d->header + ": required label " + label + " is missing");

@@ -84,8 +84,7 @@ void DeadlineSweeper::sweep() {
   }
 }
 
-Deadline::Deadline(DeadlineSweeper& sweeper, Socket& socket)
-    : sweeper_(sweeper), socket_(socket) {
+Deadline::Deadline(DeadlineSweeper& sweeper, Socket& socket) : sweeper_(sweeper), socket_(socket) {
   sweeper_.link(*this);
 }
 

@@ -1,20 +1,20 @@
 #include "gateway/downstream_session.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
-#include <chrono>
-#include <optional>
-#include <span>
-#include <tuple>
-
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <spdlog/spdlog.h>
+#include <chrono>
+#include <optional>
+#include <span>
+#include <tuple>
 
 #include "gateway/call_record.h"
 #include "gateway/http_fields.h"
@@ -125,8 +125,8 @@ Awaitable<void> DownstreamSession::run() {
         const RequestId request_id = ctx_.ids.requestId();
         const bool head_only = false;
         co_await replyError(kDefaultDialect, 11, false, error, request_id, head_only);
-        log_->debug("[C{}] request rejected before routing status={} error=\"{}\"",
-                    connection_id_, error.status, ec.message());
+        log_->debug("[C{}] request rejected before routing status={} error=\"{}\"", connection_id_,
+                    error.status, ec.message());
         co_await lingerAndClose();
       }
       break;
@@ -207,8 +207,8 @@ Awaitable<bool> DownstreamSession::refuseOnHead(CallRecord& call, RequestParser&
   call.client_keep_alive = keep;
   if (book) finishCall(call);
   const bool head_only = parser.get().method() == http::verb::head;
-  const bool kept = co_await replyError(dialect, call.http_version, keep, error, call.request_id,
-                                        head_only);
+  const bool kept =
+      co_await replyError(dialect, call.http_version, keep, error, call.request_id, head_only);
   if (!kept) co_await lingerAndClose();
   co_return kept;
 }
@@ -245,9 +245,8 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
   if (endpoint.dialect == nullptr) {
     const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
     call.error_type = error.code;
-    const bool keep = co_await refuseOnHead(call, parser,
-                                            call.runtime->router.errorDialectFor(path), error,
-                                            false);
+    const bool keep = co_await refuseOnHead(
+        call, parser, call.runtime->router.errorDialectFor(path), error, false);
     co_return keep;
   }
   call.dialect = endpoint.dialect;
@@ -347,7 +346,7 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     if (log_->should_log(spdlog::level::debug)) {
       for (const auto& warning : grant.warnings) {
         log_->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
-                   call.request_id.view(), call.attribution.key_id, warning);
+                    call.request_id.view(), call.attribution.key_id, warning);
       }
     }
   }
@@ -430,8 +429,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
         if (!pass_credentials) return false;
         break;
       case http::field::unknown:
-        if ((!pass_credentials && (iequals(name, "x-api-key") ||
-                                   iequals(name, "x-goog-api-key"))) ||
+        if ((!pass_credentials &&
+             (iequals(name, "x-api-key") || iequals(name, "x-goog-api-key"))) ||
             iequals(name, "traceparent") || iequals(name, "x-request-id")) {
           return false;
         }
@@ -516,9 +515,9 @@ Awaitable<bool> DownstreamSession::forward(Request& req, CallRecord& call) {
 }
 
 template <class Stream>
-Awaitable<bool> DownstreamSession::relayCall(
-    Stream& upstream_stream, UpstreamConnection& conn,
-    const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable) {
+Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamConnection& conn,
+                                             const UpstreamRequest& out, CallRecord& call,
+                                             bool& stale, bool& reusable) {
   const auto& timeouts = call.runtime->config->server.timeouts;
   auto& metrics = *ctx_.metrics;
   auto& tcp = conn.tcp();
@@ -537,12 +536,11 @@ Awaitable<bool> DownstreamSession::relayCall(
   // 101 is a protocol the gateway never asked for.
   bool switched = false;
   for (int interim = 0; !wec; ++interim) {
-    parser.emplace(std::piecewise_construct, std::make_tuple(),
-                   std::make_tuple(fieldsAllocator()));
+    parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
     parser->body_limit(boost::none);
     size_t n = 0;
-    std::tie(rec, n) = co_await http::async_read_header(upstream_stream, conn.buffer, *parser,
-                                                        kNoThrow);
+    std::tie(rec, n) =
+        co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
     if (rec) break;
     const unsigned code = parser->get().result_int();
     if (code >= 200) break;
@@ -555,9 +553,8 @@ Awaitable<bool> DownstreamSession::relayCall(
   if (switched) {
     metrics.add(metrics.upstream_protocol_errors);
     warn("upstream_protocol_error",
-         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}",
-         connection_id_, parser->get().result_int(), call.upstream->name,
-         call.request_id.view());
+         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}", connection_id_,
+         parser->get().result_int(), call.upstream->name, call.request_id.view());
     call.status = 502;
     call.outcome = meter::Outcome::kUpstreamError;
     call.upstream_end = Clock::now();
@@ -577,8 +574,8 @@ Awaitable<bool> DownstreamSession::relayCall(
     }
     metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
     warn("upstream_call_failed",
-         "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
-         connection_id_, call.upstream->name, call.request_id.view(), ec.message());
+         "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"", connection_id_,
+         call.upstream->name, call.request_id.view(), ec.message());
     call.status = timed_out ? 504 : 502;
     call.outcome = timed_out ? meter::Outcome::kTimeout : meter::Outcome::kUpstreamError;
     call.upstream_end = Clock::now();
@@ -606,14 +603,16 @@ Awaitable<bool> DownstreamSession::relayCall(
   std::unique_ptr<meter::ResponseMeter> owned_meter;
   meter::ResponseMeter* meter = &unread;
   if (ctx_.metering) {
-    owned_meter = call.dialect->newResponseMeter(call.info, call.status,
-                                                 head[http::field::content_type]);
+    owned_meter =
+        call.dialect->newResponseMeter(call.info, call.status, head[http::field::content_type]);
     if (!encoded) meter = owned_meter.get();
   }
   if (encoded && ctx_.metering) {
     metrics.add(metrics.upstream_encoded_responses);
-    log_->debug("[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the "
-                "estimate upstream={}", connection_id_, coding, call.upstream->name);
+    log_->debug(
+        "[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the "
+        "estimate upstream={}",
+        connection_id_, coding, call.upstream->name);
   }
   const bool may_alter = call.info.gateway_asked_usage && !encoded;
   // Who books the call: the meter that read the body, or, for an encoded body it could not
@@ -706,8 +705,7 @@ Awaitable<bool> DownstreamSession::relayCall(
       break;
     }
     deadline.expiresAfter(std::min<std::chrono::milliseconds>(
-        timeouts.upstream_idle,
-        std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
+        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
     auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, *parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     // async_read_some stops after one chunk of a chunked body even when more chunks are already
@@ -787,7 +785,7 @@ Awaitable<bool> DownstreamSession::relayCall(
   // be read as the next caller's answer.
   reusable = complete && parser->keep_alive() && conn.buffer.size() == 0;
   // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
-  co_return client_ok && complete && keep_alive;
+  co_return client_ok&& complete&& keep_alive;
 }
 
 void DownstreamSession::bookAnswer(CallRecord& call, const meter::ResponseMeter& meter) {
@@ -808,9 +806,8 @@ Awaitable<bool> DownstreamSession::refuseCall(CallRecord& call, const GatewayErr
   co_return keep;
 }
 
-Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect,
-                                                    unsigned version, bool keep_alive,
-                                              const GatewayError& error,
+Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect, unsigned version,
+                                              bool keep_alive, const GatewayError& error,
                                               std::string_view request_id, bool head_only) {
   const int status = error.status;
   http::response<http::string_body> res{static_cast<http::status>(status), version};
@@ -862,7 +859,7 @@ void DownstreamSession::finishCall(CallRecord& call) {
     event.provider = call.upstream->dialect;
   }
   event.model = call.metered && !call.result.response_model.empty() ? call.result.response_model
-                                                                     : call.info.model;
+                                                                    : call.info.model;
   if (call.metered) {
     event.usage = call.result.usage;
     event.usage_source = call.result.usage_source;
@@ -903,11 +900,12 @@ void DownstreamSession::finishCall(CallRecord& call) {
   metrics.recordEvent(event);
   for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
   if (log_->should_log(spdlog::level::debug)) {
-    log_->debug("[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
-               "output={} cost={}",
-               connection_id_, event.request_id, event.model, event.upstream, event.status,
-               meter::toString(event.outcome), event.usage.input_tokens,
-               event.usage.output_tokens, event.cost.total.toDecimalString());
+    log_->debug(
+        "[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
+        "output={} cost={}",
+        connection_id_, event.request_id, event.model, event.upstream, event.status,
+        meter::toString(event.outcome), event.usage.input_tokens, event.usage.output_tokens,
+        event.cost.total.toDecimalString());
   }
   if (!ctx_.sink->tryEmit(std::move(event))) {
     metrics.add(metrics.events_dropped);

@@ -1,20 +1,20 @@
 #pragma once
 
+#include <spdlog/logger.h>
+
 #include <array>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <spdlog/logger.h>
-
 #include "gateway/deadline.h"
-#include "gateway/gateway_error.h"
 #include "gateway/fields_arena.h"
+#include "gateway/gateway_error.h"
 #include "gateway/io.h"
 #include "gateway/rate_limited_log.h"
 #include "gateway/worker_context.h"
@@ -24,7 +24,6 @@
 namespace tollgate::gateway {
 
 struct CallRecord;
-
 
 // A request as it goes upstream: its serialized head and its body.
 struct UpstreamRequest {
@@ -54,14 +53,12 @@ class DownstreamSession {
   // Handles one request whose head `parser` has read (its body not yet): the head's rules and
   // admission first, then the body, then the call. Returns whether the connection may carry
   // another request.
-  Awaitable<bool> handleCall(RequestParser& parser,
-                             const std::shared_ptr<const Runtime>& runtime);
+  Awaitable<bool> handleCall(RequestParser& parser, const std::shared_ptr<const Runtime>& runtime);
 
   // Answers a request refused on its head alone; the connection is kept only when the body
   // was already received whole (it is then consumed), else closed. `book`: emit its event.
   Awaitable<bool> refuseOnHead(CallRecord& call, RequestParser& parser,
-                               const meter::Dialect& dialect, const GatewayError& error,
-                               bool book);
+                               const meter::Dialect& dialect, const GatewayError& error, bool book);
 
   // Whether the request's whole body is already in the read buffer.
   bool bodyBuffered(const RequestParser& parser) const;
@@ -81,15 +78,14 @@ class DownstreamSession {
   // Sends the request on `conn` and relays the response to the client. `stale` is set when a
   // pooled connection turned out closed before any response byte (the caller retries).
   template <class Stream>
-  Awaitable<bool> relayCall(
-      Stream& upstream, UpstreamConnection& conn,
-      const UpstreamRequest& out, CallRecord& call, bool& stale, bool& reusable);
+  Awaitable<bool> relayCall(Stream& upstream, UpstreamConnection& conn, const UpstreamRequest& out,
+                            CallRecord& call, bool& stale, bool& reusable);
 
   // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
   // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
-  Awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version,
-                                          bool keep_alive, const GatewayError& error,
-                                          std::string_view request_id, bool head_only);
+  Awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version, bool keep_alive,
+                             const GatewayError& error, std::string_view request_id,
+                             bool head_only);
 
   // The upstream's answer is complete and the client has all but its last write: records how
   // the call ended and books it (the client still might not take that last write).
@@ -98,7 +94,6 @@ class DownstreamSession {
   // Books `call` (its status and error already set), then sends `error` in its dialect: the
   // event is handed to the sink before the client can have the answer.
   Awaitable<bool> refuseCall(CallRecord& call, const GatewayError& error);
-
 
   // Builds the call's cost event and hands it to the sink; once per call (later calls do
   // nothing). Called before the last byte of the answer is written whenever the outcome is

@@ -9,10 +9,10 @@ namespace tollgate::gateway {
 
 // Counters every sink keeps; read at scrape time.
 struct SinkStats {
-  uint64_t accepted = 0;    // events taken by tryEmit
-  uint64_t dropped = 0;     // events refused because the queue was full (never silent)
-  uint64_t delivered = 0;   // events durably handed on (written / acknowledged)
-  uint64_t failed = 0;      // events whose delivery failed for good
+  uint64_t accepted = 0;     // events taken by tryEmit
+  uint64_t dropped = 0;      // events refused because the queue was full (never silent)
+  uint64_t delivered = 0;    // events durably handed on (written / acknowledged)
+  uint64_t failed = 0;       // events whose delivery failed for good
   uint64_t queue_depth = 0;  // accepted, not yet delivered
   uint64_t spool_bytes = 0;  // bytes held in a durable spool (0 for a sink without one)
   std::chrono::milliseconds delivery_lag{0};  // age of the oldest accepted, undelivered event

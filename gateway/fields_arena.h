@@ -1,12 +1,11 @@
 #pragma once
 
+#include <boost/beast/http/fields.hpp>
 #include <cstddef>
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <vector>
-
-#include <boost/beast/http/fields.hpp>
 
 namespace tollgate::gateway {
 

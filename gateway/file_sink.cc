@@ -1,6 +1,7 @@
 #include "gateway/file_sink.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,8 +9,6 @@
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "gateway/thread_name.h"
 
@@ -92,8 +91,8 @@ void FileSink::run() {
       const ssize_t n = ::write(fd_, buffer.data() + written, buffer.size() - written);
       if (n < 0) {
         if (errno == EINTR) continue;
-        spdlog::get("events")->error("file sink write failed path={} error=\"{}\" events={}",
-                                     path_, std::strerror(errno), batch.size());
+        spdlog::get("events")->error("file sink write failed path={} error=\"{}\" events={}", path_,
+                                     std::strerror(errno), batch.size());
         ok = false;
         break;
       }

@@ -11,7 +11,8 @@ bool connectionNames(std::string_view connection, std::string_view name) {
     size_t j = connection.find(',', i);
     if (j == std::string_view::npos) j = connection.size();
     auto token = connection.substr(i, j - i);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+      token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
     if (iequals(token, name)) return true;
     i = j + 1;
@@ -29,13 +30,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-HopByHop::HopByHop(std::string_view connection_header) : connection_(connection_header) {
-  scan();
-}
+HopByHop::HopByHop(std::string_view connection_header) : connection_(connection_header) { scan(); }
 
-HopByHop::HopByHop(std::string joined) : owned_(std::move(joined)), connection_(owned_) {
-  scan();
-}
+HopByHop::HopByHop(std::string joined) : owned_(std::move(joined)), connection_(owned_) { scan(); }
 
 void HopByHop::scan() {
   size_t i = 0;
@@ -43,9 +40,11 @@ void HopByHop::scan() {
     size_t j = connection_.find(',', i);
     if (j == std::string_view::npos) j = connection_.size();
     auto token = connection_.substr(i, j - i);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+      token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    names_other_fields_ = !token.empty() && !iequals(token, "keep-alive") && !iequals(token, "close");
+    names_other_fields_ =
+        !token.empty() && !iequals(token, "keep-alive") && !iequals(token, "close");
     i = j + 1;
   }
 }

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <boost/beast/http/fields.hpp>
 #include <iterator>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/fields.hpp>
 
 namespace tollgate::gateway {
 

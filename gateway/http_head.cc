@@ -28,8 +28,7 @@ void appendRequestLine(std::string_view method, std::string_view prefix, std::st
   out.append(" HTTP/1.1\r\n");
 }
 
-void appendStatusLine(unsigned version, unsigned code, std::string_view reason,
-                      std::string& out) {
+void appendStatusLine(unsigned version, unsigned code, std::string_view reason, std::string& out) {
   out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   char digits[4];
   const auto r = std::to_chars(digits, digits + sizeof digits, code);

@@ -1,12 +1,11 @@
 #pragma once
 
 #include <array>
+#include <boost/beast/http/fields.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/fields.hpp>
 
 #include "gateway/http_fields.h"
 

@@ -78,8 +78,8 @@ bool parseTraceParent(std::string_view h, TraceParent& out) {
   const auto trace_id = h.substr(3, 32);
   const auto parent_id = h.substr(36, 16);
   const auto flags = h.substr(53, 2);
-  if (!isLowerHex(version) || version == "ff" || !isLowerHex(trace_id) ||
-      !isLowerHex(parent_id) || !isLowerHex(flags) || allZero(trace_id) || allZero(parent_id)) {
+  if (!isLowerHex(version) || version == "ff" || !isLowerHex(trace_id) || !isLowerHex(parent_id) ||
+      !isLowerHex(flags) || allZero(trace_id) || allZero(parent_id)) {
     return false;
   }
   out.trace_id = trace_id;

@@ -74,8 +74,8 @@ class IdGenerator {
 
 // A parsed W3C traceparent header (version 00).
 struct TraceParent {
-  TraceId trace_id;   // 32 hex
-  SpanId parent_id;   // 16 hex
+  TraceId trace_id;  // 32 hex
+  SpanId parent_id;  // 16 hex
   uint8_t flags = 0;
 };
 

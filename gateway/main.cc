@@ -1,6 +1,8 @@
 // tollgate: wiring only. Parses the command line, loads the configuration, sets up logging and
 // the event sink, and runs the server.
 #include <malloc.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -8,9 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "config/config_loader.h"
 #include "gateway/embedded_config.h"
@@ -29,8 +28,8 @@ constexpr std::string_view kUsage =
     "       tollgate --check-config FILE  validate FILE and exit (0 valid, 1 invalid)\n"
     "       tollgate --version\n";
 
-using ConfigResult = std::variant<tollgate::config::Config,
-                                  std::vector<tollgate::config::ConfigError>>;
+using ConfigResult =
+    std::variant<tollgate::config::Config, std::vector<tollgate::config::ConfigError>>;
 
 int reportErrors(const std::string& source, const ConfigResult& result) {
   for (const auto& e : std::get<1>(result)) {
@@ -107,8 +106,8 @@ int main(int argc, char** argv) {
   // A SIGHUP before the server waits for signals must not kill it (it reloads from then on).
   std::signal(SIGHUP, SIG_IGN);
   if (config->server.instance_id.empty()) config->server.instance_id = hostName();
-  spdlog::get("config")->info("loaded {} upstreams={} prices={}", source,
-                              config->upstreams.size(), config->prices.size());
+  spdlog::get("config")->info("loaded {} upstreams={} prices={}", source, config->upstreams.size(),
+                              config->prices.size());
   for (const auto& warning : config->warnings) spdlog::get("config")->warn("{}", warning);
   tollgate::gateway::logAdmissionMode(*config);
 

@@ -22,8 +22,8 @@ void counter(std::string& out, std::string_view name, std::string_view help, uin
 }
 
 void gauge(std::string& out, std::string_view name, std::string_view help, int64_t value) {
-  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name,
-                 help, value);
+  fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help,
+                 value);
 }
 
 struct CounterSpec {
@@ -58,8 +58,8 @@ constexpr CounterSpec kResourceCounters[] = {
 };
 
 constexpr meter::Outcome kOutcomes[] = {meter::Outcome::kOk, meter::Outcome::kUpstreamError,
-                                        meter::Outcome::kClientDisconnect,
-                                        meter::Outcome::kTimeout, meter::Outcome::kRejected};
+                                        meter::Outcome::kClientDisconnect, meter::Outcome::kTimeout,
+                                        meter::Outcome::kRejected};
 
 }  // namespace
 
@@ -71,8 +71,8 @@ void WorkerMetrics::recordEvent(const meter::CostEvent& e) {
   if (!e.attribution.allocated && e.outcome != meter::Outcome::kRejected) add(unallocated_calls);
 }
 
-std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
-                             const EventSink& sink, std::string_view version) {
+std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards, const EventSink& sink,
+                             std::string_view version) {
   std::string out;
   out.reserve(4096);
   fmt::format_to(std::back_inserter(out),
@@ -80,16 +80,18 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
                  "tollgate_build_info{{version=\"{}\"}} 1\n",
                  version);
 
-  out += "# HELP tollgate_responses_total Responses sent to clients, by status class.\n"
-         "# TYPE tollgate_responses_total counter\n";
+  out +=
+      "# HELP tollgate_responses_total Responses sent to clients, by status class.\n"
+      "# TYPE tollgate_responses_total counter\n";
   for (size_t cls = 1; cls <= 5; ++cls) {
     uint64_t n = 0;
     for (const auto* s : shards) n += s->responses_by_class[cls].load(std::memory_order_relaxed);
     fmt::format_to(std::back_inserter(out), "tollgate_responses_total{{code=\"{}xx\"}} {}\n", cls,
                    n);
   }
-  out += "# HELP tollgate_calls_total Metered calls, by how they ended.\n"
-         "# TYPE tollgate_calls_total counter\n";
+  out +=
+      "# HELP tollgate_calls_total Metered calls, by how they ended.\n"
+      "# TYPE tollgate_calls_total counter\n";
   for (const auto outcome : kOutcomes) {
     uint64_t n = 0;
     for (const auto* s : shards) {
@@ -144,13 +146,13 @@ std::string renderPrometheus(const std::vector<const WorkerMetrics*>& shards,
   counter(out, "tollgate_attribution_warnings_total",
           "Attribution labels ignored or missing on calls let through in warn mode.",
           sum(shards, &WorkerMetrics::attribution_warnings));
-  out += "# HELP tollgate_admission_refusals_total Calls refused by the admission controller, by "
-         "code.\n# TYPE tollgate_admission_refusals_total counter\n";
+  out +=
+      "# HELP tollgate_admission_refusals_total Calls refused by the admission controller, by "
+      "code.\n# TYPE tollgate_admission_refusals_total counter\n";
   for (size_t code = 0; code < kRefusalCodes; ++code) {
     uint64_t n = 0;
     for (const auto* s : shards) n += s->admission_refusals[code].load(std::memory_order_relaxed);
-    fmt::format_to(std::back_inserter(out),
-                   "tollgate_admission_refusals_total{{code=\"{}\"}} {}\n",
+    fmt::format_to(std::back_inserter(out), "tollgate_admission_refusals_total{{code=\"{}\"}} {}\n",
                    toString(static_cast<RefusalCode>(code)), n);
   }
   int64_t open = 0;

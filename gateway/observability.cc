@@ -51,8 +51,7 @@ void Observability::renderPrometheus(std::string& out) const {
   metrics_.render(out);
   if (tracer_) {
     const TracerStats s = tracer_->stats();
-    counter(out, "tollgate_trace_sampled_calls_total", "Calls recorded as spans.",
-            s.sampled_calls);
+    counter(out, "tollgate_trace_sampled_calls_total", "Calls recorded as spans.", s.sampled_calls);
     counter(out, "tollgate_trace_spans_dropped_total",
             "Spans dropped because the export queue was full.", s.dropped_spans);
     counter(out, "tollgate_trace_spans_exported_total", "Spans accepted by the OTLP endpoint.",

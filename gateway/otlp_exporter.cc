@@ -1,8 +1,9 @@
 #include "gateway/otlp_exporter.h"
 
-#include <algorithm>
-#include <charconv>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,8 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <charconv>
 
 #include "gateway/thread_name.h"
 #include "meter/json_escape.h"

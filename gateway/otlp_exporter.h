@@ -18,8 +18,7 @@
 namespace tollgate::gateway {
 
 // One OTLP attribute value: string, int64, double, bool or an array of strings.
-using AttributeValue =
-    std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
+using AttributeValue = std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
 
 struct SpanAttribute {
   std::string key;
@@ -88,7 +87,7 @@ struct ExporterStats {
   uint64_t failed_spans = 0;    // given up on: a non-retryable answer or retries exhausted
   uint64_t requests = 0;        // POSTs sent, retries included
   uint64_t retries = 0;
-  uint64_t queued_spans = 0;    // in the rings now
+  uint64_t queued_spans = 0;  // in the rings now
 };
 
 // Sends spans from the rings to {otlp_endpoint}/v1/traces on its own thread, in batches of at

@@ -1,8 +1,8 @@
 #include "gateway/prometheus.h"
 
-#include <map>
-
 #include <fmt/format.h>
+
+#include <map>
 
 #include "meter/money.h"
 
@@ -125,17 +125,15 @@ void bump(std::atomic<int64_t>& a, meter::Money n) {
           std::memory_order_relaxed);
 }
 
-double seconds(CallRecord::Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
+double seconds(CallRecord::Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
 
 class PrometheusMetrics::WorkerShard : public CallObserver {
  public:
-  using CallKey = std::array<uint32_t, 5>;     // team, project, model, upstream, status
-  using GenAiKey = std::array<uint32_t, 3>;    // operation, provider, request model
-  using ErrorKey = std::array<uint32_t, 2>;    // upstream, error type
+  using CallKey = std::array<uint32_t, 5>;   // team, project, model, upstream, status
+  using GenAiKey = std::array<uint32_t, 3>;  // operation, provider, request model
+  using ErrorKey = std::array<uint32_t, 2>;  // upstream, error type
 
   explicit WorkerShard(const std::array<std::unique_ptr<LabelValues>, kLabelCount>& labels)
       : labels_(labels) {}
@@ -162,9 +160,9 @@ class PrometheusMetrics::WorkerShard : public CallObserver {
     if (call.upstream == nullptr || call.upstream_start == CallRecord::Clock::time_point{}) return;
     if (event.outcome == meter::Outcome::kUpstreamError ||
         event.outcome == meter::Outcome::kTimeout) {
-      bump<uint64_t>(series(errors_, ErrorKey{id(kUpstream, event.upstream),
-                                              id(kErrorType, call.error_type)}),
-                     1);
+      bump<uint64_t>(
+          series(errors_, ErrorKey{id(kUpstream, event.upstream), id(kErrorType, call.error_type)}),
+          1);
     }
     const GenAiKey gkey = {id(kOperation, call.info.operation),
                            id(kProvider, genAiProvider(call.upstream->dialect)),
@@ -335,7 +333,8 @@ void PrometheusMetrics::render(std::string& out) const {
       auto& t = calls[{name(kTeam, k[0]), name(kProject, k[1]), name(kModel, k[2]),
                        name(kUpstream, k[3]), name(kStatus, k[4])}];
       t.requests += s->requests.load(std::memory_order_relaxed);
-      for (size_t i = 0; i < kTokenTypes; ++i) t.tokens[i] += s->tokens[i].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kTokenTypes; ++i)
+        t.tokens[i] += s->tokens[i].load(std::memory_order_relaxed);
       t.cost += meter::Money::fromPico(s->cost_pico.load(std::memory_order_relaxed));
     }
     for (const auto& [k, g] : shard->genai_) {
@@ -353,8 +352,8 @@ void PrometheusMetrics::render(std::string& out) const {
   }
 
   auto callLabels = [](const std::array<std::string, 5>& k) {
-    return LabelPairs{{"team", k[0]}, {"project", k[1]}, {"model", k[2]}, {"upstream", k[3]},
-                      {"status", k[4]}};
+    return LabelPairs{
+        {"team", k[0]}, {"project", k[1]}, {"model", k[2]}, {"upstream", k[3]}, {"status", k[4]}};
   };
   header(out, "tollgate_requests_total", "counter",
          "Calls finished, by team, project, model, upstream and HTTP status.");
@@ -379,8 +378,7 @@ void PrometheusMetrics::render(std::string& out) const {
   for (const auto& [k, t] : calls) {
     out += "tollgate_cost_usd_total";
     appendLabels(callLabels(k), out);
-    fmt::format_to(std::back_inserter(out), " {}\n",
-                   t.cost.toDecimalString());
+    fmt::format_to(std::back_inserter(out), " {}\n", t.cost.toDecimalString());
   }
   header(out, "tollgate_unallocated_cost_usd_total", "counter",
          "Priced cost of calls served without a complete attribution, in USD.");
@@ -405,8 +403,8 @@ void PrometheusMetrics::render(std::string& out) const {
   header(out, "gen_ai_client_token_usage", "histogram",
          "Tokens used per upstream call, by gen_ai_token_type (input or output).");
   for (const auto& [k, t] : genai) {
-    for (const auto& [type, h] : {std::pair{"input", &t.input_tokens},
-                                  std::pair{"output", &t.output_tokens}}) {
+    for (const auto& [type, h] :
+         {std::pair{"input", &t.input_tokens}, std::pair{"output", &t.output_tokens}}) {
       if (h->count == 0) continue;
       auto labels = genaiLabels(k);
       labels.emplace_back("gen_ai_token_type", type);

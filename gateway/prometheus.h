@@ -67,8 +67,17 @@ class PrometheusMetrics {
 
  private:
   class WorkerShard;
-  enum Label { kTeam, kProject, kModel, kUpstream, kStatus, kOperation, kProvider, kErrorType,
-               kLabelCount };
+  enum Label {
+    kTeam,
+    kProject,
+    kModel,
+    kUpstream,
+    kStatus,
+    kOperation,
+    kProvider,
+    kErrorType,
+    kLabelCount
+  };
 
   std::array<std::unique_ptr<LabelValues>, kLabelCount> labels_;
   std::vector<std::unique_ptr<WorkerShard>> shards_;

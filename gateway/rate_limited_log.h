@@ -1,5 +1,7 @@
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -9,8 +11,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace tollgate::gateway {
 

@@ -1,10 +1,10 @@
 #include "gateway/reload.h"
 
-#include <exception>
-#include <memory>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <exception>
+#include <memory>
 
 namespace tollgate::gateway {
 namespace {
@@ -27,8 +27,7 @@ void keepRestartOnly(const config::Config& running, config::Config& next) {
   };
   keep(sameAddress(running.server.listen, next.server.listen), "server.listen");
   next.server.listen = running.server.listen;
-  keep(sameAddress(running.server.admin_listen, next.server.admin_listen),
-       "server.admin_listen");
+  keep(sameAddress(running.server.admin_listen, next.server.admin_listen), "server.admin_listen");
   next.server.admin_listen = running.server.admin_listen;
   keep(running.server.workers == next.server.workers, "server.workers");
   next.server.workers = running.server.workers;
@@ -48,8 +47,9 @@ void logAdmissionMode(const config::Config& config) {
   std::string required;
   for (const auto& label : policy.required) required += (required.empty() ? "" : ",") + label;
   if (config.keys.empty()) {
-    log->warn("no keys configured: the gateway is OPEN, any client can call through it "
-              "unauthenticated (add a keys: section to require gateway keys)");
+    log->warn(
+        "no keys configured: the gateway is OPEN, any client can call through it "
+        "unauthenticated (add a keys: section to require gateway keys)");
   }
   log->info("admission keys={} mode={} required={}", config.keys.size(),
             policy.enforce ? "enforce" : "warn", required.empty() ? "none" : required);
@@ -88,10 +88,11 @@ bool ConfigReloader::reload(RuntimeHolder& holder) {
   logAdmissionMode(cfg);
   holder.store(std::move(runtime));
   succeeded_.fetch_add(1, std::memory_order_relaxed);
-  log->info("reload: configuration from {} in use upstreams={} prices={} price_version={} "
-            "keys={}",
-            source_name_, cfg.upstreams.size(), cfg.prices.size(), cfg.price_catalog_version,
-            cfg.keys.size());
+  log->info(
+      "reload: configuration from {} in use upstreams={} prices={} price_version={} "
+      "keys={}",
+      source_name_, cfg.upstreams.size(), cfg.prices.size(), cfg.price_catalog_version,
+      cfg.keys.size());
   return true;
 }
 

@@ -91,9 +91,9 @@ size_t dropTrailerFields(Fields& head, size_t count) {
 
 std::optional<GatewayError> checkModelName(std::string_view model) {
   if (model.size() <= kMaxModelNameBytes) return std::nullopt;
-  return GatewayError{400, "invalid_request",
-                      "the model name is longer than " + std::to_string(kMaxModelNameBytes) +
-                          " bytes"};
+  return GatewayError{
+      400, "invalid_request",
+      "the model name is longer than " + std::to_string(kMaxModelNameBytes) + " bytes"};
 }
 
 std::string_view queryParameter(std::string_view target, std::string_view name) {

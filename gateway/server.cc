@@ -1,9 +1,7 @@
 #include "gateway/server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
-
-#include <functional>
-#include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,7 +9,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+#include <functional>
+#include <stdexcept>
 
 #include "gateway/detached_completion.h"
 #include "gateway/downstream_session.h"
@@ -30,8 +29,7 @@ tcp::endpoint toEndpoint(const config::ListenAddress& address, std::string_view 
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address.host, ec);
   if (ec) {
-    throw std::runtime_error(std::string(key) + ": '" + address.host +
-                             "' is not an IP address");
+    throw std::runtime_error(std::string(key) + ": '" + address.host + "' is not an IP address");
   }
   return {ip, address.port};
 }
@@ -43,7 +41,7 @@ std::string describe(const tcp::endpoint& ep) {
 }
 
 Awaitable<void> serveConnection(WorkerContext& ctx, Socket socket,
-                                      std::atomic<size_t>& open_sessions) {
+                                std::atomic<size_t>& open_sessions) {
   // Counted open by the accept loop, before this coroutine was spawned (the cap reads it).
   {
     DownstreamSession session(ctx, std::move(socket));
@@ -62,7 +60,7 @@ bool outOfResources(const boost::system::error_code& ec) {
 }
 
 Awaitable<void> acceptLoop(Acceptor& acceptor, WorkerContext& ctx,
-                                 std::atomic<size_t>& open_sessions) {
+                           std::atomic<size_t>& open_sessions) {
   using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                            asio::wait_traits<std::chrono::steady_clock>, Executor>;
   Timer pause(acceptor.get_executor());
@@ -132,8 +130,8 @@ void Server::bind() {
     if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) {
       const int one = 1;
-      if (::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one,
-                       sizeof one) != 0) {
+      if (::setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) !=
+          0) {
         ec = boost::system::error_code(errno, boost::system::system_category());
       }
     }
@@ -145,9 +143,9 @@ void Server::bind() {
     }
     // Port 0: the first listener got a port from the OS; the others share it (SO_REUSEPORT).
     endpoint = w->acceptor->local_endpoint();
-    w->warnings = std::make_unique<RateLimitedLog>(spdlog::get("gateway"),
-                                                   RateLimitedLog::kDefaultPerSecond,
-                                                   &w->metrics.log_warnings_suppressed);
+    w->warnings =
+        std::make_unique<RateLimitedLog>(spdlog::get("gateway"), RateLimitedLog::kDefaultPerSecond,
+                                         &w->metrics.log_warnings_suppressed);
     w->pool = std::make_unique<UpstreamPool>(w->ioc.get_executor(), w->metrics, w->warnings.get());
     w->deadlines = std::make_unique<DeadlineSweeper>(w->ioc.get_executor());
     w->ctx.index = i;
@@ -173,10 +171,9 @@ void Server::bind() {
             .metrics = [this] { return renderMetrics(); },
         });
   } catch (const boost::system::system_error& e) {
-    throw std::runtime_error("server.admin_listen: cannot listen on " +
-                             cfg->server.admin_listen.host + ":" +
-                             std::to_string(cfg->server.admin_listen.port) + ": " +
-                             e.code().message());
+    throw std::runtime_error(
+        "server.admin_listen: cannot listen on " + cfg->server.admin_listen.host + ":" +
+        std::to_string(cfg->server.admin_listen.port) + ": " + e.code().message());
   }
 }
 
@@ -276,8 +273,8 @@ void Server::shutdown() {
   if (admin_thread_.joinable()) admin_thread_.join();
   observability_->stop(cfg->server.timeouts.shutdown_drain);
   const uint64_t left = sink_->stop(cfg->server.timeouts.shutdown_drain);
-  spdlog::get("gateway")->info("stopped: connections_abandoned={} events_undelivered={}",
-                               abandoned, left);
+  spdlog::get("gateway")->info("stopped: connections_abandoned={} events_undelivered={}", abandoned,
+                               left);
 }
 
 }  // namespace tollgate::gateway

@@ -148,9 +148,7 @@ uint32_t crc32c(std::string_view data, uint32_t crc) {
   return ~crc32cTable(data, ~crc);
 }
 
-uint32_t crc32cPortable(std::string_view data, uint32_t crc) {
-  return ~crc32cTable(data, ~crc);
-}
+uint32_t crc32cPortable(std::string_view data, uint32_t crc) { return ~crc32cTable(data, ~crc); }
 
 Spool::Spool(SpoolOptions options) : options_(std::move(options)), mapped_(!options_.force_write) {
   std::error_code ec;

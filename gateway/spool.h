@@ -155,7 +155,7 @@ class Spool {
     char* map = nullptr;        // the file from map_offset, map_bytes long
     uint64_t map_offset = 0;
     uint64_t map_bytes = 0;
-    uint64_t prefaulted = 0;    // file offset below which prefault() populated the mapping
+    uint64_t prefaulted = 0;        // file offset below which prefault() populated the mapping
     std::vector<uint64_t> offsets;  // of record first_seq + i
     std::vector<bool> acked;
     size_t unacked = 0;

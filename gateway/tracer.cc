@@ -93,8 +93,8 @@ void buildCallSpans(const CallRecord& call, const meter::CostEvent& event,
   client.name = std::move(name);
   client.kind = SpanData::kKindClient;
   client.start_unix_ns = unixNanosAt(call, event, call.upstream_start);
-  const auto end = call.upstream_end >= call.upstream_start ? call.upstream_end
-                                                            : call.upstream_start;
+  const auto end =
+      call.upstream_end >= call.upstream_start ? call.upstream_end : call.upstream_start;
   client.end_unix_ns = unixNanosAt(call, event, end);
   auto& ca = client.attributes;
   ca.reserve(32);

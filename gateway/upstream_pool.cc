@@ -3,15 +3,14 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <unordered_set>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <cerrno>
+#include <unordered_set>
 
 #include "gateway/upstream_tls_context.h"
 
@@ -50,8 +49,7 @@ bool stillUsable(UpstreamConnection& c) {
 
 // Hand-built configurations (tests, benchmarks) carry no precomputed identity.
 std::string endpointKey(const config::UpstreamConfig& upstream) {
-  return upstream.endpoint_id.empty() ? config::endpointIdentity(upstream)
-                                      : upstream.endpoint_id;
+  return upstream.endpoint_id.empty() ? config::endpointIdentity(upstream) : upstream.endpoint_id;
 }
 
 // A name resolution that the caller stops waiting for at its deadline. getaddrinfo runs on
@@ -82,8 +80,8 @@ UpstreamPool::Endpoint& UpstreamPool::endpoint(const config::UpstreamConfig& ups
 }
 
 Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& upstream,
-                                                     std::chrono::milliseconds connect_timeout,
-                                                     bool allow_reuse) {
+                                               std::chrono::milliseconds connect_timeout,
+                                               bool allow_reuse) {
   auto& ep = endpoint(upstream);  // entries are never erased: the reference stays valid
   const auto now = Clock::now();
   while (allow_reuse && !ep.idle.empty()) {
@@ -128,8 +126,8 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
     if (!pending->done) {
       pending->resolver.cancel();
       result.failure = ConnectFailure::kTimeout;
-      result.detail = "name resolution of '" + upstream.host +
-                      "' took longer than the connect timeout";
+      result.detail =
+          "name resolution of '" + upstream.host + "' took longer than the connect timeout";
       co_return result;
     }
     if (pending->ec) {
@@ -143,8 +141,8 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
   tcp_stream.expires_at(deadline);
   auto [cec, connected] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
   if (cec) {
-    result.failure = cec == beast::error::timeout ? ConnectFailure::kTimeout
-                                                   : ConnectFailure::kRefused;
+    result.failure =
+        cec == beast::error::timeout ? ConnectFailure::kTimeout : ConnectFailure::kRefused;
     result.detail = cec.message();
     co_return result;
   }

@@ -1,16 +1,15 @@
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <variant>
 #include <vector>
-
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "config/config.h"
 #include "gateway/io.h"
@@ -28,7 +27,9 @@ struct UpstreamConnection {
   // Reads start with room for a typical response head and body: a 512-byte first read (Beast's
   // default) splits most answers into several reads and writes.
   static constexpr size_t kReadBuffer = 16 * 1024;
-  explicit UpstreamConnection(Plain plain) : stream(std::move(plain)) { buffer.reserve(kReadBuffer); }
+  explicit UpstreamConnection(Plain plain) : stream(std::move(plain)) {
+    buffer.reserve(kReadBuffer);
+  }
   explicit UpstreamConnection(Tls tls) : stream(std::move(tls)) { buffer.reserve(kReadBuffer); }
 
   Stream& tcp() {
@@ -66,8 +67,8 @@ class UpstreamPool {
   // non-blocking recv), else a new one: name resolution, connect and TLS handshake (certificate
   // and host-name verification) all within `connect_timeout` together.
   Awaitable<AcquireResult> acquire(const config::UpstreamConfig& upstream,
-                                                std::chrono::milliseconds connect_timeout,
-                                                bool allow_reuse = true);
+                                   std::chrono::milliseconds connect_timeout,
+                                   bool allow_reuse = true);
 
   // Returns a connection whose last response was read completely and that may be kept alive.
   // One holding bytes past that response (in its read buffer or TLS layer) is closed instead:
@@ -82,8 +83,7 @@ class UpstreamPool {
   void retainEndpointsOf(const config::Config& config);
 
  private:
-  using Timer = boost::asio::basic_waitable_timer<
-      Clock, boost::asio::wait_traits<Clock>, Executor>;
+  using Timer = boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>, Executor>;
 
   struct Endpoint {
     std::unique_ptr<boost::asio::ssl::context> tls;

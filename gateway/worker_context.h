@@ -6,13 +6,13 @@
 
 #include "gateway/call_record.h"
 #include "gateway/deadline.h"
-#include "gateway/token_bucket.h"
 #include "gateway/event_sink.h"
 #include "gateway/fields_arena.h"
 #include "gateway/ids.h"
 #include "gateway/metrics.h"
 #include "gateway/rate_limited_log.h"
 #include "gateway/runtime.h"
+#include "gateway/token_bucket.h"
 #include "gateway/upstream_pool.h"
 
 namespace tollgate::gateway {

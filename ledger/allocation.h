@@ -11,9 +11,9 @@ namespace tollgate::ledger {
 // An imported line, or the part of one an allocation rule gave to one label value.
 struct AllocatedLine {
   const ImportLine* source = nullptr;
-  LabelValues labels;   // the line's labels, with the rule's split_by label set
+  LabelValues labels;  // the line's labels, with the rule's split_by label set
   Amount amount;
-  std::string rule;     // the rule that split it; "" = booked as imported
+  std::string rule;                               // the rule that split it; "" = booked as imported
   Decimal share_pct = Decimal::fromInteger(100);  // the line's percent this part carries
 };
 

@@ -46,7 +46,8 @@ std::vector<Anomaly> detectAnomalies(const Rollups& rollups, const Period& perio
       a.spend = spend;
       a.baseline_sum = sum;
       a.baseline_samples = samples;
-      a.baseline_mean_usd = roundedQuotient(sum.pico(), __int128{samples} * 1'000'000'000'000, 12, 2);
+      a.baseline_mean_usd =
+          roundedQuotient(sum.pico(), __int128{samples} * 1'000'000'000'000, 12, 2);
       a.ratio = roundedQuotient(spend.pico() * samples, sum.pico(), 4, 0);
       out.push_back(std::move(a));
     }

@@ -17,10 +17,10 @@ namespace tollgate::ledger {
 struct AnomalyRule {
   std::string name;
   std::vector<Label> by;
-  int64_t window_hours = 1;  // window: hour (1) | day (24)
-  int64_t baseline_windows = 24;  // how many windows before the one under test
-  int64_t min_samples = 6;  // baseline windows with spend needed to judge at all
-  Amount min_amount;        // a window below this is never an anomaly
+  int64_t window_hours = 1;                  // window: hour (1) | day (24)
+  int64_t baseline_windows = 24;             // how many windows before the one under test
+  int64_t min_samples = 6;                   // baseline windows with spend needed to judge at all
+  Amount min_amount;                         // a window below this is never an anomaly
   Decimal factor = Decimal::fromInteger(3);  // flagged above factor x the baseline's mean
 };
 

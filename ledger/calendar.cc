@@ -125,7 +125,9 @@ std::optional<Period> parsePeriod(std::string_view text) {
     return std::nullopt;
   }
   const int64_t start = daysFromCivil(y, static_cast<unsigned>(m), 1) * 24;
-  const int64_t end = (m == 12 ? daysFromCivil(y + 1, 1, 1) : daysFromCivil(y, static_cast<unsigned>(m + 1), 1)) * 24;
+  const int64_t end =
+      (m == 12 ? daysFromCivil(y + 1, 1, 1) : daysFromCivil(y, static_cast<unsigned>(m + 1), 1)) *
+      24;
   return Period{std::string(text), start, end};
 }
 

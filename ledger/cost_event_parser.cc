@@ -104,7 +104,8 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
   {
     auto field = data.find_field_unordered("final");
     bool null = false;
-    if (!field.error() && (field.is_null().get(null) || (!null && field.get_bool().get(is_final)))) {
+    if (!field.error() &&
+        (field.is_null().get(null) || (!null && field.get_bool().get(is_final)))) {
       return malformed("data.final is not a boolean");
     }
   }
@@ -125,8 +126,10 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
     return malformed("data.priced missing");
   }
   od::object cost;
-  if (data.find_field_unordered("cost").get_object().get(cost)) return malformed("data.cost missing");
-  if (!moneyField(cost, "input", r.cost.input) || !moneyField(cost, "cache_read", r.cost.cache_read) ||
+  if (data.find_field_unordered("cost").get_object().get(cost))
+    return malformed("data.cost missing");
+  if (!moneyField(cost, "input", r.cost.input) ||
+      !moneyField(cost, "cache_read", r.cost.cache_read) ||
       !moneyField(cost, "cache_write", r.cost.cache_write) ||
       !moneyField(cost, "output", r.cost.output) || !moneyField(cost, "total", r.cost.total)) {
     return malformed("data.cost has a part that is not an exact decimal string");

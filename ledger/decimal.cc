@@ -49,8 +49,8 @@ Decimal Decimal::operator*(const Decimal& other) const {
 
 Decimal Decimal::operator+(const Decimal& other) const {
   const int scale = std::max(scale_, other.scale_);
-  return Decimal(units_ * powerOfTen(scale - scale_) + other.units_ * powerOfTen(scale - other.scale_),
-                 scale);
+  return Decimal(
+      units_ * powerOfTen(scale - scale_) + other.units_ * powerOfTen(scale - other.scale_), scale);
 }
 
 int Decimal::compare(const Decimal& other) const {
@@ -111,8 +111,8 @@ std::string roundedQuotient(__int128 numerator, __int128 denominator, int scale,
 
 std::string amountPer(Amount amount, const Decimal& divisor, int scale, int min_scale) {
   // amount_pico / 1e12 / (units / 10^s) = amount_pico x 10^s / (units x 1e12)
-  return roundedQuotient(amount.pico() * powerOfTen(divisor.scale()), divisor.units() * powerOfTen(12),
-                         scale, min_scale);
+  return roundedQuotient(amount.pico() * powerOfTen(divisor.scale()),
+                         divisor.units() * powerOfTen(12), scale, min_scale);
 }
 
 std::string percentOf(Amount part, Amount whole, int scale) {

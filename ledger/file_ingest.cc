@@ -62,7 +62,7 @@ std::optional<IngestStats> FileIngest::run(std::string& error, const BatchCallba
   std::vector<std::string> raw_lines;
   records.reserve(config_.batch_events);
   std::string buffer;
-  size_t consumed = 0;        // bytes of buffer already handled
+  size_t consumed = 0;                    // bytes of buffer already handled
   int64_t buffer_start = stats.position;  // file offset of buffer[0]
   int64_t batch_end = stats.position;     // file offset after the last line handled
 

@@ -17,7 +17,7 @@ struct IngestStats {
   int64_t malformed = 0;    // skipped, each reported through on_malformed
   int64_t other_types = 0;  // events of other types (budget alerts): nothing to book
   int64_t batches = 0;
-  int64_t position = 0;     // bytes of the file booked so far
+  int64_t position = 0;            // bytes of the file booked so far
   bool partial_line_left = false;  // the last line has no newline yet: read next time
 };
 

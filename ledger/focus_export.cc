@@ -149,8 +149,8 @@ std::string formatFocus(const LedgerData& data, const Report& report, const Focu
       if (kind.tokens == 0 && kind.cost.isZero()) continue;
       Row row = common;
       setCost(row, kind.cost);
-      row["ChargeDescription"] = orUnknown(model) + " " + kind.name + " tokens via " +
-                                 orUnknown(upstream);
+      row["ChargeDescription"] =
+          orUnknown(model) + " " + kind.name + " tokens via " + orUnknown(upstream);
       row["PricingQuantity"] = (Decimal::fromInteger(kind.tokens) * kPerMillion).toString();
       row["ConsumedQuantity"] = std::to_string(kind.tokens);
       row["SkuId"] = sku + kind.name;
@@ -168,8 +168,8 @@ std::string formatFocus(const LedgerData& data, const Report& report, const Focu
     row["ChargeFrequency"] = purchase ? "Recurring" : "Usage-Based";
     row["ChargeDescription"] = src.description.empty() ? src.category : src.description;
     // The part of the line's quantity this row carries: quantity x share %, exactly.
-    const Decimal quantity = src.quantity.value_or(Decimal::fromInteger(1)) * line.share_pct *
-                             *Decimal::parse("0.01");
+    const Decimal quantity =
+        src.quantity.value_or(Decimal::fromInteger(1)) * line.share_pct * *Decimal::parse("0.01");
     row["PricingQuantity"] = quantity.toString();
     row["PricingUnit"] = src.unit.empty() ? "Units" : src.unit;
     row["ConsumedQuantity"] = quantity.toString();

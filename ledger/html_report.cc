@@ -6,8 +6,8 @@
 namespace tollgate::ledger {
 namespace {
 
-constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                    "#edc948", "#b07aa1", "#9c755f"};
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
+                                    "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
 constexpr size_t kMaxTeams = 7;  // beyond: "other teams"
 constexpr int kWidth = 720;
 constexpr int kHeight = 240;
@@ -18,11 +18,20 @@ std::string escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -47,7 +56,8 @@ void metricCard(std::string& out, const char* id, const std::string& name,
 void spendByTeam(std::string& out, const LedgerData& data) {
   // Metered spend per day and team; the largest teams get their own colour.
   std::map<std::string, Amount> team_totals;
-  for (const auto& [key, t] : data.rollups) team_totals[labelOf(key.labels, Label::kTeam)] += t.cost_total;
+  for (const auto& [key, t] : data.rollups)
+    team_totals[labelOf(key.labels, Label::kTeam)] += t.cost_total;
   std::vector<std::pair<std::string, Amount>> ranked(team_totals.begin(), team_totals.end());
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -78,7 +88,8 @@ void spendByTeam(std::string& out, const LedgerData& data) {
   const int plot_h = kHeight - kBottom - 10;
   const int bar_w = (kWidth - kLeft - 10) / static_cast<int>(per_day.size());
   out += "<svg id=\"chart-spend-by-team\" class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) +
-         " " + std::to_string(kHeight) + "\" role=\"img\" aria-label=\"Metered spend by team per day\">";
+         " " + std::to_string(kHeight) +
+         "\" role=\"img\" aria-label=\"Metered spend by team per day\">";
   out += "<text x=\"4\" y=\"14\" class=\"axis\">$" + cents(max) + "</text>";
   out += "<line x1=\"" + std::to_string(kLeft) + "\" y1=\"" + std::to_string(10 + plot_h) +
          "\" x2=\"" + std::to_string(kWidth - 10) + "\" y2=\"" + std::to_string(10 + plot_h) +
@@ -93,12 +104,14 @@ void spendByTeam(std::string& out, const LedgerData& data) {
       out += "<rect class=\"bar\" data-team=\"" + escape(names[s]) + "\" x=\"" +
              std::to_string(x + 1) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
              std::to_string(std::max(bar_w - 2, 1)) + "\" height=\"" + std::to_string(h) +
-             "\" fill=\"" + kPalette[s % 8] + "\"><title>" + formatDay(data.period.start_hour + 24 * static_cast<int64_t>(d)) +
-             " " + escape(names[s]) + ": $" + per_day[d][s].toDecimalString() + "</title></rect>";
+             "\" fill=\"" + kPalette[s % 8] + "\"><title>" +
+             formatDay(data.period.start_hour + 24 * static_cast<int64_t>(d)) + " " +
+             escape(names[s]) + ": $" + per_day[d][s].toDecimalString() + "</title></rect>";
     }
     if (d % 5 == 0) {
       out += "<text x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(kHeight - 8) +
-             "\" class=\"axis\">" + formatDay(data.period.start_hour + 24 * static_cast<int64_t>(d)).substr(5) + "</text>";
+             "\" class=\"axis\">" +
+             formatDay(data.period.start_hour + 24 * static_cast<int64_t>(d)).substr(5) + "</text>";
     }
   }
   out += "</svg><div class=\"legend\">";
@@ -110,8 +123,9 @@ void spendByTeam(std::string& out, const LedgerData& data) {
 }
 
 void unitCostTrend(std::string& out, const Report& r) {
-  out += "<svg id=\"chart-unit-cost-trend\" class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) +
-         " " + std::to_string(kHeight) + "\" role=\"img\" aria-label=\"Cost per 1k tokens by week\">";
+  out += "<svg id=\"chart-unit-cost-trend\" class=\"chart\" viewBox=\"0 0 " +
+         std::to_string(kWidth) + " " + std::to_string(kHeight) +
+         "\" role=\"img\" aria-label=\"Cost per 1k tokens by week\">";
   // Picodollars per 1k tokens per week, as exact integers for the scale.
   std::vector<__int128> values;
   __int128 max = 0;
@@ -145,24 +159,27 @@ void unitCostTrend(std::string& out, const Report& r) {
 void unallocatedShare(std::string& out, const Report& r) {
   const int w = kWidth - 20;
   const int unallocated_w = scaled(r.unallocated.pico(), r.total.pico(), w);
-  out += "<svg id=\"chart-unallocated-share\" class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) +
-         " 70\" role=\"img\" aria-label=\"Unallocated share of spend\">";
-  out += "<rect class=\"allocated\" x=\"10\" y=\"10\" width=\"" + std::to_string(w - unallocated_w) +
+  out += "<svg id=\"chart-unallocated-share\" class=\"chart\" viewBox=\"0 0 " +
+         std::to_string(kWidth) + " 70\" role=\"img\" aria-label=\"Unallocated share of spend\">";
+  out += "<rect class=\"allocated\" x=\"10\" y=\"10\" width=\"" +
+         std::to_string(w - unallocated_w) +
          "\" height=\"30\" fill=\"#59a14f\"><title>allocated: $" +
          (r.total - r.unallocated).toDecimalString() + "</title></rect>";
   out += "<rect class=\"unallocated\" x=\"" + std::to_string(10 + w - unallocated_w) +
          "\" y=\"10\" width=\"" + std::to_string(unallocated_w) +
-         "\" height=\"30\" fill=\"#e15759\"><title>unallocated: $" + r.unallocated.toDecimalString() +
-         "</title></rect>";
-  out += "<text x=\"10\" y=\"60\">allocated $" + cents(r.total - r.unallocated) + " · unallocated $" +
-         cents(r.unallocated) + " (" + escape(r.unallocated_pct) + " %)</text></svg>";
+         "\" height=\"30\" fill=\"#e15759\"><title>unallocated: $" +
+         r.unallocated.toDecimalString() + "</title></rect>";
+  out += "<text x=\"10\" y=\"60\">allocated $" + cents(r.total - r.unallocated) +
+         " · unallocated $" + cents(r.unallocated) + " (" + escape(r.unallocated_pct) +
+         " %)</text></svg>";
 }
 
 void budgetVariance(std::string& out, const Report& r) {
   const int row_h = 34;
   const int h = std::max(1, static_cast<int>(r.budget_variance.size())) * row_h + 20;
-  out += "<svg id=\"chart-budget-variance\" class=\"chart\" viewBox=\"0 0 " + std::to_string(kWidth) +
-         " " + std::to_string(h) + "\" role=\"img\" aria-label=\"Budget variance\">";
+  out += "<svg id=\"chart-budget-variance\" class=\"chart\" viewBox=\"0 0 " +
+         std::to_string(kWidth) + " " + std::to_string(h) +
+         "\" role=\"img\" aria-label=\"Budget variance\">";
   if (r.budget_variance.empty()) {
     out += "<text x=\"10\" y=\"30\">no budgets in the gateway config</text>";
   }
@@ -173,7 +190,8 @@ void budgetVariance(std::string& out, const Report& r) {
     const auto& b = r.budget_variance[i];
     const int y = 10 + static_cast<int>(i) * row_h;
     const bool over = b.variance_usd != "n/a" && b.actual > b.limit;
-    out += "<text x=\"4\" y=\"" + std::to_string(y + 16) + "\" class=\"axis\">" + escape(b.name) + "</text>";
+    out += "<text x=\"4\" y=\"" + std::to_string(y + 16) + "\" class=\"axis\">" + escape(b.name) +
+           "</text>";
     out += "<rect class=\"budget-actual\" x=\"150\" y=\"" + std::to_string(y + 4) + "\" width=\"" +
            std::to_string(scaled(b.actual.pico(), max, bar_max)) + "\" height=\"16\" fill=\"" +
            (over ? "#e15759" : "#4e79a7") + "\"><title>" + escape(b.scope) + ": $" +
@@ -194,7 +212,9 @@ void budgetVariance(std::string& out, const Report& r) {
 std::string formatHtml(const LedgerData& data, const Report& r) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<title>Tollgate ledger " + escape(r.period.name) + "</title><style>"
+      "<title>Tollgate ledger " +
+      escape(r.period.name) +
+      "</title><style>"
       "body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:780px}"
       "h1{font-size:22px}h2{font-size:16px;margin-top:28px}"
       ".metrics{display:flex;flex-wrap:wrap;gap:10px}"
@@ -209,9 +229,10 @@ std::string formatHtml(const LedgerData& data, const Report& r) {
       "text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}"
       "</style></head><body>\n";
   out += "<h1>Tollgate ledger: " + escape(r.period.name) + "</h1>";
-  out += "<p>Total <b>$" + r.total.toFixedString(2) + "</b> (metered $" + r.metered.toFixedString(2) +
-         ", imported $" + r.imported.toFixedString(2) + "), " + std::to_string(r.events) +
-         " events, " + std::to_string(r.unpriced_events) + " not priced.</p>\n";
+  out += "<p>Total <b>$" + r.total.toFixedString(2) + "</b> (metered $" +
+         r.metered.toFixedString(2) + ", imported $" + r.imported.toFixedString(2) + "), " +
+         std::to_string(r.events) + " events, " + std::to_string(r.unpriced_events) +
+         " not priced.</p>\n";
 
   out += "<section id=\"review-metrics\"><h2>The five review metrics</h2><div class=\"metrics\">";
   metricCard(out, "gpu_idle_pct", "GPU idle %", r.gpu_idle_pct);
@@ -247,7 +268,8 @@ std::string formatHtml(const LedgerData& data, const Report& r) {
     out += "<tr><td>" + escape(c.cost_center.empty() ? "unallocated" : c.cost_center) +
            "</td><td class=\"num\">$" + c.cost.toFixedString(2) + "</td></tr>";
   }
-  out += "<tr><th>total</th><th class=\"num\">$" + r.total.toFixedString(2) + "</th></tr></table></section>\n";
+  out += "<tr><th>total</th><th class=\"num\">$" + r.total.toFixedString(2) +
+         "</th></tr></table></section>\n";
   const UnitCosts& u = r.unit_costs;
   out += "<section id=\"unit-costs\"><h2>Unit economics (USD)</h2><table>";
   const std::pair<const char*, const std::string*> unit_rows[] = {
@@ -258,7 +280,8 @@ std::string formatHtml(const LedgerData& data, const Report& r) {
       {"per 1k tokens, blended", &u.per_1k_tokens_blended},
       {"per completed training run", &u.per_completed_run}};
   for (const auto& [name, value] : unit_rows) {
-    out += "<tr><td>" + std::string(name) + "</td><td class=\"num\">" + escape(*value) + "</td></tr>";
+    out +=
+        "<tr><td>" + std::string(name) + "</td><td class=\"num\">" + escape(*value) + "</td></tr>";
   }
   out += "</table></section>\n<section id=\"showback\"><h2>Showback</h2><table><tr>";
   for (const auto l : r.by) out += "<th>" + std::string(labelName(l)) + "</th>";

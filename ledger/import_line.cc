@@ -107,7 +107,9 @@ ImportResult parseImportCsv(std::string_view text) {
       return fields[column.find(name)->second];
     };
     const size_t errors_before = result.errors.size();
-    auto fail = [&](std::string message) { result.errors.push_back({line_no, std::move(message)}); };
+    auto fail = [&](std::string message) {
+      result.errors.push_back({line_no, std::move(message)});
+    };
     ImportLine out;
     const auto start = hourOfDate(get("period_start"));
     const auto end = hourOfDate(get("period_end"));

@@ -45,8 +45,8 @@ struct ImportResult {
 ImportResult parseImportCsv(std::string_view text);
 
 inline constexpr std::string_view kImportColumns[] = {
-    "period_start", "period_end",  "description", "category",   "amount_usd",
-    "quantity",     "unit",        "rate_usd",    "team",       "project",
+    "period_start", "period_end",    "description", "category",      "amount_usd",
+    "quantity",     "unit",          "rate_usd",    "team",          "project",
     "cost_center",  "workload_type", "environment", "runs_completed"};
 
 }  // namespace tollgate::ledger

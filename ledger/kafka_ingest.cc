@@ -92,8 +92,7 @@ std::optional<IngestStats> KafkaIngest::run(std::string& error,
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const std::string& name, const std::string& value, const std::string& where) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) !=
-        RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       error = where + ": " + err;
       return false;
     }
@@ -208,7 +207,8 @@ std::optional<IngestStats> KafkaIngest::run(std::string& error,
     if (msg->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
       error = "partition " + std::to_string(msg->partition) + " of " + kafka.topic +
               ": the next offset to book is no longer in the log (deleted by retention before "
-              "the ledger read it?): " + rd_kafka_message_errstr(msg);
+              "the ledger read it?): " +
+              rd_kafka_message_errstr(msg);
       break;
     }
     if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

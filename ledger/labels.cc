@@ -4,8 +4,8 @@ namespace tollgate::ledger {
 namespace {
 
 constexpr std::array<std::string_view, kLabelCount> kNames = {
-    "team", "project", "cost_center", "workload_type", "environment",
-    "model", "upstream", "provider", "outcome"};
+    "team",  "project",  "cost_center", "workload_type", "environment",
+    "model", "upstream", "provider",    "outcome"};
 
 }  // namespace
 

@@ -139,8 +139,8 @@ void readAnomalies(Reader& in, const YAML::Node& node, LedgerConfig& config) {
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string path = "anomalies[" + std::to_string(i) + "]";
     const YAML::Node r = node[i];
-    if (!in.checkKeys(r, path, {"name", "by", "window", "baseline", "min_samples", "min_usd",
-                                "factor"})) {
+    if (!in.checkKeys(r, path,
+                      {"name", "by", "window", "baseline", "min_samples", "min_usd", "factor"})) {
       continue;
     }
     AnomalyRule rule;
@@ -340,7 +340,8 @@ std::variant<std::vector<Budget>, ConfigErrors> parseGatewayBudgets(std::string_
                                     "workload_type", "key_id"})) {
       for (const auto& kv : b["scope"]) {
         const auto key = kv.first.as<std::string>();
-        if (auto v = in.scalar(kv.second, path + ".scope." + key)) budget.scope.emplace_back(key, *v);
+        if (auto v = in.scalar(kv.second, path + ".scope." + key))
+          budget.scope.emplace_back(key, *v);
       }
     }
     if (b["period"]) {
@@ -351,7 +352,8 @@ std::variant<std::vector<Budget>, ConfigErrors> parseGatewayBudgets(std::string_
         budget.period = *p;
       }
     }
-    auto limit_text = b["limit_usd"] ? in.scalar(b["limit_usd"], path + ".limit_usd") : std::nullopt;
+    auto limit_text =
+        b["limit_usd"] ? in.scalar(b["limit_usd"], path + ".limit_usd") : std::nullopt;
     auto limit = limit_text ? Amount::parseUsd(*limit_text) : std::nullopt;
     if (!limit) {
       in.error(path + ".limit_usd", "expected an exact decimal string");

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "ledger/amount.h"
 #include "ledger/anomaly_alert.h"
 #include "ledger/anomaly_detector.h"
-#include "ledger/amount.h"
 #include "ledger/decimal.h"
 #include "ledger/labels.h"
 
@@ -42,13 +42,13 @@ struct KafkaSourceConfig {
 
 // The ledger's configuration (contract.md, "The ledger"). Immutable once loaded.
 struct LedgerConfig {
-  std::string source_file;          // source.file: the gateway's JSONL file sink
+  std::string source_file;                 // source.file: the gateway's JSONL file sink
   std::optional<KafkaSourceConfig> kafka;  // source.kafka, instead of source.file
-  size_t batch_events = 5000;       // source.batch_events: events per store transaction
-  std::string sqlite_path;          // store.sqlite
-  std::string postgres;             // store.postgres: a libpq connection string, instead
-  bool keep_raw = false;            // store.keep_raw: keep each event's JSON beside its id
-  std::string gateway_config;       // budgets are read from it; "" = no budgets
+  size_t batch_events = 5000;              // source.batch_events: events per store transaction
+  std::string sqlite_path;                 // store.sqlite
+  std::string postgres;                    // store.postgres: a libpq connection string, instead
+  bool keep_raw = false;                   // store.keep_raw: keep each event's JSON beside its id
+  std::string gateway_config;              // budgets are read from it; "" = no budgets
   std::vector<AllocationRule> allocation;
   std::vector<AnomalyRule> anomalies;
   FocusSettings focus;

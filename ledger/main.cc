@@ -12,13 +12,13 @@
 #include "ledger/file_ingest.h"
 #include "ledger/focus_export.h"
 #include "ledger/html_report.h"
-#include "ledger/kafka_ingest.h"
 #include "ledger/import_line.h"
+#include "ledger/kafka_ingest.h"
 #include "ledger/ledger_config.h"
+#include "ledger/postgres_store.h"
 #include "ledger/report.h"
 #include "ledger/report_json.h"
 #include "ledger/report_text.h"
-#include "ledger/postgres_store.h"
 #include "ledger/sqlite_store.h"
 #include "ledger/webhook_client.h"
 #include "meter/cost_event.h"
@@ -173,8 +173,7 @@ int ingest(const LedgerConfig& config, Store& store) {
         // The first few are shown; the summary counts them all.
         if (++warned <= 10) {
           std::cerr << "tollgate-ledger: skipped malformed event at "
-                    << (config.kafka ? "offset " : "byte ") << offset << ": "
-                    << message << "\n";
+                    << (config.kafka ? "offset " : "byte ") << offset << ": " << message << "\n";
         }
       });
   if (!stats) return fail(kExitStore, "ingest: " + error);
@@ -183,8 +182,8 @@ int ingest(const LedgerConfig& config, Store& store) {
       "%s=%lld%s\n",
       static_cast<long long>(stats->lines), static_cast<long long>(stats->booked),
       static_cast<long long>(stats->duplicates), static_cast<long long>(stats->malformed),
-      static_cast<long long>(stats->other_types),
-      config.kafka ? "partitions_at_end" : "position", static_cast<long long>(stats->position),
+      static_cast<long long>(stats->other_types), config.kafka ? "partitions_at_end" : "position",
+      static_cast<long long>(stats->position),
       stats->partial_line_left ? " (a partial last line is left for the next run)" : "");
   return 0;
 }
@@ -202,14 +201,14 @@ int importCsv(const Args& args, Store& store) {
   std::string error;
   auto result = store.importLines(parsed.lines, file, error);
   if (!result) return fail(kExitStore, "import: " + error);
-  std::printf("imported lines=%lld already_imported=%lld\n",
-              static_cast<long long>(result->added),
+  std::printf("imported lines=%lld already_imported=%lld\n", static_cast<long long>(result->added),
               static_cast<long long>(result->already_imported));
   return 0;
 }
 
 int report(const Args& args, const LedgerConfig& config, Store& store) {
-  if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+  if (!args.positional.empty())
+    return fail(kExitUsage, "unexpected argument " + args.positional[0]);
   if (args.period.empty()) return fail(kExitUsage, "--period YYYY-MM is required");
   auto period = parsePeriod(args.period);
   if (!period) return fail(kExitUsage, "--period: expected YYYY-MM, got \"" + args.period + "\"");
@@ -235,8 +234,8 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
     if (f != "table" && f != "json") {
       return fail(kExitUsage, "--reprice shows old and new side by side in table or json");
     }
-    auto read = readYamlFile<std::shared_ptr<const tollgate::meter::PriceBook>>(
-        args.reprice, parsePriceCatalog);
+    auto read = readYamlFile<std::shared_ptr<const tollgate::meter::PriceBook>>(args.reprice,
+                                                                                parsePriceCatalog);
     if (!read) return kExitConfig;
     catalog = *read;
   }
@@ -283,19 +282,22 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
 // Sends each spend anomaly of the period (default: the current UTC month) to the gateway's
 // alerts.webhook once.
 int alerts(const Args& args, const LedgerConfig& config, Store& store) {
-  if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+  if (!args.positional.empty())
+    return fail(kExitUsage, "unexpected argument " + args.positional[0]);
   const auto now = std::chrono::system_clock::now();
-  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   std::string now_text;
   tollgate::meter::appendRfc3339(now_ns, now_text);
   auto period = parsePeriod(args.period.empty() ? now_text.substr(0, 7) : args.period);
   if (!period) return fail(kExitUsage, "--period: expected YYYY-MM, got \"" + args.period + "\"");
-  if (config.anomalies.empty()) return fail(kExitConfig, "alerts: no anomalies: rules in the config");
+  if (config.anomalies.empty())
+    return fail(kExitConfig, "alerts: no anomalies: rules in the config");
   if (config.gateway_config.empty()) {
     return fail(kExitConfig, "alerts: gateway_config is needed for its alerts.webhook");
   }
-  auto read = readYamlFile<std::optional<WebhookConfig>>(config.gateway_config,
-                                                               parseGatewayWebhook);
+  auto read =
+      readYamlFile<std::optional<WebhookConfig>>(config.gateway_config, parseGatewayWebhook);
   if (!read) return kExitConfig;
   const auto webhook = *read;
   if (!webhook) return fail(kExitConfig, config.gateway_config + ": no alerts.webhook");
@@ -355,7 +357,8 @@ int main(int argc, char** argv) {
   }
   if (!store) return fail(kExitStore, "store: " + error);
   if (args.command == "ingest") {
-    if (!args.positional.empty()) return fail(kExitUsage, "unexpected argument " + args.positional[0]);
+    if (!args.positional.empty())
+      return fail(kExitUsage, "unexpected argument " + args.positional[0]);
     return ingest(*config, *store);
   }
   if (args.command == "import") return importCsv(args, *store);

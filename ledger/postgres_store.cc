@@ -135,10 +135,9 @@ class Transaction {
 constexpr const char* kCostColumns[] = {"cost_input_pico", "cost_cache_read_pico",
                                         "cost_cache_write_pico", "cost_output_pico",
                                         "cost_total_pico"};
-constexpr const char* kCountColumns[] = {"events",           "inferences",
-                                         "unpriced_events",  "input_tokens",
-                                         "cache_read_tokens", "cache_write_tokens",
-                                         "output_tokens",    "reasoning_tokens"};
+constexpr const char* kCountColumns[] = {"events",        "inferences",        "unpriced_events",
+                                         "input_tokens",  "cache_read_tokens", "cache_write_tokens",
+                                         "output_tokens", "reasoning_tokens"};
 
 // One statement for a whole batch's rollups: a parallel array per column, unnested. The keys
 // are distinct (the batch is aggregated first), as ON CONFLICT DO UPDATE requires.
@@ -184,7 +183,8 @@ std::unique_ptr<PostgresStore> PostgresStore::open(const std::string& conninfo,
   }
   std::unique_ptr<PostgresStore> store(new PostgresStore(conn));
   // CREATE ... IF NOT EXISTS answers with NOTICEs, which libpq would print on stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   // Several instances may start at once: the schema is created under an advisory lock.
   Result lock = run(conn, "SELECT pg_advisory_lock(7718263)");
   Result schema(PQexec(conn, kSchema));
@@ -247,9 +247,9 @@ std::optional<Store::BatchResult> PostgresStore::commitBatch(
     for (const auto& [key, t] : batch) {
       hours.push_back(std::to_string(key.hour));
       for (size_t l = 0; l < kLabelCount; ++l) labels[l].emplace_back(key.labels[l]);
-      const int64_t counts[] = {t.events,           t.inferences,         t.unpriced_events,
-                                t.input_tokens,     t.cache_read_tokens,  t.cache_write_tokens,
-                                t.output_tokens,    t.reasoning_tokens};
+      const int64_t counts[] = {t.events,        t.inferences,        t.unpriced_events,
+                                t.input_tokens,  t.cache_read_tokens, t.cache_write_tokens,
+                                t.output_tokens, t.reasoning_tokens};
       for (size_t i = 0; i < 8; ++i) numbers[i].push_back(std::to_string(counts[i]));
       const Amount costs[] = {t.cost_input, t.cost_cache_read, t.cost_cache_write, t.cost_output,
                               t.cost_total};
@@ -286,16 +286,17 @@ std::optional<Store::ImportResult> PostgresStore::importLines(const std::vector<
   if (!tx.begin("BEGIN", error)) return std::nullopt;
   ImportResult result;
   for (const auto& line : lines) {
-    Params p = {line.fingerprint,
-                file,
-                std::to_string(line.period_start_hour),
-                std::to_string(line.period_end_hour),
-                line.description,
-                line.category,
-                line.amount.toPicoString(),
-                line.quantity ? std::optional<std::string>(line.quantity->toString()) : std::nullopt,
-                line.unit,
-                line.rate ? std::optional<std::string>(line.rate->toString()) : std::nullopt};
+    Params p = {
+        line.fingerprint,
+        file,
+        std::to_string(line.period_start_hour),
+        std::to_string(line.period_end_hour),
+        line.description,
+        line.category,
+        line.amount.toPicoString(),
+        line.quantity ? std::optional<std::string>(line.quantity->toString()) : std::nullopt,
+        line.unit,
+        line.rate ? std::optional<std::string>(line.rate->toString()) : std::nullopt};
     for (size_t l = 0; l < kAttributionLabelCount; ++l) p.emplace_back(line.labels[l]);
     p.emplace_back(line.runs_completed.toString());
     Result r = run(conn_,

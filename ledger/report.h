@@ -16,7 +16,7 @@ namespace tollgate::ledger {
 // from the store), the allocation rules and the gateway's budgets.
 struct LedgerData {
   Period period;
-  Rollups rollups;                 // buckets whose hour is in the period
+  Rollups rollups;                   // buckets whose hour is in the period
   std::vector<ImportLine> imported;  // lines whose period_start is in the period
 };
 
@@ -78,7 +78,7 @@ struct Report {
   Amount total, metered, imported, unallocated;
   int64_t events = 0;
   int64_t unpriced_events = 0;
-  std::vector<ShowbackRow> rows;  // by `by`, largest cost first, ties by labels
+  std::vector<ShowbackRow> rows;           // by `by`, largest cost first, ties by labels
   std::vector<ChargebackLine> chargeback;  // by cost centre; the unallocated line last
   UnitCosts unit_costs;
   std::string gpu_idle_pct = "n/a";  // self-hosted GPU pools are not built yet

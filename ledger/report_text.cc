@@ -63,7 +63,8 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
   for (const auto& b : r.budget_variance) {
     line(out, "budget " + b.name + " (" + b.scope + ")",
          b.actual.toFixedString(2) + " of " + b.limit.toFixedString(2) + ", variance " +
-             b.variance_usd + " (" + b.variance_pct + " %)" + (b.note.empty() ? "" : ": " + b.note));
+             b.variance_usd + " (" + b.variance_pct + " %)" +
+             (b.note.empty() ? "" : ": " + b.note));
   }
   if (!r.anomalies.empty()) out += "\nSpend anomalies\n";
   for (const auto& a : r.anomalies) {
@@ -76,14 +77,16 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
     out += "\nRepriced with catalog " + reprice->catalog_version + " (metered spend; old -> new)\n";
     for (const auto& row : reprice->rows) {
       std::string name;
-      for (size_t i = 0; i < row.labels.size(); ++i) name += (i ? " / " : "") + shown(row.labels[i]);
+      for (size_t i = 0; i < row.labels.size(); ++i)
+        name += (i ? " / " : "") + shown(row.labels[i]);
       line(out, name, row.old_cost.toFixedString(2) + " -> " + row.new_cost.toFixedString(2));
     }
-    line(out, "metered total", reprice->old_total.toFixedString(2) + " -> " +
-                                   reprice->new_total.toFixedString(2) + " (difference " +
-                                   (reprice->new_total - reprice->old_total).toFixedString(2) + ")");
+    line(out, "metered total",
+         reprice->old_total.toFixedString(2) + " -> " + reprice->new_total.toFixedString(2) +
+             " (difference " + (reprice->new_total - reprice->old_total).toFixedString(2) + ")");
     if (reprice->events_unpriced_new > 0) {
-      line(out, "events without a price in the catalog", std::to_string(reprice->events_unpriced_new));
+      line(out, "events without a price in the catalog",
+           std::to_string(reprice->events_unpriced_new));
     }
     if (reprice->inexact_buckets > 0) {
       line(out, "buckets priced at a tiered entry's base price",

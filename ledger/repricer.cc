@@ -3,9 +3,8 @@
 #include <cstdint>
 #include <map>
 
-#include "ledger/yaml_text.h"
-
 #include "config/config_loader.h"
+#include "ledger/yaml_text.h"
 
 namespace tollgate::ledger {
 namespace {
@@ -34,9 +33,8 @@ std::variant<std::shared_ptr<const meter::PriceBook>, ConfigErrors> parsePriceCa
   gateway["upstreams"].push_back(upstream);
   YAML::Emitter emitter;
   emitter << gateway;
-  auto parsed = config::parseConfig(emitter.c_str(), [](std::string_view) {
-    return std::optional<std::string>();
-  });
+  auto parsed = config::parseConfig(emitter.c_str(),
+                                    [](std::string_view) { return std::optional<std::string>(); });
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return *errors;
   auto& c = std::get<config::Config>(parsed);
   return std::make_shared<const meter::PriceBook>(c.price_catalog_version, std::move(c.prices),

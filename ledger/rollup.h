@@ -21,7 +21,7 @@ struct RollupKey {
 // can be repriced with another catalog (exactly, for prices without long-context tiers).
 struct RollupTotals {
   int64_t events = 0;
-  int64_t inferences = 0;      // completed requests (see CostRecord::completed_inference)
+  int64_t inferences = 0;       // completed requests (see CostRecord::completed_inference)
   int64_t unpriced_events = 0;  // `priced: false`: their cost is 0, the review must see them
   int64_t input_tokens = 0;
   int64_t cache_read_tokens = 0;

@@ -33,8 +33,7 @@ class Store {
   using SourcePosition = std::pair<std::string, int64_t>;
 
   // The stored position of `source` (0 when never read); nullopt with `error` on failure.
-  virtual std::optional<int64_t> sourcePosition(const std::string& source,
-                                                std::string& error) = 0;
+  virtual std::optional<int64_t> sourcePosition(const std::string& source, std::string& error) = 0;
 
   // Books the records whose id is new, and sets the sources' positions, atomically.
   // `raw` is empty or holds each record's JSON line (keep_raw).
@@ -45,8 +44,7 @@ class Store {
 
   // Books the lines not imported before (same fields = same line).
   virtual std::optional<ImportResult> importLines(const std::vector<ImportLine>& lines,
-                                                  const std::string& file,
-                                                  std::string& error) = 0;
+                                                  const std::string& file, std::string& error) = 0;
 
   // The rollups and imported lines of a period, read consistently (never half a batch).
   virtual std::optional<LedgerData> loadPeriod(const Period& period, std::string& error) = 0;

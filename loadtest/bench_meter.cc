@@ -52,18 +52,21 @@ std::string openAiChat(bool with_usage) {
   const std::string head =
       R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini-2024-07-18","service_tier":"default","system_fingerprint":"fp_06737a9306","choices":[)";
   const std::string tail = with_usage ? R"(],"usage":null})" : "]}";
-  std::string s = "data: " + head +
-                  R"({"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null})" +
-                  tail + "\n\n";
+  std::string s =
+      "data: " + head +
+      R"({"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null})" +
+      tail + "\n\n";
   for (int i = 0; i < kEvents; ++i) {
     s += "data: " + head + R"({"index":0,"delta":{"content":")" + kText +
          R"("},"logprobs":null,"finish_reason":null})" + tail + "\n\n";
   }
-  s += "data: " + head + R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"})" + tail + "\n\n";
+  s += "data: " + head + R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"})" + tail +
+       "\n\n";
   if (with_usage) {
-    s += "data: " + head +
-         R"(],"usage":{"prompt_tokens":1200,"completion_tokens":2400,"total_tokens":3600,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}})" +
-         "\n\n";
+    s +=
+        "data: " + head +
+        R"(],"usage":{"prompt_tokens":1200,"completion_tokens":2400,"total_tokens":3600,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}})" +
+        "\n\n";
   }
   return s + "data: [DONE]\n\n";
 }
@@ -111,8 +114,9 @@ std::string geminiArray() {
 std::string ollama() {
   std::string s;
   for (int i = 0; i < kEvents; ++i) {
-    s += R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28.123648Z","message":{"role":"assistant","content":")" +
-         kText + "\"},\"done\":false}\n";
+    s +=
+        R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28.123648Z","message":{"role":"assistant","content":")" +
+        kText + "\"},\"done\":false}\n";
   }
   return s +
          R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28.123648Z","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":4883583458,"load_duration":1334875,"prompt_eval_count":1200,"prompt_eval_duration":342546000,"eval_count":2400,"eval_duration":4535599000})"
@@ -125,10 +129,12 @@ std::string responses() {
       R"({"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","created_at":1741476777,"status":"in_progress","model":"gpt-4.1-2025-04-14","output":[],"usage":null}})"
       "\n\n";
   for (int i = 0; i < kEvents; ++i) {
-    s += "event: response.output_text.delta\ndata: "
-         R"({"type":"response.output_text.delta","sequence_number":)" + std::to_string(i + 1) +
-         R"(,"item_id":"msg_67ccd3acc8d48190a77525dc6de64b4104becb25c45c1d41","output_index":0,"content_index":0,"delta":")" +
-         kText + "\"}\n\n";
+    s +=
+        "event: response.output_text.delta\ndata: "
+        R"({"type":"response.output_text.delta","sequence_number":)" +
+        std::to_string(i + 1) +
+        R"(,"item_id":"msg_67ccd3acc8d48190a77525dc6de64b4104becb25c45c1d41","output_index":0,"content_index":0,"delta":")" +
+        kText + "\"}\n\n";
   }
   return s +
          "event: response.completed\ndata: "
@@ -314,16 +320,15 @@ PriceBook benchPrices() {
   };
   std::vector<PriceEntry> config = {entry("gpt-4o-mini*", "0.15", "0.075", "0.15", "0.60")};
   config[0].catalog.clear();
-  std::vector<PriceEntry> catalog = {
-      entry("gpt-4o-mini", "0.15", "0.075", "0.15", "0.60"),
-      entry("gpt-4o", "2.50", "1.25", "2.50", "10.00"),
-      entry("gpt-4.1-mini*", "0.40", "0.10", "0.40", "1.60"),
-      entry("gpt-4.1", "2.00", "0.50", "2.00", "8.00"),
-      entry("o3", "2.00", "0.50", "2.00", "8.00"),
-      entry("o4-mini*", "1.10", "0.275", "1.10", "4.40"),
-      entry("gpt-5", "1.25", "0.125", "1.25", "10.00"),
-      entry("claude-sonnet-4*", "3.00", "0.30", "3.75", "15.00"),
-      entry("claude-haiku-4-5*", "1.00", "0.10", "1.25", "5.00")};
+  std::vector<PriceEntry> catalog = {entry("gpt-4o-mini", "0.15", "0.075", "0.15", "0.60"),
+                                     entry("gpt-4o", "2.50", "1.25", "2.50", "10.00"),
+                                     entry("gpt-4.1-mini*", "0.40", "0.10", "0.40", "1.60"),
+                                     entry("gpt-4.1", "2.00", "0.50", "2.00", "8.00"),
+                                     entry("o3", "2.00", "0.50", "2.00", "8.00"),
+                                     entry("o4-mini*", "1.10", "0.275", "1.10", "4.40"),
+                                     entry("gpt-5", "1.25", "0.125", "1.25", "10.00"),
+                                     entry("claude-sonnet-4*", "3.00", "0.30", "3.75", "15.00"),
+                                     entry("claude-haiku-4-5*", "1.00", "0.10", "1.25", "5.00")};
   return PriceBook("config", std::move(config), std::move(catalog));
 }
 

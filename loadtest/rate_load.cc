@@ -17,6 +17,7 @@
 // Prints one line:
 //   RESULT scheduled=<n> ok=<n> non2xx=<n> errors=<n> timeouts=<n> rate=<completed/s>
 //          p50_ms=<> p90_ms=<> p99_ms=<> p999_ms=<> max_ms=<>
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -27,11 +28,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/parser.hpp>
-
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -249,7 +248,8 @@ asio::awaitable<void> watchdog(Clock::time_point deadline, Worker& worker) {
 
 double percentileMs(const std::vector<int64_t>& sorted, double percentile) {
   if (sorted.empty()) return 0;
-  const auto rank = static_cast<size_t>(std::ceil(percentile / 100.0 * static_cast<double>(sorted.size())));
+  const auto rank =
+      static_cast<size_t>(std::ceil(percentile / 100.0 * static_cast<double>(sorted.size())));
   const size_t index = std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1);
   return static_cast<double>(sorted[index]) / 1e6;
 }
@@ -295,7 +295,8 @@ int main(int argc, char** argv) {
         return usageError("--timeout must be seconds > 0");
       }
     } else if (arg == "--header") {
-      if (value.find(':') == std::string_view::npos) return usageError("--header needs Name: value");
+      if (value.find(':') == std::string_view::npos)
+        return usageError("--header needs Name: value");
       options.headers.emplace_back(value);
     } else if (arg == "--body") {
       options.body = std::string(value);
@@ -334,9 +335,8 @@ int main(int argc, char** argv) {
   // Connections start 20 ms from now so every thread is running before the first one is due.
   plan.start = Clock::now() + std::chrono::milliseconds(20);
   const auto last_due = plan.dueTime(plan.scheduled);
-  const auto deadline =
-      last_due + std::chrono::duration_cast<Clock::duration>(
-                     std::chrono::duration<double>(options.timeout_s));
+  const auto deadline = last_due + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(options.timeout_s));
   for (int c = 0; c < options.connections; ++c) {
     Worker& worker = *workers[static_cast<size_t>(c % options.threads)];
     ++worker.active;
@@ -372,11 +372,10 @@ int main(int argc, char** argv) {
       "RESULT scheduled=%llu ok=%llu non2xx=%llu errors=%llu timeouts=%llu rate=%.1f "
       "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f\n",
       static_cast<unsigned long long>(plan.scheduled), static_cast<unsigned long long>(total.ok),
-      static_cast<unsigned long long>(total.non2xx),
-      static_cast<unsigned long long>(total.errors), static_cast<unsigned long long>(timeouts),
-      static_cast<double>(completed) / elapsed_s, percentileMs(total.latencies_ns, 50),
-      percentileMs(total.latencies_ns, 90), percentileMs(total.latencies_ns, 99),
-      percentileMs(total.latencies_ns, 99.9),
+      static_cast<unsigned long long>(total.non2xx), static_cast<unsigned long long>(total.errors),
+      static_cast<unsigned long long>(timeouts), static_cast<double>(completed) / elapsed_s,
+      percentileMs(total.latencies_ns, 50), percentileMs(total.latencies_ns, 90),
+      percentileMs(total.latencies_ns, 99), percentileMs(total.latencies_ns, 99.9),
       total.latencies_ns.empty() ? 0.0 : static_cast<double>(total.latencies_ns.back()) / 1e6);
   return 0;
 }

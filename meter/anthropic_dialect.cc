@@ -15,7 +15,13 @@ namespace {
 using namespace support;
 
 // The counts as Anthropic reports them (MeterState::raw), -1 for "not reported yet".
-enum Raw : size_t { kInput, kCacheCreation, kCacheRead, kCache1h, kOutput };  // kInput excludes the cache
+enum Raw : size_t {
+  kInput,
+  kCacheCreation,
+  kCacheRead,
+  kCache1h,
+  kOutput
+};  // kInput excludes the cache
 using AnthropicCounts = std::array<int64_t, 8>;
 
 int64_t known(int64_t n) { return n < 0 ? 0 : n; }
@@ -57,8 +63,7 @@ bool readUsage(od::value v, AnthropicCounts& counts, std::string& service_tier) 
 
 void toCanonical(const AnthropicCounts& c, Usage& usage) {
   const int64_t cache_creation = known(c[kCacheCreation]);
-  usage.input_tokens =
-      addCounts(addCounts(known(c[kInput]), cache_creation), known(c[kCacheRead]));
+  usage.input_tokens = addCounts(addCounts(known(c[kInput]), cache_creation), known(c[kCacheRead]));
   usage.cache_read_tokens = known(c[kCacheRead]);
   usage.cache_write_tokens = cache_creation;
   // The 1-hour part can never exceed the writes it is a part of; a malformed one stays
@@ -125,8 +130,8 @@ bool scanContentDelta(std::string_view json, MeterState& state) {
     int64_t index = 0;
     int64_t bytes = 0;
     if (in.skip(R"({"type":"content_block_delta","index":)") && in.integer(index) &&
-        in.skip(R"(,"delta":{"type":"text_delta","text":)") && in.string(bytes) &&
-        in.skip("}}") && in.complete()) {
+        in.skip(R"(,"delta":{"type":"text_delta","text":)") && in.string(bytes) && in.skip("}}") &&
+        in.complete()) {
       state.content_bytes += bytes;
       return true;
     }
@@ -163,10 +168,10 @@ bool scanMessage(std::string_view json, MeterState& state) {
   }
   state.content_bytes += scan.content_bytes;
   if (!scan.has_usage) return true;
-  for (const auto& [raw, count] : {std::pair{kInput, scan.input}, std::pair{kOutput, scan.output},
-                                   std::pair{kCacheCreation, scan.cache_creation},
-                                   std::pair{kCacheRead, scan.cache_read},
-                                   std::pair{kCache1h, scan.cache_1h}}) {
+  for (const auto& [raw, count] :
+       {std::pair{kInput, scan.input}, std::pair{kOutput, scan.output},
+        std::pair{kCacheCreation, scan.cache_creation}, std::pair{kCacheRead, scan.cache_read},
+        std::pair{kCache1h, scan.cache_1h}}) {
     if (count >= 0) state.raw[raw] = count;
   }
   if (scan.tier_seen) result.service_tier = priceVariant(scan.tier);
@@ -228,7 +233,8 @@ class Reader final : public ObjectReader {
         readContent(value, state);
       } else if (key == "id") {
         std::string_view id;
-        if (state.result.response_id.empty() && readString(value, id)) state.result.response_id = id;
+        if (state.result.response_id.empty() && readString(value, id))
+          state.result.response_id = id;
       } else if (key == "model") {
         std::string_view model;
         if (state.result.response_model.empty() && readString(value, model)) {
@@ -335,17 +341,17 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
   info.operation = "chat";
   CommonRequestFields common;
   TokenEstimator estimator;
-  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
-                                           od::json_type type) -> simdjson::error_code {
-    simdjson::error_code ec;
-    if (common.read(key, value, type, ec)) return ec;
-    if (key == "messages" && type == od::json_type::array) {
-      return addMessagesText(value, estimator);
-    } else if (key == "system") {
-      return addContentText(value, estimator);
-    }
-    return simdjson::SUCCESS;
-  });
+  auto error = readRequestObject(
+      body, [&](std::string_view key, od::value value, od::json_type type) -> simdjson::error_code {
+        simdjson::error_code ec;
+        if (common.read(key, value, type, ec)) return ec;
+        if (key == "messages" && type == od::json_type::array) {
+          return addMessagesText(value, estimator);
+        } else if (key == "system") {
+          return addContentText(value, estimator);
+        }
+        return simdjson::SUCCESS;
+      });
   if (error) return error;
   if (auto bad = common.check(true)) return bad;
   info.model = std::move(common.model);
@@ -356,8 +362,7 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
   return std::nullopt;
 }
 
-std::optional<std::string> AnthropicDialect::rewriteRequest(std::string_view,
-                                                            RequestInfo&) const {
+std::optional<std::string> AnthropicDialect::rewriteRequest(std::string_view, RequestInfo&) const {
   return std::nullopt;  // usage is always in the answer: nothing to ask for
 }
 
@@ -376,15 +381,30 @@ std::string AnthropicDialect::errorBody(int status, std::string_view code,
                                         std::string_view message) const {
   std::string_view type;
   switch (status) {
-    case 401: type = "authentication_error"; break;
-    case 403: type = "permission_error"; break;
-    case 404: type = "not_found_error"; break;
+    case 401:
+      type = "authentication_error";
+      break;
+    case 403:
+      type = "permission_error";
+      break;
+    case 404:
+      type = "not_found_error";
+      break;
     case 408:
-    case 504: type = "timeout_error"; break;
-    case 413: type = "request_too_large"; break;
-    case 429: type = "rate_limit_error"; break;
-    case 529: type = "overloaded_error"; break;
-    default: type = status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+    case 504:
+      type = "timeout_error";
+      break;
+    case 413:
+      type = "request_too_large";
+      break;
+    case 429:
+      type = "rate_limit_error";
+      break;
+    case 529:
+      type = "overloaded_error";
+      break;
+    default:
+      type = status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
   }
   std::string out = R"({"type":"error","error":{"type":)";
   appendJsonString(type, out);

@@ -21,8 +21,7 @@ class AnthropicDialect final : public Dialect {
                                                   std::string_view content_type) const override;
   // {"type":"error","error":{"type":T,"message":M,"code":C}}: Anthropic's shape; "code" is the
   // gateway's stable code, an extra member the SDKs ignore.
-  std::string errorBody(int status, std::string_view code,
-                        std::string_view message) const override;
+  std::string errorBody(int status, std::string_view code, std::string_view message) const override;
 };
 
 }  // namespace tollgate::meter

@@ -29,19 +29,19 @@ struct Attribution {
 // Everything one cost event says. Times are handed in (meter/ never reads a clock):
 // unix nanoseconds, UTC.
 struct CostEvent {
-  std::string id;         // CloudEvents id: unique and stable, the consumers' dedupe key
-  std::string source;     // "tollgate://<instance>"
+  std::string id;      // CloudEvents id: unique and stable, the consumers' dedupe key
+  std::string source;  // "tollgate://<instance>"
   std::string request_id;
-  std::string trace_id;   // 32 lowercase hex
+  std::string trace_id;  // 32 lowercase hex
   Attribution attribution;
   std::string upstream;
   std::string provider;
   std::string operation;  // chat | text_completion | embeddings | responses | ...
   std::string endpoint;   // "/v1/chat/completions"
   std::string model_requested;
-  std::string model;      // as answered by the upstream (model_requested when unknown)
+  std::string model;  // as answered by the upstream (model_requested when unknown)
   bool stream = false;
-  int status = 0;         // HTTP status the client received
+  int status = 0;  // HTTP status the client received
   Outcome outcome = Outcome::kOk;
   Usage usage;
   UsageSource usage_source = UsageSource::kNone;
@@ -51,7 +51,7 @@ struct CostEvent {
   CostBreakdown cost;
   int64_t start_unix_ns = 0;
   int64_t end_unix_ns = 0;
-  double ttft_ms = 0.0;   // time to first response byte from upstream; 0 when none
+  double ttft_ms = 0.0;     // time to first response byte from upstream; 0 when none
   int64_t overhead_us = 0;  // time spent in the gateway itself
 };
 

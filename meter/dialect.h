@@ -13,11 +13,11 @@ namespace tollgate::meter {
 
 // What the gateway learns from a client request body before forwarding it.
 struct RequestInfo {
-  std::string model;             // as requested ("" when the dialect takes it from the path)
-  std::string operation;         // chat | text_completion | embeddings | responses | ...
+  std::string model;      // as requested ("" when the dialect takes it from the path)
+  std::string operation;  // chat | text_completion | embeddings | responses | ...
   bool stream = false;
-  bool client_asked_usage = false;   // e.g. OpenAI stream_options.include_usage was true
-  bool gateway_asked_usage = false;  // the gateway added it: its usage chunk must be hidden
+  bool client_asked_usage = false;     // e.g. OpenAI stream_options.include_usage was true
+  bool gateway_asked_usage = false;    // the gateway added it: its usage chunk must be hidden
   int64_t estimated_input_tokens = 0;  // gateway's estimate, used only if usage never arrives
   // Price variant the request asked for: "" (standard), "batch", "priority" or "flex".
   std::string service_tier;

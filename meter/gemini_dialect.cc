@@ -196,7 +196,8 @@ class Reader final : public ObjectReader {
         }
       } else if (key == "responseId") {
         std::string_view id;
-        if (state.result.response_id.empty() && readString(value, id)) state.result.response_id = id;
+        if (state.result.response_id.empty() && readString(value, id))
+          state.result.response_id = id;
       } else if (key == "error") {
         state.result.upstream_error = true;
         state.result.error_type = readErrorStatus(value);
@@ -331,21 +332,34 @@ simdjson::error_code addParts(od::value content, TokenEstimator& estimator) {
 
 std::string_view grpcStatus(int status) {
   switch (status) {
-    case 400: return "INVALID_ARGUMENT";
-    case 401: return "UNAUTHENTICATED";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 405: return "UNIMPLEMENTED";
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "UNIMPLEMENTED";
     case 408:
-    case 504: return "DEADLINE_EXCEEDED";
-    case 409: return "ABORTED";
-    case 413: return "INVALID_ARGUMENT";
-    case 429: return "RESOURCE_EXHAUSTED";
-    case 499: return "CANCELLED";
-    case 501: return "UNIMPLEMENTED";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    case 409:
+      return "ABORTED";
+    case 413:
+      return "INVALID_ARGUMENT";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 499:
+      return "CANCELLED";
+    case 501:
+      return "UNIMPLEMENTED";
     case 502:
-    case 503: return "UNAVAILABLE";
-    default: return status >= 400 && status < 500 ? "FAILED_PRECONDITION" : "INTERNAL";
+    case 503:
+      return "UNAVAILABLE";
+    default:
+      return status >= 400 && status < 500 ? "FAILED_PRECONDITION" : "INTERNAL";
   }
 }
 
@@ -379,23 +393,23 @@ std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,
   if (!parsePath(path, model, stream)) return unknownEndpoint(name(), path);
   info.operation = "generate_content";
   TokenEstimator estimator;
-  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
-                                           od::json_type type) -> simdjson::error_code {
-    if (key == "contents" && type == od::json_type::array) {
-      od::array contents;
-      if (auto e = value.get_array().get(contents)) return e;
-      for (auto content_result : contents) {
-        od::value content;
-        if (auto e = std::move(content_result).get(content)) return e;
-        estimator.addMessage();
-        if (auto e = addParts(content, estimator)) return e;
-      }
-    } else if ((key == "systemInstruction" || key == "system_instruction") &&
-               type == od::json_type::object) {
-      return addParts(value, estimator);
-    }
-    return simdjson::SUCCESS;
-  });
+  auto error = readRequestObject(
+      body, [&](std::string_view key, od::value value, od::json_type type) -> simdjson::error_code {
+        if (key == "contents" && type == od::json_type::array) {
+          od::array contents;
+          if (auto e = value.get_array().get(contents)) return e;
+          for (auto content_result : contents) {
+            od::value content;
+            if (auto e = std::move(content_result).get(content)) return e;
+            estimator.addMessage();
+            if (auto e = addParts(content, estimator)) return e;
+          }
+        } else if ((key == "systemInstruction" || key == "system_instruction") &&
+                   type == od::json_type::object) {
+          return addParts(value, estimator);
+        }
+        return simdjson::SUCCESS;
+      });
   if (error) return error;
   info.model = std::string(model);
   info.stream = stream;

@@ -25,8 +25,7 @@ class GeminiDialect final : public Dialect {
   std::unique_ptr<ResponseMeter> newResponseMeter(const RequestInfo& info, int status,
                                                   std::string_view content_type) const override;
   // {"error":{"code":N,"message":M,"status":S,"details":[ErrorInfo{reason: the gateway's code}]}}
-  std::string errorBody(int status, std::string_view code,
-                        std::string_view message) const override;
+  std::string errorBody(int status, std::string_view code, std::string_view message) const override;
 };
 
 }  // namespace tollgate::meter

@@ -29,8 +29,12 @@ Masks masksOf(const char* block) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
     const __m128i folded = _mm_or_si128(x, fold);
     const auto shift = static_cast<unsigned>(16 * i);
-    m.quote |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)))) << shift;
-    m.backslash |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)))) << shift;
+    m.quote |=
+        static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote))))
+        << shift;
+    m.backslash |= static_cast<uint64_t>(
+                       static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash))))
+                   << shift;
     m.bracket |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(
                      _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)))))
                  << shift;

@@ -93,13 +93,27 @@ void escapeBody(std::string_view s, Emit&& emit) {
     }
     emit(s.data() + run_start, i - run_start);
     switch (c) {
-      case '"': emit("\\\"", 2); break;
-      case '\\': emit("\\\\", 2); break;
-      case '\n': emit("\\n", 2); break;
-      case '\r': emit("\\r", 2); break;
-      case '\t': emit("\\t", 2); break;
-      case '\b': emit("\\b", 2); break;
-      case '\f': emit("\\f", 2); break;
+      case '"':
+        emit("\\\"", 2);
+        break;
+      case '\\':
+        emit("\\\\", 2);
+        break;
+      case '\n':
+        emit("\\n", 2);
+        break;
+      case '\r':
+        emit("\\r", 2);
+        break;
+      case '\t':
+        emit("\\t", 2);
+        break;
+      case '\b':
+        emit("\\b", 2);
+        break;
+      case '\f':
+        emit("\\f", 2);
+        break;
       default: {
         const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         emit(u, 6);

@@ -55,8 +55,7 @@ bool JsonScanner::count(int64_t& n) {
 }
 
 bool JsonScanner::validUtf8() const {
-  return high_ == 0 ||
-         simdjson::validate_utf8(begin_, static_cast<size_t>(end_ - begin_));
+  return high_ == 0 || simdjson::validate_utf8(begin_, static_cast<size_t>(end_ - begin_));
 }
 
 bool JsonScanner::skipValue(int depth) {

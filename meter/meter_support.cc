@@ -96,7 +96,8 @@ class PassThroughMeter final : public ResponseMeter {
     if (ended_) return {};
     switch (framing_) {
       case BodyFraming::kErrorBody:
-        if (body_.size() < kMaxErrorBody) body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
+        if (body_.size() < kMaxErrorBody)
+          body_.append(chunk.substr(0, kMaxErrorBody - body_.size()));
         break;
       case BodyFraming::kJson:
         window_.append(chunk);
@@ -169,14 +170,15 @@ class PassThroughMeter final : public ResponseMeter {
     reader_.readObject(event, data, state_);
     // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
     // text): its usage members, intact, are then read alone.
-    if (takeUtf8Refusal()) [[unlikely]] readUsageMembers(reader_, data, data, state_);
+    if (takeUtf8Refusal()) [[unlikely]]
+      readUsageMembers(reader_, data, data, state_);
   }
 
   const ObjectReader& reader_;
   int64_t request_estimate_;  // RequestInfo::estimated_input_tokens: all a meter needs of it
   BodyFraming framing_;
   MeterState state_;
-  std::string body_;  // an error body
+  std::string body_;   // an error body
   BodyWindow window_;  // a successful JSON body
   bool ended_ = false;
   SseFramer sse_;
@@ -200,7 +202,8 @@ std::optional<RequestError> readRequestObject(std::string_view body, const Membe
   }
   for (auto field_result : obj) {
     od::field field;
-    if (auto ec = std::move(field_result).get(field)) return invalidJson(simdjson::error_message(ec));
+    if (auto ec = std::move(field_result).get(field))
+      return invalidJson(simdjson::error_message(ec));
     std::string_view key;
     if (auto ec = field.unescaped_key().get(key)) return invalidJson(simdjson::error_message(ec));
     // The key's storage is the parser's string buffer, overwritten by later strings: copy it.
@@ -266,13 +269,15 @@ std::optional<RequestError> CommonRequestFields::check(bool model_required) cons
 }
 
 RequestError unknownEndpoint(std::string_view dialect, std::string_view path) {
-  return RequestError{404, "unknown_endpoint",
-                      "the " + std::string(dialect) + " dialect does not serve " + std::string(path)};
+  return RequestError{
+      404, "unknown_endpoint",
+      "the " + std::string(dialect) + " dialect does not serve " + std::string(path)};
 }
 
 simdjson::error_code iterate(std::string_view json, od::document& doc) {
   const simdjson::error_code ec = t_parser.iterate(t_input.load(json)).get(doc);
-  if (ec == simdjson::UTF8_ERROR) [[unlikely]] t_utf8_refused = true;
+  if (ec == simdjson::UTF8_ERROR) [[unlikely]]
+    t_utf8_refused = true;
   return ec;
 }
 

@@ -64,16 +64,15 @@ simdjson::error_code addMessagesText(od::value messages, TokenEstimator& estimat
 // Reads a request body that must be one JSON object, handing each member to `on_member`
 // (key unescaped). A malformed body or an error returned by `on_member` gives a 400
 // invalid_json; so does content after the object.
-using MemberFn = std::function<simdjson::error_code(std::string_view key, od::value value,
-                                                    od::json_type type)>;
+using MemberFn =
+    std::function<simdjson::error_code(std::string_view key, od::value value, od::json_type type)>;
 std::optional<RequestError> readRequestObject(std::string_view body, const MemberFn& on_member);
 
 // "model" and "stream" as every dialect reads them, with the same errors.
 class CommonRequestFields {
  public:
   // True when `key` was one of them (then read).
-  bool read(std::string_view key, od::value value, od::json_type type,
-            simdjson::error_code& ec);
+  bool read(std::string_view key, od::value value, od::json_type type, simdjson::error_code& ec);
   // The 400 for a missing/invalid model (when `model_required`) or a non-boolean stream.
   std::optional<RequestError> check(bool model_required) const;
 
@@ -101,7 +100,7 @@ struct MeterState {
   // Counts as the provider words them, for dialects whose later events supersede some of them
   // (Anthropic): indexed by the dialect's own enum, -1 while not reported.
   std::array<int64_t, 8> raw{-1, -1, -1, -1, -1, -1, -1, -1};
-  bool finish_seen = false;   // a finish/stop reason arrived (Gemini: the last chunk)
+  bool finish_seen = false;    // a finish/stop reason arrived (Gemini: the last chunk)
   bool usage_in_last = false;  // the last object read carried usage (Gemini)
 };
 

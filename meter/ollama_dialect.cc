@@ -68,8 +68,11 @@ bool scanTextLine(std::string_view json, MeterState& state) {
   return true;
 }
 
-constexpr TextPath kBodyText[] = {{"message/content"}, {"message/thinking"},
-                                  {"message/tool_calls", true}, {"response"}, {"thinking"}};
+constexpr TextPath kBodyText[] = {{"message/content"},
+                                  {"message/thinking"},
+                                  {"message/tool_calls", true},
+                                  {"response"},
+                                  {"thinking"}};
 
 class Reader final : public ObjectReader {
  public:
@@ -126,8 +129,7 @@ class Reader final : public ObjectReader {
   std::span<const TextPath> bodyTextPaths() const override { return kBodyText; }
   // The last line's counts, which count only with "done": true.
   std::span<const UsageMember> usageMembers() const override {
-    static constexpr UsageMember kMembers[] = {
-        {"done"}, {"prompt_eval_count"}, {"eval_count"}};
+    static constexpr UsageMember kMembers[] = {{"done"}, {"prompt_eval_count"}, {"eval_count"}};
     return kMembers;
   }
 };
@@ -156,18 +158,18 @@ std::optional<RequestError> OllamaDialect::inspectRequest(std::string_view path,
   info.operation = chat ? "chat" : "text_completion";
   CommonRequestFields common;
   TokenEstimator estimator;
-  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
-                                           od::json_type type) -> simdjson::error_code {
-    simdjson::error_code ec;
-    if (common.read(key, value, type, ec)) return ec;
-    if (chat && key == "messages" && type == od::json_type::array) {
-      return addMessagesText(value, estimator);
-    } else if (!chat && (key == "prompt" || key == "system") && type == od::json_type::string) {
-      if (key == "prompt") estimator.addMessage();
-      return addContentText(value, estimator);
-    }
-    return simdjson::SUCCESS;
-  });
+  auto error = readRequestObject(
+      body, [&](std::string_view key, od::value value, od::json_type type) -> simdjson::error_code {
+        simdjson::error_code ec;
+        if (common.read(key, value, type, ec)) return ec;
+        if (chat && key == "messages" && type == od::json_type::array) {
+          return addMessagesText(value, estimator);
+        } else if (!chat && (key == "prompt" || key == "system") && type == od::json_type::string) {
+          if (key == "prompt") estimator.addMessage();
+          return addContentText(value, estimator);
+        }
+        return simdjson::SUCCESS;
+      });
   if (error) return error;
   if (auto bad = common.check(true)) return bad;
   info.model = std::move(common.model);

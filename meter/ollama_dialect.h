@@ -18,8 +18,7 @@ class OllamaDialect final : public Dialect {
   std::unique_ptr<ResponseMeter> newResponseMeter(const RequestInfo& info, int status,
                                                   std::string_view content_type) const override;
   // {"error":M,"code":C}: Ollama's shape plus the gateway's stable code.
-  std::string errorBody(int status, std::string_view code,
-                        std::string_view message) const override;
+  std::string errorBody(int status, std::string_view code, std::string_view message) const override;
 };
 
 }  // namespace tollgate::meter

@@ -18,12 +18,11 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
       in.skip(R"(,"completion_tokens":)") && in.integer(usage.output_tokens) &&
       in.skip(R"(,"total_tokens":)") && in.integer(total) &&
       in.skip(R"(,"prompt_tokens_details":{"cached_tokens":)") &&
-      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") &&
-      in.integer(audio) && in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
-      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") &&
-      in.integer(audio) && in.skip(R"(,"accepted_prediction_tokens":)") &&
-      in.integer(accepted) && in.skip(R"(,"rejected_prediction_tokens":)") &&
-      in.integer(rejected) && in.skip("}}")) {
+      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") && in.integer(audio) &&
+      in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
+      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") && in.integer(audio) &&
+      in.skip(R"(,"accepted_prediction_tokens":)") && in.integer(accepted) &&
+      in.skip(R"(,"rejected_prediction_tokens":)") && in.integer(rejected) && in.skip("}}")) {
     for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
                        &usage.reasoning_tokens}) {
       if (*n < 0 || *n > kMaxCallTokens) *n = kMalformedCount;

@@ -15,8 +15,8 @@
 #include "meter/openai_body_scan.h"
 #include "meter/openai_responses.h"
 #include "meter/openai_usage_conventions.h"
-#include "meter/token_estimator.h"
 #include "meter/sse_framer.h"
+#include "meter/token_estimator.h"
 #include "meter/visible_text.h"
 
 namespace tollgate::meter {
@@ -104,7 +104,6 @@ std::string readErrorObject(od::value& v) {
   }
   return type.empty() ? code : type;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Response reading, shared by the stream and body meters.
@@ -575,8 +574,7 @@ void finishResult(ResponseState& state, int64_t request_estimate) {
     // A count was malformed or absurd (support::settle): the report is refused.
     result.usage_flags |= kUsageCountRefused;
   }
-  result.usage =
-      estimateUnfinishedUsage(Usage{}, false, request_estimate, state.content_bytes);
+  result.usage = estimateUnfinishedUsage(Usage{}, false, request_estimate, state.content_bytes);
   result.usage_source = UsageSource::kEstimated;
 }
 
@@ -812,7 +810,8 @@ class SseStreamMeter final : public ResponseMeter {
     ObjectShape shape;
     if (support::preFilterEnabled() && scanChunk(ev.data, state_, shape)) return shape;
     shape = readResponseObject(ev.data, state_);
-    if (!shape.parsed) [[unlikely]] readBrokenChunk(ev.data);
+    if (!shape.parsed) [[unlikely]]
+      readBrokenChunk(ev.data);
     return shape;
   }
 

@@ -18,8 +18,7 @@ class OpenAiDialect final : public Dialect {
                                             RequestInfo& info) const override;
   std::unique_ptr<ResponseMeter> newResponseMeter(const RequestInfo& info, int status,
                                                   std::string_view content_type) const override;
-  std::string errorBody(int status, std::string_view code,
-                        std::string_view message) const override;
+  std::string errorBody(int status, std::string_view code, std::string_view message) const override;
 };
 
 }  // namespace tollgate::meter

@@ -125,7 +125,8 @@ void readResponse(od::object obj, MeterState& state, bool terminal, bool count_o
       }
     } else if (key == "status") {
       std::string_view status;
-      if (terminal && readString(value, status)) result.finish_reasons.assign(1, std::string(status));
+      if (terminal && readString(value, status))
+        result.finish_reasons.assign(1, std::string(status));
     } else if (key == "error") {
       od::json_type type;
       if (value.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
@@ -142,8 +143,7 @@ void readResponse(od::object obj, MeterState& state, bool terminal, bool count_o
 }
 
 bool isTerminal(std::string_view type) {
-  return type == "response.completed" || type == "response.incomplete" ||
-         type == "response.failed";
+  return type == "response.completed" || type == "response.incomplete" || type == "response.failed";
 }
 
 // Most events of a stream are deltas ({"type":"response.output_text.delta",...,"delta":"..."})
@@ -232,9 +232,11 @@ void readEvent(std::string_view event, od::document& doc, od::object obj, MeterS
   }
 }
 
-constexpr TextPath kBodyText[] = {
-    {"output/*/arguments"},       {"output/*/content/*/text"}, {"output/*/content/*/refusal"},
-    {"output/*/summary/*/text"}, {"output/*/summary/*/refusal"}};
+constexpr TextPath kBodyText[] = {{"output/*/arguments"},
+                                  {"output/*/content/*/text"},
+                                  {"output/*/content/*/refusal"},
+                                  {"output/*/summary/*/text"},
+                                  {"output/*/summary/*/refusal"}};
 
 class Reader final : public ObjectReader {
  public:
@@ -278,27 +280,27 @@ std::optional<RequestError> inspectResponsesRequest(std::string_view body, Reque
   CommonRequestFields common;
   TokenEstimator estimator;
   std::string tier;
-  auto error = readRequestObject(body, [&](std::string_view key, od::value value,
-                                           od::json_type type) -> simdjson::error_code {
-    simdjson::error_code ec;
-    if (common.read(key, value, type, ec)) return ec;
-    if (key == "input") {
-      if (type == od::json_type::string) {
-        estimator.addMessage();
-        return addContentText(value, estimator);
-      }
-      if (type != od::json_type::array) return simdjson::SUCCESS;
-      return addMessagesText(value, estimator, /*with_output=*/true);
-    } else if (key == "instructions" && type == od::json_type::string) {
-      estimator.addMessage();
-      return addContentText(value, estimator);
-    } else if (key == "service_tier" && type == od::json_type::string) {
-      std::string_view s;
-      if (auto e = value.get_string().get(s)) return e;
-      tier = priceVariant(s);
-    }
-    return simdjson::SUCCESS;
-  });
+  auto error = readRequestObject(
+      body, [&](std::string_view key, od::value value, od::json_type type) -> simdjson::error_code {
+        simdjson::error_code ec;
+        if (common.read(key, value, type, ec)) return ec;
+        if (key == "input") {
+          if (type == od::json_type::string) {
+            estimator.addMessage();
+            return addContentText(value, estimator);
+          }
+          if (type != od::json_type::array) return simdjson::SUCCESS;
+          return addMessagesText(value, estimator, /*with_output=*/true);
+        } else if (key == "instructions" && type == od::json_type::string) {
+          estimator.addMessage();
+          return addContentText(value, estimator);
+        } else if (key == "service_tier" && type == od::json_type::string) {
+          std::string_view s;
+          if (auto e = value.get_string().get(s)) return e;
+          tier = priceVariant(s);
+        }
+        return simdjson::SUCCESS;
+      });
   if (error) return error;
   if (auto bad = common.check(true)) return bad;
   info.model = std::move(common.model);

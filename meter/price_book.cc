@@ -73,8 +73,7 @@ UsageFlags clampToContext(const PriceEntry& entry, Usage& usage) {
   if (entry.max_context_tokens <= 0) return 0;
   UsageFlags flags = 0;
   for (int64_t* n : {&usage.input_tokens, &usage.cache_read_tokens, &usage.cache_write_tokens,
-                     &usage.output_tokens, &usage.reasoning_tokens,
-                     &usage.cache_write_1h_tokens}) {
+                     &usage.output_tokens, &usage.reasoning_tokens, &usage.cache_write_1h_tokens}) {
     if (*n > entry.max_context_tokens) {
       *n = entry.max_context_tokens;
       flags |= kUsageOverContext;

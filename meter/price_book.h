@@ -26,7 +26,7 @@ struct Price {
   PicoPerToken cache_read = 0;   // config default: the input price
   PicoPerToken cache_write = 0;  // 5-minute cache writes; config default: the input price
   PicoPerToken output = 0;
-  PicoPerToken reasoning = 0;    // config default: the output price
+  PicoPerToken reasoning = 0;       // config default: the output price
   PicoPerToken cache_write_1h = 0;  // 1-hour cache writes; config default: cache_write
 };
 
@@ -43,8 +43,8 @@ inline constexpr int64_t kEndOfTime = std::numeric_limits<int64_t>::max();
 struct PriceEntry {
   std::string pattern;  // model glob, e.g. "gpt-4o-mini*"
   Price price;
-  std::vector<PriceTier> tiers{};  // ascending thresholds
-  std::string variant{};         // "" standard, "batch", "priority" or "flex"
+  std::vector<PriceTier> tiers{};                // ascending thresholds
+  std::string variant{};                         // "" standard, "batch", "priority" or "flex"
   int64_t effective_from_ns = kBeginningOfTime;  // unix ns, inclusive
   int64_t effective_until_ns = kEndOfTime;       // unix ns, exclusive
   std::string catalog{};  // catalog version it comes from; "" = the book's own version

@@ -16,9 +16,8 @@ Usage estimateUnfinishedUsage(const Usage& provider_so_far, bool input_known,
     usage.input_tokens = std::max<int64_t>(request_estimate, 0);
   }
   usage.reasoning_tokens = std::max<int64_t>(provider_so_far.reasoning_tokens, 0);
-  usage.output_tokens =
-      std::max({TokenEstimator::tokensForBytes(relayed_output_bytes),
-                provider_so_far.output_tokens, usage.reasoning_tokens});
+  usage.output_tokens = std::max({TokenEstimator::tokensForBytes(relayed_output_bytes),
+                                  provider_so_far.output_tokens, usage.reasoning_tokens});
   return usage;
 }
 

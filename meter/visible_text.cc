@@ -49,7 +49,8 @@ class Walker {
   };
 
   void space() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
       ++i_;
     }
   }
@@ -58,7 +59,8 @@ class Walker {
     for (const Path& path : paths_) {
       if (path.segments.size() != static_cast<size_t>(depth_)) continue;
       bool same = true;
-      for (int d = 0; d < depth_ && same; ++d) same = path.segments[static_cast<size_t>(d)] == stack_[static_cast<size_t>(d)];
+      for (int d = 0; d < depth_ && same; ++d)
+        same = path.segments[static_cast<size_t>(d)] == stack_[static_cast<size_t>(d)];
       if (same) return path.raw_json ? Match::kRaw : Match::kText;
     }
     return Match::kNone;

@@ -13,7 +13,8 @@
 int main(int argc, char** argv) {
   using namespace tollgate;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: ledger_make_events N FILE [--month YYYY-MM] [--teams T] [--models M]\n");
+    std::fprintf(stderr,
+                 "usage: ledger_make_events N FILE [--month YYYY-MM] [--teams T] [--models M]\n");
     return 2;
   }
   const long long n = std::atoll(argv[1]);
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
     e.upstream = e.provider = "anthropic";
     e.operation = "chat";
     e.endpoint = "/v1/messages";
-    e.model = e.model_requested = "model-" + std::to_string((x >> 16) % static_cast<uint64_t>(models));
+    e.model = e.model_requested =
+        "model-" + std::to_string((x >> 16) % static_cast<uint64_t>(models));
     e.status = 200;
     e.usage.input_tokens = 200 + static_cast<int64_t>((x >> 20) % 4000);
     e.usage.cache_read_tokens = static_cast<int64_t>((x >> 32) % 200);
@@ -71,7 +73,8 @@ int main(int argc, char** argv) {
     e.priced = true;
     e.price_ref = "bench/model";
     e.cost = meter::computeCost(price, e.usage);
-    e.end_unix_ns = start_ns + static_cast<int64_t>((static_cast<unsigned __int128>(i) * span_ns) / n);
+    e.end_unix_ns =
+        start_ns + static_cast<int64_t>((static_cast<unsigned __int128>(i) * span_ns) / n);
     e.start_unix_ns = e.end_unix_ns - 900'000'000;
     line.clear();
     meter::appendCloudEventJson(e, line);

@@ -56,7 +56,8 @@ std::optional<std::string> setInterim(std::vector<int>& target, std::string_view
     const auto code = parseInt(value.substr(start, end - start), 100, 199);
     if (!code || *code == 101 || codes.size() == kMaxInterim) {
       return "mock: interim must be up to 8 comma-separated statuses in [100, 199] except 101, "
-             "got '" + std::string(value) + "'";
+             "got '" +
+             std::string(value) + "'";
     }
     codes.push_back(static_cast<int>(*code));
     start = end + 1;

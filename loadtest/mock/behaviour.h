@@ -42,10 +42,10 @@ struct Behaviour {
   std::vector<int> interim;                 // 1xx answers sent before the final one
   bool trailers = false;                    // chunked answer with a trailer section
   Framing framing = Framing::kAuto;
-  bool close_after_answer = false;  // FIN after the answer, without Connection: close
-  int64_t reset_after = -1;         // RST after the N-th content event; 0: before the head
-  int64_t drip_ms = 0;              // one byte every N ms
-  int64_t extra_bytes = 0;          // bytes after the complete answer
+  bool close_after_answer = false;    // FIN after the answer, without Connection: close
+  int64_t reset_after = -1;           // RST after the N-th content event; 0: before the head
+  int64_t drip_ms = 0;                // one byte every N ms
+  int64_t extra_bytes = 0;            // bytes after the complete answer
   bool no_content_with_body = false;  // 204 head followed by a body
   int64_t line_bytes = 0;             // the first content event's line is this long
   bool endless_line = false;          // the first content event's line never ends

@@ -192,8 +192,8 @@ void brotliInto(BrotliEncoderState* brotli, std::string_view data, BrotliEncoder
     out.resize(before + kOutStep);
     size_t available_out = kOutStep;
     auto* next_out = reinterpret_cast<uint8_t*>(out.data() + before);
-    if (!BrotliEncoderCompressStream(brotli, op, &available_in, &next_in, &available_out,
-                                     &next_out, nullptr)) {
+    if (!BrotliEncoderCompressStream(brotli, op, &available_in, &next_in, &available_out, &next_out,
+                                     nullptr)) {
       throw std::runtime_error("mock: brotli compression failed");
     }
     out.resize(before + kOutStep - available_out);

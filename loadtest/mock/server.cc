@@ -1,5 +1,6 @@
 #include "loadtest/mock/server.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -665,7 +665,6 @@ net::awaitable<After> handle(Stream& stream, Shared& shared, http::request<http:
   if (streaming) co_return co_await sendStream(wire, shared, call, plan, b, close, long_line);
   co_return co_await sendFixed(wire, shared, call, plan, b, close);
 }
-
 
 bool isProtocolError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category() &&

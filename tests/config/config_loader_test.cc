@@ -227,8 +227,8 @@ TEST(ConfigLoaderTest, ExampleConfigWithoutTheKeysNamesEachMissingVariable) {
 }
 
 TEST(ConfigLoaderTest, EveryKeyIsReadFromAFullFile) {
-  auto result = loadConfigFile(kTestdata + "/full.yaml", envFrom({{"GEMINI_KEY", "g-key"},
-                                                                  {"TEST_CA_FILE", kCaFile}}));
+  auto result = loadConfigFile(kTestdata + "/full.yaml",
+                               envFrom({{"GEMINI_KEY", "g-key"}, {"TEST_CA_FILE", kCaFile}}));
   ASSERT_TRUE(std::holds_alternative<Config>(result))
       << describe(std::get<std::vector<ConfigError>>(result));
   const Config& c = std::get<Config>(result);
@@ -656,9 +656,9 @@ TEST(ConfigLoaderTest, MissingCaFileIsRejectedNamingTheKey) {
   EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { ca_file: /nonexistent/ca.pem }\n")),
               ElementsAre("upstreams[0].tls.ca_file: cannot read \"/nonexistent/ca.pem\" (a "
                           "PEM CA bundle)"));
-  EXPECT_THAT(errorsOf(upstreamWith(head + "    tls: { ca_file: \"" + kTestdata + "\" }\n")),
-              ElementsAre("upstreams[0].tls.ca_file: cannot read \"" + kTestdata +
-                          "\" (a PEM CA bundle)"));
+  EXPECT_THAT(
+      errorsOf(upstreamWith(head + "    tls: { ca_file: \"" + kTestdata + "\" }\n")),
+      ElementsAre("upstreams[0].tls.ca_file: cannot read \"" + kTestdata + "\" (a PEM CA bundle)"));
 }
 
 TEST(ConfigLoaderTest, IdleKeepaliveDefaultsBelowCommonServerTimeouts) {
@@ -667,10 +667,9 @@ TEST(ConfigLoaderTest, IdleKeepaliveDefaultsBelowCommonServerTimeouts) {
       "    models: [\"*\"]\n";
   EXPECT_EQ(parseValid(upstreamWith(head)).upstreams[0].idle_keepalive,
             std::chrono::milliseconds(4'000));
-  EXPECT_EQ(parseValid(upstreamWith(head + "    idle_keepalive_ms: 250\n"))
-                .upstreams[0]
-                .idle_keepalive,
-            std::chrono::milliseconds(250));
+  EXPECT_EQ(
+      parseValid(upstreamWith(head + "    idle_keepalive_ms: 250\n")).upstreams[0].idle_keepalive,
+      std::chrono::milliseconds(250));
   EXPECT_THAT(errorsOf(upstreamWith(head + "    idle_keepalive_ms: 0\n")),
               ElementsAre("upstreams[0].idle_keepalive_ms: expected a positive integer of "
                           "milliseconds (at most 86400000)"));
@@ -688,8 +687,8 @@ TEST(ConfigLoaderTest, EndpointIdentityChangesWithHostTlsAndCredentials) {
   EXPECT_NE(plain, id("    base_url: \"http://h:1\"\n"));
   EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { verify: false }\n"));
   EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { server_name: x }\n"));
-  EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    tls: { ca_file: \"" + kCaFile +
-                      "\" }\n"));
+  EXPECT_NE(plain,
+            id("    base_url: \"https://h:1\"\n    tls: { ca_file: \"" + kCaFile + "\" }\n"));
   EXPECT_NE(plain, id("    base_url: \"https://h:1\"\n    headers: { authorization: x }\n"));
   EXPECT_EQ(plain.find("authorization"), std::string::npos);
 }
@@ -699,10 +698,9 @@ TEST(ConfigLoaderTest, MaxConnectionsPerWorkerIsReadAndBounded) {
   EXPECT_EQ(parseValid(withUpstream("server: { limits: { max_connections_per_worker: 7 } }\n"))
                 .server.limits.max_connections_per_worker,
             7u);
-  EXPECT_THAT(
-      errorsOf(withUpstream("server: { limits: { max_connections_per_worker: 0 } }\n")),
-      ElementsAre("server.limits.max_connections_per_worker: expected an integer from 1 to "
-                  "1048576"));
+  EXPECT_THAT(errorsOf(withUpstream("server: { limits: { max_connections_per_worker: 0 } }\n")),
+              ElementsAre("server.limits.max_connections_per_worker: expected an integer from 1 to "
+                          "1048576"));
 }
 
 TEST(ConfigLoaderTest, MaxIdleConnectionsIsBounded) {

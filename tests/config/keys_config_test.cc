@@ -68,7 +68,7 @@ keys:
     models: ["gpt-4o*", "claude-*"]
   - id: search-dev
     sha256: ")" + std::string("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD") +
-                                 R"("
+                                   R"("
 attribution:
   mode: enforce
   required: [team, project, workload_type]
@@ -161,8 +161,7 @@ keys:
           "keys[1].sha256: same key as keys[0] (hashes must be unique)",
           "keys[2].id: must be 1 to 64 characters of [A-Za-z0-9._:-]",
           "keys[2].sha256: must be 64 hexadecimal digits (the SHA-256 of the key, never the key)",
-          "keys[3].id: is required", "keys[3].sha256: is required",
-          "keys[4]: expected a mapping"));
+          "keys[3].id: is required", "keys[3].sha256: is required", "keys[4]: expected a mapping"));
 }
 
 TEST(KeysConfigTest, PolicyProblemsAreReportedWithTheirPath) {

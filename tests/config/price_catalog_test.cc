@@ -152,7 +152,8 @@ TEST(PriceCatalog, BadMaxContextTokensNamesItsKeyPath) {
   for (const char* bad : {"0", "-5", "1000000001", "1.5", "\"big\""}) {
     const auto errors = errorsOf(kUpstreams + R"(
 prices:
-  "m*": { input: "1.00", output: "2.00", max_context_tokens: )" + bad + R"( }
+  "m*": { input: "1.00", output: "2.00", max_context_tokens: )" +
+                                 bad + R"( }
 )");
     ASSERT_EQ(errors.size(), 1u) << bad;
     EXPECT_EQ(errors[0].rfind(R"(prices."m*".max_context_tokens: )", 0), 0u) << errors[0];

@@ -20,10 +20,14 @@ using namespace tollgate::meter;
 
 const TOLLGATE_FUZZ_DIALECT kDialect;
 
-constexpr const char* kPaths[] = {"/v1/chat/completions", "/v1/completions", "/v1/embeddings",
-                                  "/v1/responses",        "/v1/messages",
+constexpr const char* kPaths[] = {"/v1/chat/completions",
+                                  "/v1/completions",
+                                  "/v1/embeddings",
+                                  "/v1/responses",
+                                  "/v1/messages",
                                   "/v1beta/models/gemini-2.5-pro:streamGenerateContent",
-                                  "/api/chat",            "/api/generate"};
+                                  "/api/chat",
+                                  "/api/generate"};
 constexpr const char* kTypes[] = {"text/event-stream", "application/json", "application/x-ndjson",
                                   ""};
 
@@ -56,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto meter = kDialect.newResponseMeter(info, status, type);
     Run r;
     if (cut) {
-      tollgate::fuzz::forEachChunk(in, [&](std::string_view chunk) { r.out.append(meter->onBody(chunk)); });
+      tollgate::fuzz::forEachChunk(
+          in, [&](std::string_view chunk) { r.out.append(meter->onBody(chunk)); });
     } else {
       r.out.append(meter->onBody(in.body));
     }

@@ -11,9 +11,9 @@
 namespace tollgate::fuzz {
 
 struct Input {
-  uint8_t selector = 0;        // first byte: target-specific choices
-  std::string_view body;       // the rest
-  std::vector<size_t> cuts;    // ascending cut positions in body
+  uint8_t selector = 0;      // first byte: target-specific choices
+  std::string_view body;     // the rest
+  std::vector<size_t> cuts;  // ascending cut positions in body
 };
 
 inline Input split(const uint8_t* data, size_t size) {

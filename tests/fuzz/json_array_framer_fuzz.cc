@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       trace.append(obj).push_back('\0');
     };
     if (cut) {
-      tollgate::fuzz::forEachChunk(in, [&](std::string_view chunk) { framer.feed(chunk, on_object); });
+      tollgate::fuzz::forEachChunk(in,
+                                   [&](std::string_view chunk) { framer.feed(chunk, on_object); });
     } else {
       framer.feed(in.body, on_object);
     }

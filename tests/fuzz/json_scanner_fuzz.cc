@@ -55,8 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     simdjson::ondemand::document doc;
     std::string_view s;
     if (parser.iterate(padded).get(doc) != simdjson::SUCCESS ||
-        doc.get_string().get(s) != simdjson::SUCCESS ||
-        static_cast<int64_t>(s.size()) != bytes) {
+        doc.get_string().get(s) != simdjson::SUCCESS || static_cast<int64_t>(s.size()) != bytes) {
       std::abort();
     }
   }

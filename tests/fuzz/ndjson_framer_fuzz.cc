@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       trace.append(line).push_back('\n');
     };
     if (cut) {
-      tollgate::fuzz::forEachChunk(in, [&](std::string_view chunk) { framer.feed(chunk, on_line); });
+      tollgate::fuzz::forEachChunk(in,
+                                   [&](std::string_view chunk) { framer.feed(chunk, on_line); });
     } else {
       framer.feed(in.body, on_line);
     }

@@ -3,11 +3,10 @@
 // hop-by-hop test. Invariants: the parser never reads past its limits; a refused head always
 // closes; a head let through with a Transfer-Encoding ends in chunked; trailers dropped leave
 // exactly the head's fields; a query parameter is a piece of the target.
-#include <cstdlib>
-#include <string>
-
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstdlib>
+#include <string>
 
 #include "gateway/fields_arena.h"
 #include "gateway/http_fields.h"

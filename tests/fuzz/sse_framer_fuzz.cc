@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       trace.append(std::to_string(ev.raw_end)).push_back('\2');
     };
     if (cut) {
-      tollgate::fuzz::forEachChunk(in, [&](std::string_view chunk) { framer.feed(chunk, on_event); });
+      tollgate::fuzz::forEachChunk(in,
+                                   [&](std::string_view chunk) { framer.feed(chunk, on_event); });
     } else {
       framer.feed(in.body, on_event);
     }

@@ -15,14 +15,13 @@ TEST(AccessLog, JsonLineHasEveryField) {
   testing::CallFixture f;
   std::string line;
   AccessLog::formatJson(f.call, f.event, line);
-  EXPECT_EQ(line,
-            R"({"time":"2027-01-15T08:00:00.314000Z","request_id":"req-1",)"
-            R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","method":"POST",)"
-            R"("path":"/v1/chat/completions","status":200,"outcome":"ok",)"
-            R"("team":"fraud-platform","project":"fraud-detector-v2",)"
-            R"("model":"gpt-4o-mini-2024-07-18","upstream":"openai-main","stream":true,)"
-            R"("input_tokens":1000,"output_tokens":50,"cost_usd":"0.000165",)"
-            R"("duration_ms":314.000,"ttft_ms":52.000,"overhead_us":12000,"error_type":""})");
+  EXPECT_EQ(line, R"({"time":"2027-01-15T08:00:00.314000Z","request_id":"req-1",)"
+                  R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","method":"POST",)"
+                  R"("path":"/v1/chat/completions","status":200,"outcome":"ok",)"
+                  R"("team":"fraud-platform","project":"fraud-detector-v2",)"
+                  R"("model":"gpt-4o-mini-2024-07-18","upstream":"openai-main","stream":true,)"
+                  R"("input_tokens":1000,"output_tokens":50,"cost_usd":"0.000165",)"
+                  R"("duration_ms":314.000,"ttft_ms":52.000,"overhead_us":12000,"error_type":""})");
 }
 
 TEST(AccessLog, KeyValueLineQuotesOnlyWhatNeedsIt) {
@@ -40,8 +39,8 @@ TEST(AccessLog, KeyValueLineQuotesOnlyWhatNeedsIt) {
 }
 
 TEST(AccessLog, LinesReachTheFileFromTheLoggerThread) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("tollgate-access-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tollgate-access-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "access.log").string();
   {
@@ -73,7 +72,9 @@ TEST(AccessLog, UnwritablePathIsNamed) {
     AccessLog log(cfg);
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("access_log.path: cannot open /proc/no/such/dir/access.log", 0), 0u)
+    EXPECT_EQ(
+        std::string(e.what()).rfind("access_log.path: cannot open /proc/no/such/dir/access.log", 0),
+        0u)
         << e.what();
   }
 }

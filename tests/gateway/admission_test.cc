@@ -99,8 +99,7 @@ TEST_F(AdmissionTest, NonBearerAuthorizationIsNotAKey) {
 }
 
 TEST_F(AdmissionTest, KeyIsAcceptedInEachCredentialHeader) {
-  for (const auto& [header, value] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [header, value] : std::vector<std::pair<std::string, std::string>>{
            {"authorization", bearer(kFraudKey)},
            {"Authorization", "bearer   " + std::string(kFraudKey) + " "},
            {"x-api-key", std::string(kFraudKey)},
@@ -188,8 +187,8 @@ TEST_F(AdmissionTest, HeadersFillWhatTheKeyLeavesOpen) {
 }
 
 TEST_F(AdmissionTest, EnforceRefusesAMissingRequiredLabelNamingIt) {
-  const auto r = refused({{"authorization", bearer(kOpenKey)}, {"x-team", "search"},
-                          {"x-workload-type", "batch"}});
+  const auto r = refused(
+      {{"authorization", bearer(kOpenKey)}, {"x-team", "search"}, {"x-workload-type", "batch"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.code, RefusalCode::kMissingLabel);
   EXPECT_EQ(r.message, "the required label project is missing (send the x-project header)");
@@ -216,14 +215,18 @@ TEST_F(AdmissionTest, WorkloadTypeOutsideTheFixedSetIsInvalid) {
 
 TEST_F(AdmissionTest, LabelValuesAreCheckedForCharactersAndLength) {
   const std::string ok64(64, 'a');
-  EXPECT_EQ(admitted({{"authorization", bearer(kOpenKey)}, {"x-team", ok64},
-                      {"x-project", "a.b_c:d/e-F9"}, {"x-workload-type", "batch"}})
+  EXPECT_EQ(admitted({{"authorization", bearer(kOpenKey)},
+                      {"x-team", ok64},
+                      {"x-project", "a.b_c:d/e-F9"},
+                      {"x-workload-type", "batch"}})
                 .attribution.team,
             ok64);
   for (const std::string& bad : {std::string(65, 'a'), std::string("two words"),
-                                std::string("caf\xc3\xa9"), std::string("a\"b")}) {
-    const auto r = refused({{"authorization", bearer(kOpenKey)}, {"x-team", bad},
-                            {"x-project", "p"}, {"x-workload-type", "batch"}});
+                                 std::string("caf\xc3\xa9"), std::string("a\"b")}) {
+    const auto r = refused({{"authorization", bearer(kOpenKey)},
+                            {"x-team", bad},
+                            {"x-project", "p"},
+                            {"x-workload-type", "batch"}});
     EXPECT_EQ(r.code, RefusalCode::kInvalidLabel) << bad;
     EXPECT_EQ(r.message, "x-team: must be 1 to 64 characters of [A-Za-z0-9._:/-]");
   }
@@ -231,8 +234,10 @@ TEST_F(AdmissionTest, LabelValuesAreCheckedForCharactersAndLength) {
 
 TEST_F(AdmissionTest, WarnIgnoresAnInvalidLabelAndSaysSo) {
   config_.attribution_policy.enforce = false;
-  const auto a = admitted({{"authorization", bearer(kOpenKey)}, {"x-team", "two words"},
-                           {"x-project", "p"}, {"x-workload-type", "batch"}});
+  const auto a = admitted({{"authorization", bearer(kOpenKey)},
+                           {"x-team", "two words"},
+                           {"x-project", "p"},
+                           {"x-workload-type", "batch"}});
   EXPECT_FALSE(a.attribution.allocated);
   EXPECT_EQ(a.attribution.team, "unallocated");
   ASSERT_EQ(a.warnings.size(), 2u);
@@ -242,14 +247,16 @@ TEST_F(AdmissionTest, WarnIgnoresAnInvalidLabelAndSaysSo) {
 
 TEST_F(AdmissionTest, TagsAreBoundedInCount) {
   config_.attribution_policy.tags.max_count = 2;
-  const auto r = refused({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
+  const auto r = refused({{"x-api-key", std::string(kFraudKey)},
+                          {"x-workload-type", "batch"},
                           {"x-tags", "a=1,b=2,c=3"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.code, RefusalCode::kTooManyTags);
   EXPECT_EQ(r.message, "x-tags: at most 2 tags");
 
   config_.attribution_policy.enforce = false;
-  const auto a = admitted({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
+  const auto a = admitted({{"x-api-key", std::string(kFraudKey)},
+                           {"x-workload-type", "batch"},
                            {"x-tags", "a=1,b=2,c=3"}});
   ASSERT_EQ(a.attribution.tags.size(), 2u);
   EXPECT_EQ(a.attribution.tags[1].first, "b");
@@ -260,14 +267,17 @@ TEST_F(AdmissionTest, TagsAreBoundedInCount) {
 TEST_F(AdmissionTest, TagsAreBoundedInSize) {
   const std::string key64(64, 'k');
   const std::string value128(128, 'v');
-  const auto a = admitted({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
+  const auto a = admitted({{"x-api-key", std::string(kFraudKey)},
+                           {"x-workload-type", "batch"},
                            {"x-tags", key64 + "=" + value128}});
   ASSERT_EQ(a.attribution.tags.size(), 1u);
-  EXPECT_EQ(refused({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
+  EXPECT_EQ(refused({{"x-api-key", std::string(kFraudKey)},
+                     {"x-workload-type", "batch"},
                      {"x-tags", key64 + "k=v"}})
                 .code,
             RefusalCode::kTagTooLong);
-  const auto r = refused({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
+  const auto r = refused({{"x-api-key", std::string(kFraudKey)},
+                          {"x-workload-type", "batch"},
                           {"x-tags", "k=" + value128 + "v"}});
   EXPECT_EQ(r.code, RefusalCode::kTagTooLong);
   EXPECT_EQ(r.message, "x-tags: tag keys are limited to 64 bytes and values to 128");
@@ -275,14 +285,13 @@ TEST_F(AdmissionTest, TagsAreBoundedInSize) {
 
 TEST_F(AdmissionTest, MalformedOrRepeatedTagsAreInvalid) {
   for (const std::string bad : {"novalue", "=v", "a b=c", "k=v;w", "a=1,a=2"}) {
-    const auto r = refused({{"x-api-key", std::string(kFraudKey)},
-                            {"x-workload-type", "batch"},
-                            {"x-tags", bad}});
+    const auto r = refused(
+        {{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"}, {"x-tags", bad}});
     EXPECT_EQ(r.code, RefusalCode::kInvalidTag) << bad;
   }
   // Empty pairs (a trailing comma) and empty values are fine.
-  const auto a = admitted({{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"},
-                           {"x-tags", "a=,b=2,"}});
+  const auto a = admitted(
+      {{"x-api-key", std::string(kFraudKey)}, {"x-workload-type", "batch"}, {"x-tags", "a=,b=2,"}});
   ASSERT_EQ(a.attribution.tags.size(), 2u);
   EXPECT_EQ(a.attribution.tags[0].second, "");
 }
@@ -298,8 +307,10 @@ TEST_F(AdmissionTest, ModelAllowListOfTheKey) {
   EXPECT_EQ(r->message, "the key 'fraud-prod' may not call the model 'o3-mini'");
   EXPECT_EQ(r->attribution.team, "fraud-platform");
   // A key without models may call any.
-  const auto b = admitted({{"x-api-key", std::string(kOpenKey)}, {"x-team", "t"},
-                           {"x-project", "p"}, {"x-workload-type", "batch"}});
+  const auto b = admitted({{"x-api-key", std::string(kOpenKey)},
+                           {"x-team", "t"},
+                           {"x-project", "p"},
+                           {"x-workload-type", "batch"}});
   EXPECT_FALSE(controller_->checkModel(b, "o3-mini").has_value());
 }
 
@@ -313,8 +324,8 @@ TEST_F(AdmissionTest, ProviderKeyBesideTheGatewayKeyIsNotTakenForIt) {
 }
 
 TEST_F(AdmissionTest, TwoDifferentGatewayKeysAreRefused) {
-  const auto r = refused({{"authorization", bearer(kOpenKey)},
-                          {"x-api-key", std::string(kFraudKey)}});
+  const auto r =
+      refused({{"authorization", bearer(kOpenKey)}, {"x-api-key", std::string(kFraudKey)}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.code, RefusalCode::kInvalidApiKey);
 }
@@ -345,9 +356,9 @@ TEST_F(AdmissionTest, ConfiguredHeaderNamesAreUsed) {
 
 TEST(RefusalCode, EveryCodeHasAStableName) {
   const std::vector<std::string> expected = {
-      "missing_api_key", "invalid_api_key", "label_conflict", "label_not_allowed",
-      "model_not_allowed", "missing_label", "invalid_label", "too_many_tags",
-      "tag_too_long", "invalid_tag"};
+      "missing_api_key",   "invalid_api_key", "label_conflict", "label_not_allowed",
+      "model_not_allowed", "missing_label",   "invalid_label",  "too_many_tags",
+      "tag_too_long",      "invalid_tag"};
   ASSERT_EQ(expected.size(), kRefusalCodes);
   for (size_t i = 0; i < kRefusalCodes; ++i) {
     EXPECT_EQ(toString(static_cast<RefusalCode>(i)), expected[i]);

@@ -1,15 +1,15 @@
 #include "gateway/deadline.h"
 
-#include <chrono>
-#include <functional>
-#include <optional>
+#include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <functional>
+#include <optional>
 
 namespace tollgate::gateway {
 namespace {

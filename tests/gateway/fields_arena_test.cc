@@ -1,12 +1,12 @@
 #include "gateway/fields_arena.h"
 
-#include <optional>
-#include <string>
+#include <gtest/gtest.h>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <gtest/gtest.h>
+#include <optional>
+#include <string>
 
 namespace tollgate::gateway {
 namespace {
@@ -75,8 +75,8 @@ TEST(FieldsArena, FieldsThatDoNotFitTheBlockComeFromTheHeapAndStayIntact) {
   FieldArena arena(pool);
   std::string request = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 40; ++i) {
-    request += "x-field-" + std::to_string(i) + ": " + std::string(100, static_cast<char>('a' + i % 26)) +
-               "\r\n";
+    request += "x-field-" + std::to_string(i) + ": " +
+               std::string(100, static_cast<char>('a' + i % 26)) + "\r\n";
   }
   request += "\r\n";
   {

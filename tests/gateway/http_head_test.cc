@@ -57,9 +57,8 @@ TEST(HttpHead, EndToEndFieldsSkipHopByHopAndConnectionNamedOnes) {
   from.set("x-request-id", "upstream-id");
   from.set("openai-processing-ms", "12");
   std::string out;
-  appendEndToEnd(from, out, [](http::field, std::string_view name) {
-    return !iequals(name, "x-request-id");
-  });
+  appendEndToEnd(from, out,
+                 [](http::field, std::string_view name) { return !iequals(name, "x-request-id"); });
   EXPECT_EQ(out, "Content-Type: application/json\r\nopenai-processing-ms: 12\r\n");
 }
 

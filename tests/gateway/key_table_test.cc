@@ -15,8 +15,7 @@ config::KeyConfig keyWithHash(std::string id, std::string sha256_hex) {
 TEST(Sha256, MatchesTheStandardTestVectors) {
   EXPECT_EQ(toHex(sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(toHex(sha256("")),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(toHex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(KeyTable, FindsTheKeyWhoseHashMatches) {

@@ -2,14 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <thread>
 
 namespace tollgate::gateway {
 namespace {
@@ -116,8 +115,7 @@ class FakeCollector {
         http::read(socket, buffer, req, ec);
         if (ec) break;
         requests_.push_back(req);
-        http::response<http::string_body> res{static_cast<http::status>(script_[next].status),
-                                               11};
+        http::response<http::string_body> res{static_cast<http::status>(script_[next].status), 11};
         if (!script_[next].retry_after.empty()) res.set("retry-after", script_[next].retry_after);
         res.body() = "{}";
         res.prepare_payload();

@@ -44,24 +44,24 @@ TEST(PrometheusMetrics, GenAiHistogramsUsePrometheusNamingAndCumulativeBuckets) 
       R"(gen_ai_operation_name="chat",gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o-mini")";
   EXPECT_TRUE(contains(out, "# TYPE gen_ai_client_token_usage histogram"));
   // 1000 input tokens: first bucket >= 1000 is 1024.
-  EXPECT_TRUE(contains(out, "gen_ai_client_token_usage_bucket{" + g +
-                                R"(,gen_ai_token_type="input",le="256"} 0)"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_token_usage_bucket{" + g +
-                                R"(,gen_ai_token_type="input",le="1024"} 1)"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_token_usage_bucket{" + g +
-                                R"(,gen_ai_token_type="input",le="+Inf"} 1)"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_token_usage_sum{" + g +
-                                R"(,gen_ai_token_type="output"} 50)"));
+  EXPECT_TRUE(contains(
+      out, "gen_ai_client_token_usage_bucket{" + g + R"(,gen_ai_token_type="input",le="256"} 0)"));
+  EXPECT_TRUE(contains(
+      out, "gen_ai_client_token_usage_bucket{" + g + R"(,gen_ai_token_type="input",le="1024"} 1)"));
+  EXPECT_TRUE(contains(
+      out, "gen_ai_client_token_usage_bucket{" + g + R"(,gen_ai_token_type="input",le="+Inf"} 1)"));
+  EXPECT_TRUE(
+      contains(out, "gen_ai_client_token_usage_sum{" + g + R"(,gen_ai_token_type="output"} 50)"));
   // Upstream call 300 ms: 0.32 bucket; first chunk after 50 ms: 0.08 bucket.
-  EXPECT_TRUE(contains(out, "gen_ai_client_operation_duration_seconds_bucket{" + g +
-                                R"(,le="0.16"} 0)"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_operation_duration_seconds_bucket{" + g +
-                                R"(,le="0.32"} 1)"));
+  EXPECT_TRUE(
+      contains(out, "gen_ai_client_operation_duration_seconds_bucket{" + g + R"(,le="0.16"} 0)"));
+  EXPECT_TRUE(
+      contains(out, "gen_ai_client_operation_duration_seconds_bucket{" + g + R"(,le="0.32"} 1)"));
   EXPECT_TRUE(contains(out, "gen_ai_client_operation_duration_seconds_sum{" + g + "} 0.3"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_operation_time_to_first_chunk_seconds_bucket{" + g +
-                                R"(,le="0.04"} 0)"));
-  EXPECT_TRUE(contains(out, "gen_ai_client_operation_time_to_first_chunk_seconds_bucket{" + g +
-                                R"(,le="0.08"} 1)"));
+  EXPECT_TRUE(contains(
+      out, "gen_ai_client_operation_time_to_first_chunk_seconds_bucket{" + g + R"(,le="0.04"} 0)"));
+  EXPECT_TRUE(contains(
+      out, "gen_ai_client_operation_time_to_first_chunk_seconds_bucket{" + g + R"(,le="0.08"} 1)"));
   // 12 ms of overhead.
   EXPECT_TRUE(contains(out, R"(tollgate_gateway_overhead_seconds_bucket{le="0.01"} 0)"));
   EXPECT_TRUE(contains(out, R"(tollgate_gateway_overhead_seconds_bucket{le="0.025"} 1)"));
@@ -103,8 +103,9 @@ TEST(PrometheusMetrics, LongModelNameIsTruncatedInEverySeries) {
   std::string out;
   metrics.render(out);
   // Each call's name differs only past the cut: the three share one truncated series.
-  const std::string cut = "gpt-" + std::string(kMaxLabelValueBytes - 4 - kTruncatedMark.size(),
-                                               'x') + std::string(kTruncatedMark);
+  const std::string cut = "gpt-" +
+                          std::string(kMaxLabelValueBytes - 4 - kTruncatedMark.size(), 'x') +
+                          std::string(kTruncatedMark);
   EXPECT_NE(out.find("model=\"" + cut + "\""), std::string::npos);
   EXPECT_NE(out.find("gen_ai_request_model=\"" + cut + "\""), std::string::npos);
   EXPECT_EQ(out.find(std::string(kMaxLabelValueBytes, 'x')), std::string::npos);
@@ -118,8 +119,7 @@ TEST(BoundedLabelValue, CutsAtACharacterBoundaryAndMarksTheCut) {
   EXPECT_EQ(boundedLabelValue(exact, scratch), exact);
   // A 3-byte character straddling the cut is dropped whole.
   const size_t keep = kMaxLabelValueBytes - kTruncatedMark.size();
-  const std::string straddling =
-      std::string(keep - 1, 'a') + "\xE2\x82\xAC" + std::string(64, 't');
+  const std::string straddling = std::string(keep - 1, 'a') + "\xE2\x82\xAC" + std::string(64, 't');
   const std::string_view cut = boundedLabelValue(straddling, scratch);
   EXPECT_EQ(cut, std::string(keep - 1, 'a') + std::string(kTruncatedMark));
   EXPECT_LE(cut.size(), kMaxLabelValueBytes);
@@ -141,7 +141,8 @@ TEST(PrometheusMetrics, UnallocatedSpendAndUpstreamErrorsAreCounted) {
   metrics.render(out);
   EXPECT_TRUE(contains(out, "tollgate_unallocated_cost_usd_total 0.000165"));
   EXPECT_TRUE(contains(
-      out, R"(tollgate_upstream_errors_total{upstream="openai-main",error_type="server_error"} 1)"));
+      out,
+      R"(tollgate_upstream_errors_total{upstream="openai-main",error_type="server_error"} 1)"));
 }
 
 // Absurd bookings (each near the int64 limit of picodollars) once pushed the cost counter
@@ -156,7 +157,8 @@ TEST(PrometheusMetrics, CostTotalsSaturateInsteadOfWrappingNegative) {
   }
   std::string out;
   metrics.render(out);
-  const std::string max = meter::Money::fromPico(std::numeric_limits<int64_t>::max()).toDecimalString();
+  const std::string max =
+      meter::Money::fromPico(std::numeric_limits<int64_t>::max()).toDecimalString();
   EXPECT_TRUE(contains(out, "tollgate_cost_usd_total{" + kLabels + "} " + max)) << out;
   EXPECT_TRUE(contains(out, "tollgate_unallocated_cost_usd_total " + max)) << out;
 }

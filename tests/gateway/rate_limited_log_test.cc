@@ -1,10 +1,9 @@
 #include "gateway/rate_limited_log.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <sstream>
-
-#include <spdlog/sinks/ostream_sink.h>
 
 namespace tollgate::gateway {
 namespace {

@@ -35,15 +35,15 @@ TEST(RequestRules, TransferEncodingNotEndingInChunkedIs400AndClose) {
 }
 
 TEST(RequestRules, ChunkedTwiceAcrossLinesIs400) {
-  const auto d =
-      checkRequestHead(head({{"transfer-encoding", "chunked"}, {"transfer-encoding", "chunked"}}),
-                       11);
+  const auto d = checkRequestHead(
+      head({{"transfer-encoding", "chunked"}, {"transfer-encoding", "chunked"}}), 11);
   ASSERT_TRUE(d.error);
   EXPECT_EQ(d.error->status, 400);
 }
 
 TEST(RequestRules, CodingBeforeChunkedIs501) {
-  const auto d = checkRequestHead(head({{"transfer-encoding", "gzip"}, {"transfer-encoding", "chunked"}}), 11);
+  const auto d =
+      checkRequestHead(head({{"transfer-encoding", "gzip"}, {"transfer-encoding", "chunked"}}), 11);
   ASSERT_TRUE(d.error);
   EXPECT_EQ(d.error->status, 501);
   EXPECT_EQ(d.error->code, "unsupported_transfer_coding");

@@ -1,8 +1,7 @@
 #include "gateway/tracer.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "tests/gateway/call_fixture.h"
 

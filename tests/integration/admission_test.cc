@@ -1,7 +1,6 @@
 // Admission end to end: gateway keys, attribution, policy, passthrough credentials, secrets.
-#include <openssl/evp.h>
-
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <fstream>
 #include <sstream>
@@ -35,17 +34,23 @@ std::string sha256Hex(const std::string& text) {
 std::string keysYaml(const std::string& mode) {
   return "keys:\n"
          "  - id: fraud-prod\n"
-         "    sha256: \"" + sha256Hex(kFraudKey) + "\"\n"
+         "    sha256: \"" +
+         sha256Hex(kFraudKey) +
+         "\"\n"
          "    team: fraud-platform\n"
          "    cost_center: cc-4815\n"
          "    projects: [fraud-detector-v2, fraud-batch]\n"
          "    environment: prod\n"
          "    models: [\"gpt-test*\", \"pass-*\"]\n"
          "  - id: search-dev\n"
-         "    sha256: \"" + sha256Hex(kSearchKey) + "\"\n"
+         "    sha256: \"" +
+         sha256Hex(kSearchKey) +
+         "\"\n"
          "    team: search\n"
          "attribution:\n"
-         "  mode: " + mode + "\n"
+         "  mode: " +
+         mode +
+         "\n"
          "  required: [team, project, workload_type]\n"
          "  tags: { max_count: 3 }\n";
 }
@@ -67,13 +72,14 @@ struct OwnKeysMock {
 StackOptions keyedStack(const std::string& mode, const OwnKeysMock& own) {
   StackOptions options;
   options.extra_yaml = keysYaml(mode);
-  options.extra_upstreams_yaml = "  - name: own-keys\n"
-                                 "    dialect: openai\n"
-                                 "    base_url: \"http://127.0.0.1:" +
-                                 std::to_string(own.address.port) +
-                                 "\"\n"
-                                 "    models: [\"pass-*\"]\n"
-                                 "    passthrough_auth: true\n";
+  options.extra_upstreams_yaml =
+      "  - name: own-keys\n"
+      "    dialect: openai\n"
+      "    base_url: \"http://127.0.0.1:" +
+      std::to_string(own.address.port) +
+      "\"\n"
+      "    models: [\"pass-*\"]\n"
+      "    passthrough_auth: true\n";
   return options;
 }
 
@@ -184,8 +190,8 @@ TEST_F(EnforceTest, KeyIsAcceptedInEveryCredentialHeaderAndFixesTheAttribution) 
 }
 
 TEST_F(EnforceTest, KeyOfTeamACannotBookItsSpendToTeamB) {
-  const auto r = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1"),
-                                             fraudKey({{"x-team", "search"}}));
+  const auto r =
+      stack_.gatewayClient().post(kChat, chatBody("gpt-test-1"), fraudKey({{"x-team", "search"}}));
   expectRefused(r, 403, "label_conflict", "permission_error");
   Json body(r.body);
   EXPECT_EQ(body.str("/error/message"),
@@ -228,9 +234,8 @@ TEST_F(EnforceTest, MissingRequiredLabelIs400NamingIt) {
 }
 
 TEST_F(EnforceTest, WorkloadTypeOutsideTheFixedSetIs400) {
-  const auto r = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1"),
-                                             {{"x-api-key", kFraudKey},
-                                              {"x-workload-type", "fun"}});
+  const auto r = stack_.gatewayClient().post(
+      kChat, chatBody("gpt-test-1"), {{"x-api-key", kFraudKey}, {"x-workload-type", "fun"}});
   expectRefused(r, 400, "invalid_label", "invalid_request_error");
 }
 
@@ -244,16 +249,16 @@ TEST_F(EnforceTest, TagsBeyondTheLimitsAre400) {
   const auto r = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1"),
                                              fraudKey({{"x-tags", "a=1,b=2,c=3,d=4"}}));
   expectRefused(r, 400, "too_many_tags", "invalid_request_error");
-  const auto r2 = stack_.gatewayClient().post(
-      kChat, chatBody("gpt-test-1"), fraudKey({{"x-tags", "k=" + std::string(129, 'v')}}));
+  const auto r2 = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1"),
+                                              fraudKey({{"x-tags", "k=" + std::string(129, 'v')}}));
   expectRefused(r2, 400, "tag_too_long", "invalid_request_error");
 }
 
 TEST_F(EnforceTest, RefusalsUseEachClientsErrorShape) {
   const std::string messages =
       R"({"model":"claude-sonnet-4","max_tokens":16,"messages":[{"role":"user","content":"hi"}]})";
-  const auto anthropic = stack_.gatewayClient().post("/v1/messages", messages,
-                                                     {{"anthropic-version", "2023-06-01"}});
+  const auto anthropic =
+      stack_.gatewayClient().post("/v1/messages", messages, {{"anthropic-version", "2023-06-01"}});
   EXPECT_EQ(anthropic.status, 401);
   Json a(anthropic.body);
   EXPECT_EQ(a.str("/type"), "error") << anthropic.body;
@@ -270,8 +275,7 @@ TEST_F(EnforceTest, RefusalsUseEachClientsErrorShape) {
 
   const auto gemini = stack_.gatewayClient().post(
       "/v1beta/models/gemini-2.0-flash:generateContent",
-      R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})",
-      {{"x-goog-api-key", kWrongKey}});
+      R"({"contents":[{"role":"user","parts":[{"text":"hi"}]}]})", {{"x-goog-api-key", kWrongKey}});
   EXPECT_EQ(gemini.status, 401);
   Json g(gemini.body);
   EXPECT_EQ(g.num("/error/code"), 401) << gemini.body;
@@ -316,9 +320,9 @@ TEST_F(EnforceTest, ClientCannotChooseWhereACallGoes) {
   Json mock(stack_.mockCalls());
   EXPECT_EQ(mock.str("/calls/0/headers/host"), "127.0.0.1:" + std::to_string(stack_.mock().port));
   // An absolute-form target is not an API path the gateway serves.
-  const auto absolute = stack_.gatewayClient().post(
-      "http://127.0.0.1:" + std::to_string(own_.address.port) + kChat, chatBody("gpt-test-1"),
-      fraudKey());
+  const auto absolute =
+      stack_.gatewayClient().post("http://127.0.0.1:" + std::to_string(own_.address.port) + kChat,
+                                  chatBody("gpt-test-1"), fraudKey());
   EXPECT_EQ(absolute.status, 404) << absolute.body;
   Json body(absolute.body);
   EXPECT_EQ(body.str("/error/code"), "unknown_endpoint");
@@ -340,14 +344,15 @@ TEST_F(EnforceTest, SecretsNeverAppearInLogsEventsOrErrorBodies) {
   EXPECT_EQ(call("gpt-test-1", fraudKey()), 200);
   EXPECT_EQ(call("pass-1", fraudKey({{"authorization", "Bearer " + kProviderKey}})), 200);
   EXPECT_EQ(call("gpt-test-1", {{"authorization", "Bearer " + kWrongKey}}), 401);
-  EXPECT_EQ(call("gpt-test-1",
-                 {{"x-api-key", kWrongKey}, {"authorization", "Bearer " + kProviderKey}}),
-            401);
+  EXPECT_EQ(
+      call("gpt-test-1", {{"x-api-key", kWrongKey}, {"authorization", "Bearer " + kProviderKey}}),
+      401);
   EXPECT_EQ(call("gpt-test-1", fraudKey({{"x-team", "search"}})), 403);
   EXPECT_EQ(call("o3-mini", fraudKey()), 403);
   EXPECT_EQ(call("gpt-test-1", {{"authorization", "Bearer " + kSearchKey}}), 400);
   EXPECT_EQ(call("refused-1", {{"authorization", "Bearer " + kSearchKey},
-                               {"x-project", "p"}, {"x-workload-type", "batch"}}),
+                               {"x-project", "p"},
+                               {"x-workload-type", "batch"}}),
             502);
   const auto events = stack_.waitForEvents(8);
   ASSERT_EQ(events.size(), 8u);

@@ -62,7 +62,8 @@ class DialectsTest : public ::testing::Test {
   Stack stack_{dialectUpstreams()};
 };
 
-const std::string kClaude = R"({"model":"claude-sonnet-4-20250514","max_tokens":512,"messages":[{"role":"user","content":"Say hello"}])";
+const std::string kClaude =
+    R"({"model":"claude-sonnet-4-20250514","max_tokens":512,"messages":[{"role":"user","content":"Say hello"}])";
 
 TEST_F(DialectsTest, AnthropicMessageIsPricedWithCacheReadsAndWritesOnce) {
   relayed("/v1/messages", kClaude + "}", knobs(3000, 1000, 500, 200));
@@ -95,8 +96,9 @@ TEST_F(DialectsTest, AnthropicStreamTakesTheCumulativeMessageDeltaUsage) {
 }
 
 TEST_F(DialectsTest, AnthropicStreamCutBeforeUsageIsEstimatedFromWhatWasRelayed) {
-  auto via = stack_.gatewayClient().post("/v1/messages", kClaude + R"(,"stream":true})",
-                                         with(knobs(3000, 1000, 500, 200), "x-mock-cut-after", "2"));
+  auto via =
+      stack_.gatewayClient().post("/v1/messages", kClaude + R"(,"stream":true})",
+                                  with(knobs(3000, 1000, 500, 200), "x-mock-cut-after", "2"));
   Json e = lastEvent(1);
   EXPECT_EQ(e.str("/data/outcome"), "upstream_error");
   EXPECT_EQ(e.str("/data/usage_source"), "estimated");
@@ -119,7 +121,8 @@ TEST_F(DialectsTest, AnthropicErrorEventMidStreamIsAnUpstreamError) {
 const std::string kGeminiBody = R"({"contents":[{"role":"user","parts":[{"text":"Say hello"}]}]})";
 
 TEST_F(DialectsTest, GeminiGenerateContentTakesTheModelFromThePath) {
-  relayed("/v1beta/models/gemini-2.5-pro:generateContent", kGeminiBody, knobs(1000, 600, 0, 500, 300));
+  relayed("/v1beta/models/gemini-2.5-pro:generateContent", kGeminiBody,
+          knobs(1000, 600, 0, 500, 300));
   Json e = lastEvent(1);
   EXPECT_EQ(e.str("/data/provider"), "gemini");
   EXPECT_EQ(e.str("/data/model_requested"), "gemini-2.5-pro");
@@ -224,8 +227,9 @@ TEST_F(DialectsTest, GatewayErrorsSpeakTheCallersDialect) {
   auto client = stack_.gatewayClient();
   auto r = client.post("/v1/messages", R"({"model":"mistral-large","messages":[]})");
   EXPECT_EQ(r.status, 404);
-  EXPECT_EQ(r.body,
-            R"({"type":"error","error":{"type":"not_found_error","message":"no upstream serves model 'mistral-large'","code":"model_not_found"}})");
+  EXPECT_EQ(
+      r.body,
+      R"({"type":"error","error":{"type":"not_found_error","message":"no upstream serves model 'mistral-large'","code":"model_not_found"}})");
   r = client.post("/v1/messages/batches", "{}");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(Json(r.body).str("/type"), "error");

@@ -40,8 +40,7 @@ TEST_F(ErrorsTest, MalformedJsonIs400InvalidJson) {
 }
 
 TEST_F(ErrorsTest, MissingModelIs400MissingModel) {
-  expectOpenAiError(stack_.gatewayClient().post(kChat, R"({"messages":[]})"), 400,
-                    "missing_model");
+  expectOpenAiError(stack_.gatewayClient().post(kChat, R"({"messages":[]})"), 400, "missing_model");
 }
 
 TEST_F(ErrorsTest, ModelNoUpstreamServesIs404) {
@@ -66,8 +65,8 @@ TEST_F(ErrorsTest, OversizedBodyIs413) {
 TEST_F(ErrorsTest, SlowClientTimesOutWith408) {
   // Half a request head, then nothing: the gateway gives up after client_header_ms (1 s).
   auto client = stack_.gatewayClient();
-  const std::string reply = client.raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n",
-                                       std::chrono::seconds(10));
+  const std::string reply =
+      client.raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n", std::chrono::seconds(10));
   EXPECT_NE(reply.find("HTTP/1.1 408"), std::string::npos) << reply;
   EXPECT_NE(reply.find(R"("code":"request_timeout")"), std::string::npos) << reply;
   EXPECT_EQ(stack_.gatewayClient().post(kChat, kGood).status, 200);
@@ -109,9 +108,9 @@ TEST_F(ErrorsTest, UpstreamErrorStatusIsRelayedAndBooked) {
 TEST_F(ErrorsTest, UpstreamCutMidStreamIsMeteredAsUpstreamError) {
   const std::string body =
       R"({"model":"gpt-test-1","stream":true,"messages":[{"role":"user","content":"hi"}]})";
-  auto r = stack_.gatewayClient().post(kChat, body,
-                                       {{"x-mock-cut-after", "2"}, {"x-mock-chunks", "8"},
-                                        {"x-mock-completion-tokens", "40"}});
+  auto r = stack_.gatewayClient().post(
+      kChat, body,
+      {{"x-mock-cut-after", "2"}, {"x-mock-chunks", "8"}, {"x-mock-completion-tokens", "40"}});
   EXPECT_EQ(r.status, 200);
   EXPECT_FALSE(r.complete);  // the client sees the cut, as it would calling directly
   Json e(stack_.waitForEvents(1).at(0));
@@ -126,7 +125,8 @@ TEST_F(ErrorsTest, ClientLeavingMidStreamClosesUpstreamAndIsMetered) {
       R"({"model":"gpt-test-1","stream":true,"messages":[{"role":"user","content":"hi"}]})";
   auto client = stack_.gatewayClient();
   auto partial = client.postAndLeave(kChat, body, 1,
-                                     {{"x-mock-chunks", "50"}, {"x-mock-chunk-delay-ms", "20"},
+                                     {{"x-mock-chunks", "50"},
+                                      {"x-mock-chunk-delay-ms", "20"},
                                       {"x-mock-completion-tokens", "200"}});
   EXPECT_EQ(partial.status, 200);
   Json e(stack_.waitForEvents(1).at(0));

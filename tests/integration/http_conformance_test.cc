@@ -3,14 +3,12 @@
 // after it), plus the classic cases that must keep passing. Upstream misbehaviour is played by
 // RawUpstream (tests/integration/support/raw_upstream.h).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <csignal>
@@ -144,13 +142,14 @@ RawUpstream::Handler answering(int prompt_tokens, int completion_tokens) {
 StackOptions rawStack(const RawUpstream& raw, const std::string& upstream_extra = "") {
   StackOptions options;
   options.workers = 1;  // one worker: one upstream pool, so pooled connections are shared
-  options.extra_upstreams_yaml = "  - name: raw\n"
-                                 "    dialect: openai\n"
-                                 "    base_url: \"http://127.0.0.1:" +
-                                 std::to_string(raw.port()) +
-                                 "\"\n"
-                                 "    models: [\"raw-*\"]\n" +
-                                 upstream_extra;
+  options.extra_upstreams_yaml =
+      "  - name: raw\n"
+      "    dialect: openai\n"
+      "    base_url: \"http://127.0.0.1:" +
+      std::to_string(raw.port()) +
+      "\"\n"
+      "    models: [\"raw-*\"]\n" +
+      upstream_extra;
   return options;
 }
 
@@ -162,9 +161,10 @@ TEST(HttpConformance, ExpectContinueIsAnsweredByTheGatewayAndNotForwarded) {
   RawClient client(stack.gateway().port);
   const std::string body = chatBody("raw-1");
   // As curl does for a large body: the head, then wait for 100 Continue before the body.
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nExpect: "
-                          "100-continue\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nExpect: "
+                  "100-continue\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n"));
   ASSERT_TRUE(client.readUntil("HTTP/1.1 100 Continue\r\n\r\n", 3s)) << client.received();
   ASSERT_TRUE(client.send(body));
   ASSERT_TRUE(client.readUntil("\"total_tokens\":16}}", 5s)) << client.received();
@@ -181,8 +181,8 @@ TEST(HttpConformance, Upstream100ContinueIsNotTheAnswerAndNoCallGetsAnothersAnsw
   RawUpstream raw([](const RawUpstream::Call& call) {
     // uvicorn, Go net/http and cpp-httplib answer 100 before the final answer.
     const int tokens = 100 + call.index;
-    return RawUpstream::writeAll(call.fd, "HTTP/1.1 100 Continue\r\n\r\n" +
-                                              RawUpstream::chatAnswer(tokens, 1));
+    return RawUpstream::writeAll(
+        call.fd, "HTTP/1.1 100 Continue\r\n\r\n" + RawUpstream::chatAnswer(tokens, 1));
   });
   Stack stack(rawStack(raw));
   for (int i = 0; i < 3; ++i) {
@@ -300,9 +300,10 @@ TEST(HttpConformance, TransferEncodingOtherThanChunkedIs400AndClosesTheConnectio
   Stack stack;
   RawClient client(stack.gateway().port);
   const std::string smuggled = post(kChat, chatBody("gpt-test-1"), "x-team: smuggled\r\n");
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: "
-                          "gzip\r\nx-team: honest\r\n\r\n" +
-                          smuggled));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: "
+                  "gzip\r\nx-team: honest\r\n\r\n" +
+                  smuggled));
   EXPECT_TRUE(client.readToClose(5s)) << client.received();
   EXPECT_EQ(client.received().rfind("HTTP/1.1 400", 0), 0u) << client.received();
   EXPECT_NE(client.received().find("bad_http_request"), std::string::npos);
@@ -316,18 +317,21 @@ TEST(HttpConformance, TransferEncodingOtherThanChunkedIs400AndClosesTheConnectio
 TEST(HttpConformance, ChunkedNotLastOrInHttp10Is400) {
   Stack stack;
   {
-    const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                            "Transfer-Encoding: chunked, identity\r\n\r\n");
+    const std::string got = roundTrip(stack,
+                                      "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+                                      "Transfer-Encoding: chunked, identity\r\n\r\n");
     EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
   }
   {
-    const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.0\r\nHost: g\r\n"
-                            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    const std::string got = roundTrip(stack,
+                                      "POST /v1/chat/completions HTTP/1.0\r\nHost: g\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
     EXPECT_NE(got.find(" 400 "), std::string::npos) << got;
   }
   {
-    const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                            "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    const std::string got = roundTrip(stack,
+                                      "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+                                      "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
     EXPECT_EQ(got.rfind("HTTP/1.1 501", 0), 0u) << got;
   }
 }
@@ -341,10 +345,10 @@ TEST(HttpConformance, ChunkedTrailersAreNeitherHeadersNorForwarded) {
   const std::string body = chatBody("raw-1");
   std::ostringstream hex;
   hex << std::hex << body.size();
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                          "Transfer-Encoding: chunked\r\nx-team: header-team\r\n\r\n" +
-                          hex.str() + "\r\n" + body +
-                          "\r\n0\r\nx-team: trailer-team\r\nx-trailer-probe: 1\r\n\r\n"));
+  ASSERT_TRUE(client.send(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+      "Transfer-Encoding: chunked\r\nx-team: header-team\r\n\r\n" +
+      hex.str() + "\r\n" + body + "\r\n0\r\nx-team: trailer-team\r\nx-trailer-probe: 1\r\n\r\n"));
   ASSERT_TRUE(client.readUntil("\"total_tokens\":5}}", 5s)) << client.received();
   Json e(stack.waitForEvents(1).at(0));
   EXPECT_EQ(e.str("/data/team"), "header-team");
@@ -366,8 +370,9 @@ TEST(HttpConformance, KeyIsCheckedOnTheHeadBeforeTheBodyIsRead) {
   RawClient client(stack.gateway().port);
   // A head announcing a body that never comes, and no key: the answer is 401 at once, not a 408
   // after waiting for the body.
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                          "Content-Length: 60000\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+                  "Content-Length: 60000\r\n\r\n"));
   ASSERT_TRUE(client.readUntil("\r\n\r\n", 5s)) << client.received();
   EXPECT_EQ(client.received().rfind("HTTP/1.1 401", 0), 0u) << client.received();
   EXPECT_NE(client.received().find("missing_api_key"), std::string::npos);
@@ -376,9 +381,9 @@ TEST(HttpConformance, KeyIsCheckedOnTheHeadBeforeTheBodyIsRead) {
 TEST(HttpConformance, RefusalOnTheHeadKeepsTheConnectionWhenTheBodyIsAlreadyThere) {
   Stack stack(keyedOptions());
   RawClient client(stack.gateway().port);
-  ASSERT_TRUE(client.send(post(kChat, chatBody("gpt-test-1")) +
-                          post(kChat, chatBody("gpt-test-1"),
-                               "Authorization: Bearer " + kGatewayKey + "\r\n")));
+  ASSERT_TRUE(client.send(
+      post(kChat, chatBody("gpt-test-1")) +
+      post(kChat, chatBody("gpt-test-1"), "Authorization: Bearer " + kGatewayKey + "\r\n")));
   ASSERT_TRUE(client.readUntil("HTTP/1.1 200", 5s)) << client.received();
   EXPECT_EQ(client.received().rfind("HTTP/1.1 401", 0), 0u);
 }
@@ -386,8 +391,9 @@ TEST(HttpConformance, RefusalOnTheHeadKeepsTheConnectionWhenTheBodyIsAlreadyTher
 TEST(HttpConformance, EndlessChunkExtensionIs400NotUnboundedMemory) {
   Stack stack;
   RawClient client(stack.gateway().port);
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n5;ext="));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n5;ext="));
   const std::string filler(64 * 1024, 'a');
   for (int i = 0; i < 8 && client.send(filler); ++i) {
   }
@@ -398,8 +404,9 @@ TEST(HttpConformance, EndlessChunkExtensionIs400NotUnboundedMemory) {
 TEST(HttpConformance, EndlessTrailerSectionIs400NotUnboundedMemory) {
   Stack stack;
   RawClient client(stack.gateway().port);
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"));
   const std::string trailer = "x-filler: " + std::string(1000, 'b') + "\r\n";
   std::string many;
   for (int i = 0; i < 64; ++i) many += trailer;
@@ -459,8 +466,9 @@ TEST(HttpConformance, OversizedHeadIsAnsweredBeforeTheConnectionCloses) {
   RawClient client(stack.gateway().port);
   // A head over the limit, and more bytes after it: the 431 must reach the client, not be
   // destroyed by a reset because unread bytes were left in the socket.
-  std::string head = "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nx-big: " +
-                     std::string(20 * 1024, 'h') + "\r\n\r\n";
+  std::string head =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nx-big: " + std::string(20 * 1024, 'h') +
+      "\r\n\r\n";
   client.send(head + std::string(256 * 1024, 'x'));
   client.readToClose(5s);
   const std::string& got = client.received();
@@ -504,7 +512,8 @@ TEST(HttpConformance, UnauthenticatedRefusalsAreBookedAtABoundedRate) {
   Stack stack(options);
   auto client = stack.gatewayClient();
   constexpr int kCalls = 200;
-  for (int i = 0; i < kCalls; ++i) ASSERT_EQ(client.post(kChat, chatBody("gpt-test-1")).status, 401);
+  for (int i = 0; i < kCalls; ++i)
+    ASSERT_EQ(client.post(kChat, chatBody("gpt-test-1")).status, 401);
   const auto events = stack.waitForEvents(kCalls, 500ms);
   EXPECT_LT(events.size(), static_cast<size_t>(kCalls));
   const int64_t suppressed = stack.metric("tollgate_refusal_events_suppressed_total");
@@ -532,11 +541,10 @@ TEST(HttpConformance, GatewayKeySentTwiceNeverReachesAPassthroughUpstream) {
   options.extra_yaml = keyedOptions().extra_yaml;
   Stack stack(options);
   // In a second x-api-key line, and in the query string, next to a key in Authorization.
-  auto r = stack.gatewayClient().post(
-      kChat + "?key=" + kGatewayKey, chatBody("raw-1"),
-      {{"authorization", "Bearer " + kGatewayKey},
-       {"x-api-key", "sk-provider-key"},
-       {"x-api-key", kGatewayKey}});
+  auto r = stack.gatewayClient().post(kChat + "?key=" + kGatewayKey, chatBody("raw-1"),
+                                      {{"authorization", "Bearer " + kGatewayKey},
+                                       {"x-api-key", "sk-provider-key"},
+                                       {"x-api-key", kGatewayKey}});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string request = raw.requests().at(0);
   EXPECT_EQ(request.find(kGatewayKey), std::string::npos) << request;
@@ -567,15 +575,19 @@ TEST(HttpConformance, UpstreamThatDripsForeverIsCutAtTheTotalDeadline) {
 
 TEST(HttpConformance, ContentLengthWithTransferEncodingIsRefused) {
   Stack stack;
-  const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nContent-Length: 5\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  const std::string got =
+      roundTrip(stack,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nContent-Length: 5\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
 }
 
 TEST(HttpConformance, DuplicateContentLengthIsRefused) {
   Stack stack;
-  const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nContent-Length: 2\r\n"
-                          "Content-Length: 3\r\n\r\n{}");
+  const std::string got =
+      roundTrip(stack,
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nContent-Length: 2\r\n"
+                "Content-Length: 3\r\n\r\n{}");
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
 }
 
@@ -584,9 +596,10 @@ TEST(HttpConformance, ObsFoldIsNeverForwardedAsAFold) {
   Stack stack(rawStack(raw));
   RawClient client(stack.gateway().port);
   const std::string body = chatBody("raw-1");
-  ASSERT_TRUE(client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nx-custom: a\r\n"
-                          " folded\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body));
+  ASSERT_TRUE(
+      client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nx-custom: a\r\n"
+                  " folded\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body));
   ASSERT_TRUE(client.readUntil("\r\n\r\n", 5s));
   // RFC 9112 section 5.2: refuse it, or replace the fold with spaces; never pass it on.
   if (client.received().rfind("HTTP/1.1 400", 0) != 0) {
@@ -597,7 +610,8 @@ TEST(HttpConformance, ObsFoldIsNeverForwardedAsAFold) {
 
 TEST(HttpConformance, BareLineFeedIsRefused) {
   Stack stack;
-  const std::string got = roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\nHost: g\nContent-Length: 2\n\n{}");
+  const std::string got =
+      roundTrip(stack, "POST /v1/chat/completions HTTP/1.1\nHost: g\nContent-Length: 2\n\n{}");
   EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
 }
 
@@ -615,8 +629,8 @@ TEST(HttpConformance, PipelinedRequestsAreAnsweredInOrder) {
 TEST(HttpConformance, NoContentAndNotModifiedFromTheUpstreamHaveNoBody) {
   RawUpstream raw([](const RawUpstream::Call& call) {
     const bool first = call.index == 0;
-    return RawUpstream::writeAll(call.fd, first ? "HTTP/1.1 204 No Content\r\n\r\n"
-                                                : "HTTP/1.1 304 Not Modified\r\n\r\n");
+    return RawUpstream::writeAll(
+        call.fd, first ? "HTTP/1.1 204 No Content\r\n\r\n" : "HTTP/1.1 304 Not Modified\r\n\r\n");
   });
   Stack stack(rawStack(raw));
   auto client = stack.gatewayClient();

@@ -4,13 +4,12 @@
 // endpoints' HEAD, label lengths in /metrics and a CA file that does not exist. Each test is named
 // after the defect it pins (issue 13).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <csignal>
@@ -160,7 +159,8 @@ std::string okResponse(const std::string& content) {
   const std::string body =
       R"({"id":"c1","object":"chat.completion","model":"raw-1","choices":[{"index":0,)"
       R"("message":{"role":"assistant","content":")" +
-      content + R"("},"finish_reason":"stop"}],)"
+      content +
+      R"("},"finish_reason":"stop"}],)"
       R"("usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}})";
   return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -169,9 +169,10 @@ std::string okResponse(const std::string& content) {
 StackOptions rawUpstreamOptions(unsigned short port) {
   StackOptions options;
   options.workers = 1;  // one pool: the second call meets the first call's connection
-  options.extra_upstreams_yaml = "  - name: raw\n    dialect: openai\n"
-                                 "    base_url: \"http://127.0.0.1:" +
-                                 std::to_string(port) + "\"\n    models: [\"raw-*\"]\n";
+  options.extra_upstreams_yaml =
+      "  - name: raw\n    dialect: openai\n"
+      "    base_url: \"http://127.0.0.1:" +
+      std::to_string(port) + "\"\n    models: [\"raw-*\"]\n";
   return options;
 }
 
@@ -227,10 +228,10 @@ TEST_F(HttpConformanceTls, ReloadTurningTlsVerifyOnIsEnforced) {
   StackOptions options;
   options.workers = 1;
   const std::string verify_off = "    tls: { verify: false }\n";
-  options.extra_upstreams_yaml = "  - name: secure\n    dialect: openai\n"
-                                 "    base_url: \"https://localhost:" +
-                                 std::to_string(tls_port_) + "\"\n    models: [\"tls-*\"]\n" +
-                                 verify_off;
+  options.extra_upstreams_yaml =
+      "  - name: secure\n    dialect: openai\n"
+      "    base_url: \"https://localhost:" +
+      std::to_string(tls_port_) + "\"\n    models: [\"tls-*\"]\n" + verify_off;
   Stack stack(options);
   const std::string body = R"({"model":"tls-model","messages":[]})";
   ASSERT_EQ(stack.gatewayClient().post(kChat, body).status, 200);
@@ -246,10 +247,11 @@ TEST_F(HttpConformanceTls, ReloadTurningTlsVerifyOnIsEnforced) {
 TEST_F(HttpConformanceTls, TlsConnectionIsReusedWhenNothingIsLeftUnread) {
   StackOptions options;
   options.workers = 1;
-  options.extra_upstreams_yaml = "  - name: secure\n    dialect: openai\n"
-                                 "    base_url: \"https://localhost:" +
-                                 std::to_string(tls_port_) + "\"\n    models: [\"tls-*\"]\n" +
-                                 "    tls: { ca_file: \"" + certs_.file("ca.pem") + "\" }\n";
+  options.extra_upstreams_yaml =
+      "  - name: secure\n    dialect: openai\n"
+      "    base_url: \"https://localhost:" +
+      std::to_string(tls_port_) + "\"\n    models: [\"tls-*\"]\n" + "    tls: { ca_file: \"" +
+      certs_.file("ca.pem") + "\" }\n";
   Stack stack(options);
   auto client = stack.gatewayClient();
   for (const bool stream : {false, true, false}) {
@@ -299,9 +301,10 @@ TEST(HttpConformance, ReusedConnectionIsProbedEvenWhenIdleUnderASecond) {
 TEST(HttpConformance, IdlePooledConnectionsExpire) {
   StackOptions options;
   options.workers = 1;
-  options.extra_upstreams_yaml = "  - name: short-keepalive\n    dialect: openai\n"
-                                 "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
-                                 "    models: [\"keepalive-*\"]\n    idle_keepalive_ms: 200\n";
+  options.extra_upstreams_yaml =
+      "  - name: short-keepalive\n    dialect: openai\n"
+      "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    models: [\"keepalive-*\"]\n    idle_keepalive_ms: 200\n";
   Stack stack(options);
   const std::string body = R"({"model":"keepalive-1","messages":[]})";
   ASSERT_EQ(stack.gatewayClient().post(kChat, body).status, 200);
@@ -315,9 +318,9 @@ TEST(HttpConformance, IdlePooledConnectionsExpire) {
 TEST(HttpConformance, AdminHeadHasNoBody) {
   Stack stack;
   for (const std::string path : {"/healthz", "/readyz", "/metrics"}) {
-    const std::string get = stack.adminClient().raw(
-        "GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
-        std::chrono::seconds(5));
+    const std::string get =
+        stack.adminClient().raw("GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                                std::chrono::seconds(5));
     const std::string head = stack.adminClient().raw(
         "HEAD " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
         std::chrono::seconds(5));
@@ -350,10 +353,12 @@ TEST(HttpConformance, MissingCaFileIsRejected) {
   dir.write("tollgate.yaml",
             "upstreams:\n  - name: secure\n    dialect: openai\n"
             "    base_url: \"https://127.0.0.1:1\"\n    models: [\"*\"]\n"
-            "    tls: { ca_file: \"" + dir.file("missing-ca.pem") + "\" }\n"
-            "events: { sink: none }\n");
-  Process check("tollgate_check", {binDir() + "/tollgate", "--check-config",
-                                   dir.file("tollgate.yaml")});
+            "    tls: { ca_file: \"" +
+                dir.file("missing-ca.pem") +
+                "\" }\n"
+                "events: { sink: none }\n");
+  Process check("tollgate_check",
+                {binDir() + "/tollgate", "--check-config", dir.file("tollgate.yaml")});
   EXPECT_EQ(check.wait(std::chrono::seconds(10)).value_or(-1), 1);
   EXPECT_NE(check.stderrText().find("upstreams[0].tls.ca_file: cannot read"), std::string::npos)
       << check.stderrText();
@@ -364,8 +369,8 @@ TEST(HttpConformance, MissingCaFileIsRejected) {
 
   // A file that exists but holds no certificate stops the start too (and --check-config).
   dir.write("missing-ca.pem", "not a certificate\n");
-  Process check_garbage("tollgate_check", {binDir() + "/tollgate", "--check-config",
-                                           dir.file("tollgate.yaml")});
+  Process check_garbage("tollgate_check",
+                        {binDir() + "/tollgate", "--check-config", dir.file("tollgate.yaml")});
   EXPECT_EQ(check_garbage.wait(std::chrono::seconds(10)).value_or(-1), 1);
   EXPECT_NE(check_garbage.stderrText().find("upstreams[0].tls.ca_file: cannot load"),
             std::string::npos)
@@ -382,9 +387,10 @@ TEST(HttpConformance, ConnectTimeoutBoundsNameResolution) {
   const char* asan = std::getenv("ASAN_OPTIONS");
   options.gateway_env.emplace_back(
       "ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0");
-  options.extra_upstreams_yaml = "  - name: slow-dns\n    dialect: openai\n"
-                                 "    base_url: \"http://upstream.slow.test:8000\"\n"
-                                 "    models: [\"slow-*\"]\n";
+  options.extra_upstreams_yaml =
+      "  - name: slow-dns\n    dialect: openai\n"
+      "    base_url: \"http://upstream.slow.test:8000\"\n"
+      "    models: [\"slow-*\"]\n";
   Stack stack(options);
   const auto start = std::chrono::steady_clock::now();
   const auto r = stack.gatewayClient().post(kChat, R"({"model":"slow-1","messages":[]})");
@@ -477,10 +483,12 @@ TEST(HttpConformance, ConnectionsBeyondTheCapAreClosedAtOnce) {
   ASSERT_EQ(a->post(kChat, kBody).status, 200);
   ASSERT_EQ(b.post(kChat, kBody).status, 200);
   // A third connection is closed before anything is read from it.
-  const std::string refused = stack.gatewayClient().raw(
-      "POST " + kChat + " HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
-      "Content-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody,
-      std::chrono::seconds(5));
+  const std::string refused =
+      stack.gatewayClient().raw("POST " + kChat +
+                                    " HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+                                    "Content-Length: " +
+                                    std::to_string(kBody.size()) + "\r\n\r\n" + kBody,
+                                std::chrono::seconds(5));
   EXPECT_EQ(refused, "");
   EXPECT_EQ(metric(stack, "tollgate_connections_over_cap_total"), 1);
   // Once a connection closes, a new one is served again.

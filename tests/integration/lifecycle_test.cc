@@ -47,7 +47,8 @@ TEST(CheckConfig, MissingEnvironmentVariableIsNamed) {
   dir.write("env.yaml",
             "upstreams:\n"
             "  - name: a\n    dialect: openai\n    base_url: \"http://127.0.0.1:1\"\n"
-            "    models: [\"*\"]\n    headers: { authorization: \"Bearer ${TOLLGATE_TEST_UNSET_KEY}\" }\n");
+            "    models: [\"*\"]\n    headers: { authorization: \"Bearer "
+            "${TOLLGATE_TEST_UNSET_KEY}\" }\n");
   std::string err;
   EXPECT_EQ(runTollgate({"--check-config", dir.file("env.yaml")}, &err), 1);
   EXPECT_NE(err.find("TOLLGATE_TEST_UNSET_KEY"), std::string::npos) << err;
@@ -90,10 +91,10 @@ TEST(Shutdown, SigtermFinishesTheCallInFlightAndFlushesItsEvent) {
   HttpResponse streamed;
   std::thread caller([&] {
     auto client = stack.gatewayClient();
-    streamed = client.post(
-        kChat, R"({"model":"gpt-test-1","stream":true,"messages":[]})",
-        {{"x-mock-chunks", "10"}, {"x-mock-chunk-delay-ms", "60"},
-         {"x-mock-completion-tokens", "30"}});
+    streamed = client.post(kChat, R"({"model":"gpt-test-1","stream":true,"messages":[]})",
+                           {{"x-mock-chunks", "10"},
+                            {"x-mock-chunk-delay-ms", "60"},
+                            {"x-mock-completion-tokens", "30"}});
   });
   // Wait until the upstream is serving the call, then ask the gateway to stop.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -117,24 +118,21 @@ TEST(Shutdown, SigtermFinishesTheCallInFlightAndFlushesItsEvent) {
 // TLS to an upstream: certificate chain and host name verified by default.
 class TlsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(makeTestCertificates(certs_)) << "openssl failed";
-  }
+  void SetUp() override { ASSERT_TRUE(makeTestCertificates(certs_)) << "openssl failed"; }
 
   std::unique_ptr<Stack> start(const std::string& tls_yaml) {
     mock_ = std::make_unique<Process>(
-        "mock_upstream", std::vector<std::string>{binDir() + "/mock_upstream", "--listen",
-                                                  "127.0.0.1:0", "--tls-cert",
-                                                  certs_.file("server.pem"), "--tls-key",
-                                                  certs_.file("server.key")});
+        "mock_upstream", std::vector<std::string>{
+                             binDir() + "/mock_upstream", "--listen", "127.0.0.1:0", "--tls-cert",
+                             certs_.file("server.pem"), "--tls-key", certs_.file("server.key")});
     auto line = mock_->waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
     EXPECT_TRUE(line.has_value()) << mock_->stderrText();
     const auto hp = parseHostPort(line.value_or("127.0.0.1:1"));
     StackOptions options;
-    options.extra_upstreams_yaml = "  - name: secure\n    dialect: openai\n"
-                                   "    base_url: \"https://localhost:" +
-                                   std::to_string(hp.port) + "\"\n    models: [\"tls-*\"]\n" +
-                                   tls_yaml;
+    options.extra_upstreams_yaml =
+        "  - name: secure\n    dialect: openai\n"
+        "    base_url: \"https://localhost:" +
+        std::to_string(hp.port) + "\"\n    models: [\"tls-*\"]\n" + tls_yaml;
     return std::make_unique<Stack>(options);
   }
 

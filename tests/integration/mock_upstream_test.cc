@@ -371,9 +371,12 @@ TEST_F(MockUpstreamTest, IdentityOrNoAcceptEncodingGetsAPlainBody) {
 
 TEST_F(MockUpstreamTest, NegotiationFollowsQValuesThenPrefersBrZstdGzip) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"gzip, deflate, br, zstd", "br"},  {"gzip;q=1.0, br;q=0.5", "gzip"},
-      {"br;q=0, zstd, gzip", "zstd"},     {"*", "br"},
-      {"x-gzip", "gzip"},                 {"deflate", "identity"},
+      {"gzip, deflate, br, zstd", "br"},
+      {"gzip;q=1.0, br;q=0.5", "gzip"},
+      {"br;q=0, zstd, gzip", "zstd"},
+      {"*", "br"},
+      {"x-gzip", "gzip"},
+      {"deflate", "identity"},
       {"*;q=0, gzip;q=0.001", "gzip"},
   };
   for (const auto& [accept, coding] : cases) {
@@ -387,9 +390,8 @@ TEST_F(MockUpstreamTest, NegotiationFollowsQValuesThenPrefersBrZstdGzip) {
 }
 
 TEST_F(MockUpstreamTest, ForcedEncodingIgnoresAcceptEncodingLikeAMisbehavingServer) {
-  const auto wire =
-      split(exchange(request(kChat, kWholeBody,
-                             {"x-mock-encoding: zstd", "Accept-Encoding: identity"})));
+  const auto wire = split(
+      exchange(request(kChat, kWholeBody, {"x-mock-encoding: zstd", "Accept-Encoding: identity"})));
   EXPECT_TRUE(wire.has("Content-Encoding: zstd")) << wire.head;
   bool finished = false;
   const std::string decoded = decodeAll("zstd", wire.body, &finished);
@@ -403,8 +405,8 @@ TEST_F(MockUpstreamTest, CompressedStreamsAreFlushedPerEventAndEndProperly) {
   const auto plain = split(exchange(request(kChat, kStreamBody, {"x-mock-chunks: 5"})));
   const std::string plain_events = joined(dechunk(plain.body).chunks);
   for (const std::string coding : {"gzip", "br", "zstd"}) {
-    const auto wire = split(exchange(
-        request(kChat, kStreamBody, {"x-mock-chunks: 5", "x-mock-encoding: " + coding})));
+    const auto wire = split(
+        exchange(request(kChat, kStreamBody, {"x-mock-chunks: 5", "x-mock-encoding: " + coding})));
     EXPECT_TRUE(wire.has("Content-Encoding: " + coding)) << wire.head;
     EXPECT_TRUE(wire.has("Transfer-Encoding: chunked")) << wire.head;
     const Chunked body = dechunk(wire.body);
@@ -429,8 +431,7 @@ TEST_F(MockUpstreamTest, CompressedStreamsAreFlushedPerEventAndEndProperly) {
 // --- interim answers ---------------------------------------------------------------------------
 
 TEST_F(MockUpstreamTest, InterimAnswersPrecedeTheFinalOneWithoutExpect) {
-  const std::string bytes =
-      exchange(request(kChat, kWholeBody, {"x-mock-interim: 100,103"}));
+  const std::string bytes = exchange(request(kChat, kWholeBody, {"x-mock-interim: 100,103"}));
   const std::string interim =
       "HTTP/1.1 100 Continue\r\n\r\n"
       "HTTP/1.1 103 Early Hints\r\nLink: </mock/early-hints.css>; rel=preload; as=style\r\n\r\n";
@@ -481,8 +482,8 @@ TEST_F(MockUpstreamTest, CloseFramingHasNoLengthAndEndsWithTheConnection) {
 
 TEST_F(MockUpstreamTest, ExtraBytesFollowACompleteContentLengthBody) {
   const size_t extra = kExtraAnswer.size() + 10;
-  const auto wire = split(exchange(
-      request(kChat, kWholeBody, {"x-mock-extra-bytes: " + std::to_string(extra)})));
+  const auto wire =
+      split(exchange(request(kChat, kWholeBody, {"x-mock-extra-bytes: " + std::to_string(extra)})));
   const size_t length = std::stoul(wire.head.substr(wire.head.find("Content-Length: ") + 16));
   ASSERT_EQ(wire.body.size(), length + extra);
   EXPECT_TRUE(wire.body.substr(0, length).ends_with("\"fp_mock\"}"));
@@ -502,8 +503,9 @@ TEST_F(MockUpstreamTest, Status101SendsAnUpgradeHeadAndNothingMore) {
   ASSERT_TRUE(connection.send(request(kChat, kWholeBody, {"x-mock-status: 101"}, false)));
   std::string got;
   ASSERT_TRUE(connection.readUntil(got, "\r\n\r\n"));
-  EXPECT_EQ(got, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
-                 "Upgrade: websocket\r\n\r\n");
+  EXPECT_EQ(got,
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+            "Upgrade: websocket\r\n\r\n");
   EXPECT_EQ(lastCallField("status"), "101");
 }
 
@@ -525,8 +527,7 @@ TEST_F(MockUpstreamTest, MaxRequestsPerConnectionAnnouncesAndClosesAfterTheNth) 
 
 TEST_F(MockUpstreamTest, CloseAfterAnswerClosesWithoutAnnouncingIt) {
   RawConnection connection(port_);
-  ASSERT_TRUE(
-      connection.send(request(kChat, kWholeBody, {"x-mock-close-after-answer: 1"}, false)));
+  ASSERT_TRUE(connection.send(request(kChat, kWholeBody, {"x-mock-close-after-answer: 1"}, false)));
   const auto wire = split(connection.readToEnd());
   EXPECT_EQ(connection.end(), End::kEof);
   EXPECT_FALSE(wire.named("connection")) << wire.head;
@@ -543,8 +544,8 @@ TEST_F(MockUpstreamTest, ResetAfterZeroResetsBeforeTheHead) {
 
 TEST_F(MockUpstreamTest, ResetAfterNResetsAfterTheNthContentEvent) {
   End end = End::kTimeout;
-  const auto wire = split(exchange(
-      request(kChat, kStreamBody, {"x-mock-reset-after: 2", "x-mock-chunks: 4"}), &end));
+  const auto wire = split(
+      exchange(request(kChat, kStreamBody, {"x-mock-reset-after: 2", "x-mock-chunks: 4"}), &end));
   EXPECT_EQ(end, End::kReset);
   const Chunked body = dechunk(wire.body);
   EXPECT_FALSE(body.complete);
@@ -556,8 +557,7 @@ TEST_F(MockUpstreamTest, ResetAfterNResetsAfterTheNthContentEvent) {
 
 TEST_F(MockUpstreamTest, ResetAfterOnAWholeAnswerResetsInsideTheBody) {
   End end = End::kTimeout;
-  const auto wire =
-      split(exchange(request(kChat, kWholeBody, {"x-mock-reset-after: 1"}), &end));
+  const auto wire = split(exchange(request(kChat, kWholeBody, {"x-mock-reset-after: 1"}), &end));
   EXPECT_EQ(end, End::kReset);
   const size_t length = std::stoul(wire.head.substr(wire.head.find("Content-Length: ") + 16));
   EXPECT_EQ(wire.body.size(), length / 2);
@@ -570,8 +570,8 @@ TEST_F(MockUpstreamTest, ChunkedFramingPutsAWholeAnswerInOneChunk) {
 }
 
 TEST_F(MockUpstreamTest, CutAndResetTogetherAreRefused) {
-  const auto wire = split(exchange(
-      request(kChat, kStreamBody, {"x-mock-reset-after: 2", "x-mock-cut-after: 1"})));
+  const auto wire = split(
+      exchange(request(kChat, kStreamBody, {"x-mock-reset-after: 2", "x-mock-cut-after: 1"})));
   EXPECT_TRUE(wire.head.starts_with("HTTP/1.1 400 ")) << wire.head;
   EXPECT_NE(wire.body.find("mock: cut-after (FIN) and reset-after (RST)"), std::string::npos);
 }
@@ -594,8 +594,8 @@ TEST_F(MockUpstreamTest, DripWritesOneByteAtATime) {
 TEST_F(MockUpstreamTest, LineBytesMakesOneDataLineExactlyThatLongWithoutHoldingIt) {
   constexpr size_t kLine = 48u << 20;
   const int64_t rss_before = peakRssKb(mock_->pid());
-  const auto wire = split(exchange(
-      request(kChat, kStreamBody, {"x-mock-line-bytes: " + std::to_string(kLine)})));
+  const auto wire =
+      split(exchange(request(kChat, kStreamBody, {"x-mock-line-bytes: " + std::to_string(kLine)})));
   const Chunked body = dechunk(wire.body);
   ASSERT_TRUE(body.complete);
   const std::string events = joined(body.chunks);
@@ -615,8 +615,8 @@ TEST_F(MockUpstreamTest, LineBytesMakesOneDataLineExactlyThatLongWithoutHoldingI
   EXPECT_TRUE(event.ok()) << "the padded event stays valid JSON";
   EXPECT_NE(events.find("\"prompt_tokens\":12,"), std::string::npos) << "usage still follows";
   const int64_t rss_after = peakRssKb(mock_->pid());
-  EXPECT_LT(rss_after - rss_before, 16 * 1024) << "peak RSS grew by " << rss_after - rss_before
-                                                << " kB for a " << kLine << "-byte line";
+  EXPECT_LT(rss_after - rss_before, 16 * 1024)
+      << "peak RSS grew by " << rss_after - rss_before << " kB for a " << kLine << "-byte line";
 }
 
 TEST_F(MockUpstreamTest, EndlessLineNeverEndsUntilTheClientLeaves) {
@@ -649,7 +649,7 @@ TEST_F(MockUpstreamTest, EndlessLineNeverEndsUntilTheClientLeaves) {
   EXPECT_EQ(client.post(kChat, kWholeBody).status, 200);
   const int64_t rss_after = peakRssKb(mock_->pid());
   EXPECT_LT(rss_after - rss_before, 16 * 1024) << "peak RSS grew by " << rss_after - rss_before
-                                                << " kB for " << kRead << " bytes of one line";
+                                               << " kB for " << kRead << " bytes of one line";
 }
 
 TEST_F(MockUpstreamTest, LongLinesNeedAStream) {

@@ -64,10 +64,15 @@ std::string telemetryYaml(const std::string& endpoint, const std::string& ratio,
                           const std::string& extra = "") {
   // Appended after the server: section, so these are top-level keys.
   return "telemetry:\n"
-         "  otlp_endpoint: \"" + endpoint + "\"\n"
-         "  sample_ratio: " + ratio + "\n"
+         "  otlp_endpoint: \"" +
+         endpoint +
+         "\"\n"
+         "  sample_ratio: " +
+         ratio +
+         "\n"
          "  service_name: tollgate-itest\n"
-         "  export_interval_ms: 50\n" + extra;
+         "  export_interval_ms: 50\n" +
+         extra;
 }
 
 struct Span {
@@ -202,9 +207,9 @@ TEST(ObservabilityTest, RootTraceStartedByTheGatewayHasNoParentAndJoinsTheEvent)
   StackOptions options;
   options.extra_yaml = telemetryYaml(receiver.endpoint(), "1.0");
   Stack stack(options);
-  auto res = stack.gatewayClient().post(kChat, chatBody("gpt-4o-mini", false),
-                                        {{"x-mock-prompt-tokens", "21"},
-                                         {"x-mock-completion-tokens", "7"}});
+  auto res = stack.gatewayClient().post(
+      kChat, chatBody("gpt-4o-mini", false),
+      {{"x-mock-prompt-tokens", "21"}, {"x-mock-completion-tokens", "7"}});
   ASSERT_EQ(res.status, 200) << res.body;
   auto events = stack.waitForEvents(1);
   ASSERT_EQ(events.size(), 1u);
@@ -240,8 +245,7 @@ TEST(ObservabilityTest, SampleRatioZeroRecordsNothingAndTellsTheUpstreamNotSampl
   // A client's sampled flag wins over the ratio (parent-based).
   ASSERT_EQ(stack.gatewayClient()
                 .post(kChat, chatBody("gpt-4o-mini", false),
-                      {{"traceparent",
-                        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}})
+                      {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}})
                 .status,
             200);
   std::vector<Span> spans;
@@ -297,7 +301,8 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndARealPrometheusReadsTheCounters) {
   dir.write("prometheus.yml",
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
             "scrape_configs:\n  - job_name: tollgate\n    static_configs:\n"
-            "      - targets: [\"127.0.0.1:" + std::to_string(stack.admin().port) + "\"]\n");
+            "      - targets: [\"127.0.0.1:" +
+                std::to_string(stack.admin().port) + "\"]\n");
   Process prometheus("prometheus",
                      {"/usr/bin/env", "prometheus", "--config.file=" + dir.file("prometheus.yml"),
                       "--storage.tsdb.path=" + dir.file("tsdb"),
@@ -324,8 +329,8 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndARealPrometheusReadsTheCounters) {
 TEST(ObservabilityTest, AccessLogWritesOneJsonLinePerCall) {
   TempDir dir;
   StackOptions options;
-  options.extra_yaml = "access_log:\n  enabled: true\n  format: json\n  path: \"" +
-                              dir.file("access.log") + "\"\n";
+  options.extra_yaml =
+      "access_log:\n  enabled: true\n  format: json\n  path: \"" + dir.file("access.log") + "\"\n";
   Stack stack(options);
   auto res = stack.gatewayClient().post(kChat, chatBody("gpt-4o-mini", false),
                                         {{"x-team", "risk"}, {"x-mock-prompt-tokens", "5"}});

@@ -43,8 +43,8 @@ TEST_F(ProxyTest, NonStreamingBodyIsByteIdenticalToDirectCall) {
 }
 
 TEST_F(ProxyTest, NonStreamingCallIsPricedExactly) {
-  auto via = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false),
-                                         mockHeaders(1500, 400));
+  auto via =
+      stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), mockHeaders(1500, 400));
   ASSERT_EQ(via.status, 200) << via.body;
   auto events = stack_.waitForEvents(1);
   ASSERT_EQ(events.size(), 1u);
@@ -173,8 +173,7 @@ TEST_F(ProxyTest, CachedTokensArePricedAsCacheReadsNotTwice) {
 }
 
 TEST_F(ProxyTest, GatewayCredentialIsNeverForwardedAndUpstreamCredentialIsInjected) {
-  auto r = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false),
-                                       mockHeaders(10, 10));
+  auto r = stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), mockHeaders(10, 10));
   ASSERT_EQ(r.status, 200);
   const std::string calls = stack_.mockCalls();
   Json j(calls);
@@ -190,8 +189,7 @@ TEST_F(ProxyTest, GatewayCredentialIsNeverForwardedAndUpstreamCredentialIsInject
 TEST_F(ProxyTest, ClientTraceIdIsKept) {
   auto headers = mockHeaders(10, 10);
   headers.emplace_back("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-  ASSERT_EQ(stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), headers).status,
-            200);
+  ASSERT_EQ(stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), headers).status, 200);
   Json e(stack_.waitForEvents(1).at(0));
   EXPECT_EQ(e.str("/data/trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
 }
@@ -201,8 +199,7 @@ TEST_F(ProxyTest, HopByHopHeadersAreNotForwarded) {
   headers.emplace_back("connection", "keep-alive, x-secret-hop");
   headers.emplace_back("x-secret-hop", "must-not-pass");
   headers.emplace_back("x-end-to-end", "must-pass");
-  ASSERT_EQ(stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), headers).status,
-            200);
+  ASSERT_EQ(stack_.gatewayClient().post(kChat, chatBody("gpt-test-1", false), headers).status, 200);
   const std::string calls = stack_.mockCalls();
   EXPECT_EQ(calls.find("must-not-pass"), std::string::npos);
   EXPECT_NE(calls.find("must-pass"), std::string::npos);

@@ -1,7 +1,6 @@
 // SIGHUP reloads keys and prices without dropping a call; a bad config is refused.
-#include <openssl/evp.h>
-
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -114,7 +113,7 @@ TEST(ReloadTest, SighupUnderLoadDropsNoCallAndSwitchesKeysAndPrices) {
   const std::string original = readFile(stack.configPath());
   // The new file: one more key, a new price for gpt-test* and a new catalog version.
   std::string next = replacedOnce(original, R"("gpt-test*": { input: "3.00", output: "12.00" })",
-                              R"("gpt-test*": { input: "6.00", output: "24.00" })");
+                                  R"("gpt-test*": { input: "6.00", output: "24.00" })");
   next = replacedOnce(next, R"(price_version: "itest-1")", R"(price_version: "itest-2")");
   next = replacedOnce(next, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new"));
 
@@ -142,8 +141,7 @@ TEST(ReloadTest, SighupUnderLoadDropsNoCallAndSwitchesKeysAndPrices) {
   load.stop();
 
   RecordProperty("calls", load.done());
-  RecordProperty("calls_started_after_reload",
-                 static_cast<int>(load.startedAfterReload().size()));
+  RecordProperty("calls_started_after_reload", static_cast<int>(load.startedAfterReload().size()));
   RecordProperty("new_key_refusals_before_swap", refused_before_reload);
   EXPECT_EQ(load.failed(), 0) << load.failures();
   EXPECT_GE(load.done(), 300);
@@ -188,7 +186,7 @@ TEST(ReloadTest, BadConfigIsRefusedAndTheRunningOneStays) {
   const std::string original = readFile(stack.configPath());
   // A new key with a malformed hash, and a price that is not a decimal.
   std::string bad = replacedOnce(original, "keys:\n",
-                             "keys:\n  - id: new-key\n    sha256: \"" + kNewKey + "\"\n");
+                                 "keys:\n  - id: new-key\n    sha256: \"" + kNewKey + "\"\n");
   bad = replacedOnce(bad, R"(input: "3.00")", R"(input: "three")");
   ASSERT_TRUE(writeFileAtomically(stack.configPath(), bad));
   stack.gatewayProcess().signal(SIGHUP);
@@ -207,15 +205,14 @@ TEST(ReloadTest, BadConfigIsRefusedAndTheRunningOneStays) {
   EXPECT_EQ(log.find(kNewKey), std::string::npos);
 
   // The old key and prices still serve.
-  const auto r = stack.gatewayClient().post(kChat, kBody, {{"authorization", "Bearer " + kOldKey},
-                                                           {"x-project", "p1"}});
+  const auto r = stack.gatewayClient().post(
+      kChat, kBody, {{"authorization", "Bearer " + kOldKey}, {"x-project", "p1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   Json e(stack.waitForEvents(1).at(0));
   EXPECT_EQ(e.str("/data/price_ref"), "itest-1/gpt-test*");
-  EXPECT_EQ(stack.gatewayClient()
-                .post(kChat, kBody, {{"authorization", "Bearer " + kNewKey}})
-                .status,
-            401);
+  EXPECT_EQ(
+      stack.gatewayClient().post(kChat, kBody, {{"authorization", "Bearer " + kNewKey}}).status,
+      401);
 
   // Fixing the file and signalling again applies it.
   ASSERT_TRUE(writeFileAtomically(
@@ -223,8 +220,9 @@ TEST(ReloadTest, BadConfigIsRefusedAndTheRunningOneStays) {
       replacedOnce(original, "keys:\n", "keys:\n" + keyYaml("new-key", kNewKey, "team-new"))));
   stack.gatewayProcess().signal(SIGHUP);
   int tries = 0;
-  while (stack.gatewayClient().post(kChat, kBody, {{"authorization", "Bearer " + kNewKey}})
-             .status != 200) {
+  while (
+      stack.gatewayClient().post(kChat, kBody, {{"authorization", "Bearer " + kNewKey}}).status !=
+      200) {
     ASSERT_LT(++tries, 10000) << stack.gatewayProcess().stderrText();
   }
   EXPECT_EQ(metric(stack, "tollgate_config_reloads_total{result=\"ok\"}"), 1u);

@@ -143,8 +143,8 @@ TEST(AnomalyAlert, EachAnomalyIsSentOnceAndAFailedSendIsRetried) {
   dir.write("ledger.yaml", ledger_yaml);
   {
     HookReceiver hook({500});  // the webhook fails once: nothing is recorded
-    dir.write("gateway.yaml", "alerts:\n  webhook: { url: \"" + hook.url() +
-                                  "\", format: cloudevents }\n");
+    dir.write("gateway.yaml",
+              "alerts:\n  webhook: { url: \"" + hook.url() + "\", format: cloudevents }\n");
     EXPECT_EQ(run(dir.file("ledger.yaml")), "alerts sent=0 already_sent=0 failed=1 status=4");
   }
   HookReceiver hook({200});

@@ -11,8 +11,7 @@ const Period kNovember = *parsePeriod("2026-11");
 
 // Spend of `usd` for `team` in the hour `hours_from_start` hours after 2026-11-01T00:00Z
 // (negative: October).
-void spend(Rollups& rollups, const std::string& team, int64_t hours_from_start,
-           const char* usd) {
+void spend(Rollups& rollups, const std::string& team, int64_t hours_from_start, const char* usd) {
   RollupKey key;
   key.hour = kNovember.start_hour + hours_from_start;
   labelOf(key.labels, Label::kTeam) = team;

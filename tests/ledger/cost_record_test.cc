@@ -1,16 +1,14 @@
-#include "ledger/cost_event_parser.h"
-
 #include <gtest/gtest.h>
 
-
 #include "ledger/calendar.h"
+#include "ledger/cost_event_parser.h"
 #include "tests/ledger/event_builder.h"
 
 namespace tollgate::ledger {
 namespace {
 
-using testing::EventSpec;
 using testing::eventJson;
+using testing::EventSpec;
 
 TEST(CostRecord, ReadsTheGatewaysEvent) {
   CostEventParser parser;
@@ -79,8 +77,7 @@ TEST(CostRecord, FloatMoneyIsMalformed) {
 TEST(CostRecord, TruncatedLineIsMalformed) {
   CostEventParser parser;
   const std::string json = eventJson(EventSpec{});
-  EXPECT_EQ(parser.parse(json.substr(0, json.size() / 2)).status,
-            ParseStatus::kMalformed);
+  EXPECT_EQ(parser.parse(json.substr(0, json.size() / 2)).status, ParseStatus::kMalformed);
   EXPECT_EQ(parser.parse("").status, ParseStatus::kMalformed);
 }
 

@@ -40,8 +40,8 @@ inline meter::CostEvent costEvent(const EventSpec& s) {
   e.source = "tollgate://test";
   e.request_id = s.id;
   e.trace_id = "0123456789abcdef0123456789abcdef";
-  e.attribution = {s.team, s.project, s.cost_center, s.workload_type, s.environment, {}, "k1",
-                   !s.team.empty()};
+  e.attribution = {s.team,        s.project, s.cost_center, s.workload_type,
+                   s.environment, {},        "k1",          !s.team.empty()};
   e.upstream = s.upstream;
   e.provider = s.upstream;
   e.operation = "chat";

@@ -20,28 +20,43 @@ namespace {
 using testing::EventSpec;
 
 const std::vector<std::string> kMandatory = {
-    "BilledCost",        "BillingAccountId", "BillingAccountName", "BillingCurrency",
-    "BillingPeriodEnd",  "BillingPeriodStart", "ChargeCategory",   "ChargeClass",
-    "ChargeDescription", "ChargePeriodEnd",  "ChargePeriodStart",  "ContractedCost",
-    "EffectiveCost",     "InvoiceIssuerName", "ListCost",          "PricingQuantity",
-    "PricingUnit",       "ProviderName",     "PublisherName",      "ServiceCategory",
+    "BilledCost",        "BillingAccountId",   "BillingAccountName", "BillingCurrency",
+    "BillingPeriodEnd",  "BillingPeriodStart", "ChargeCategory",     "ChargeClass",
+    "ChargeDescription", "ChargePeriodEnd",    "ChargePeriodStart",  "ContractedCost",
+    "EffectiveCost",     "InvoiceIssuerName",  "ListCost",           "PricingQuantity",
+    "PricingUnit",       "ProviderName",       "PublisherName",      "ServiceCategory",
     "ServiceName"};
 const std::set<std::string> kSpecColumnsUsed = {
-    "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "ResourceId", "ResourceName",
-    "ResourceType",    "SkuId",            "SkuMeter",     "Tags"};
+    "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit",
+    "ResourceId",      "ResourceName",     "ResourceType",
+    "SkuId",           "SkuMeter",         "Tags"};
 const std::vector<std::string> kNotNull = {
-    "BilledCost",      "BillingAccountId",  "BillingCurrency",   "BillingPeriodEnd",
-    "BillingPeriodStart", "ChargeCategory", "ChargePeriodEnd",   "ChargePeriodStart",
-    "ContractedCost",  "EffectiveCost",     "InvoiceIssuerName", "ListCost",
-    "ProviderName",    "PublisherName",     "ServiceCategory",   "ServiceName",
+    "BilledCost",         "BillingAccountId", "BillingCurrency",   "BillingPeriodEnd",
+    "BillingPeriodStart", "ChargeCategory",   "ChargePeriodEnd",   "ChargePeriodStart",
+    "ContractedCost",     "EffectiveCost",    "InvoiceIssuerName", "ListCost",
+    "ProviderName",       "PublisherName",    "ServiceCategory",   "ServiceName",
     "ChargeDescription"};
 const std::set<std::string> kChargeCategories = {"Usage", "Purchase", "Tax", "Credit",
                                                  "Adjustment"};
-const std::set<std::string> kServiceCategories = {
-    "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases",
-    "Developer Tools", "Multicloud", "Identity", "Integration", "Internet of Things",
-    "Management and Governance", "Media", "Migration", "Mobile", "Networking", "Security",
-    "Storage", "Web", "Other"};
+const std::set<std::string> kServiceCategories = {"AI and Machine Learning",
+                                                  "Analytics",
+                                                  "Business Applications",
+                                                  "Compute",
+                                                  "Databases",
+                                                  "Developer Tools",
+                                                  "Multicloud",
+                                                  "Identity",
+                                                  "Integration",
+                                                  "Internet of Things",
+                                                  "Management and Governance",
+                                                  "Media",
+                                                  "Migration",
+                                                  "Mobile",
+                                                  "Networking",
+                                                  "Security",
+                                                  "Storage",
+                                                  "Web",
+                                                  "Other"};
 
 // An RFC 4180 reader written for this test (independent of the exporter's writer).
 std::vector<std::vector<std::string>> readCsv(const std::string& text) {
@@ -113,7 +128,9 @@ Exported exportSample() {
       "2026-11-01,2026-12-01,Reserved capacity,commitment,1000,,,,,,,,,\n");
   EXPECT_TRUE(csv.errors.empty());
   data.imported = csv.lines;
-  AllocationRule rule{"blended", {{"category", "invoice"}}, Label::kWorkloadType,
+  AllocationRule rule{"blended",
+                      {{"category", "invoice"}},
+                      Label::kWorkloadType,
                       {{"training", *Decimal::parse("35")},
                        {"inference", *Decimal::parse("55")},
                        {"notebook", *Decimal::parse("10")}}};
@@ -200,11 +217,14 @@ TEST(FocusExport, TokenRowsCarryRealQuantitiesAndSubMicrodollarCosts) {
       EXPECT_EQ(row.at("ConsumedQuantity"), "1");
       EXPECT_EQ(row.at("ConsumedUnit"), "Tokens");
     }
-    if (row.at("SkuId") == "anthropic/claude-sonnet-4-5/cache_read" && row.at("x_team") == "fraud") {
+    if (row.at("SkuId") == "anthropic/claude-sonnet-4-5/cache_read" &&
+        row.at("x_team") == "fraud") {
       cache_read = true;
       EXPECT_EQ(row.at("ConsumedQuantity"), "500");
       EXPECT_EQ(row.at("PricingQuantity"), "0.0005");
-      EXPECT_EQ(row.at("Tags"), R"({"team":"fraud","project":"scoring","cost_center":"cc-100","workload_type":"inference","environment":"prod"})");
+      EXPECT_EQ(
+          row.at("Tags"),
+          R"({"team":"fraud","project":"scoring","cost_center":"cc-100","workload_type":"inference","environment":"prod"})");
       EXPECT_EQ(row.at("ChargePeriodStart"), "2026-11-02T10:00:00Z");
       EXPECT_EQ(row.at("ChargePeriodEnd"), "2026-11-02T11:00:00Z");
     }

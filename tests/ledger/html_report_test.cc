@@ -47,8 +47,8 @@ std::string samplePage(Report* out = nullptr) {
 
 TEST(HtmlReport, FetchesNothing) {
   const std::string page = samplePage();
-  for (const char* forbidden : {"<script", "src=", "href=", "url(", "@import", "http://",
-                                "https://"}) {
+  for (const char* forbidden :
+       {"<script", "src=", "href=", "url(", "@import", "http://", "https://"}) {
     EXPECT_EQ(page.find(forbidden), std::string::npos) << forbidden;
   }
 }
@@ -85,7 +85,8 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithEveryChart) {
   dir.write("report.html", samplePage());
   const std::string url = "file://" + dir.file("report.html");
 
-  tollgate::testing::Process dump("chromium", chromium(dir.file("profile-dom"), {"--dump-dom", url}));
+  tollgate::testing::Process dump("chromium",
+                                  chromium(dir.file("profile-dom"), {"--dump-dom", url}));
   std::string dom;
   while (auto line = dump.readLine(60s)) dom += *line + "\n";
   ASSERT_EQ(dump.wait(30s), 0) << dump.stderrText();
@@ -109,9 +110,9 @@ TEST(HtmlReport, RendersInHeadlessChromiumWithEveryChart) {
 
   const std::string png = dir.file("report.png");
   tollgate::testing::Process shot(
-      "chromium", chromium(dir.file("profile-shot"),
-                           {"--screenshot=" + png, "--window-size=800,1800",
-                            "--hide-scrollbars", url}));
+      "chromium",
+      chromium(dir.file("profile-shot"),
+               {"--screenshot=" + png, "--window-size=800,1800", "--hide-scrollbars", url}));
   ASSERT_EQ(shot.wait(60s), 0) << shot.stderrText();
   struct stat st {};
   ASSERT_EQ(::stat(png.c_str(), &st), 0);

@@ -11,7 +11,8 @@ const std::string kHeader =
 
 TEST(ImportLine, QuantityTimesRateIsBookedExactly) {
   const auto result = parseImportCsv(
-      kHeader + "2026-11-01,2026-12-01,Egress,egress,,1200,GB,0.08,fraud,,cc-100,inference,prod,\n");
+      kHeader +
+      "2026-11-01,2026-12-01,Egress,egress,,1200,GB,0.08,fraud,,cc-100,inference,prod,\n");
   ASSERT_TRUE(result.errors.empty()) << result.errors[0].toString();
   ASSERT_EQ(result.lines.size(), 1u);
   EXPECT_EQ(result.lines[0].amount.toFixedString(2), "96.00");
@@ -29,8 +30,8 @@ TEST(ImportLine, QuotedDescriptionWithCommaAndRunsCompleted) {
 }
 
 TEST(ImportLine, AmountThatDisagreesWithQuantityTimesRateIsAnError) {
-  const auto result = parseImportCsv(
-      kHeader + "2026-11-01,2026-12-01,Egress,egress,98.30,1200,GB,0.08,,,,,,\n");
+  const auto result =
+      parseImportCsv(kHeader + "2026-11-01,2026-12-01,Egress,egress,98.30,1200,GB,0.08,,,,,,\n");
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].line, 2u);
   EXPECT_NE(result.errors[0].message.find("96"), std::string::npos);

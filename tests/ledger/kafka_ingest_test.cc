@@ -2,13 +2,12 @@
 // kafka_mock_cluster (librdkafka's mock brokers) on loopback: the same exactly-once promise as
 // the file source, with offsets committed to Kafka only after the store.
 
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <simdjson.h>
 
 #include <chrono>
-
-#include <gtest/gtest.h>
 
 #include "ledger/amount.h"
 #include "tests/integration/support/kafka_cluster.h"
@@ -30,9 +29,9 @@ using testing::ledgerBin;
 void produce(const KafkaMockCluster& cluster, const std::vector<std::string>& lines) {
   char err[256];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstrap().c_str(), err,
-                              sizeof err),
-            RD_KAFKA_CONF_OK);
+  ASSERT_EQ(
+      rd_kafka_conf_set(conf, "bootstrap.servers", cluster.bootstrap().c_str(), err, sizeof err),
+      RD_KAFKA_CONF_OK);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   ASSERT_NE(rk, nullptr) << err;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -85,8 +84,7 @@ TEST(KafkaIngest, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
                                "heartbeat.interval.ms: \"500\" } }\n"
                                "  batch_events: 100\nstore: { sqlite: \"" +
                                dir.file("ledger.db") + "\" }\n");
-  const std::string summary =
-      testing::ingestKilledTwiceThenToTheEnd(dir.file("ledger.yaml"), 60s);
+  const std::string summary = testing::ingestKilledTwiceThenToTheEnd(dir.file("ledger.yaml"), 60s);
   EXPECT_NE(summary.find("partitions_at_end=3"), std::string::npos) << summary;
   const auto totals = testing::reportTotals(dir.file("ledger.yaml"), "2026-11");
   EXPECT_EQ(totals.total_usd, expected.toDecimalString());
@@ -115,10 +113,11 @@ TEST(KafkaIngest, MoreMembersThanPartitionsAllFinishAndBookEachEventOnce) {
   }
   produce(cluster, lines);
   TempDir dir;
-  dir.write("ledger.yaml", "source: { kafka: { brokers: \"" + cluster.bootstrap() +
-                               "\", topic: \"ledger.cost\", properties: { session.timeout.ms: "
-                               "\"3000\", heartbeat.interval.ms: \"500\" } } }\nstore: { sqlite: \"" +
-                               dir.file("ledger.db") + "\" }\n");
+  dir.write("ledger.yaml",
+            "source: { kafka: { brokers: \"" + cluster.bootstrap() +
+                "\", topic: \"ledger.cost\", properties: { session.timeout.ms: "
+                "\"3000\", heartbeat.interval.ms: \"500\" } } }\nstore: { sqlite: \"" +
+                dir.file("ledger.db") + "\" }\n");
   // Two members, one partition: one reads it, the other is left with nothing and exits.
   Process a("ledger-a", {ledgerBin(), "ingest", "--config", dir.file("ledger.yaml")});
   Process b("ledger-b", {ledgerBin(), "ingest", "--config", dir.file("ledger.yaml")});
@@ -141,10 +140,11 @@ TEST(KafkaIngest, EventsDeletedBeforeBookingStopTheIngest) {
   produce(cluster, lines);
   TempDir dir;
   // The mock brokers keep a member that left until its session times out: keep that short.
-  dir.write("ledger.yaml", "source: { kafka: { brokers: \"" + cluster.bootstrap() +
-                               "\", topic: \"ledger.cost\", properties: { session.timeout.ms: "
-                               "\"3000\", heartbeat.interval.ms: \"500\" } } }\nstore: { sqlite: \"" +
-                               dir.file("ledger.db") + "\" }\n");
+  dir.write("ledger.yaml",
+            "source: { kafka: { brokers: \"" + cluster.bootstrap() +
+                "\", topic: \"ledger.cost\", properties: { session.timeout.ms: "
+                "\"3000\", heartbeat.interval.ms: \"500\" } } }\nstore: { sqlite: \"" +
+                dir.file("ledger.db") + "\" }\n");
   // A store that had booked the first event only: its next offset, 1, has been deleted.
   {
     Process first("tollgate-ledger", {ledgerBin(), "ingest", "--config", dir.file("ledger.yaml")});

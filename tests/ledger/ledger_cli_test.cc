@@ -7,6 +7,7 @@
 // The kill lands after the process printed that a batch committed, while it is working on
 // later batches (the file has ~70 of them): the test checks each kill found it still running.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
 
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "ledger/amount.h"
 #include "tests/integration/support/process.h"
@@ -73,7 +72,8 @@ TEST(ExactlyOnce, TwoKillsMidIngestWithResentEventsLoseAndDoubleNothing) {
 
 TEST(LedgerCli, BadArgumentsExitNonZeroWithOneLine) {
   TempDir dir;
-  dir.write("ledger.yaml", "source: { file: x }\nstore: { sqlite: \"" + dir.file("l.db") + "\" }\n");
+  dir.write("ledger.yaml",
+            "source: { file: x }\nstore: { sqlite: \"" + dir.file("l.db") + "\" }\n");
   dir.write("bad.yaml", "source: { file: x }\nstore: { sqlite: s, colour: red }\n");
   struct Case {
     std::vector<std::string> args;
@@ -84,9 +84,11 @@ TEST(LedgerCli, BadArgumentsExitNonZeroWithOneLine) {
       {{"report", "--config", dir.file("ledger.yaml")}, 2, "--period"},
       {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-13"}, 2, "--period"},
       {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-11", "--by", "colour"},
-       2, "--by"},
+       2,
+       "--by"},
       {{"report", "--config", dir.file("ledger.yaml"), "--period", "2026-11", "--format", "xml"},
-       2, "--format"},
+       2,
+       "--format"},
       {{"report", "--config", dir.file("bad.yaml"), "--period", "2026-11"}, 3, "store.colour"},
       {{"report", "--config", dir.file("missing.yaml"), "--period", "2026-11"}, 3, "missing.yaml"},
       {{"import", "--config", dir.file("ledger.yaml")}, 2, "FILE.csv"},
@@ -121,7 +123,8 @@ TEST(LedgerCli, ImportThenReportInEveryFormat) {
             "project,cost_center,workload_type,environment,runs_completed\n"
             "2026-11-01,2026-12-01,Blended,invoice,60000.00,,,,,,,,,14\n");
   dir.write("bad.csv", "period_start,amount\n2026-11-01,1\n");
-  dir.write("gateway.yaml", "budgets:\n  - { name: b, scope: { team: fraud }, limit_usd: \"1\" }\n");
+  dir.write("gateway.yaml",
+            "budgets:\n  - { name: b, scope: { team: fraud }, limit_usd: \"1\" }\n");
   dir.write("ledger.yaml", "source: { file: \"" + dir.file("events.jsonl") +
                                "\" }\nstore: { sqlite: \"" + dir.file("l.db") +
                                "\" }\ngateway_config: \"" + dir.file("gateway.yaml") +
@@ -142,12 +145,12 @@ TEST(LedgerCli, ImportThenReportInEveryFormat) {
   EXPECT_NE(run({"import", dir.file("costs.csv")}).find("imported lines=1"), std::string::npos);
   EXPECT_NE(run({"import", dir.file("costs.csv")}).find("already_imported=1"), std::string::npos);
   {
-    Process bad("tollgate-ledger", {ledgerBin(), "import", dir.file("bad.csv"), "--config",
-                                    dir.file("ledger.yaml")});
+    Process bad("tollgate-ledger",
+                {ledgerBin(), "import", dir.file("bad.csv"), "--config", dir.file("ledger.yaml")});
     EXPECT_EQ(bad.wait(10s), 5);
   }
-  const std::string json = run({"report", "--period", "2026-11", "--format", "json", "--by",
-                                "workload_type"});
+  const std::string json =
+      run({"report", "--period", "2026-11", "--format", "json", "--by", "workload_type"});
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
@@ -160,10 +163,11 @@ TEST(LedgerCli, ImportThenReportInEveryFormat) {
             std::string::npos);
   EXPECT_NE(run({"report", "--period", "2026-11", "--format", "focus"}).find("BilledCost,"),
             std::string::npos);
-  dir.write("catalog.yaml",
-            "price_defaults: false\nprices:\n  \"claude-sonnet-4*\": { input: \"1\", output: \"2\" }\n");
-  const std::string repriced =
-      run({"report", "--period", "2026-11", "--format", "json", "--reprice", dir.file("catalog.yaml")});
+  dir.write(
+      "catalog.yaml",
+      "price_defaults: false\nprices:\n  \"claude-sonnet-4*\": { input: \"1\", output: \"2\" }\n");
+  const std::string repriced = run(
+      {"report", "--period", "2026-11", "--format", "json", "--reprice", dir.file("catalog.yaml")});
   // 3 calls of 1,500 input and 400 output tokens at $1 / $2 per 1M: $0.0069.
   EXPECT_NE(repriced.find("\"new_metered_usd\":\"0.0069\""), std::string::npos) << repriced;
   run({"report", "--period", "2026-11", "--format", "html", "--out", dir.file("r.html")});

@@ -59,7 +59,8 @@ allocation:
 
 TEST(LedgerConfig, KafkaSourceReplacesTheFile) {
   auto result = parseLedgerConfig(
-      "source: { kafka: { brokers: \"127.0.0.1:9092\", properties: { fetch.max.bytes: \"1000\" } } }\n"
+      "source: { kafka: { brokers: \"127.0.0.1:9092\", properties: { fetch.max.bytes: \"1000\" } } "
+      "}\n"
       "store: { sqlite: s }\n");
   ASSERT_TRUE(std::holds_alternative<LedgerConfig>(result));
   const auto& kafka = std::get<LedgerConfig>(result).kafka;

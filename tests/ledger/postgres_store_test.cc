@@ -35,9 +35,9 @@ class PostgresStoreTest : public ::testing::Test {
     store_ = PostgresStore::open(server_->conninfo(), error);
     ASSERT_TRUE(store_) << error;
     // Each test starts from empty tables.
-    tollgate::testing::Process truncate(
-        "psql", {"/usr/bin/psql", server_->conninfo(), "-q", "-c",
-                 "TRUNCATE rollup, seen, source_position, imported"});
+    tollgate::testing::Process truncate("psql",
+                                        {"/usr/bin/psql", server_->conninfo(), "-q", "-c",
+                                         "TRUNCATE rollup, seen, source_position, imported"});
     ASSERT_EQ(truncate.wait(30s), 0) << truncate.stderrText();
   }
   static testing::PostgresServer* server_;
@@ -77,8 +77,8 @@ TEST_F(PostgresStoreTest, KeepRawStoresTheJsonEvenWithQuotesAndBackslashes) {
   const std::string json = testing::eventJson(spec);
   std::string error;
   ASSERT_TRUE(store_->commitBatch({}, {record(spec)}, {json}, error)) << error;
-  tollgate::testing::Process psql("psql", {"/usr/bin/psql", server_->conninfo(), "-At", "-c",
-                                           "SELECT raw FROM seen"});
+  tollgate::testing::Process psql(
+      "psql", {"/usr/bin/psql", server_->conninfo(), "-At", "-c", "SELECT raw FROM seen"});
   auto line = psql.readLine(30s);
   ASSERT_TRUE(line);
   EXPECT_EQ(*line, json);
@@ -148,10 +148,10 @@ TEST_F(PostgresStoreTest, TwoInstancesSharingTheStoreBookOverlappingEventsOnce) 
 
 TEST(PostgresStore, UnreachableServerIsAnErrorNotACrash) {
   std::string error;
-  EXPECT_FALSE(PostgresStore::open(
-      "host=127.0.0.1 port=" + std::to_string(testing::freeLoopbackPort()) +
-          " user=postgres connect_timeout=5",
-      error));
+  EXPECT_FALSE(
+      PostgresStore::open("host=127.0.0.1 port=" + std::to_string(testing::freeLoopbackPort()) +
+                              " user=postgres connect_timeout=5",
+                          error));
   EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
 }
 

@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include <map>
 
 #include "ledger/cost_event_parser.h"
@@ -50,11 +49,11 @@ TEST(ReferenceExample1, TrainingInferenceAndEgressExactly) {
   ASSERT_EQ(record.cost.total.toDecimalString(), "0.0093");
   // Training: 8 GPUs x 18 h x $24.00 = $3,456.00 per run, x 4.3 runs = 619.2 GPU-hours.
   // Egress: 1,200 GB x $0.08 = $96.00 (the article prints $98.30; 1,200 x 0.08 is 96).
-  const auto data = november(
-      record, 2'000'000,
-      "2026-11-01,2026-12-01,8x H100 training,training,,619.2,GPU-hours,24.00,ml,,cc-200,"
-      "training,prod,4.3\n"
-      "2026-11-01,2026-12-01,Egress,egress,,1200,GB,0.08,,,,inference,prod,\n");
+  const auto data =
+      november(record, 2'000'000,
+               "2026-11-01,2026-12-01,8x H100 training,training,,619.2,GPU-hours,24.00,ml,,cc-200,"
+               "training,prod,4.3\n"
+               "2026-11-01,2026-12-01,Egress,egress,,1200,GB,0.08,,,,inference,prod,\n");
   const Report r = computeReport(data, {Label::kWorkloadType}, {}, {});
 
   EXPECT_EQ(r.metered.toFixedString(2), "18600.00");

@@ -66,7 +66,8 @@ TEST(Report, ShowbackByAnyLabelSet) {
   }
   EXPECT_EQ(sum, r.total);
   bool found = false;
-  for (const auto& row : r.rows) found = found || (row.labels[0] == "search" && row.labels[1] == "gpt-4o-mini");
+  for (const auto& row : r.rows)
+    found = found || (row.labels[0] == "search" && row.labels[1] == "gpt-4o-mini");
   EXPECT_TRUE(found);
 }
 

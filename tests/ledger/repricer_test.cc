@@ -67,7 +67,8 @@ prices:
 }
 
 TEST(Repricer, ModelMissingFromTheCatalogIsCountedNotPricedAtZeroSilently) {
-  const auto book = catalog("price_defaults: false\nprices:\n  \"gpt-4o*\": { input: \"1\", output: \"2\" }\n");
+  const auto book =
+      catalog("price_defaults: false\nprices:\n  \"gpt-4o*\": { input: \"1\", output: \"2\" }\n");
   ASSERT_TRUE(book);
   LedgerData data;
   CostEventParser parser;

@@ -109,7 +109,8 @@ TEST_F(FileIngestTest, MalformedLinesAreSkippedAndReported) {
   std::string error;
   FileIngest ingest(*store, config);
   std::vector<int64_t> offsets;
-  auto stats = ingest.run(error, {}, [&](int64_t at, const std::string&) { offsets.push_back(at); });
+  auto stats =
+      ingest.run(error, {}, [&](int64_t at, const std::string&) { offsets.push_back(at); });
   ASSERT_TRUE(stats) << error;
   EXPECT_EQ(stats->malformed, 1);
   EXPECT_EQ(stats->booked, 1);

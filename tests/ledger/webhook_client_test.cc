@@ -95,8 +95,8 @@ TEST_F(HttpsWebhook, CertificateForAnotherNameIsRefused) {
 
 TEST(WebhookUrl, OtherSchemesAreRefused) {
   std::string error;
-  EXPECT_FALSE(postWebhook("ftp://example/hook", "application/json", "{}",
-                           std::chrono::seconds(1), error));
+  EXPECT_FALSE(
+      postWebhook("ftp://example/hook", "application/json", "{}", std::chrono::seconds(1), error));
   EXPECT_NE(error.find("http:// or https://"), std::string::npos) << error;
 }
 

@@ -86,18 +86,20 @@ TEST(AnthropicInspectRequest, RejectsMissingModelAndBadJsonAndOtherPaths) {
 
 TEST(AnthropicErrorBody, HasAnthropicsShapeWithTheGatewayCode) {
   const AnthropicDialect dialect;
-  EXPECT_EQ(dialect.errorBody(404, "model_not_found", "no upstream serves model 'x'"),
-            R"({"type":"error","error":{"type":"not_found_error","message":"no upstream serves model 'x'","code":"model_not_found"}})");
-  EXPECT_EQ(dialect.errorBody(504, "upstream_timeout", "late"),
-            R"({"type":"error","error":{"type":"timeout_error","message":"late","code":"upstream_timeout"}})");
+  EXPECT_EQ(
+      dialect.errorBody(404, "model_not_found", "no upstream serves model 'x'"),
+      R"({"type":"error","error":{"type":"not_found_error","message":"no upstream serves model 'x'","code":"model_not_found"}})");
+  EXPECT_EQ(
+      dialect.errorBody(504, "upstream_timeout", "late"),
+      R"({"type":"error","error":{"type":"timeout_error","message":"late","code":"upstream_timeout"}})");
 }
 
 // ---- the four ways a call ends ----------------------------------------------------------------
 
 TEST(AnthropicMeter, NonStreamingMessageCountsCacheTokensOnceAndPricesEachPart) {
   const AnthropicDialect dialect;
-  const auto r =
-      meterAtEverySplit(dialect, claudeInfo(false), 200, kJson, readFixture("anthropic/message.json"));
+  const auto r = meterAtEverySplit(dialect, claudeInfo(false), 200, kJson,
+                                   readFixture("anthropic/message.json"));
   EXPECT_EQ(r.usage, kCachedCall);
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
   EXPECT_EQ(r.response_model, "claude-sonnet-4-20250514");
@@ -165,9 +167,9 @@ TEST(AnthropicMeter, LongContextCallIsPricedAtTheTierAboveTwoHundredThousandInpu
   // 150k uncached + 60k cache reads = 210k input: the whole call at the higher tier.
   const Usage usage{.input_tokens = 210'000, .cache_read_tokens = 60'000, .output_tokens = 1'000};
   const CostBreakdown cost = computeCost(sonnet(), usage);
-  EXPECT_EQ(cost.input.toDecimalString(), "0.9");      // 150,000 x 6.00
+  EXPECT_EQ(cost.input.toDecimalString(), "0.9");         // 150,000 x 6.00
   EXPECT_EQ(cost.cache_read.toDecimalString(), "0.036");  // 60,000 x 0.60
-  EXPECT_EQ(cost.output.toDecimalString(), "0.0225");  // 1,000 x 22.50
+  EXPECT_EQ(cost.output.toDecimalString(), "0.0225");     // 1,000 x 22.50
   EXPECT_EQ(cost.total.toDecimalString(), "0.9585");
   const Usage at_threshold{.input_tokens = 200'000, .output_tokens = 1'000};
   EXPECT_EQ(totalCost(sonnet(), at_threshold), "0.615");  // 200,000 x 3.00 + 1,000 x 15.00

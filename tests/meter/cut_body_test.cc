@@ -112,9 +112,9 @@ TEST(CutBody, OllamaIsEstimatedFromTheMessageReceived) {
   EXPECT_EQ(r.usage_source, UsageSource::kEstimated);
   EXPECT_EQ(r.usage, (Usage{.input_tokens = 11, .output_tokens = 6}));
   // /api/generate answers hold their text in "response": 9 bytes, 3 tokens.
-  const MeterResult generate = meterCut(
-      dialect, bodyInfo("text_completion"),
-      R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28Z","response":"The sky i)");
+  const MeterResult generate =
+      meterCut(dialect, bodyInfo("text_completion"),
+               R"({"model":"llama3.2","created_at":"2024-07-22T20:33:28Z","response":"The sky i)");
   EXPECT_EQ(generate.usage, (Usage{.input_tokens = 11, .output_tokens = 3}));
 }
 
@@ -123,7 +123,8 @@ TEST(CutBody, EveryDialectFallsBackToTheBytesOfABodyThatIsNotJson) {
   const GeminiDialect gemini;
   const OllamaDialect ollama;
   // 13 bytes relayed: 4 tokens.
-  for (const Dialect* dialect : std::initializer_list<const Dialect*>{&anthropic, &gemini, &ollama}) {
+  for (const Dialect* dialect :
+       std::initializer_list<const Dialect*>{&anthropic, &gemini, &ollama}) {
     const MeterResult r = meterCut(*dialect, bodyInfo("chat"), "<html>502 Bad");
     EXPECT_EQ(r.usage, (Usage{.input_tokens = 11, .output_tokens = 4})) << dialect->name();
   }

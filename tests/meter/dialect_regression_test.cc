@@ -60,8 +60,9 @@ TEST(SelfHosted, VllmContinuousUsageStatsTakeTheLastChunkNotTheSum) {
   const OpenAiDialect dialect;
   std::string body;
   for (int i = 1; i <= 3; ++i) {
-    body += R"(data: {"id":"cmpl-1","object":"chat.completion.chunk","model":"meta-llama/Llama-3.1-8B","choices":[{"index":0,"delta":{"content":"ab"},"finish_reason":null}],"usage":{"prompt_tokens":12,"completion_tokens":)" +
-            std::to_string(i) + R"(,"total_tokens":)" + std::to_string(12 + i) + "}}\n\n";
+    body +=
+        R"(data: {"id":"cmpl-1","object":"chat.completion.chunk","model":"meta-llama/Llama-3.1-8B","choices":[{"index":0,"delta":{"content":"ab"},"finish_reason":null}],"usage":{"prompt_tokens":12,"completion_tokens":)" +
+        std::to_string(i) + R"(,"total_tokens":)" + std::to_string(12 + i) + "}}\n\n";
   }
   body += "data: [DONE]\n\n";
   const auto r = meterAtEverySplit(dialect, chatStream(false), 200, kSse, body);

@@ -43,14 +43,16 @@ const Usage kFinal{.input_tokens = 1000,
 TEST(GeminiPath, ModelAndStreamComeFromThePath) {
   std::string_view model;
   bool stream = true;
-  ASSERT_TRUE(GeminiDialect::parsePath("/v1beta/models/gemini-2.5-pro:generateContent", model, stream));
+  ASSERT_TRUE(
+      GeminiDialect::parsePath("/v1beta/models/gemini-2.5-pro:generateContent", model, stream));
   EXPECT_EQ(model, "gemini-2.5-pro");
   EXPECT_FALSE(stream);
   ASSERT_TRUE(GeminiDialect::parsePath("/v1/models/gemini-2.0-flash-001:streamGenerateContent",
                                        model, stream));
   EXPECT_EQ(model, "gemini-2.0-flash-001");
   EXPECT_TRUE(stream);
-  EXPECT_FALSE(GeminiDialect::parsePath("/v1beta/models/gemini-2.5-pro:countTokens", model, stream));
+  EXPECT_FALSE(
+      GeminiDialect::parsePath("/v1beta/models/gemini-2.5-pro:countTokens", model, stream));
   EXPECT_FALSE(GeminiDialect::parsePath("/v1beta/models/:generateContent", model, stream));
   EXPECT_FALSE(GeminiDialect::parsePath("/v1beta/tunedModels/x:generateContent", model, stream));
 }
@@ -59,11 +61,11 @@ TEST(GeminiInspectRequest, EstimatesContentsAndSystemInstruction) {
   const GeminiDialect dialect;
   RequestInfo info;
   // "You are terse." (14) + "Why is the sky blue?" (20) = 34 bytes -> 9 tokens + 4 x 1 content.
-  const auto err = dialect.inspectRequest(
-      "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
-      R"({"systemInstruction":{"parts":[{"text":"You are terse."}]},
+  const auto err =
+      dialect.inspectRequest("/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+                             R"({"systemInstruction":{"parts":[{"text":"You are terse."}]},
           "contents":[{"role":"user","parts":[{"text":"Why is the sky blue?"},{"inlineData":{"mimeType":"image/png","data":"AAAA"}}]}]})",
-      info);
+                             info);
   ASSERT_FALSE(err.has_value());
   EXPECT_EQ(info.model, "gemini-2.5-flash");
   EXPECT_TRUE(info.stream);
@@ -76,14 +78,15 @@ TEST(GeminiInspectRequest, EstimatesContentsAndSystemInstruction) {
 
 TEST(GeminiErrorBody, HasGooglesShapeWithTheGatewayCodeAsReason) {
   const GeminiDialect dialect;
-  EXPECT_EQ(dialect.errorBody(404, "model_not_found", "no upstream serves model 'x'"),
-            R"({"error":{"code":404,"message":"no upstream serves model 'x'","status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"model_not_found","domain":"tollgate"}]}})");
+  EXPECT_EQ(
+      dialect.errorBody(404, "model_not_found", "no upstream serves model 'x'"),
+      R"({"error":{"code":404,"message":"no upstream serves model 'x'","status":"NOT_FOUND","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"model_not_found","domain":"tollgate"}]}})");
 }
 
 TEST(GeminiMeter, NonStreamingCountsCachedTokensAsPartOfThePromptAndThoughtsAsOutput) {
   const GeminiDialect dialect;
-  const auto r =
-      meterAtEverySplit(dialect, geminiInfo(false), 200, kJson, readFixture("gemini/generate.json"));
+  const auto r = meterAtEverySplit(dialect, geminiInfo(false), 200, kJson,
+                                   readFixture("gemini/generate.json"));
   EXPECT_EQ(r.usage, kFinal);
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
   EXPECT_EQ(r.response_model, "gemini-2.5-pro");
@@ -121,7 +124,8 @@ TEST(GeminiMeter, StreamCutBeforeTheFinalChunkIsEstimatedFromTheLastUsageSeen) {
   for (const char* fixture :
        {"gemini/stream_cut_before_usage.sse", "gemini/stream_cut_before_usage.json"}) {
     const std::string_view type = std::string_view(fixture).ends_with(".sse") ? kSse : kJson;
-    const auto r = meterAtEverySplit(dialect, geminiInfo(true), 200, type, readFixture(fixture), false);
+    const auto r =
+        meterAtEverySplit(dialect, geminiInfo(true), 200, type, readFixture(fixture), false);
     // Prompt from the provider; output: its 120 candidates + 300 thoughts so far, more than the
     // 61 bytes (16 tokens) of text relayed.
     EXPECT_EQ(r.usage, (Usage{.input_tokens = 1000,
@@ -154,8 +158,8 @@ TEST(GeminiMeter, ErrorMidStreamIsAnUpstreamErrorWithTheUsageKnownSoFar) {
 
 TEST(GeminiMeter, ErrorStatusNamesTheStatusAndBooksNoUsage) {
   const GeminiDialect dialect;
-  const auto r =
-      meterAtEverySplit(dialect, geminiInfo(false), 429, kJson, readFixture("gemini/error_429.json"));
+  const auto r = meterAtEverySplit(dialect, geminiInfo(false), 429, kJson,
+                                   readFixture("gemini/error_429.json"));
   EXPECT_TRUE(r.upstream_error);
   EXPECT_EQ(r.error_type, "RESOURCE_EXHAUSTED");
   EXPECT_EQ(r.usage_source, UsageSource::kNone);
@@ -175,8 +179,8 @@ TEST(GeminiMeter, ToolUsePromptTokensAreInputOnTopOfThePrompt) {
 
 TEST(GeminiRegression, CachedTokensAreNotCountedTwice) {
   const GeminiDialect dialect;
-  const auto r =
-      meterAtEverySplit(dialect, geminiInfo(false), 200, kJson, readFixture("gemini/generate.json"));
+  const auto r = meterAtEverySplit(dialect, geminiInfo(false), 200, kJson,
+                                   readFixture("gemini/generate.json"));
   // promptTokenCount (1000) already includes the 600 cached: not 1600, and only 400 at the
   // full input price.
   EXPECT_EQ(r.usage.input_tokens, 1000);

@@ -33,19 +33,23 @@ TEST(JsonScanner, StringLengthIsTheUnescapedUtf8Length) {
   EXPECT_EQ(scannedLength(R"("")"), 0);
   EXPECT_EQ(scannedLength(R"("plain text, longer than sixteen bytes")"), 37);
   EXPECT_EQ(scannedLength(R"("a\"b\\c\/d\be\ff\ng\rh\ti")"), 17);
-  EXPECT_EQ(scannedLength(R"("\u0041")"), 1);       // A
-  EXPECT_EQ(scannedLength(R"("\u00e9")"), 2);       // é
-  EXPECT_EQ(scannedLength(R"("\u20AC")"), 3);       // €
+  EXPECT_EQ(scannedLength(R"("\u0041")"), 1);        // A
+  EXPECT_EQ(scannedLength(R"("\u00e9")"), 2);        // é
+  EXPECT_EQ(scannedLength(R"("\u20AC")"), 3);        // €
   EXPECT_EQ(scannedLength(R"("\ud83d\ude00")"), 4);  // 😀, a surrogate pair
   EXPECT_EQ(scannedLength("\"caf\xc3\xa9 \xf0\x9f\x98\x80\""), 10);
   EXPECT_EQ(scannedLength(R"("\u0000")"), 1);
 }
 
 TEST(JsonScanner, StringLengthMatchesSimdjsonWheneverTheScannerAcceptsIt) {
-  const char* literals[] = {
-      R"("")", R"("x")", R"("the quick fox \"jumps\" over\n")", R"("\u00e9\u20ac\ud83d\ude00")",
-      R"("\\\\\\\"")", R"("0123456789abcdef0123456789abcdef\u00e9")", "\"\xc3\xa9\xe2\x82\xac\"",
-      R"("usage\":{\"output_tokens\":9}")"};
+  const char* literals[] = {R"("")",
+                            R"("x")",
+                            R"("the quick fox \"jumps\" over\n")",
+                            R"("\u00e9\u20ac\ud83d\ude00")",
+                            R"("\\\\\\\"")",
+                            R"("0123456789abcdef0123456789abcdef\u00e9")",
+                            "\"\xc3\xa9\xe2\x82\xac\"",
+                            R"("usage\":{\"output_tokens\":9}")"};
   for (const char* literal : literals) {
     SCOPED_TRACE(literal);
     EXPECT_NE(scannedLength(literal), -1);
@@ -54,15 +58,15 @@ TEST(JsonScanner, StringLengthMatchesSimdjsonWheneverTheScannerAcceptsIt) {
 }
 
 TEST(JsonScanner, RefusesWhatItCannotReadLikeSimdjson) {
-  EXPECT_EQ(scannedLength(R"("\ud83d")"), -1);         // a high surrogate alone
-  EXPECT_EQ(scannedLength(R"("\ude00")"), -1);         // a low surrogate alone
-  EXPECT_EQ(scannedLength(R"("\ud83d\u0041")"), -1);   // a high surrogate, then no low one
-  EXPECT_EQ(scannedLength(R"("\x")"), -1);             // no such escape
+  EXPECT_EQ(scannedLength(R"("\ud83d")"), -1);        // a high surrogate alone
+  EXPECT_EQ(scannedLength(R"("\ude00")"), -1);        // a low surrogate alone
+  EXPECT_EQ(scannedLength(R"("\ud83d\u0041")"), -1);  // a high surrogate, then no low one
+  EXPECT_EQ(scannedLength(R"("\x")"), -1);            // no such escape
   EXPECT_EQ(scannedLength(R"("\u12g4")"), -1);
-  EXPECT_EQ(scannedLength("\"tab\there\""), -1);       // a raw control byte
-  EXPECT_EQ(scannedLength("\"\xc3\""), -1);            // invalid UTF-8
+  EXPECT_EQ(scannedLength("\"tab\there\""), -1);  // a raw control byte
+  EXPECT_EQ(scannedLength("\"\xc3\""), -1);       // invalid UTF-8
   EXPECT_EQ(scannedLength("\"\xc3\xa9 unterminated"), -1);
-  EXPECT_EQ(scannedLength(R"("abc" x)"), -1);          // content after the value
+  EXPECT_EQ(scannedLength(R"("abc" x)"), -1);  // content after the value
 }
 
 // The whole text as one value.
@@ -185,9 +189,8 @@ TEST(JsonScanner, ForEachMemberAfterContinuesAnOpenedObject) {
 
   JsonScanner missing_comma(R"({"a":1"b":2})");
   ASSERT_TRUE(missing_comma.skip(R"({"a":1)"));
-  EXPECT_FALSE(missing_comma.forEachMemberAfter(false, [&](std::string_view) {
-    return missing_comma.skipValue();
-  }));
+  EXPECT_FALSE(missing_comma.forEachMemberAfter(
+      false, [&](std::string_view) { return missing_comma.skipValue(); }));
 }
 
 TEST(JsonScanner, ForEachElementReadsEachElementUntilTheClosingBracket) {

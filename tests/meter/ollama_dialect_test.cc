@@ -36,13 +36,15 @@ TEST(OllamaInspectRequest, StreamsByDefaultAndEstimatesMessages) {
   RequestInfo info;
   // "why is the sky blue?" = 20 bytes -> 5 tokens + 4 for the message.
   ASSERT_FALSE(dialect.inspectRequest(
-      "/api/chat", R"({"model":"llama3.2","messages":[{"role":"user","content":"why is the sky blue?"}]})",
+      "/api/chat",
+      R"({"model":"llama3.2","messages":[{"role":"user","content":"why is the sky blue?"}]})",
       info));
   EXPECT_TRUE(info.stream);
   EXPECT_EQ(info.operation, "chat");
   EXPECT_EQ(info.estimated_input_tokens, 9);
   ASSERT_FALSE(dialect.inspectRequest(
-      "/api/generate", R"({"model":"llama3.2","prompt":"why is the sky blue?","stream":false})", info));
+      "/api/generate", R"({"model":"llama3.2","prompt":"why is the sky blue?","stream":false})",
+      info));
   EXPECT_FALSE(info.stream);
   EXPECT_EQ(info.operation, "text_completion");
   EXPECT_EQ(info.estimated_input_tokens, 9);
@@ -80,8 +82,8 @@ TEST(OllamaMeter, NdjsonStreamTakesTheCountsOfTheDoneLine) {
   EXPECT_EQ(totalCost(llama(), r.usage), "0.0000622");
   RequestInfo generate = llamaInfo(true);
   generate.operation = "text_completion";
-  const auto g = meterAtEverySplit(dialect, generate, 200, kNdjson,
-                                   readFixture("ollama/generate.ndjson"));
+  const auto g =
+      meterAtEverySplit(dialect, generate, 200, kNdjson, readFixture("ollama/generate.ndjson"));
   EXPECT_EQ(g.usage, (Usage{.input_tokens = 26, .output_tokens = 290}));
 }
 

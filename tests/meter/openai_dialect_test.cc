@@ -678,7 +678,8 @@ TEST(OpenAiUsage, NegativeCountsAreRefusedAndEstimatedStreamedOrNot) {
   for (const auto& usage : usages) {
     const std::string stream =
         "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
-        "\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":" + usage + "}\n\ndata: [DONE]\n\n";
+        "\"model\":\"gpt-4o-mini\",\"choices\":[],\"usage\":" +
+        usage + "}\n\ndata: [DONE]\n\n";
     const RequestInfo stream_info = streamInfo(false);
     const auto streamed = relayWith(stream_info, stream, {});
     EXPECT_EQ(streamed.result.usage_source, UsageSource::kEstimated) << usage;
@@ -689,8 +690,9 @@ TEST(OpenAiUsage, NegativeCountsAreRefusedAndEstimatedStreamedOrNot) {
 
     RequestInfo info = streamInfo(false);
     info.stream = false;
-    const std::string body = R"({"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":)" +
-                             usage + "}";
+    const std::string body =
+        R"({"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[],"usage":)" +
+        usage + "}";
     const auto whole = relayWith(info, body, {}, true, 200, "application/json");
     EXPECT_EQ(whole.result.usage_source, UsageSource::kEstimated) << usage;
     EXPECT_EQ(whole.result.usage_flags, kUsageCountRefused) << usage;

@@ -96,9 +96,9 @@ TEST(PreFilter, EveryOpenAiFixtureMetersAsWithoutIt) {
 
 TEST(PreFilter, EveryAnthropicGeminiAndOllamaFixtureMetersAsWithoutIt) {
   const AnthropicDialect anthropic;
-  for (const char* path : {"anthropic/stream.sse", "anthropic/stream_cut_before_usage.sse",
-                           "anthropic/stream_error_midstream.sse",
-                           "anthropic/stream_server_tools.sse"}) {
+  for (const char* path :
+       {"anthropic/stream.sse", "anthropic/stream_cut_before_usage.sse",
+        "anthropic/stream_error_midstream.sse", "anthropic/stream_server_tools.sse"}) {
     meterFixtureBothWays(anthropic, streamInfo("chat"), kSse, path);
   }
   const GeminiDialect gemini;
@@ -143,16 +143,16 @@ std::string anthropicStream(bool usage_on_a_delta, bool with_message_delta) {
 
 TEST(PreFilter, AnthropicTextThatSpellsUsageIsText) {
   const AnthropicDialect dialect;
-  const MeterResult done = meterBothWays(dialect, streamInfo("chat"), kSse,
-                                         anthropicStream(false, true), true);
+  const MeterResult done =
+      meterBothWays(dialect, streamInfo("chat"), kSse, anthropicStream(false, true), true);
   EXPECT_EQ(done.usage_source, UsageSource::kProvider);
   EXPECT_EQ(done.usage, (Usage{.input_tokens = 100, .output_tokens = 42}));
   EXPECT_FALSE(done.upstream_error);
   EXPECT_EQ(done.finish_reasons, std::vector<std::string>{"end_turn"});
 
   // Cut before message_delta: ceil(76 / 4) = 19 tokens of text relayed.
-  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse,
-                                        anthropicStream(false, false), false);
+  const MeterResult cut =
+      meterBothWays(dialect, streamInfo("chat"), kSse, anthropicStream(false, false), false);
   EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
   EXPECT_EQ(cut.usage, (Usage{.input_tokens = 100, .output_tokens = 19}));
   EXPECT_FALSE(cut.upstream_error);
@@ -162,8 +162,8 @@ TEST(PreFilter, AnthropicUsageOnAContentDeltaIsRead) {
   // A delta that also carries a usage member is not a plain text delta: its count (40, above
   // the 19 the text gives) is the output so far.
   const AnthropicDialect dialect;
-  const MeterResult cut = meterBothWays(dialect, streamInfo("chat"), kSse,
-                                        anthropicStream(true, false), false);
+  const MeterResult cut =
+      meterBothWays(dialect, streamInfo("chat"), kSse, anthropicStream(true, false), false);
   EXPECT_EQ(cut.usage, (Usage{.input_tokens = 100, .output_tokens = 40}));
 }
 
@@ -204,12 +204,12 @@ std::string openAiStream(bool continuous, bool with_final_usage) {
       kHead,
       R"({"index":0,"delta":{"content":"\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":999},\"error\":{}"},"finish_reason":null})",
       R"(,"usage":null)");
-  s += openAiChunk(kOtherHead,
-                   R"({"index":0,"delta":{"content":""},"finish_reason":null})",
+  s += openAiChunk(kOtherHead, R"({"index":0,"delta":{"content":""},"finish_reason":null})",
                    R"(,"usage":null)");
-  s += openAiChunk(kHead, R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00"},"finish_reason":null})",
-                   continuous ? R"(,"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10})"
-                              : R"(,"usage":null)");
+  s += openAiChunk(
+      kHead, R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00"},"finish_reason":null})",
+      continuous ? R"(,"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10})"
+                 : R"(,"usage":null)");
   s += openAiChunk(kHead, R"({"index":0,"delta":{},"finish_reason":"stop"})", R"(,"usage":null)");
   if (with_final_usage) {
     s += openAiChunk(kHead, "",
@@ -262,7 +262,8 @@ TEST(PreFilter, OpenAiHiddenUsageRemovesTheSameBytesEitherWay) {
 TEST(PreFilter, OpenAiChunksWithErrorsTimingsOrEscapedKeysAreReadAsBefore) {
   const OpenAiDialect dialect;
   std::string body = openAiChunk(
-      kHead, R"({"index":0,"delta":{"con\u0074ent":"not counted","content":"abcd"},"finish_reason":null})",
+      kHead,
+      R"({"index":0,"delta":{"con\u0074ent":"not counted","content":"abcd"},"finish_reason":null})",
       R"(,"usage":null)");
   body += openAiChunk(kHead, R"({"index":0,"delta":{"content":"efgh"},"finish_reason":null})",
                       R"(,"timings":{"prompt_n":5,"predicted_n":6})");
@@ -280,18 +281,20 @@ TEST(PreFilter, OpenAiChunksWithErrorsTimingsOrEscapedKeysAreReadAsBefore) {
 TEST(PreFilter, OpenAiContentChoicesMeterAsWithoutIt) {
   const OpenAiDialect dialect;
   std::string body;
-  for (std::string_view choice : {
-           R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00 \"q\""},"logprobs":null,"finish_reason":null})",
-           "{\"index\":0,\"delta\":{\"content\":\"h\xc3\xa9llo\"},\"logprobs\":null,\"finish_reason\":null}",
-           R"({"index":0,"delta":{"content": "ef" },"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":null},"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":"gh"},"logprobs":{"content":[]},"finish_reason":null})",
-           R"({"index":0,"delta":{"content":"ij","role":"assistant"},"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":"kl"},"logprobs":null,"finish_reason":null},{"index":1,"delta":{"content":"mn"},"logprobs":null,"finish_reason":null})",
-           R"({"index":0,"delta":{"content":12},"logprobs":null,"finish_reason":null})",
-       }) {
+  for (
+      std::string_view choice : {
+          R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":"caf\u00e9 \ud83d\ude00 \"q\""},"logprobs":null,"finish_reason":null})",
+          "{\"index\":0,\"delta\":{\"content\":\"h\xc3\xa9llo\"},\"logprobs\":null,\"finish_"
+          "reason\":null}",
+          R"({"index":0,"delta":{"content": "ef" },"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":null},"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":"gh"},"logprobs":{"content":[]},"finish_reason":null})",
+          R"({"index":0,"delta":{"content":"ij","role":"assistant"},"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":"kl"},"logprobs":null,"finish_reason":null},{"index":1,"delta":{"content":"mn"},"logprobs":null,"finish_reason":null})",
+          R"({"index":0,"delta":{"content":12},"logprobs":null,"finish_reason":null})",
+      }) {
     body += openAiChunk(kHead, choice, R"(,"usage":null)");
   }
   body += openAiChunk(kHead, R"({"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"})",
@@ -384,7 +387,11 @@ TEST(PreFilter, OpenAiUsageObjectsMeterAsWithoutIt) {
                                  .output_tokens = 400,
                                  .reasoning_tokens = 64}));
     const Fed fed = feed(dialect, streamInfo("chat", true), 200, kSse, body, {}, true);
-    EXPECT_EQ(fed.out, openAiChunk(kHead, R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})", ""));
+    EXPECT_EQ(
+        fed.out,
+        openAiChunk(
+            kHead, R"({"index":0,"delta":{"content":"abcd"},"logprobs":null,"finish_reason":null})",
+            ""));
   }
   // The usage before "choices", and on a chunk that also finishes the answer.
   const std::string body =
@@ -409,16 +416,14 @@ TEST(PreFilter, GeminiTextThatSpellsUsageIsText) {
   const std::string sse = "data: " + text_chunk + "\r\n\r\ndata: " + last_chunk + "\r\n\r\n";
   const MeterResult done = meterBothWays(dialect, info, kSse, sse, true);
   EXPECT_EQ(done.usage_source, UsageSource::kProvider);
-  EXPECT_EQ(done.usage,
-            (Usage{.input_tokens = 50, .output_tokens = 35, .reasoning_tokens = 5}));
+  EXPECT_EQ(done.usage, (Usage{.input_tokens = 50, .output_tokens = 35, .reasoning_tokens = 5}));
   EXPECT_FALSE(done.upstream_error);
   EXPECT_EQ(done.response_model, "gemini-2.5-flash");
 
   // Cut after the first chunk: its text is 55 bytes, ceil(55 / 4) = 14 > its count of 4.
   const std::string array = "[" + text_chunk + ",\r\n" + last_chunk + "]";
-  const MeterResult cut = meterBothWays(dialect, info, kJson,
-                                        std::string_view(array).substr(0, text_chunk.size() + 3),
-                                        false);
+  const MeterResult cut = meterBothWays(
+      dialect, info, kJson, std::string_view(array).substr(0, text_chunk.size() + 3), false);
   EXPECT_EQ(cut.usage_source, UsageSource::kEstimated);
   EXPECT_EQ(cut.usage, (Usage{.input_tokens = 50, .output_tokens = 14}));
   EXPECT_FALSE(cut.upstream_error);

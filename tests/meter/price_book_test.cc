@@ -179,7 +179,8 @@ TEST(ComputeCost, OneHourCacheWritesArePricedApartFromFiveMinuteOnes) {
   price.cache_write = *parsePerMillionPrice("3.75");
   price.cache_write_1h = *parsePerMillionPrice("6.00");
   const CostBreakdown cost = computeCost(
-      price, Usage{.input_tokens = 1'100, .cache_write_tokens = 1'000, .cache_write_1h_tokens = 400});
+      price,
+      Usage{.input_tokens = 1'100, .cache_write_tokens = 1'000, .cache_write_1h_tokens = 400});
   EXPECT_EQ(cost.cache_write.pico(), int64_t{600} * 3'750'000 + int64_t{400} * 6'000'000);
   EXPECT_EQ(cost.input.pico(), int64_t{100} * 3'000'000);
 }

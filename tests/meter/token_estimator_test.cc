@@ -32,8 +32,8 @@ TEST(TokenEstimator, FourBytesPerTokenRoundedUpPlusFourPerMessage) {
 }
 
 TEST(EstimateUnfinishedUsage, KeepsTheProvidersInputAndTheLargerOutput) {
-  const Usage partial{.input_tokens = 5000, .cache_read_tokens = 4000, .output_tokens = 1,
-                      .reasoning_tokens = 0};
+  const Usage partial{
+      .input_tokens = 5000, .cache_read_tokens = 4000, .output_tokens = 1, .reasoning_tokens = 0};
   EXPECT_EQ(estimateUnfinishedUsage(partial, true, 20, 400),
             (Usage{.input_tokens = 5000, .cache_read_tokens = 4000, .output_tokens = 100}));
   EXPECT_EQ(estimateUnfinishedUsage(partial, false, 20, 400),

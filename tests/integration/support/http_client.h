@@ -12,9 +12,9 @@ namespace tollgate::testing {
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;                             // de-chunked
-  bool complete = false;                        // the body ended properly
-  std::string error;                            // transport error, if any
+  std::string body;                            // de-chunked
+  bool complete = false;                       // the body ended properly
+  std::string error;                           // transport error, if any
 
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
@@ -30,16 +30,15 @@ class HttpClient {
   HttpClient(const std::string& host, unsigned short port);
   ~HttpClient();
 
-  HttpResponse post(const std::string& target, const std::string& body,
-                    const Headers& headers = {},
+  HttpResponse post(const std::string& target, const std::string& body, const Headers& headers = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
   HttpResponse get(const std::string& target,
                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Sends a request, reads the response head and `body_bytes` body bytes, then closes the
   // connection abruptly (a client that leaves mid-stream). Returns what was read.
-  HttpResponse postAndLeave(const std::string& target, const std::string& body,
-                            size_t body_bytes, const Headers& headers = {});
+  HttpResponse postAndLeave(const std::string& target, const std::string& body, size_t body_bytes,
+                            const Headers& headers = {});
 
   // Sends raw bytes and reads until the server closes or `timeout`; returns everything read.
   std::string raw(const std::string& bytes, std::chrono::milliseconds timeout);

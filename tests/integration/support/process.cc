@@ -41,8 +41,8 @@ Process::Process(std::string name, std::vector<std::string> argv,
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry(*e);
     const auto name = entry.substr(0, entry.find('='));
-    const bool replaced = std::any_of(env.begin(), env.end(),
-                                      [&](const auto& kv) { return kv.first == name; });
+    const bool replaced =
+        std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
     if (!replaced) env_strings.emplace_back(entry);
   }
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 namespace tollgate::testing {
@@ -17,7 +17,8 @@ namespace {
 size_t contentLength(const std::string& head) {
   std::string lower;
   lower.reserve(head.size());
-  for (char c : head) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : head)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   const auto at = lower.find("\r\ncontent-length:");
   if (at == std::string::npos) return 0;
   return std::stoul(lower.substr(at + 17));
@@ -140,13 +141,12 @@ void RawUpstream::reset(const Call& call) {
 
 std::string RawUpstream::chatAnswer(int prompt_tokens, int completion_tokens,
                                     const std::string& extra_fields) {
-  const std::string body =
-      R"({"id":"chatcmpl-raw","object":"chat.completion","model":"raw-model",)"
-      R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},)"
-      R"("finish_reason":"stop"}],"usage":{"prompt_tokens":)" +
-      std::to_string(prompt_tokens) + R"(,"completion_tokens":)" +
-      std::to_string(completion_tokens) + R"(,"total_tokens":)" +
-      std::to_string(prompt_tokens + completion_tokens) + "}}";
+  const std::string body = R"({"id":"chatcmpl-raw","object":"chat.completion","model":"raw-model",)"
+                           R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},)"
+                           R"("finish_reason":"stop"}],"usage":{"prompt_tokens":)" +
+                           std::to_string(prompt_tokens) + R"(,"completion_tokens":)" +
+                           std::to_string(completion_tokens) + R"(,"total_tokens":)" +
+                           std::to_string(prompt_tokens + completion_tokens) + "}}";
   return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + extra_fields +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }

@@ -53,7 +53,8 @@ Stack::Stack(StackOptions options) {
     for (auto& a : split(options.mock_args)) args.push_back(a);
     mock_process_ = std::make_unique<Process>("mock_upstream", args);
     auto line = mock_process_->waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
-    if (!line) throw std::runtime_error("mock_upstream did not start: " + mock_process_->stderrText());
+    if (!line)
+      throw std::runtime_error("mock_upstream did not start: " + mock_process_->stderrText());
     mock_ = parseHostPort(*line);
     mock_port = mock_.port;
   }
@@ -61,7 +62,9 @@ Stack::Stack(StackOptions options) {
   yaml << "server:\n"
           "  listen: \"127.0.0.1:0\"\n"
           "  admin_listen: \"127.0.0.1:0\"\n"
-          "  workers: " << options.workers << "\n"
+          "  workers: "
+       << options.workers
+       << "\n"
           "  instance_id: itest\n"
           "  timeouts:\n"
           "    client_header_ms: 1000\n"
@@ -77,13 +80,17 @@ Stack::Stack(StackOptions options) {
        << "upstreams:\n"
           "  - name: mock\n"
           "    dialect: openai\n"
-          "    base_url: \"http://127.0.0.1:" << mock_port << "\"\n"
+          "    base_url: \"http://127.0.0.1:"
+       << mock_port
+       << "\"\n"
           "    models: [\"gpt-*\", \"o3*\"]\n"
           "    headers:\n"
           "      authorization: \"Bearer upstream-secret-for-tests\"\n"
           "  - name: refused\n"
           "    dialect: openai\n"
-          "    base_url: \"http://127.0.0.1:" << refused_port_ << "\"\n"
+          "    base_url: \"http://127.0.0.1:"
+       << refused_port_
+       << "\"\n"
           "    models: [\"refused-*\"]\n"
        << withMockPort(options.extra_upstreams_yaml, mock_port)
        << "prices:\n"
@@ -92,9 +99,13 @@ Stack::Stack(StackOptions options) {
           "  \"o3*\": { input: \"2.00\", cache_read: \"0.50\", output: \"8.00\" }\n"
           "price_version: \"itest-1\"\n"
           "events:\n"
-          "  sink: " << options.events_sink << "\n"
+          "  sink: "
+       << options.events_sink
+       << "\n"
           "  file:\n"
-          "    path: \"" << eventsPath() << "\"\n"
+          "    path: \""
+       << eventsPath()
+       << "\"\n"
           "logging:\n"
           "  level: debug\n"
        << options.extra_yaml;
@@ -149,7 +160,8 @@ Json::Json(const std::string& text) {
 
 std::string Json::str(const char* pointer) const {
   std::string_view v;
-  if (root_.at_pointer(pointer).get(v) != simdjson::SUCCESS) return "<missing " + std::string(pointer) + ">";
+  if (root_.at_pointer(pointer).get(v) != simdjson::SUCCESS)
+    return "<missing " + std::string(pointer) + ">";
   return std::string(v);
 }
 

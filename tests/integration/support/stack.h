@@ -1,11 +1,11 @@
 #pragma once
 
+#include <simdjson.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "tests/integration/support/http_client.h"
 #include "tests/integration/support/process.h"
@@ -36,8 +36,8 @@ class Stack {
   HttpClient adminClient() const { return HttpClient(admin_.host, admin_.port); }
 
   // Cost event lines written so far; waits until at least `count` exist (or `timeout`).
-  std::vector<std::string> waitForEvents(size_t count,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::vector<std::string> waitForEvents(
+      size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // The mock's record of the calls it served (GET /mock/calls), as raw JSON.
   std::string mockCalls();
   // The value of one series of the gateway's /metrics, matched whole (`name` or

@@ -10,7 +10,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libbrotli-dev libzstd-dev python3-venv
   kcat wrk nginx-light prometheus valgrind
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   libsqlite3-dev libpq-dev postgresql chromium
 )
 missing=()

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc)
+bash scripts/format.sh --check
 
 echo "== Release build and tests"
 bash scripts/build.sh build Release

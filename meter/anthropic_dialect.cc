@@ -205,7 +205,9 @@ class Reader final : public ObjectReader {
       const auto key = field.key();
       od::value value = field.value();
       if (key == "type") {
-        if (!readString(value, type)) return;
+        // A "type" that is not a string names no event: the other members are still read, so
+        // that the result does not depend on whether "type" came before them.
+        if (!readString(value, type)) type = {};
       } else if (key == "message") {  // message_start
         readMessage(value, state, counts, tier, has_usage, usage_ok);
       } else if (key == "usage") {  // message_delta, or a non-streamed message

@@ -37,6 +37,15 @@ thread_local bool t_pre_filter = true;
 // a broken byte.
 thread_local bool t_utf8_refused = false;
 
+// `text` with every byte above 0x7F replaced by '?': valid UTF-8 for simdjson, same length.
+std::string withoutHighBytes(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  }
+  return out;
+}
+
 bool startsWithMediaType(std::string_view content_type, std::string_view type) {
   while (!content_type.empty() && (content_type.front() == ' ' || content_type.front() == '\t')) {
     content_type.remove_prefix(1);
@@ -132,7 +141,8 @@ class PassThroughMeter final : public ResponseMeter {
         } else if (complete) {
           takeUtf8Refusal();
           reader_.readBody(window_.text(), state_);
-          if (takeUtf8Refusal()) readUsageMembers(reader_, window_.text(), window_.text(), state_);
+          if (takeUtf8Refusal()) [[unlikely]]
+            reader_.readBody(withoutHighBytes(window_.text()), state_);
         } else {
           // A body cut short is not a JSON document: only its generated text is read, for the
           // estimate below.
@@ -169,9 +179,11 @@ class PassThroughMeter final : public ResponseMeter {
     takeUtf8Refusal();
     reader_.readObject(event, data, state_);
     // simdjson refuses a document with invalid UTF-8 anywhere (a provider's broken byte in some
-    // text): its usage members, intact, are then read alone.
+    // text): it is read again with every byte above 0x7F replaced (only string contents hold
+    // such bytes, and their lengths stay the same), by the same reader, so that its structure,
+    // member order and validity are judged exactly as for any other document.
     if (takeUtf8Refusal()) [[unlikely]]
-      readUsageMembers(reader_, data, data, state_);
+      reader_.readObject(event, withoutHighBytes(data), state_);
   }
 
   const ObjectReader& reader_;
@@ -368,6 +380,11 @@ std::span<const UsageMember> ObjectReader::usageMembers() const { return kUsageA
 
 bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::string_view tail,
                       MeterState& state) {
+  // Only a JSON object has members to recover: a body that is not one (an SSE stream read under
+  // a JSON content type, say) is not searched for usage-shaped text, whose first or last match
+  // would depend on where each object put its members.
+  const size_t first = head.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || head[first] != '{') return false;
   const std::string doc = BodyWindow::usageDocument(head, tail, reader.usageMembers());
   if (doc.empty()) return false;
   reader.readBody(doc, state);

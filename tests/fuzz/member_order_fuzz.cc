@@ -3,6 +3,7 @@
 // nesting level, a permutation drawn from the selector), the meter must give the result it gives
 // with the members in their original order, cut anywhere. JSON member order carries no meaning
 // (RFC 8259). Objects naming a member twice are skipped: which one a reader keeps is its choice.
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -77,6 +78,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         a.upstream_error != b.upstream_error || a.error_type != b.error_type ||
         a.response_model != b.response_model || a.response_id != b.response_id ||
         a.finish_reasons != b.finish_reasons || a.service_tier != b.service_tier) {
+      // Which reader and what differs, before the crash file is written.
+      std::fprintf(stderr,
+                   "member order changed the result: target %d (%s) input %lld/%lld output "
+                   "%lld/%lld source %d/%d flags %u/%u error %d/%d\n",
+                   static_cast<int>(&t - kTargets), t.operation,
+                   static_cast<long long>(a.usage.input_tokens),
+                   static_cast<long long>(b.usage.input_tokens),
+                   static_cast<long long>(a.usage.output_tokens),
+                   static_cast<long long>(b.usage.output_tokens), static_cast<int>(a.usage_source),
+                   static_cast<int>(b.usage_source), a.usage_flags, b.usage_flags,
+                   static_cast<int>(a.upstream_error), static_cast<int>(b.upstream_error));
       std::abort();
     }
   }

@@ -331,3 +331,63 @@ TEST(MemberOrder, ResponsesErrorEventWithCodeBeforeTypeKeepsTheCode) {
 
 }  // namespace
 }  // namespace tollgate::meter
+
+namespace tollgate::meter {
+namespace {
+
+// Fuzz findings of fuzz_member_order once the usage bounds were merged (2026-12-05).
+RequestInfo anthropicStream() {
+  RequestInfo info;
+  info.model = "claude-sonnet-4";
+  info.operation = "chat";
+  info.stream = true;
+  info.client_asked_usage = true;
+  info.estimated_input_tokens = 7;
+  return info;
+}
+
+TEST(MemberOrderRegression, EventWithInvalidUtf8IsJudgedLikeAnyOtherWhateverItsMemberOrder) {
+  const AnthropicDialect dialect;
+  // One event's data: a broken text line with an invalid byte, then an error object (an
+  // invalid document). The old fallback searched such text for usage-shaped members, and what
+  // it found depended on the order of the error object's members.
+  auto stream = [](std::string_view error_object) {
+    return std::string(
+               "event: content_block_delta\ndata: {\"error\":{\"pe\":\"x\",\"text\":\"H\x9b\"\n"
+               "data: ") +
+           std::string(error_object) + "\n\n";
+  };
+  const auto a = meterAtEverySplit(
+      dialect, anthropicStream(), 200, "text/event-stream",
+      stream(R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"));
+  const auto b = meterAtEverySplit(
+      dialect, anthropicStream(), 200, "text/event-stream",
+      stream(R"({"error":{"message":"Overloaded","type":"overloaded_error"},"type":"error"})"));
+  testing::expectSameResult(a, b, "members permuted");
+}
+
+TEST(MemberOrderRegression, TypeThatIsNotAStringDoesNotHideTheMembersAfterIt) {
+  const AnthropicDialect dialect;
+  // A stream cut before its usage: the output is estimated from the text relayed, which must
+  // count the same whether "type" (here a number) came before the delta or after it.
+  const std::string start =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\","
+      "\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n";
+  const auto a = meterAtEverySplit(
+      dialect, anthropicStream(), 200, "text/event-stream",
+      start +
+          "event: content_block_delta\ndata: {\"type\":0,\"delta\":{\"type\":\"text_delta\","
+          "\"text\":\"hello there, a long enough text\"}}\n\n",
+      false);
+  const auto b = meterAtEverySplit(
+      dialect, anthropicStream(), 200, "text/event-stream",
+      start +
+          "event: content_block_delta\ndata: {\"delta\":{\"type\":\"text_delta\",\"text\":"
+          "\"hello there, a long enough text\"},\"type\":0}\n\n",
+      false);
+  testing::expectSameResult(a, b, "type first or last");
+  EXPECT_GT(a.usage.output_tokens, 0);
+}
+
+}  // namespace
+}  // namespace tollgate::meter

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <memory>
+#include <string>
+#include <thread>
 
 #include "ledger/store_rows.h"
 
@@ -147,12 +150,26 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
   // WAL with synchronous=NORMAL: a committed transaction survives a process crash; a power
   // loss can lose the last transactions whole, position included, so they are read again:
   // never a partial batch, never a double count.
-  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
-      !store->exec(kSchema, error)) {
-    error = path + ": " + error;
-    return nullptr;
+  // Two instances may open a new store at the same moment (two consumers of one group, or a
+  // report during the first ingest). The schema is created under the write lock, which BEGIN
+  // IMMEDIATE waits for through the busy handler; the switch to WAL needs the database to
+  // itself and SQLite answers "locked" at once rather than wait, so it is tried again, bounded.
+  const std::string schema = std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;";
+  for (int attempt = 0;; ++attempt) {
+    error.clear();
+    if (store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) &&
+        store->exec(schema.c_str(), error)) {
+      return store;
+    }
+    std::string ignored;
+    store->exec("ROLLBACK;", ignored);
+    const bool busy =
+        error.find("locked") != std::string::npos || error.find("busy") != std::string::npos;
+    if (!busy || attempt >= 100) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return store;
+  error = path + ": " + error;
+  return nullptr;
 }
 
 std::optional<int64_t> SqliteStore::sourcePosition(const std::string& source, std::string& error) {

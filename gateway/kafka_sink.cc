@@ -126,6 +126,14 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
     rd_kafka_conf_destroy(conf);
     throw std::runtime_error(std::string("events.kafka: cannot create the producer: ") + err);
   }
+  // What the producer really runs with (librdkafka adjusts some values for idempotence), so that
+  // an operator and the real-cluster tests can see the pipelining the delivery promise holds for.
+  char in_flight[32] = "?";
+  size_t in_flight_size = sizeof in_flight;
+  rd_kafka_conf_get(rd_kafka_conf(rk_), "max.in.flight.requests.per.connection", in_flight,
+                    &in_flight_size);
+  log()->info("kafka producer: idempotent, acks=all, {} requests in flight per connection",
+              in_flight);
   rkt_ = rd_kafka_topic_new(rk_, config_.topic.c_str(), nullptr);
   if (rkt_ == nullptr) {
     rd_kafka_destroy(rk_);

@@ -50,8 +50,8 @@ std::string KafkaMockCluster::command(const std::string& line) {
   return reply;
 }
 
-std::vector<KafkaRecord> KafkaMockCluster::readAll() const {
-  Process kcat("kcat", {"/usr/bin/kcat", "-C", "-b", bootstrap_, "-t", topic_, "-e", "-q", "-J"});
+std::vector<KafkaRecord> readKafkaTopic(const std::string& bootstrap, const std::string& topic) {
+  Process kcat("kcat", {"/usr/bin/kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-J"});
   std::vector<KafkaRecord> out;
   simdjson::dom::parser parser;
   while (auto line = kcat.readLine(std::chrono::seconds(30))) {
@@ -83,7 +83,8 @@ std::vector<KafkaRecord> KafkaMockCluster::readAll() const {
   return out;
 }
 
-KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options) {
+KafkaGateway::KafkaGateway(const std::string& bootstrap, const std::string& topic,
+                           KafkaGatewayOptions options) {
   spool_dir_ = dir_.file("spool");
   mock_process_ = std::make_unique<Process>(
       "mock_upstream", std::vector<std::string>{binDir() + "/mock_upstream", "--listen",
@@ -127,10 +128,10 @@ KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions 
        << (options.spool_mmap ? "" : "    mmap: false\n")
        << "  kafka:\n"
           "    brokers: \""
-       << cluster.bootstrap()
+       << bootstrap
        << "\"\n"
           "    topic: \""
-       << cluster.topic()
+       << topic
        << "\"\n"
           "    flush_timeout_ms: 3000\n"
        << options.extra_kafka_yaml

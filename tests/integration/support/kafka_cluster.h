@@ -20,6 +20,9 @@ struct KafkaRecord {
   std::string value;
 };
 
+// Every message of a topic, read by kcat as an independent consumer (-C -e -J).
+std::vector<KafkaRecord> readKafkaTopic(const std::string& bootstrap, const std::string& topic);
+
 // loadtest's kafka_mock_cluster as a child process: brokers on loopback, the topic created, and
 // its control channel.
 class KafkaMockCluster {
@@ -32,8 +35,8 @@ class KafkaMockCluster {
   // returns the reply line.
   std::string command(const std::string& line);
 
-  // Every message of the topic, read by kcat as an independent consumer (-C -e -J).
-  std::vector<KafkaRecord> readAll() const;
+  // Every message of the topic (readKafkaTopic).
+  std::vector<KafkaRecord> readAll() const { return readKafkaTopic(bootstrap_, topic_); }
 
  private:
   std::string topic_;
@@ -51,11 +54,14 @@ struct KafkaGatewayOptions {
   bool spool_mmap = true;  // events.spool.mmap
 };
 
-// The mock upstream and a gateway whose cost events go to a KafkaMockCluster. The gateway can be
-// killed and started again on the same spool directory.
+// The mock upstream and a gateway whose cost events go to a Kafka cluster (a KafkaMockCluster, or
+// any brokers). The gateway can be killed and started again on the same spool directory.
 class KafkaGateway {
  public:
-  KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options = {});
+  KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options = {})
+      : KafkaGateway(cluster.bootstrap(), cluster.topic(), std::move(options)) {}
+  KafkaGateway(const std::string& bootstrap, const std::string& topic,
+               KafkaGatewayOptions options = {});
   ~KafkaGateway();
 
   void start();

@@ -89,7 +89,13 @@ std::optional<std::string> Process::readLine(std::chrono::milliseconds timeout) 
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[4096];
     const ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-    if (n <= 0) return std::nullopt;
+    if (n <= 0) {
+      // A last line without a newline (kcat -L -J ends so) is still a line.
+      if (pending_.empty()) return std::nullopt;
+      std::string line = std::move(pending_);
+      pending_.clear();
+      return line;
+    }
     pending_.append(buf, static_cast<size_t>(n));
   }
 }

@@ -163,9 +163,9 @@ class RealKafka : public ::testing::Test {
               << ", failed calls " << load.failed() << "; fault lasted "
               << seconds(times.end - times.start) << " s, pending peak "
               << monitor.peak(times.start, drained) << " (baseline " << baseline
-              << "), back to <= " << threshold << " pending "
-              << seconds(recovered - times.start) << " s after the fault began, "
-              << seconds(recovered - times.end) << " s after it ended"
+              << "), back to <= " << threshold << " pending " << seconds(recovered - times.start)
+              << " s after the fault began, " << seconds(recovered - times.end)
+              << " s after it ended"
               << "; ISR full " << seconds(healthy - times.end) << " s after the fault ended"
               << "; drained " << seconds(drained - drain_start) << " s after the load stopped"
               << "; 'deliveries failed' in the log: "
@@ -183,55 +183,56 @@ KafkaRealCluster* RealKafka::cluster_ = nullptr;
 std::string RealKafka::setup_error_;
 
 TEST_F(RealKafka, PartitionLeaderKilledAndRestartedLosesNothing) {
-  faultUnderLoad("leader-killed", [](KafkaRealCluster& cluster, const std::string& topic,
-                                     CallLoad& load) {
-    FaultTimes t;
-    const int leader = cluster.leaderOf(topic, 0);
-    EXPECT_GT(leader, 0);
-    cluster.kill(leader);
-    t.start = Clock::now();
-    // The controller gives the partition a new leader once the dead broker's session expires.
-    const auto deadline = Clock::now() + 60s;
-    int now_leader = leader;
-    while ((now_leader == leader || now_leader <= 0) && Clock::now() < deadline) {
-      std::this_thread::sleep_for(200ms);  // polling the controller's metadata
-      now_leader = cluster.leaderOf(topic, 0);
-    }
-    EXPECT_NE(now_leader, leader);
-    std::cout << "[ leader-killed ] node " << leader << " killed; partition 0 led by node "
-              << now_leader << " after " << seconds(Clock::now() - t.start) << " s\n";
-    // The load runs a while on two brokers (min.insync.replicas 2 still met).
-    EXPECT_TRUE(load.waitCompleted(load.completed() + 1200, 30s));
-    cluster.start(leader);
-    t.end = Clock::now();
-    return t;
-  });
+  faultUnderLoad(
+      "leader-killed", [](KafkaRealCluster& cluster, const std::string& topic, CallLoad& load) {
+        FaultTimes t;
+        const int leader = cluster.leaderOf(topic, 0);
+        EXPECT_GT(leader, 0);
+        cluster.kill(leader);
+        t.start = Clock::now();
+        // The controller gives the partition a new leader once the dead broker's session expires.
+        const auto deadline = Clock::now() + 60s;
+        int now_leader = leader;
+        while ((now_leader == leader || now_leader <= 0) && Clock::now() < deadline) {
+          std::this_thread::sleep_for(200ms);  // polling the controller's metadata
+          now_leader = cluster.leaderOf(topic, 0);
+        }
+        EXPECT_NE(now_leader, leader);
+        std::cout << "[ leader-killed ] node " << leader << " killed; partition 0 led by node "
+                  << now_leader << " after " << seconds(Clock::now() - t.start) << " s\n";
+        // The load runs a while on two brokers (min.insync.replicas 2 still met).
+        EXPECT_TRUE(load.waitCompleted(load.completed() + 1200, 30s));
+        cluster.start(leader);
+        t.end = Clock::now();
+        return t;
+      });
 }
 
 TEST_F(RealKafka, PartitionLeaderStoppedFor30SecondsLosesNothing) {
-  faultUnderLoad("leader-stopped", [](KafkaRealCluster& cluster, const std::string& topic,
-                                      CallLoad&) {
-    FaultTimes t;
-    const int leader = cluster.leaderOf(topic, 0);
-    EXPECT_GT(leader, 0);
-    cluster.stop(leader);
-    t.start = Clock::now();
-    // The fault's length: a broker frozen for 30 s (a long GC pause, a stuck disk). Meanwhile the
-    // metadata says when the partition got another leader.
-    std::optional<double> moved;
-    while (Clock::now() < t.start + 30s) {
-      std::this_thread::sleep_for(500ms);  // sampling the metadata through the window
-      const int now_leader = cluster.leaderOf(topic, 0);
-      if (!moved && now_leader > 0 && now_leader != leader) moved = seconds(Clock::now() - t.start);
-    }
-    cluster.resume(leader);
-    std::cout << "[ leader-stopped ] node " << leader << " stopped; partition 0 "
-              << (moved ? "led by another node after " + std::to_string(*moved) + " s"
-                        : std::string("kept its leader"))
-              << "\n";
-    t.end = Clock::now();
-    return t;
-  });
+  faultUnderLoad(
+      "leader-stopped", [](KafkaRealCluster& cluster, const std::string& topic, CallLoad&) {
+        FaultTimes t;
+        const int leader = cluster.leaderOf(topic, 0);
+        EXPECT_GT(leader, 0);
+        cluster.stop(leader);
+        t.start = Clock::now();
+        // The fault's length: a broker frozen for 30 s (a long GC pause, a stuck disk). Meanwhile
+        // the metadata says when the partition got another leader.
+        std::optional<double> moved;
+        while (Clock::now() < t.start + 30s) {
+          std::this_thread::sleep_for(500ms);  // sampling the metadata through the window
+          const int now_leader = cluster.leaderOf(topic, 0);
+          if (!moved && now_leader > 0 && now_leader != leader)
+            moved = seconds(Clock::now() - t.start);
+        }
+        cluster.resume(leader);
+        std::cout << "[ leader-stopped ] node " << leader << " stopped; partition 0 "
+                  << (moved ? "led by another node after " + std::to_string(*moved) + " s"
+                            : std::string("kept its leader"))
+                  << "\n";
+        t.end = Clock::now();
+        return t;
+      });
 }
 
 TEST_F(RealKafka, AllBrokersDownFor20SecondsLosesNothing) {

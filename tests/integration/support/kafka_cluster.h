@@ -52,6 +52,10 @@ struct KafkaGatewayOptions {
   uint64_t max_bytes = 0;  // events.spool.max_bytes; 0 leaves the default
   unsigned workers = 2;
   bool spool_mmap = true;  // events.spool.mmap
+  // When set, the spool directory is a tmpfs of this size, mounted in a mount namespace of the
+  // gateway's own (unshare -rm: no root needed, gone with the process): a disk that fills. Each
+  // start() mounts an empty one.
+  uint64_t spool_tmpfs_bytes = 0;
 };
 
 // The mock upstream and a gateway whose cost events go to a Kafka cluster (a KafkaMockCluster, or
@@ -69,6 +73,7 @@ class KafkaGateway {
   std::optional<int> terminate();  // SIGTERM; the exit status
 
   HttpClient client() const { return HttpClient(gateway_.host, gateway_.port); }
+  const HostPort& address() const { return gateway_; }
   HttpClient admin() const { return HttpClient(admin_.host, admin_.port); }
   Process& process() { return *gateway_process_; }
   const std::string& spoolDir() const { return spool_dir_; }
@@ -81,6 +86,7 @@ class KafkaGateway {
  private:
   TempDir dir_;
   std::string spool_dir_;
+  uint64_t spool_tmpfs_bytes_ = 0;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
   HostPort gateway_;

@@ -40,8 +40,7 @@ const char* kToolLog4j =
 
 // A KRaft cluster id: 16 random bytes, base64url without padding.
 std::string randomClusterId() {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::random_device rd;
   std::string bytes;
   for (int i = 0; i < 16; ++i) bytes.push_back(static_cast<char>(rd() & 0xff));
@@ -90,7 +89,8 @@ std::string kafkaLibsDir(std::string* why) {
     }
   }
   std::error_code ec;
-  if (dir.empty() || !std::filesystem::is_directory(dir, ec) || std::filesystem::is_empty(dir, ec)) {
+  if (dir.empty() || !std::filesystem::is_directory(dir, ec) ||
+      std::filesystem::is_empty(dir, ec)) {
     if (why != nullptr) {
       *why = "no Kafka jars (run scripts/setup.sh, which runs scripts/install_kafka.sh)";
     }
@@ -208,8 +208,8 @@ std::vector<std::string> KafkaRealCluster::java(const std::string& main_class,
       "exec /usr/bin/setpriv --pdeathsig KILL -- java " + heap +
       " -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Djava.awt.headless=true"
       " -Dlog4j2.configurationFile=" +
-      dir_.file(main_class == "kafka.Kafka" ? "log4j2.properties" : "log4j2-tools.properties") + " -cp '" + libs_ + "/*' " + main_class + " " + args +
-      " >>'" + log + "' 2>&1";
+      dir_.file(main_class == "kafka.Kafka" ? "log4j2.properties" : "log4j2-tools.properties") +
+      " -cp '" + libs_ + "/*' " + main_class + " " + args + " >>'" + log + "' 2>&1";
   return {"/bin/sh", "-c", command};
 }
 
@@ -242,13 +242,13 @@ std::string KafkaRealCluster::logTail(int id, size_t bytes) const {
 
 void KafkaRealCluster::createTopic(const std::string& topic, int partitions) {
   const int replication = std::min(3, nodes());
-  Process tool("kafka-topics",
-               java("org.apache.kafka.tools.TopicCommand",
-                    "--bootstrap-server " + bootstrap_ + " --create --topic " + topic +
-                        " --partitions " + std::to_string(partitions) +
-                        " --replication-factor " + std::to_string(replication) +
-                        " --config min.insync.replicas=" + std::to_string(std::min(2, replication)),
-                    dir_.file("topics.log"), "-Xmx128m"));
+  Process tool(
+      "kafka-topics",
+      java("org.apache.kafka.tools.TopicCommand",
+           "--bootstrap-server " + bootstrap_ + " --create --topic " + topic + " --partitions " +
+               std::to_string(partitions) + " --replication-factor " + std::to_string(replication) +
+               " --config min.insync.replicas=" + std::to_string(std::min(2, replication)),
+           dir_.file("topics.log"), "-Xmx128m"));
   if (tool.wait(90s).value_or(-1) != 0) {
     throw std::runtime_error("cannot create topic " + topic + ": " +
                              readTail(dir_.file("topics.log"), 4000));

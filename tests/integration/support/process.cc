@@ -170,6 +170,15 @@ void TempDir::write(const std::string& name, const std::string& content) const {
   out << content;
 }
 
+size_t openDescriptors(pid_t pid) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++n;
+  }
+  return n;
+}
+
 // TOLLGATE_BIN_DIR in the environment wins: the same tests can then run against the binaries
 // of another build (e.g. to show that a regression test fails on an older gateway).
 std::string binDir() {

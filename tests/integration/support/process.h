@@ -63,6 +63,9 @@ class TempDir {
   std::string path_;
 };
 
+// How many file descriptors a process has open (/proc/PID/fd).
+size_t openDescriptors(pid_t pid);
+
 // Directory holding the built binaries (tollgate, mock_upstream).
 std::string binDir();
 

@@ -75,7 +75,7 @@ GpuPoolReport computeGpuPools(const Period& period, const std::vector<PoolCall>&
                                            : nullptr;
     for (size_t i = 0; i < mine.size(); ++i) {
       const PoolCall& c = *mine[i];
-      if (c.end_us > start_us && c.end_us <= end_us) {
+      if (c.end_us >= start_us && c.end_us < end_us) {
         ++s.calls;
         s.tokens += c.usage.input_tokens + c.usage.output_tokens;
         if (managed != nullptr) {

@@ -395,7 +395,7 @@ std::optional<LedgerData> PostgresStore::loadPeriod(const Period& period, std::s
           "SELECT id, pool, start_us, end_us, team, project, cost_center, workload_type, "
           "environment, model, upstream, provider, outcome, input_tokens, cache_read_tokens, "
           "cache_write_tokens, output_tokens, reasoning_tokens "
-          "FROM pool_call WHERE end_us > $1 AND start_us < $2",
+          "FROM pool_call WHERE end_us >= $1 AND start_us < $2",
           {std::to_string(period.start_hour * kMicrosPerHour),
            std::to_string(period.end_hour * kMicrosPerHour)});
   if (!pool_calls.ok()) {

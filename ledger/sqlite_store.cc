@@ -246,15 +246,17 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
     addToRollups(batch, records[i]);
     if (!records[i].gpu_pool.empty()) {
       insert_pool_call.reset();
-      const auto values = poolCallValues(poolCallOf(records[i]));
-      for (size_t c = 0; c < values.size(); ++c) {
-        // Times and token counts are integer columns; the rest text.
-        const bool integer = c == 2 || c == 3 || c >= 4 + kLabelCount;
-        if (integer) {
-          insert_pool_call.bind(static_cast<int>(c) + 1, std::stoll(values[c]));
-        } else {
-          insert_pool_call.bind(static_cast<int>(c) + 1, values[c]);
-        }
+      const CostRecord& r = records[i];
+      int c = 1;
+      insert_pool_call.bind(c++, r.id);
+      insert_pool_call.bind(c++, r.gpu_pool);
+      insert_pool_call.bind(c++, r.start_us);
+      insert_pool_call.bind(c++, r.end_us);
+      for (const auto& label : r.labels) insert_pool_call.bind(c++, label);
+      for (const int64_t tokens :
+           {r.usage.input_tokens, r.usage.cache_read_tokens, r.usage.cache_write_tokens,
+            r.usage.output_tokens, r.usage.reasoning_tokens}) {
+        insert_pool_call.bind(c++, tokens);
       }
       if (insert_pool_call.step() != SQLITE_DONE) {
         error = "pool_call: " + insert_pool_call.error();
@@ -383,7 +385,7 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
       "SELECT id, pool, start_us, end_us, team, project, cost_center, workload_type, environment, "
       "model, upstream, provider, outcome, input_tokens, cache_read_tokens, cache_write_tokens, "
       "output_tokens, reasoning_tokens "
-      "FROM pool_call WHERE end_us > ? AND start_us < ?");
+      "FROM pool_call WHERE end_us >= ? AND start_us < ?");
   for (const Statement* s : {&rollups, &imported, &pool_calls}) {
     if (!s->ok()) {
       error = s->error();

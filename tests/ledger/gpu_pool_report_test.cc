@@ -93,15 +93,15 @@ TEST(GpuPoolReport, SelfHostedCostPer1kTokensIsSetBesideTheComparableManagedMode
   price.input = price.cache_read = price.cache_write = *meter::parsePerMillionPrice("0.15");
   price.output = price.reasoning = *meter::parsePerMillionPrice("0.60");
   const meter::PriceBook book("test", {{"gpt-4o-mini*", price}});
-  // A one-hour period is not a report's; a day's pool cost keeps the numbers small.
-  Period day{"2026-11-01", kNov1Ns / kHourNs, kNov1Ns / kHourNs + 1};
+  // Two hours (a call belongs to the period its end falls in, [start, end)), half idle.
+  Period day{"2026-11-01", kNov1Ns / kHourNs, kNov1Ns / kHourNs + 2};
   const auto r = computeGpuPools(day, {pooled(spec)}, {pool}, &book);
   ASSERT_EQ(r.pools.size(), 1u);
   EXPECT_EQ(r.pools[0].tokens, 2'000'000);
-  EXPECT_EQ(r.pools[0].per_1k_tokens_usd, "0.096");  // $192 / 2,000 k tokens
+  EXPECT_EQ(r.pools[0].per_1k_tokens_usd, "0.192");  // $384, idle included, / 2,000 k tokens
   EXPECT_EQ(r.pools[0].managed_cost.toDecimalString(), "0.75");
   EXPECT_EQ(r.pools[0].managed_per_1k_tokens_usd, "0.000375");
-  EXPECT_EQ(r.idle_pct, "0");
+  EXPECT_EQ(r.idle_pct, "50");
 }
 
 TEST(GpuPoolReport, CallsOnAPoolTheConfigDoesNotDefineAreNotedNotAllocated) {

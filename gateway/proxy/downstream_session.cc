@@ -463,7 +463,9 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
 
   call.upstream_start = Clock::now();
-  if (const std::string& pool = call.upstreams->config().gpu_pool; !pool.empty()) {
+  // Once per call, whatever the attempts: finishCall ends what begins here.
+  if (const std::string& pool = call.upstreams->config().gpu_pool;
+      !pool.empty() && call.gpu_pool.empty()) {
     call.gpu_pool = pool;
     call.gpu_pool_mark =
         call.runtime->services.gpu_pools->begin(pool, steadyNanos(call.upstream_start));

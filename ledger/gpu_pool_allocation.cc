@@ -1,6 +1,7 @@
 #include "ledger/gpu_pool_allocation.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace tollgate::ledger {
@@ -13,25 +14,28 @@ constexpr int64_t kMicrosPerHour = 3'600'000'000;
 // config/gpu_pools_section.cc no intermediate below exceeds 2^127 (docs/gpu-pools.md).
 constexpr int kFractionBits = 30;
 constexpr u128 kFractionMask = (u128{1} << kFractionBits) - 1;
-constexpr u128 kMaxRate = u128{1} << 32;
+constexpr u128 kMaxRate = UINT32_MAX;
 constexpr int64_t kMicrosPerSecond = 1'000'000;
+constexpr uint32_t kEndBit = 1u << 31;
 
+// A call's start or end. The rate travels with the point so that the sweep touches one
+// per-call array (the shares), not two: 16 bytes, the end flag in the index's top bit.
 struct SweepPoint {
   int64_t time_us;
-  uint32_t call;
-  bool end;
+  uint32_t call;  // | kEndBit at the call's end
+  uint32_t rate;
 };
 
 // A call's share weight: 1 under `time`; under `tokens` its weighted tokens per second, at
 // least 1 so that a call that produced no tokens still holds its slot.
-u128 rateOf(const config::GpuPoolConfig& pool, const GpuPoolCall& call) {
-  if (pool.share == "time") return 1;
+uint32_t rateOf(const config::GpuPoolConfig& pool, bool by_time, const GpuPoolCall& call) {
+  if (by_time) return 1;
   const u128 work =
       u128(static_cast<uint64_t>(std::max<int64_t>(call.prefill_tokens, 0))) * pool.prefill_weight +
       u128(static_cast<uint64_t>(std::max<int64_t>(call.decode_tokens, 0))) * pool.decode_weight;
   const auto duration = static_cast<uint64_t>(call.end_us - call.start_us);
   const u128 rate = work * kMicrosPerSecond / duration;
-  return std::clamp<u128>(rate, 1, kMaxRate);
+  return static_cast<uint32_t>(std::clamp<u128>(rate, 1, kMaxRate));
 }
 
 // floor(a / c) in units of 2^-kFractionBits, without forming a << kFractionBits.
@@ -89,18 +93,22 @@ GpuPoolAllocation allocateGpuPool(const config::GpuPoolConfig& pool, int64_t per
   }
   out.pool_pico = static_cast<int64_t>(pool_pico);
 
+  if (calls.size() >= kEndBit) {
+    out.error = "pool " + pool.name + ": more than 2^31 calls in one period";
+    return out;
+  }
   std::vector<SweepPoint> points;
   points.reserve(calls.size() * 2);
-  std::vector<u128> rate(calls.size(), 0);
   std::vector<uint32_t> ran;  // the calls with time inside the period
+  const bool by_time = pool.share == "time";
   for (uint32_t i = 0; i < calls.size(); ++i) {
     const GpuPoolCall& c = calls[i];
     const int64_t start = std::max(c.start_us, period_start_us);
     const int64_t end = std::min(c.end_us, period_end_us);
     if (end <= start) continue;
-    rate[i] = rateOf(pool, c);
-    points.push_back({start, i, false});
-    points.push_back({end, i, true});
+    const uint32_t rate = rateOf(pool, by_time, c);
+    points.push_back({start, i, rate});
+    points.push_back({end, i | kEndBit, rate});
     ran.push_back(i);
   }
   std::sort(points.begin(), points.end(),
@@ -128,13 +136,14 @@ GpuPoolAllocation allocateGpuPool(const config::GpuPoolConfig& pool, int64_t per
   };
   for (const SweepPoint& p : points) {
     advance(p.time_us);
-    if (p.end) {
-      share[p.call] = rate[p.call] * (cost_per_rate - share[p.call]);
-      running_rate -= rate[p.call];
+    if ((p.call & kEndBit) != 0) {
+      u128& s = share[p.call & ~kEndBit];
+      s = p.rate * (cost_per_rate - s);
+      running_rate -= p.rate;
       --running;
     } else {
       share[p.call] = cost_per_rate;
-      running_rate += rate[p.call];
+      running_rate += p.rate;
       ++running;
     }
   }

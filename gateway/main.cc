@@ -13,6 +13,7 @@
 
 #include "config/config_loader.h"
 #include "gateway/embedded_config.h"
+#include "gateway/events/open_call_recovery.h"
 #include "gateway/file_sink.h"
 #include "gateway/kafka_sink.h"
 #include "gateway/no_event_sink.h"
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
     }
     const std::string instance = config->server.instance_id;
     auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
+    tollgate::gateway::recoverOpenCallsAtStart(runtime->config->events, *sink, runtime->prices);
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
                                      TOLLGATE_VERSION);
     server.setReloader(std::make_unique<tollgate::gateway::ConfigReloader>(

@@ -1,7 +1,6 @@
 #include "gateway/events/open_call_recovery.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -76,6 +75,31 @@ OpenCallRecoveryResult recoverOpenCalls(const std::string& dir, EventSink& sink,
   }
   result.files_removed = true;
   return result;
+}
+
+std::string openCallsDir(const config::EventsConfig& events) {
+  if (!events.open_calls.dir.empty()) return events.open_calls.dir;
+  if (events.sink == "kafka") return events.spool.dir + "/open-calls";
+  const auto parent = std::filesystem::path(events.file.path).parent_path();
+  return (parent.empty() ? std::filesystem::path("open-calls") : parent / "open-calls").string();
+}
+
+void recoverOpenCallsAtStart(const config::EventsConfig& events, EventSink& sink,
+                             const meter::PriceBook& prices) {
+  if (!events.open_calls.enabled || events.sink == "none") return;
+  const bool durable_on_accept = events.sink == "kafka" && events.durability == "spool";
+  const std::string dir = openCallsDir(events);
+  // The file sink writes within milliseconds; Kafka without a spool needs its acknowledgements.
+  const auto wait =
+      std::max<std::chrono::milliseconds>(events.kafka.flush_timeout, std::chrono::seconds(5));
+  const auto r = recoverOpenCalls(dir, sink, prices, durable_on_accept, wait);
+  if (r.files == 0) return;
+  auto log = spdlog::get("events");
+  const auto level = r.recovered > 0 || r.refused > 0 ? spdlog::level::warn : spdlog::level::info;
+  log->log(level,
+           "open calls {}: {} call(s) a stopped gateway left open booked as interrupted "
+           "(estimated) from {} journal file(s); refused={} torn={} corrupt={} files_removed={}",
+           dir, r.recovered, r.files, r.refused, r.torn, r.corrupt, r.files_removed);
 }
 
 }  // namespace tollgate::gateway

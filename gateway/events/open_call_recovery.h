@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "config/config.h"
 #include "gateway/event_sink.h"
 #include "meter/price_book.h"
 
@@ -17,6 +18,14 @@ struct OpenCallRecoveryResult {
   uint64_t corrupt = 0;        // records skipped for a bad checksum or fields
   bool files_removed = false;  // every event is with the sink durably: the files are gone
 };
+
+// events.open_calls.dir, or its default beside the sink's own files: `<spool.dir>/open-calls`
+// for the Kafka sink, `<directory of file.path>/open-calls` otherwise.
+std::string openCallsDir(const config::EventsConfig& events);
+
+// Recovers with the sink and config of this start, and logs what it found (events logger).
+void recoverOpenCallsAtStart(const config::EventsConfig& events, EventSink& sink,
+                             const meter::PriceBook& prices);
 
 // At start, before any worker runs: books every call an earlier process left open in the
 // journals of `dir` (events.open_calls.dir) as an `interrupted` event through `sink`, then

@@ -48,7 +48,9 @@ struct KafkaGatewayOptions {
   uint64_t segment_bytes = 65536;
   uint64_t max_bytes = 0;  // events.spool.max_bytes; 0 leaves the default
   unsigned workers = 2;
-  bool spool_mmap = true;  // events.spool.mmap
+  bool spool_mmap = true;         // events.spool.mmap
+  std::string extra_events_yaml;  // more keys under events (indented by 2)
+  bool mock_records = false;      // the mock records its calls (GET /mock/calls)
 };
 
 // The mock upstream and a gateway whose cost events go to a KafkaMockCluster. The gateway can be
@@ -64,6 +66,7 @@ class KafkaGateway {
 
   HttpClient client() const { return HttpClient(gateway_.host, gateway_.port); }
   HttpClient admin() const { return HttpClient(admin_.host, admin_.port); }
+  HttpClient mockClient() const { return HttpClient(mock_.host, mock_.port); }
   Process& process() { return *gateway_process_; }
   const std::string& spoolDir() const { return spool_dir_; }
 
@@ -77,6 +80,7 @@ class KafkaGateway {
   std::string spool_dir_;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
+  HostPort mock_;
   HostPort gateway_;
   HostPort admin_;
 };

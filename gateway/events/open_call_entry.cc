@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "gateway/spool.h"
+#include "gateway/events/spool.h"
 
 namespace tollgate::gateway {
 namespace {

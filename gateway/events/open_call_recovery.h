@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "gateway/event_sink.h"
+#include "gateway/events/event_sink.h"
 #include "meter/price_book.h"
 
 namespace tollgate::gateway {

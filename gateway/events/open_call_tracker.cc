@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "gateway/deadline.h"
+#include "gateway/core/deadline.h"
 
 namespace tollgate::gateway {
 

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     auto sink = tollgate::gateway::makeEventSink(*config);
     const std::string instance = config->server.instance_id;
     auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
-    tollgate::gateway::recoverOpenCallsAtStart(runtime->config->events, *sink, runtime->prices);
+    tollgate::gateway::recoverOpenCallsAtStart(runtime->config->events, *sink, runtime->coster);
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
                                      TOLLGATE_VERSION);
     server.setReloader(std::make_unique<tollgate::gateway::ConfigReloader>(

@@ -58,7 +58,7 @@ std::vector<OpenCallEntry> unclosedCalls(std::span<const OpenCallEntry> entries)
   return open;
 }
 
-meter::CostEvent interruptedEvent(const OpenCallEntry& call, const meter::PriceBook& prices) {
+meter::CostEvent interruptedEvent(const OpenCallEntry& call, const meter::Coster& coster) {
   meter::CostEvent event;
   event.id = call.id;
   event.source = call.source;
@@ -79,14 +79,17 @@ meter::CostEvent interruptedEvent(const OpenCallEntry& call, const meter::PriceB
   event.usage_source = meter::UsageSource::kEstimated;
   const std::string& variant =
       call.answer_service_tier.empty() ? call.request_service_tier : call.answer_service_tier;
-  const meter::PriceEntry* entry = prices.find(event.model, variant, call.start_unix_ns);
-  if (entry == nullptr) entry = prices.find(event.model_requested, variant, call.start_unix_ns);
-  if (entry != nullptr) {
-    event.usage_flags |= meter::clampToContext(*entry, event.usage);
-    event.priced = true;
-    event.price_ref = prices.priceRef(*entry);
-    event.cost = meter::computeCost(*entry, event.usage);
-  }
+  const meter::CostInput input{.model = event.model,
+                               .model_requested = event.model_requested,
+                               .variant = variant,
+                               .started_unix_ns = call.start_unix_ns,
+                               .ended_unix_ns = std::max(call.at_unix_ns, call.start_unix_ns),
+                               .upstream = event.upstream};
+  auto costed = coster.cost(input, event.usage);
+  event.priced = costed.priced;
+  event.price_ref = std::move(costed.price_ref);
+  event.cost = costed.cost;
+  event.usage_flags |= costed.usage_flags;
   event.start_unix_ns = call.start_unix_ns;
   event.end_unix_ns = std::max(call.at_unix_ns, call.start_unix_ns);
   event.ttft_ms = call.ttft_ms;

@@ -35,7 +35,7 @@ bool drained(const EventSink& sink, std::chrono::milliseconds wait) {
 }  // namespace
 
 OpenCallRecoveryResult recoverOpenCalls(const std::string& dir, EventSink& sink,
-                                        const meter::PriceBook& prices, bool durable_on_accept,
+                                        const meter::Coster& coster, bool durable_on_accept,
                                         std::chrono::milliseconds wait) {
   OpenCallRecoveryResult result;
   std::error_code ec;
@@ -59,7 +59,7 @@ OpenCallRecoveryResult recoverOpenCalls(const std::string& dir, EventSink& sink,
     std::move(scan.entries.begin(), scan.entries.end(), std::back_inserter(entries));
   }
   for (const auto& call : unclosedCalls(entries)) {
-    if (sink.tryEmit(interruptedEvent(call, prices))) {
+    if (sink.tryEmit(interruptedEvent(call, coster))) {
       ++result.recovered;
     } else {
       ++result.refused;
@@ -85,14 +85,14 @@ std::string openCallsDir(const config::EventsConfig& events) {
 }
 
 void recoverOpenCallsAtStart(const config::EventsConfig& events, EventSink& sink,
-                             const meter::PriceBook& prices) {
+                             const meter::Coster& coster) {
   if (!events.open_calls.enabled || events.sink == "none") return;
   const bool durable_on_accept = events.sink == "kafka" && events.durability == "spool";
   const std::string dir = openCallsDir(events);
   // The file sink writes within milliseconds; Kafka without a spool needs its acknowledgements.
   const auto wait =
       std::max<std::chrono::milliseconds>(events.kafka.flush_timeout, std::chrono::seconds(5));
-  const auto r = recoverOpenCalls(dir, sink, prices, durable_on_accept, wait);
+  const auto r = recoverOpenCalls(dir, sink, coster, durable_on_accept, wait);
   if (r.files == 0) return;
   auto log = spdlog::get("events");
   const auto level = r.recovered > 0 || r.refused > 0 ? spdlog::level::warn : spdlog::level::info;

@@ -6,7 +6,7 @@
 
 #include "config/config.h"
 #include "gateway/events/event_sink.h"
-#include "meter/price_book.h"
+#include "meter/coster.h"
 
 namespace tollgate::gateway {
 
@@ -25,7 +25,7 @@ std::string openCallsDir(const config::EventsConfig& events);
 
 // Recovers with the sink and config of this start, and logs what it found (events logger).
 void recoverOpenCallsAtStart(const config::EventsConfig& events, EventSink& sink,
-                             const meter::PriceBook& prices);
+                             const meter::Coster& coster);
 
 // At start, before any worker runs: books every call an earlier process left open in the
 // journals of `dir` (events.open_calls.dir) as an `interrupted` event through `sink`, then
@@ -35,7 +35,7 @@ void recoverOpenCallsAtStart(const config::EventsConfig& events, EventSink& sink
 // waiting at most `wait`. Otherwise the files stay and the next start books the same calls
 // again: the same ids and bytes, which a consumer dedupes, never a loss.
 OpenCallRecoveryResult recoverOpenCalls(const std::string& dir, EventSink& sink,
-                                        const meter::PriceBook& prices, bool durable_on_accept,
+                                        const meter::Coster& coster, bool durable_on_accept,
                                         std::chrono::milliseconds wait);
 
 }  // namespace tollgate::gateway

@@ -113,6 +113,14 @@ void OpenCallTracker::scheduleTick() {
   });
 }
 
+void OpenCallTracker::appendOpen(const Handle& h, int64_t now_unix_ns) {
+  scratch_ = OpenCallEntry{};
+  h.call_->describe(scratch_);
+  scratch_.kind = OpenCallEntry::Kind::kOpen;
+  scratch_.at_unix_ns = now_unix_ns;
+  appendOpenCallRecord(scratch_, buffer_);
+}
+
 void OpenCallTracker::tick(int64_t now_ms, int64_t now_unix_ns) {
   if (journal_ == nullptr) return;
   buffer_.clear();
@@ -120,12 +128,7 @@ void OpenCallTracker::tick(int64_t now_ms, int64_t now_unix_ns) {
   for (Handle* h = head_; h != nullptr; h = h->next_) {
     if (!h->journaled_) {
       if (now_ms - h->begun_ms_ < after) continue;
-      scratch_ = OpenCallEntry{};
-      scratch_.kind = OpenCallEntry::Kind::kOpen;
-      h->call_->describe(scratch_);
-      scratch_.kind = OpenCallEntry::Kind::kOpen;
-      scratch_.at_unix_ns = now_unix_ns;
-      appendOpenCallRecord(scratch_, buffer_);
+      appendOpen(*h, now_unix_ns);
       h->journaled_ = true;
       ++stats_.journaled;
       ++stats_.opened_total;
@@ -153,12 +156,7 @@ void OpenCallTracker::tick(int64_t now_ms, int64_t now_unix_ns) {
     buffer_.clear();
     for (Handle* h = head_; h != nullptr; h = h->next_) {
       if (!h->journaled_) continue;
-      scratch_ = OpenCallEntry{};
-      scratch_.kind = OpenCallEntry::Kind::kOpen;
-      h->call_->describe(scratch_);
-      scratch_.kind = OpenCallEntry::Kind::kOpen;
-      scratch_.at_unix_ns = now_unix_ns;
-      appendOpenCallRecord(scratch_, buffer_);
+      appendOpen(*h, now_unix_ns);
     }
     std::string error;
     if (journal_->compact(buffer_, &error)) {

@@ -97,6 +97,8 @@ class OpenCallTracker {
   void link(Handle& h);
   void unlink(Handle& h);
   void close(Handle& h);
+  // Encodes `h`'s call as an open record (its latest progress) into buffer_.
+  void appendOpen(const Handle& h, int64_t now_unix_ns);
   void scheduleTick();
   void write(const std::string& records);
 

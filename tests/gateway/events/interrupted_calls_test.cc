@@ -97,11 +97,17 @@ meter::PriceBook book() {
   return meter::PriceBook("test-1", {entry});
 }
 
+const meter::Coster& coster() {
+  static const meter::PriceBook prices = book();
+  static const meter::TokenCoster token_coster(prices);
+  return token_coster;
+}
+
 TEST(InterruptedEventTest, IsBookedInterruptedFromTheEstimateAndPriced) {
   auto call = opened("req-1", 4'000'000'000);
   call.output_bytes = 4001;  // 1001 tokens at four bytes a token, rounded up
   call.input_estimate = 250;
-  const auto event = interruptedEvent(call, book());
+  const auto event = interruptedEvent(call, coster());
   EXPECT_EQ(event.id, "req-1");
   EXPECT_EQ(event.outcome, meter::Outcome::kInterrupted);
   EXPECT_EQ(event.usage_source, meter::UsageSource::kEstimated);
@@ -124,7 +130,7 @@ TEST(InterruptedEventTest, TheProvidersEarlyCountsWinOverTheEstimate) {
   call.provider_so_far.output_tokens = 50;
   call.output_bytes = 40;  // 10 tokens relayed: the provider's 50 is larger
   call.model = "gpt-4o-mini-2024-07-18";
-  const auto event = interruptedEvent(call, book());
+  const auto event = interruptedEvent(call, coster());
   EXPECT_EQ(event.usage.input_tokens, 900);
   EXPECT_EQ(event.usage.cache_read_tokens, 800);
   EXPECT_EQ(event.usage.output_tokens, 50);
@@ -134,7 +140,7 @@ TEST(InterruptedEventTest, TheProvidersEarlyCountsWinOverTheEstimate) {
 TEST(InterruptedEventTest, AModelWithoutAPriceIsBookedUnpriced) {
   auto call = opened("req-3");
   call.model_requested = "unknown-model";
-  const auto event = interruptedEvent(call, book());
+  const auto event = interruptedEvent(call, coster());
   EXPECT_FALSE(event.priced);
   EXPECT_EQ(event.outcome, meter::Outcome::kInterrupted);
 }
@@ -143,8 +149,8 @@ TEST(InterruptedEventTest, TheSameRecordGivesTheSameEventBytes) {
   const auto call = opened("req-4", 7'000);
   std::string a;
   std::string b;
-  meter::appendCloudEventJson(interruptedEvent(call, book()), a);
-  meter::appendCloudEventJson(interruptedEvent(call, book()), b);
+  meter::appendCloudEventJson(interruptedEvent(call, coster()), a);
+  meter::appendCloudEventJson(interruptedEvent(call, coster()), b);
   EXPECT_EQ(a, b);
   EXPECT_NE(a.find("\"outcome\":\"interrupted\""), std::string::npos);
   EXPECT_NE(a.find("\"usage_source\":\"estimated\""), std::string::npos);

@@ -76,7 +76,8 @@ class OpenCallRecoveryTest : public ::testing::Test {
   }
 
   std::string dir_;
-  meter::PriceBook prices_;
+  meter::PriceBook book_;
+  meter::TokenCoster prices_{book_};
 };
 
 TEST_F(OpenCallRecoveryTest, CallsLeftOpenByAKilledProcessAreBookedOnceAndTheFilesRemoved) {

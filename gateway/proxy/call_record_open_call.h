@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+
+#include "gateway/core/call_record.h"
+#include "gateway/events/open_call_tracker.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+// A session's call as the open-call tracker reads it: the CallRecord for who pays and what was
+// asked, the response meter (while the answer is relayed) for what was relayed so far. Lives
+// beside the CallRecord in the session, for the call's whole life.
+class CallRecordOpenCall final : public OpenCallTracker::Call {
+ public:
+  CallRecordOpenCall(const CallRecord& call, const std::string& event_source)
+      : call_(call), source_(event_source) {}
+
+  // The meter relaying the answer, or null before it exists and after the relay ended (what it
+  // said last is kept: a call between its relay and its event is described as it ended).
+  void setMeter(const meter::ResponseMeter* meter) {
+    if (meter_ != nullptr && meter == nullptr) remember();
+    meter_ = meter;
+  }
+
+  void describe(OpenCallEntry& entry) const override;
+
+ private:
+  const CallRecord& call_;
+  const std::string& source_;
+  void remember() const;
+
+  const meter::ResponseMeter* meter_ = nullptr;
+  // The meter's last word, read at each describe() while it exists.
+  mutable meter::MeterProgress progress_;
+  mutable std::string model_;
+  mutable std::string service_tier_;
+};
+
+}  // namespace tollgate::gateway

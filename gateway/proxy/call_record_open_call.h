@@ -16,11 +16,13 @@ class CallRecordOpenCall final : public OpenCallTracker::Call {
   CallRecordOpenCall(const CallRecord& call, const std::string& event_source)
       : call_(call), source_(event_source) {}
 
-  // The meter relaying the answer, or null before it exists and after the relay ended (what it
-  // said last is kept: a call between its relay and its event is described as it ended).
-  void setMeter(const meter::ResponseMeter* meter) {
-    if (meter_ != nullptr && meter == nullptr) remember();
-    meter_ = meter;
+  // The meter relaying the answer. forgetMeter() before it dies: what it said last is kept
+  // when `journaled` (a call between its relay and its event is described as it ended); a call
+  // not journaled yet skips that copy, which every short call would pay for nothing.
+  void setMeter(const meter::ResponseMeter* meter) { meter_ = meter; }
+  void forgetMeter(bool journaled) {
+    if (meter_ != nullptr && journaled) remember();
+    meter_ = nullptr;
   }
 
   void describe(OpenCallEntry& entry) const override;

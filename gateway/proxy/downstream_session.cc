@@ -624,11 +624,11 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   }
   // The journal reads what the meter relayed while this relay runs, never after the meter dies.
   struct ForgetMeter {
-    std::optional<CallRecordOpenCall>& view;
+    ProxyCall& call;
     ~ForgetMeter() {
-      if (view) view->setMeter(nullptr);
+      if (call.open_view) call.open_view->forgetMeter(call.open_call.journaled());
     }
-  } forget_meter{call.open_view};
+  } forget_meter{call};
   if (call.open_view) call.open_view->setMeter(meter);
   if (encoded && ctx_.metering) {
     metrics.add(metrics.upstream_encoded_responses);

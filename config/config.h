@@ -114,6 +114,17 @@ struct SpoolConfig {
   bool mmap = true;
 };
 
+// The open-call journal (docs/events.md, "Calls the gateway dies in"): a call running longer
+// than `after` is recorded, with the output relayed so far refreshed every `refresh`, so that a
+// gateway that dies during it books it at its next start (outcome interrupted).
+struct OpenCallsConfig {
+  bool enabled = true;
+  std::chrono::milliseconds after{3000};
+  std::chrono::milliseconds refresh{1000};
+  bool fsync = false;  // fdatasync each journal write: survives a machine crash too
+  std::string dir;     // empty: <spool.dir>/open-calls with Kafka, beside file.path otherwise
+};
+
 struct EventsConfig {
   // file | kafka | none. none turns metering and cost events off (calls are relayed and counted
   // in metrics, nothing is booked): it exists to measure what metering costs.
@@ -122,6 +133,7 @@ struct EventsConfig {
   FileSinkConfig file;
   KafkaSinkConfig kafka;
   SpoolConfig spool;
+  OpenCallsConfig open_calls;
 };
 
 struct AttributionHeaders {

@@ -141,6 +141,7 @@ class Loader {
   void loadEvents(const YAML::Node& node, EventsConfig& events);
 
   void loadSpool(const YAML::Node& node, SpoolConfig& spool);
+  void loadOpenCalls(const YAML::Node& node, OpenCallsConfig& open_calls);
 
   void loadKafka(const YAML::Node& node, KafkaSinkConfig& kafka);
 

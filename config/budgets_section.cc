@@ -57,7 +57,7 @@ void Loader::loadBudgets(const YAML::Node& node, std::vector<BudgetConfig>& budg
     }
     checkSection(entry, path,
                  {"name", "scope", "period", "timezone", "limit_usd", "alert_at", "action",
-                  "streams"});
+                  "streams", "clamp_max_tokens"});
     BudgetConfig budget;
     if (auto name = spendRuleName(entry, path, "budget", names)) budget.name = *name;
     if (auto n = child(entry, "scope")) loadSpendScope(*n, path + ".scope", budget.scope);
@@ -121,6 +121,9 @@ void Loader::loadBudgets(const YAML::Node& node, std::vector<BudgetConfig>& budg
       if (auto text = oneOf(*n, path + ".streams", {"cut", "finish"}, "must be cut or finish")) {
         budget.streams = *text;
       }
+    }
+    if (auto n = child(entry, "clamp_max_tokens")) {
+      if (auto v = boolean(*n, path + ".clamp_max_tokens")) budget.clamp_max_tokens = *v;
     }
     budgets.push_back(std::move(budget));
   }
@@ -214,8 +217,8 @@ void Loader::loadSpendState(const YAML::Node& node, SpendStateConfig& state) {
                                ? splitHostPort(rest)
                                : std::optional<HostPort>();
         const auto db = db_text.empty() ? std::optional<uint64_t>(0) : parseUnsigned(db_text);
-        if (!parts || parts->host.empty() || parts->bad_port || (parts->port && *parts->port == 0) ||
-            !db || *db > 15) {
+        if (!parts || parts->host.empty() || parts->bad_port ||
+            (parts->port && *parts->port == 0) || !db || *db > 15) {
           error("spend_state.redis.url", std::string(kUrl));
         } else {
           r.url = *text;
@@ -249,8 +252,8 @@ void Loader::loadAlerts(const YAML::Node& node, AlertsConfig& alerts) {
     if (auto text = nonEmptyString(*n, "alerts.kafka_topic")) alerts.kafka_topic = *text;
   }
   const auto hook = child(node, "webhook");
-  if (!hook || !checkSection(*hook, "alerts.webhook",
-                             {"url", "format", "timeout_ms", "max_attempts"})) {
+  if (!hook ||
+      !checkSection(*hook, "alerts.webhook", {"url", "format", "timeout_ms", "max_attempts"})) {
     return;
   }
   AlertWebhookConfig& w = alerts.webhook;
@@ -279,8 +282,7 @@ void Loader::loadAlerts(const YAML::Node& node, AlertsConfig& alerts) {
     }
   }
   if (auto n = child(*hook, "max_attempts")) {
-    if (auto v = integer(*n, "alerts.webhook.max_attempts", 1, 100,
-                         "an integer from 1 to 100")) {
+    if (auto v = integer(*n, "alerts.webhook.max_attempts", 1, 100, "an integer from 1 to 100")) {
       w.max_attempts = static_cast<uint32_t>(*v);
     }
   }

@@ -218,6 +218,9 @@ struct BudgetConfig {
   std::vector<uint32_t> alert_at = {50, 80, 100};  // percent of the limit, ascending
   std::string action = "block";                    // block | alert
   std::string streams = "cut";                     // cut | finish
+  // A call whose worst case does not fit is forwarded with max_tokens lowered to what the
+  // remaining budget buys, instead of being refused (while at least one output token fits).
+  bool clamp_max_tokens = false;
 };
 
 // Token and request rate limits per minute; 0: that dimension is not limited.
@@ -241,8 +244,8 @@ struct RedisStateConfig {
 
 // Where spend, holds and rate-limit windows live.
 struct SpendStateConfig {
-  std::string backend = "local";              // local | redis
-  std::string file = "var/spend-state.json";  // local: spend persisted here across restarts
+  std::string backend = "local";             // local | redis
+  std::string file = "var/spend-state.tsv";  // local: spend persisted here across restarts
   RedisStateConfig redis;
   // Output tokens held for a call that names no max_tokens / max_output_tokens /
   // max_completion_tokens.

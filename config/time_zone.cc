@@ -6,31 +6,11 @@
 #include <iterator>
 #include <sstream>
 
+#include "config/civil_date.h"
+
 namespace tollgate::config {
 
 namespace {
-
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-int64_t yearOfDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
-}
-
-int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 uint32_t be32(std::string_view s, size_t at) {
   return (static_cast<uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
@@ -209,7 +189,7 @@ int32_t TimeZone::footerOffsetAt(int64_t t) const {
   auto instant = [&](int64_t year, const RuleDate& r, int32_t offset_before) {
     // The w-th weekday d of month m (week 5: the last one), at r.seconds local time.
     const int64_t first = daysFromCivil(year, r.month, 1);
-    const int64_t first_weekday = ((first % 7) + 11) % 7;  // 1970-01-01 was a Thursday (4)
+    const int64_t first_weekday = (mondayBasedWeekday(first) + 1) % 7;  // 0 = Sunday
     int64_t day = first + ((static_cast<int64_t>(r.weekday) - first_weekday + 7) % 7) +
                   7 * (static_cast<int64_t>(r.week) - 1);
     const unsigned next_month = r.month == 12 ? 1 : r.month + 1;
@@ -217,7 +197,7 @@ int32_t TimeZone::footerOffsetAt(int64_t t) const {
     while (day >= month_end) day -= 7;
     return day * 86400 + r.seconds - offset_before;
   };
-  const int64_t year = yearOfDays(floorDiv(t + f.std_offset, 86400));
+  const int64_t year = civilFromDays(floorDiv(t + f.std_offset, 86400)).year;
   const int64_t start = instant(year, f.start, f.std_offset);
   const int64_t end = instant(year, f.end, f.dst_offset);
   const bool dst = start < end ? (t >= start && t < end) : (t >= start || t < end);

@@ -38,8 +38,8 @@ class TimeZone {
  private:
   // A daylight rule of a POSIX TZ string: "Mm.w.d[/time]".
   struct RuleDate {
-    unsigned month = 0;  // 1..12
-    unsigned week = 0;   // 1..5 (5: the last)
+    unsigned month = 0;    // 1..12
+    unsigned week = 0;     // 1..5 (5: the last)
     unsigned weekday = 0;  // 0 Sunday .. 6
     int32_t seconds = 7200;
   };

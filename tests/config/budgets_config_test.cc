@@ -90,6 +90,14 @@ budgets:
   EXPECT_THAT(config.budgets[0].alert_at, ElementsAre(50u, 80u, 100u));
 }
 
+TEST(BudgetsConfig, ClampMaxTokensIsABoolean) {
+  EXPECT_TRUE(parseValid("budgets: [{ name: a, limit_usd: \"1\", clamp_max_tokens: true }]\n")
+                  .budgets[0]
+                  .clamp_max_tokens);
+  EXPECT_THAT(errorsOf("budgets: [{ name: a, limit_usd: \"1\", clamp_max_tokens: maybe }]\n"),
+              ElementsAre("budgets[0].clamp_max_tokens: expected a boolean (true or false)"));
+}
+
 TEST(BudgetsConfig, LimitIsAnExactDecimal) {
   const Config config = parseValid(R"(
 budgets:
@@ -202,7 +210,8 @@ int64_t utc(int64_t y, unsigned m, unsigned d, int64_t h = 0, int64_t min = 0) {
 }
 
 TEST(TimeZone, BerlinOffsetsFollowTheTransitionsAndTheFooterRule) {
-  const auto zone = TimeZone::parse("Europe/Berlin", readFile(kTestdata + "/zoneinfo/Europe_Berlin"));
+  const auto zone =
+      TimeZone::parse("Europe/Berlin", readFile(kTestdata + "/zoneinfo/Europe_Berlin"));
   ASSERT_TRUE(zone);
   EXPECT_EQ(zone->offsetAt(utc(2026, 1, 15)), 3600);
   EXPECT_EQ(zone->offsetAt(utc(2026, 7, 15)), 7200);
@@ -220,7 +229,8 @@ TEST(TimeZone, BerlinOffsetsFollowTheTransitionsAndTheFooterRule) {
 }
 
 TEST(TimeZone, LocalMidnightMapsBackToUtc) {
-  const auto zone = TimeZone::parse("Europe/Berlin", readFile(kTestdata + "/zoneinfo/Europe_Berlin"));
+  const auto zone =
+      TimeZone::parse("Europe/Berlin", readFile(kTestdata + "/zoneinfo/Europe_Berlin"));
   ASSERT_TRUE(zone);
   EXPECT_EQ(zone->utcOfLocal(utc(2026, 12, 1)), utc(2026, 11, 30, 23));
   EXPECT_EQ(zone->utcOfLocal(utc(2026, 7, 1)), utc(2026, 6, 30, 22));

@@ -314,8 +314,8 @@ int alerts(const Args& args, const LedgerConfig& config, Store& store) {
       continue;
     }
     const std::string body = anomalyAlertBody(anomaly, *webhook, now_text);
-    if (!net::postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
-                          std::chrono::seconds(10), error)) {
+    if (!tollgate::net::postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
+                                    std::chrono::seconds(10), error)) {
       // Not recorded: the next run sends it again.
       fail(kExitStore, "alerts: " + key + ": " + error);
       ++failed;

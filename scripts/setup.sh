@@ -12,6 +12,7 @@ packages=(
   kcat wrk nginx-light prometheus valgrind
   clang libclang-rt-14-dev clang-format
   libsqlite3-dev libpq-dev postgresql chromium
+  libhiredis-dev redis-server
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -43,8 +43,9 @@ void AlertDispatcher::run() {
       wake_.wait(lock);
       continue;
     }
-    const auto next = std::min_element(queue_.begin(), queue_.end(),
-                                       [](const Pending& a, const Pending& b) { return a.due < b.due; });
+    const auto next =
+        std::min_element(queue_.begin(), queue_.end(),
+                         [](const Pending& a, const Pending& b) { return a.due < b.due; });
     if (next->due > std::chrono::steady_clock::now()) {
       wake_.wait_until(lock, next->due);
       continue;
@@ -56,8 +57,8 @@ void AlertDispatcher::run() {
     bool delivered = options_.webhook.url.empty();
     if (!delivered) {
       const bool cloudevents = options_.webhook.format == "cloudevents";
-      const std::string body = cloudevents ? pending.alert.toCloudEvent(options_.source)
-                                           : pending.alert.toSlackJson();
+      const std::string body =
+          cloudevents ? pending.alert.toCloudEvent(options_.source) : pending.alert.toSlackJson();
       std::string error;
       delivered = post_(options_.webhook.url,
                         cloudevents ? "application/cloudevents+json" : "application/json", body,

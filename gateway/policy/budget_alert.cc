@@ -56,10 +56,10 @@ std::string BudgetAlert::id() const {
 
 std::string BudgetAlert::toSlackJson() const {
   const std::string text = "Budget " + budget + " (" + scopeText(scope) + ") reached " +
-                           std::to_string(threshold_percent) + "% of $" +
-                           limit.toDecimalString() + " for " + period.label + ": spend $" +
-                           spend.toDecimalString() + ", forecast $" + forecast.toDecimalString() +
-                           " by the end of the " + period_kind + ".";
+                           std::to_string(threshold_percent) + "% of $" + limit.toDecimalString() +
+                           " for " + period.label + ": spend $" + spend.toDecimalString() +
+                           ", forecast $" + forecast.toDecimalString() + " by the end of the " +
+                           period_kind + ".";
   std::string out = "{\"text\":";
   meter::appendJsonString(text, out);
   out += '}';

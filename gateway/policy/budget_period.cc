@@ -6,8 +6,8 @@
 
 namespace tollgate::gateway {
 
-using config::civilFromDays;
 using config::CivilDate;
+using config::civilFromDays;
 using config::daysFromCivil;
 using config::floorDiv;
 

@@ -16,8 +16,7 @@ struct BudgetPeriod {
 
   // The period `kind` (day | week | month; weeks start on Monday) holding the instant
   // `unix_seconds`, in local time of `zone`.
-  static BudgetPeriod at(std::string_view kind, const config::TimeZone& zone,
-                         int64_t unix_seconds);
+  static BudgetPeriod at(std::string_view kind, const config::TimeZone& zone, int64_t unix_seconds);
 };
 
 }  // namespace tollgate::gateway

@@ -1,6 +1,7 @@
 #include "gateway/policy/local_spend_state.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,9 +11,6 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
-
-#include <spdlog/spdlog.h>
-
 
 namespace tollgate::gateway {
 
@@ -33,8 +31,8 @@ SpendClock systemSpendClock() {
 std::string LocalSpendState::formatFile(const std::vector<BudgetSnapshot>& snapshots) {
   std::string out(kFileHeader);
   for (const BudgetSnapshot& s : snapshots) {
-    out += s.name + '\t' + std::to_string(s.period_start) + '\t' +
-           std::to_string(s.settled_pico) + '\t' + std::to_string(s.fired_mask) + '\n';
+    out += s.name + '\t' + std::to_string(s.period_start) + '\t' + std::to_string(s.settled_pico) +
+           '\t' + std::to_string(s.fired_mask) + '\n';
   }
   return out;
 }
@@ -48,7 +46,8 @@ std::optional<std::vector<BudgetSnapshot>> LocalSpendState::parseFile(std::strin
     if (end == std::string_view::npos) return std::nullopt;  // a torn last line
     std::istringstream line{std::string(text.substr(0, end))};
     BudgetSnapshot s;
-    if (!std::getline(line, s.name, '\t') || !(line >> s.period_start >> s.settled_pico >> s.fired_mask)) {
+    if (!std::getline(line, s.name, '\t') ||
+        !(line >> s.period_start >> s.settled_pico >> s.fired_mask)) {
       return std::nullopt;
     }
     out.push_back(std::move(s));
@@ -85,13 +84,9 @@ LocalSpendState::~LocalSpendState() {
   persist(error);
 }
 
-void LocalSpendState::admit(const SpendCall& call, AdmitDone done) {
-  SpendAdmission admission;
-  {
-    std::lock_guard lock(mutex_);
-    admission = book_->admit(call, clock_());
-  }
-  done(std::move(admission));
+SpendAdmission LocalSpendState::admit(const SpendCall& call) {
+  std::lock_guard lock(mutex_);
+  return book_->admit(call, clock_());
 }
 
 StreamVerdict LocalSpendState::extend(uint64_t hold, int64_t output_tokens) {
@@ -139,8 +134,8 @@ void LocalSpendState::alert(const std::vector<ThresholdCrossing>& crossings, int
   for (const ThresholdCrossing& c : crossings) {
     if (c.budget >= config->budgets.size()) continue;
     const config::BudgetConfig& budget = config->budgets[c.budget];
-    alerts_->send({budget.name, budget.scope, budget.period, c.period, c.percent, c.spend,
-                   c.limit, c.forecast, now_ms});
+    alerts_->send({budget.name, budget.scope, budget.period, c.period, c.percent, c.spend, c.limit,
+                   c.forecast, now_ms});
   }
 }
 

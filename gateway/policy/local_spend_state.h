@@ -24,7 +24,7 @@ class LocalSpendState final : public SpendState {
                   AlertDispatcher* alerts);
   ~LocalSpendState() override;
 
-  void admit(const SpendCall& call, AdmitDone done) override;
+  SpendAdmission admit(const SpendCall& call) override;
   StreamVerdict extend(uint64_t hold, int64_t output_tokens) override;
   void settle(uint64_t hold, const meter::Usage& usage, meter::Money cost) override;
   void release(uint64_t hold) override;

@@ -32,7 +32,8 @@ RedisReply convert(const redisReply* reply) {
       break;
     case REDIS_REPLY_ARRAY:
       out.type = RedisReply::Type::kArray;
-      for (size_t i = 0; i < reply->elements; ++i) out.elements.push_back(convert(reply->element[i]));
+      for (size_t i = 0; i < reply->elements; ++i)
+        out.elements.push_back(convert(reply->element[i]));
       break;
     default:
       break;

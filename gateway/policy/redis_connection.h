@@ -16,8 +16,8 @@ struct RedisReply {
   enum class Type { kInteger, kString, kError, kNil, kArray };
   Type type = Type::kNil;
   int64_t integer = 0;
-  std::string text;                    // kString, kError
-  std::vector<RedisReply> elements;    // kArray
+  std::string text;                  // kString, kError
+  std::vector<RedisReply> elements;  // kArray
 };
 
 // One blocking hiredis connection with a bounded timeout on connect and on every command.

@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kPicoPerNano = 1000;
 // A counter the shared state could not fill is asked again after this.
 constexpr int64_t kRetryShortMs = 1000;
-// A call waits for at most this many round trips before it is decided on what is known.
+// open and Redis down: a call's local grants, at most this many rounds.
 constexpr int kMaxRounds = 3;
 
 const char* const kSyncScript = R"lua(
@@ -73,12 +73,6 @@ int64_t ceilDiv(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
 const char* RedisSpendState::syncScript() { return kSyncScript; }
 
-SpendCall RedisSpendState::Pending::view() const {
-  SpendCall out = call;
-  out.labels = {team, project, cost_center, environment, workload_type, key_id};
-  return out;
-}
-
 RedisSpendState::RedisSpendState(std::shared_ptr<const config::Config> config, SpendClock clock,
                                  AlertDispatcher* alerts, Options options)
     : clock_(std::move(clock)),
@@ -98,65 +92,45 @@ RedisSpendState::~RedisSpendState() {
   }
   wake_.notify_all();
   thread_.join();
-  for (Pending& pending : pending_) {
-    SpendAdmission unavailable;
-    unavailable.status = SpendAdmission::Status::kUnavailable;
-    pending.done(std::move(unavailable));
-  }
 }
 
 RedisSpendState::Stats RedisSpendState::stats() const {
-  return {round_trips_.load(), commands_.load(), errors_.load(), latency_us_.load(),
-          unavailable_.load()};
+  return {round_trips_.load(), commands_.load(),    errors_.load(),
+          latency_us_.load(),  unavailable_.load(), lease_short_.load()};
 }
 
-void RedisSpendState::admitWithoutRedis(
-    Pending& pending, std::vector<std::pair<AdmitDone, SpendAdmission>>& ready, int64_t now_ms) {
-  // Called under the lock when Redis cannot answer.
-  ++unavailable_;
-  SpendAdmission admission;
-  if (config_->spend_state.redis.on_unavailable == "closed") {
-    admission.status = SpendAdmission::Status::kUnavailable;
-  } else {
-    // open: the call goes through; its spend is counted here and reported when Redis returns.
-    admission = book_->admit(pending.view(), now_ms);
-    for (int i = 0; i < kMaxRounds && admission.status == SpendAdmission::Status::kNeedsLease;
-         ++i) {
-      for (const LeaseWant& want : admission.wants) {
-        book_->grant(want, want.amount, want.amount, now_ms + kRetryShortMs);
-      }
-      admission = book_->admit(pending.view(), now_ms);
-    }
-  }
-  ready.emplace_back(std::move(pending.done), std::move(admission));
-}
-
-void RedisSpendState::admit(const SpendCall& call, AdmitDone done) {
+SpendAdmission RedisSpendState::admit(const SpendCall& call) {
   std::unique_lock lock(mutex_);
   const int64_t now = clock_();
   SpendAdmission admission = book_->admit(call, now);
-  if (admission.status != SpendAdmission::Status::kNeedsLease) {
-    lock.unlock();
-    done(std::move(admission));
-    return;
+  if (admission.status != SpendAdmission::Status::kNeedsLease) return admission;
+  ++lease_short_;
+  if (!available_.load() && config_->spend_state.redis.on_unavailable == "open") {
+    // open: the call goes through; its spend is counted here and reported when Redis returns.
+    ++unavailable_;
+    for (int i = 0; i < kMaxRounds && admission.status == SpendAdmission::Status::kNeedsLease;
+         ++i) {
+      for (const LeaseWant& want : admission.wants) {
+        book_->grant(want, want.amount, want.amount, now + kRetryShortMs);
+      }
+      admission = book_->admit(call, now);
+    }
+    return admission;
   }
-  Pending pending{std::string(call.labels.team),        std::string(call.labels.project),
-                  std::string(call.labels.cost_center), std::string(call.labels.environment),
-                  std::string(call.labels.workload_type), std::string(call.labels.key_id),
-                  call, std::move(done), 0};
-  if (!available_.load()) {
-    // Redis is down: decide at once rather than make every call wait out a timeout; the client
-    // thread keeps trying to reconnect.
-    std::vector<std::pair<AdmitDone, SpendAdmission>> ready;
-    admitWithoutRedis(pending, ready, now);
-    lock.unlock();
-    for (auto& [callback, result] : ready) callback(std::move(result));
-    return;
-  }
+  // Not decidable now: the lease is asked for and the caller comes back in a second (a rate
+  // limit's as 429 rate_limited, a budget's as 503 spend_state_unavailable).
+  if (!available_.load()) ++unavailable_;
+  const bool rate =
+      std::any_of(admission.wants.begin(), admission.wants.end(),
+                  [](const LeaseWant& w) { return w.kind != LeaseWant::Kind::kBudget; });
   wants_.insert(wants_.end(), admission.wants.begin(), admission.wants.end());
-  pending_.push_back(std::move(pending));
+  admission.wants.clear();
+  admission.status =
+      rate ? SpendAdmission::Status::kRateLimited : SpendAdmission::Status::kUnavailable;
+  admission.retry_after_s = 1;
   lock.unlock();
   wake_.notify_one();
+  return admission;
 }
 
 StreamVerdict RedisSpendState::extend(uint64_t hold, int64_t output_tokens) {
@@ -191,7 +165,7 @@ void RedisSpendState::reload(std::shared_ptr<const config::Config> config) {
   book->adopt(std::move(*book_), clock_());
   book_ = std::move(book);
   config_ = std::move(config);
-  // Wants name rules by index in the old config; the pending calls ask again.
+  // Wants name rules by index in the old config; the next calls and top-ups ask again.
   wants_.clear();
 }
 
@@ -246,11 +220,23 @@ std::vector<RedisSpendState::Ask> RedisSpendState::collect(int64_t now_ms) {
 
 void RedisSpendState::run() {
   std::unique_lock lock(mutex_);
+  bool first = true;  // leases are taken at once, before the first call needs them
   while (!stopping_) {
-    if (pending_.empty() && wants_.empty()) wake_.wait_for(lock, options_.flush_interval);
+    if (wants_.empty() && !first) {
+      // Wake at each minute's start too: a rate window's leases are taken as it opens.
+      const int64_t now = clock_();
+      const int64_t to_minute = 60'000 - ((now % 60'000) + 60'000) % 60'000;
+      const auto wait =
+          config_->rate_limits.empty()
+              ? options_.flush_interval
+              : std::min(options_.flush_interval, std::chrono::milliseconds(to_minute));
+      wake_.wait_for(lock, wait);
+    }
+    first = false;
     if (stopping_) return;
     const int64_t now = clock_();
     book_->expireHolds(now);
+    for (const LeaseWant& want : book_->topUps(now)) wants_.push_back(want);
     std::vector<Ask> asks = collect(now);
     const auto config = config_;
     lock.unlock();
@@ -270,17 +256,15 @@ void RedisSpendState::run() {
         for (const uint32_t pct : budget.alert_at) thresholds += std::to_string(pct) + " ";
       } else {
         const auto& c = config->rate_limits[ask.counter.rule];
-        limit = static_cast<int64_t>(ask.counter.kind == LeaseWant::Kind::kInputTokens
-                                         ? c.input_tokens_per_minute
-                                     : ask.counter.kind == LeaseWant::Kind::kOutputTokens
-                                         ? c.output_tokens_per_minute
-                                         : c.requests_per_minute);
+        limit = static_cast<int64_t>(
+            ask.counter.kind == LeaseWant::Kind::kInputTokens    ? c.input_tokens_per_minute
+            : ask.counter.kind == LeaseWant::Kind::kOutputTokens ? c.output_tokens_per_minute
+                                                                 : c.requests_per_minute);
       }
-      commands.push_back({"EVALSHA", script_sha_, "1", counterKey(ask.counter),
-                          options_.replica_id, std::to_string(options_.lease_ttl.count()),
-                          std::to_string(limit), std::to_string(ask.settled),
-                          std::to_string(ask.returned), std::to_string(ask.want),
-                          std::to_string(key_ttl_ms), thresholds});
+      commands.push_back({"EVALSHA", script_sha_, "1", counterKey(ask.counter), options_.replica_id,
+                          std::to_string(options_.lease_ttl.count()), std::to_string(limit),
+                          std::to_string(ask.settled), std::to_string(ask.returned),
+                          std::to_string(ask.want), std::to_string(key_ttl_ms), thresholds});
     }
     std::optional<std::vector<RedisReply>> replies;
     const auto started = std::chrono::steady_clock::now();
@@ -294,8 +278,9 @@ void RedisSpendState::run() {
         }
       }
       if (!script_sha_.empty()) {
-        replies = commands.empty() ? std::optional<std::vector<RedisReply>>(std::vector<RedisReply>{})
-                                   : connection_.pipeline(commands);
+        replies = commands.empty()
+                      ? std::optional<std::vector<RedisReply>>(std::vector<RedisReply>{})
+                      : connection_.pipeline(commands);
       }
       ++round_trips_;
       commands_ += commands.size();
@@ -311,15 +296,14 @@ void RedisSpendState::run() {
     if (!ok) {
       ++errors_;
       if (available_.exchange(false)) {
-        spdlog::warn("spend state: redis unavailable ({}); on_unavailable: {}",
-                     connection_.error(), redis.on_unavailable);
+        spdlog::warn("spend state: redis unavailable ({}); on_unavailable: {}", connection_.error(),
+                     redis.on_unavailable);
       }
     } else if (!available_.exchange(true)) {
       spdlog::info("spend state: redis available again");
     }
 
     std::vector<BudgetAlert> alerts;
-    std::vector<std::pair<AdmitDone, SpendAdmission>> ready;
     lock.lock();
     const bool same_config = config == config_;
     const int64_t after = clock_();
@@ -362,34 +346,12 @@ void RedisSpendState::run() {
         alerts.push_back({budget.name, budget.scope, budget.period, period,
                           static_cast<uint32_t>(pct.integer), meter::Money::fromPico(spent),
                           budget.limit,
-                          meter::Money::fromPico(static_cast<int64_t>(std::min<__int128>(
-                              forecast, std::numeric_limits<int64_t>::max()))),
+                          meter::Money::fromPico(static_cast<int64_t>(
+                              std::min<__int128>(forecast, std::numeric_limits<int64_t>::max()))),
                           after});
       }
     }
-    // The calls that waited for these answers are decided now.
-    std::vector<Pending> waiting = std::move(pending_);
-    pending_.clear();
-    for (Pending& pending : waiting) {
-      if (!ok) {
-        admitWithoutRedis(pending, ready, after);
-        continue;
-      }
-      SpendAdmission admission = book_->admit(pending.view(), after);
-      if (admission.status == SpendAdmission::Status::kNeedsLease && ++pending.rounds < kMaxRounds) {
-        wants_.insert(wants_.end(), admission.wants.begin(), admission.wants.end());
-        pending_.push_back(std::move(pending));
-        continue;
-      }
-      if (admission.status == SpendAdmission::Status::kNeedsLease) {
-        // Still short after several answers: the shared state has no more for it now.
-        admission.status = SpendAdmission::Status::kBudgetExceeded;
-        admission.retry_after_s = 1;
-      }
-      ready.emplace_back(std::move(pending.done), std::move(admission));
-    }
     lock.unlock();
-    for (auto& [done, admission] : ready) done(std::move(admission));
     if (alerts_ != nullptr) {
       for (BudgetAlert& alert : alerts) alerts_->send(std::move(alert));
     }

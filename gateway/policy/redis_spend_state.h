@@ -23,8 +23,9 @@ namespace tollgate::gateway {
 // Lua script (so no check-then-increment race) reports what a replica settled, takes back what
 // it returns, sweeps the leases of replicas that stopped renewing them, grants a new lease out
 // of what is left under the limit, and marks alert thresholds crossed (each exactly once).
-// Replicas spend their leases locally (SpendBook with shared = true): Redis sees one pipelined
-// round trip per flush interval from each replica, plus one when a call finds its lease short.
+// Replicas spend their leases locally (SpendBook with shared = true) and top them up ahead of
+// need: Redis sees one pipelined round trip per flush interval from each replica, whatever the
+// call rate.
 // Redis runs on this class's own thread, never on a worker, each round trip bounded by
 // spend_state.redis.timeout_ms.
 class RedisSpendState final : public SpendState {
@@ -40,7 +41,7 @@ class RedisSpendState final : public SpendState {
                   AlertDispatcher* alerts, Options options);
   ~RedisSpendState() override;
 
-  void admit(const SpendCall& call, AdmitDone done) override;
+  SpendAdmission admit(const SpendCall& call) override;
   StreamVerdict extend(uint64_t hold, int64_t output_tokens) override;
   void settle(uint64_t hold, const meter::Usage& usage, meter::Money cost) override;
   void release(uint64_t hold) override;
@@ -50,9 +51,10 @@ class RedisSpendState final : public SpendState {
   struct Stats {
     uint64_t round_trips = 0;
     uint64_t commands = 0;
-    uint64_t errors = 0;           // round trips that failed (connection, timeout)
-    uint64_t latency_us_sum = 0;   // of the successful round trips
-    uint64_t unavailable = 0;      // admissions decided without Redis (per on_unavailable)
+    uint64_t errors = 0;          // round trips that failed (connection, timeout)
+    uint64_t latency_us_sum = 0;  // of the successful round trips
+    uint64_t unavailable = 0;     // admissions decided without Redis (per on_unavailable)
+    uint64_t lease_short = 0;     // admissions that found a budget's lease short
   };
   Stats stats() const;
   bool available() const { return available_.load(); }
@@ -61,14 +63,6 @@ class RedisSpendState final : public SpendState {
   static const char* syncScript();
 
  private:
-  // A call waiting for a lease, with its labels copied (the caller's views die with it).
-  struct Pending {
-    std::string team, project, cost_center, environment, workload_type, key_id;
-    SpendCall call;
-    AdmitDone done;
-    int rounds = 0;
-    SpendCall view() const;
-  };
   // What one round trip says to one counter.
   struct Ask {
     LeaseWant counter;
@@ -81,8 +75,6 @@ class RedisSpendState final : public SpendState {
   // Builds the asks from the book (under the lock).
   std::vector<Ask> collect(int64_t now_ms);
   std::string counterKey(const LeaseWant& counter) const;
-  void admitWithoutRedis(Pending& pending, std::vector<std::pair<AdmitDone, SpendAdmission>>& ready,
-                         int64_t now_ms);
 
   SpendClock clock_;
   AlertDispatcher* alerts_;
@@ -93,7 +85,6 @@ class RedisSpendState final : public SpendState {
   mutable std::mutex mutex_;
   std::shared_ptr<const config::Config> config_;
   std::unique_ptr<SpendBook> book_;
-  std::vector<Pending> pending_;
   std::vector<LeaseWant> wants_;
   // Settled amounts a failed round trip did not deliver, by counter key; and the picodollars
   // below a nanodollar that have not been reported yet.
@@ -102,8 +93,8 @@ class RedisSpendState final : public SpendState {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::atomic<bool> available_{true};
-  std::atomic<uint64_t> round_trips_{0}, commands_{0}, errors_{0}, latency_us_{0},
-      unavailable_{0};
+  std::atomic<uint64_t> round_trips_{0}, commands_{0}, errors_{0}, latency_us_{0}, unavailable_{0},
+      lease_short_{0};
   std::thread thread_;
 };
 

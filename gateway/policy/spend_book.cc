@@ -27,7 +27,9 @@ int64_t saturatingAdd(int64_t a, int64_t b) {
   return sum;
 }
 
-int64_t slice(int64_t limit, int64_t need) { return std::max(need, std::max<int64_t>(1, limit / kLeaseDivisor)); }
+int64_t slice(int64_t limit, int64_t need) {
+  return std::max(need, std::max<int64_t>(1, limit / kLeaseDivisor));
+}
 
 }  // namespace
 
@@ -47,7 +49,7 @@ SpendBook::SpendBook(const config::Config& config, bool shared)
 
 SpendBook::Counter SpendBook::freshCounter(int64_t limit) const {
   Counter counter;
-  counter.cap = shared_? 0 : limit;
+  counter.cap = shared_ ? 0 : limit;
   return counter;
 }
 
@@ -63,10 +65,9 @@ void SpendBook::roll(BudgetState& budget, int64_t now_ms) {
   fresh.held = budget.money.held;
   fresh.cap = shared_ ? fresh.held : fresh.cap;
   if (shared_ && had_period && budget.money.unsynced != 0) {
-    stale_.push_back(
-        {{LeaseWant::Kind::kBudget, static_cast<size_t>(&budget - budgets_.data()), old_start,
-          budget.money.unsynced},
-         0});
+    stale_.push_back({{LeaseWant::Kind::kBudget, static_cast<size_t>(&budget - budgets_.data()),
+                       old_start, budget.money.unsynced},
+                      0});
   }
   budget.money = fresh;
   budget.fired_mask = 0;
@@ -142,10 +143,10 @@ void SpendBook::fillHeaders(const RateState& limit, int64_t now_ms,
   // The tokens pair describes the tighter of the input and output limits.
   const int64_t in_left = remaining(c.input_tokens_per_minute, limit.input);
   const int64_t out_left = remaining(c.output_tokens_per_minute, limit.output);
-  const bool use_input = c.input_tokens_per_minute != 0 &&
-                         (c.output_tokens_per_minute == 0 || in_left <= out_left);
-  h.limit_tokens = static_cast<int64_t>(use_input ? c.input_tokens_per_minute
-                                                  : c.output_tokens_per_minute);
+  const bool use_input =
+      c.input_tokens_per_minute != 0 && (c.output_tokens_per_minute == 0 || in_left <= out_left);
+  h.limit_tokens =
+      static_cast<int64_t>(use_input ? c.input_tokens_per_minute : c.output_tokens_per_minute);
   h.remaining_tokens = use_input ? in_left : out_left;
   h.reset_ms = (limit.window + 1) * kMsPerMinute - now_ms;
   // The first limit wins, unless a later one has less left.
@@ -176,16 +177,17 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
       Counter* counter;
       int64_t need;
       LeaseWant::Kind kind;
-    } checks[] = {{c.requests_per_minute, &limit.requests, 1, LeaseWant::Kind::kRequests},
-                  {c.input_tokens_per_minute, &limit.input, call.input_tokens,
-                   LeaseWant::Kind::kInputTokens},
-                  {c.output_tokens_per_minute, &limit.output, 1, LeaseWant::Kind::kOutputTokens}};
+    } checks[] = {
+        {c.requests_per_minute, &limit.requests, 1, LeaseWant::Kind::kRequests},
+        {c.input_tokens_per_minute, &limit.input, call.input_tokens, LeaseWant::Kind::kInputTokens},
+        {c.output_tokens_per_minute, &limit.output, 1, LeaseWant::Kind::kOutputTokens}};
     for (const auto& check : checks) {
       if (check.per_minute == 0 || check.counter->available() >= check.need) continue;
       if (mayAskMore(*check.counter, now_ms)) {
         result.wants.push_back({check.kind, i, limit.window,
                                 slice(static_cast<int64_t>(check.per_minute),
                                       check.need - check.counter->available())});
+        if (result.refused_by.empty()) result.refused_by = c.name;
         continue;
       }
       result.status = SpendAdmission::Status::kRateLimited;
@@ -208,9 +210,10 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
     if (worst == 0) continue;
     if (blocking && worst > budget.money.available()) {
       if (mayAskMore(budget.money, now_ms)) {
-        result.wants.push_back({LeaseWant::Kind::kBudget, i, budget.period.start,
-                                slice(budget.config->limit.pico(),
-                                      worst - budget.money.available())});
+        result.wants.push_back(
+            {LeaseWant::Kind::kBudget, i, budget.period.start,
+             slice(budget.config->limit.pico(), worst - budget.money.available())});
+        if (result.refused_by.empty()) result.refused_by = budget.config->name;
         continue;
       }
       const int64_t affordable = budget.config->clamp_max_tokens
@@ -279,10 +282,9 @@ StreamVerdict SpendBook::extend(uint64_t id, int64_t output_tokens, int64_t now_
     limit.output.held += delta;
     if (limit.output.available() >= 0) continue;
     if (mayAskMore(limit.output, now_ms)) {
-      verdict.wants.push_back(
-          {LeaseWant::Kind::kOutputTokens, held.limit, limit.window,
-           slice(static_cast<int64_t>(limit.config->output_tokens_per_minute),
-                 -limit.output.available())});
+      verdict.wants.push_back({LeaseWant::Kind::kOutputTokens, held.limit, limit.window,
+                               slice(static_cast<int64_t>(limit.config->output_tokens_per_minute),
+                                     -limit.output.available())});
       continue;
     }
     verdict.action = StreamVerdict::Action::kCut;
@@ -305,9 +307,9 @@ StreamVerdict SpendBook::extend(uint64_t id, int64_t output_tokens, int64_t now_
         continue;
       }
       if (mayAskMore(budget.money, now_ms)) {
-        verdict.wants.push_back({LeaseWant::Kind::kBudget, held.budget, budget.period.start,
-                                 slice(budget.config->limit.pico(),
-                                       delta - budget.money.available())});
+        verdict.wants.push_back(
+            {LeaseWant::Kind::kBudget, held.budget, budget.period.start,
+             slice(budget.config->limit.pico(), delta - budget.money.available())});
         continue;
       }
       if (budget.config->streams == "finish") {
@@ -375,8 +377,7 @@ std::vector<ThresholdCrossing> SpendBook::settle(uint64_t id, const meter::Usage
     RateState& limit = limits_[held.limit];
     const bool same_window = config::floorDiv(now_ms, kMsPerMinute) == limit.window;
     roll(limit, now_ms);
-    const auto book = [&](Counter& counter, uint64_t per_minute, int64_t held_now,
-                          int64_t actual) {
+    const auto book = [&](Counter& counter, uint64_t per_minute, int64_t held_now, int64_t actual) {
       if (per_minute == 0) return;
       counter.held -= held_now;
       counter.cap -= actual;
@@ -387,7 +388,8 @@ std::vector<ThresholdCrossing> SpendBook::settle(uint64_t id, const meter::Usage
     book(limit.input, limit.config->input_tokens_per_minute, held.input, usage.input_tokens);
     // Output was counted in the window it was relayed in; a new window starts from zero.
     book(limit.output, limit.config->output_tokens_per_minute, same_window ? held.output : 0,
-         same_window ? usage.output_tokens : std::max<int64_t>(0, usage.output_tokens - held.output));
+         same_window ? usage.output_tokens
+                     : std::max<int64_t>(0, usage.output_tokens - held.output));
   }
   return crossings;
 }
@@ -434,10 +436,10 @@ void SpendBook::grant(const LeaseWant& want, int64_t granted, int64_t remaining,
     limit = budgets_[want.rule].config->limit.pico();
   } else {
     const auto& c = *limits_[want.rule].config;
-    limit = static_cast<int64_t>(want.kind == LeaseWant::Kind::kInputTokens ? c.input_tokens_per_minute
-                                 : want.kind == LeaseWant::Kind::kOutputTokens
-                                     ? c.output_tokens_per_minute
-                                     : c.requests_per_minute);
+    limit = static_cast<int64_t>(
+        want.kind == LeaseWant::Kind::kInputTokens    ? c.input_tokens_per_minute
+        : want.kind == LeaseWant::Kind::kOutputTokens ? c.output_tokens_per_minute
+                                                      : c.requests_per_minute);
   }
   counter->low = remaining < std::max<int64_t>(1, limit / kLeaseDivisor);
 }
@@ -447,6 +449,38 @@ void SpendBook::observeSettled(size_t budget, int64_t period_start, int64_t sett
   Counter& money = budgets_[budget].money;
   // Ours not yet reported are on top of what the shared state has seen.
   money.used = saturatingAdd(settled_pico, money.unsynced);
+}
+
+std::vector<LeaseWant> SpendBook::topUps(int64_t now_ms) {
+  std::vector<LeaseWant> wants;
+  if (!shared_) return wants;
+  const auto check = [&](Counter& counter, int64_t limit, LeaseWant::Kind kind, size_t rule,
+                         int64_t window) {
+    const int64_t one = slice(limit, 0);
+    if (limit == 0 || counter.low || !mayAskMore(counter, now_ms) || counter.available() >= one) {
+      return;
+    }
+    wants.push_back({kind, rule, window, one});
+  };
+  for (size_t i = 0; i < budgets_.size(); ++i) {
+    BudgetState& budget = budgets_[i];
+    roll(budget, now_ms);
+    if (budget.config->action != "block") continue;
+    check(budget.money, budget.config->limit.pico(), LeaseWant::Kind::kBudget, i,
+          budget.period.start);
+  }
+  for (size_t i = 0; i < limits_.size(); ++i) {
+    RateState& limit = limits_[i];
+    roll(limit, now_ms);
+    const auto& c = *limit.config;
+    check(limit.input, static_cast<int64_t>(c.input_tokens_per_minute),
+          LeaseWant::Kind::kInputTokens, i, limit.window);
+    check(limit.output, static_cast<int64_t>(c.output_tokens_per_minute),
+          LeaseWant::Kind::kOutputTokens, i, limit.window);
+    check(limit.requests, static_cast<int64_t>(c.requests_per_minute), LeaseWant::Kind::kRequests,
+          i, limit.window);
+  }
+  return wants;
 }
 
 std::vector<SpendBook::Unsynced> SpendBook::takeUnsynced(int64_t now_ms) {
@@ -526,8 +560,7 @@ void SpendBook::adopt(SpendBook&& old, int64_t now_ms) {
     const BudgetState& was = old.budgets_[o];
     if (was.period.start != now.period.start) continue;
     // A changed limit moves the cap by the difference; a lease stays what it was.
-    now.money.cap = shared_ ? was.money.cap
-                            : now.config->limit.pico() - was.money.used;
+    now.money.cap = shared_ ? was.money.cap : now.config->limit.pico() - was.money.used;
     now.money.unsynced = was.money.unsynced;
     now.money.exhausted_until_ms = was.money.exhausted_until_ms;
   }

@@ -36,7 +36,7 @@ struct RateLimitHeaders {
 struct LeaseWant {
   enum class Kind { kBudget, kInputTokens, kOutputTokens, kRequests };
   Kind kind = Kind::kBudget;
-  size_t rule = 0;    // index into the budgets or rate limits
+  size_t rule = 0;     // index into the budgets or rate limits
   int64_t window = 0;  // budget: period start (unix s); rate: window start (unix minute)
   int64_t amount = 0;  // picodollars or tokens or requests wanted beyond the spare
 };
@@ -46,12 +46,13 @@ struct SpendAdmission {
   // book's).
   enum class Status { kAdmitted, kBudgetExceeded, kRateLimited, kNeedsLease, kUnavailable };
   Status status = Status::kAdmitted;
-  uint64_t hold = 0;                 // kAdmitted: settle or release it exactly once
-  std::string refused_by;            // the budget or rate limit's name
-  int64_t retry_after_s = 0;         // refusals: when to come back
+  uint64_t hold = 0;                  // kAdmitted: settle or release it exactly once
+  std::string refused_by;             // the budget or rate limit's name
+  int64_t retry_after_s = 0;          // refusals: when to come back
   std::optional<int64_t> max_tokens;  // kAdmitted: forward this max_tokens instead (clamped)
   RateLimitHeaders headers;
-  std::vector<LeaseWant> wants;  // kNeedsLease: ask the shared state, then admit again
+  // kNeedsLease (shared books): the leases that are short; refused_by names the first.
+  std::vector<LeaseWant> wants;
 };
 
 // What a running stream does after its output grew.
@@ -101,8 +102,8 @@ class SpendBook {
 
   // The call ended: its exact usage and cost replace its hold. Local books return the
   // thresholds this crossed (shared books learn them from the shared state).
-  std::vector<ThresholdCrossing> settle(uint64_t hold, const meter::Usage& usage,
-                                        meter::Money cost, int64_t now_ms);
+  std::vector<ThresholdCrossing> settle(uint64_t hold, const meter::Usage& usage, meter::Money cost,
+                                        int64_t now_ms);
 
   // Drops a hold without booking anything (the call never reached the upstream).
   void release(uint64_t hold);
@@ -114,14 +115,17 @@ class SpendBook {
   // with the shared state's `remaining` after the grant. A short grant marks the counter
   // exhausted until `retry_at_ms`; a low remaining makes takeUnsynced return the spare.
   void grant(const LeaseWant& want, int64_t granted, int64_t remaining, int64_t retry_at_ms);
+  // Shared books: the leases to ask for ahead of need: every counter holding less than one
+  // slice (1/32 of its limit), unless the shared state is running low or was short.
+  std::vector<LeaseWant> topUps(int64_t now_ms);
   // Shared books: the period's spend as the shared state reports it.
   void observeSettled(size_t budget, int64_t period_start, int64_t settled_pico);
 
   // Shared books: per counter, what was settled here since the last call and the spare lease
   // given back; every counter holding a lease is listed (reporting renews the lease).
   struct Unsynced {
-    LeaseWant counter;      // amount: settled here since the last report
-    int64_t returned = 0;   // spare lease given back (the shared state runs low)
+    LeaseWant counter;     // amount: settled here since the last report
+    int64_t returned = 0;  // spare lease given back (the shared state runs low)
   };
   std::vector<Unsynced> takeUnsynced(int64_t now_ms);
 
@@ -147,10 +151,10 @@ class SpendBook {
 
  private:
   struct Counter {
-    int64_t cap = 0;       // may still commit (see the class comment)
-    int64_t held = 0;      // holds outstanding
-    int64_t used = 0;      // settled in this window (as known here)
-    int64_t unsynced = 0;  // shared: settled here, not yet reported
+    int64_t cap = 0;                 // may still commit (see the class comment)
+    int64_t held = 0;                // holds outstanding
+    int64_t used = 0;                // settled in this window (as known here)
+    int64_t unsynced = 0;            // shared: settled here, not yet reported
     int64_t exhausted_until_ms = 0;  // shared: the shared state had no more until then
     bool low = false;                // shared: the shared state's remaining is below a slice
     int64_t available() const { return cap - held; }

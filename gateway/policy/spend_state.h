@@ -23,11 +23,10 @@ class SpendState {
  public:
   virtual ~SpendState() = default;
 
-  // `done` is called exactly once: at once when this replica can decide, else from the state's
-  // own thread (the caller moves back to its executor). Never with kNeedsLease; kUnavailable
-  // (503 spend_state_unavailable) when a shared state could not be verified and is closed.
-  using AdmitDone = std::function<void(SpendAdmission)>;
-  virtual void admit(const SpendCall& call, AdmitDone done) = 0;
+  // Decides from what this replica holds and never waits (a worker thread calls it). A shared
+  // state short of a budget's lease asks for it in the background and answers kUnavailable
+  // with Retry-After 1 (or, Redis down and on_unavailable: open, admits).
+  virtual SpendAdmission admit(const SpendCall& call) = 0;
 
   // Never waits: a shared state short of a lease lets the stream continue and asks in the
   // background (the overrun bound in docs/budgets.md counts this).

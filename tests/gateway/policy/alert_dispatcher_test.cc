@@ -18,8 +18,7 @@ BudgetAlert sampleAlert(uint32_t percent = 80) {
   alert.budget = "fraud-monthly";
   alert.scope.team = "fraud-platform";
   alert.period_kind = "month";
-  alert.period = {testing::utcMs(2026, 12, 1) / 1000, testing::utcMs(2027, 1, 1) / 1000,
-                  "2026-12"};
+  alert.period = {testing::utcMs(2026, 12, 1) / 1000, testing::utcMs(2027, 1, 1) / 1000, "2026-12"};
   alert.threshold_percent = percent;
   alert.spend = meter::Money::fromPico(4'012'500'000'000'000);
   alert.limit = meter::Money::fromPico(5'000'000'000'000'000);

@@ -15,7 +15,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Status = SpendAdmission::Status;
-using testing::admitNow;
 using testing::callOf;
 
 constexpr int64_t kUsd = meter::Money::kPicoPerUsd;
@@ -28,7 +27,7 @@ std::shared_ptr<config::Config> configWith(const std::string& file, int64_t limi
 }
 
 void spend(SpendState& state, const meter::PriceEntry& price, int64_t usd) {
-  const auto a = admitNow(state, callOf(&price, usd));
+  const auto a = state.admit(callOf(&price, usd));
   ASSERT_EQ(a.status, Status::kAdmitted);
   state.settle(a.hold, meter::Usage{usd, 0, 0, 0, 0, 0}, meter::Money::fromPico(usd * kUsd));
 }
@@ -43,8 +42,8 @@ TEST(LocalSpendState, SpendSurvivesARestartThroughItsFile) {
   }
   LocalSpendState again(configWith(dir.file("spend.tsv"), 10), clock.clock(), nullptr);
   EXPECT_EQ(again.budgets()[0].settled_pico, 6 * kUsd);
-  EXPECT_EQ(admitNow(again, callOf(&price, 5)).status, Status::kBudgetExceeded);
-  EXPECT_EQ(admitNow(again, callOf(&price, 4)).status, Status::kAdmitted);
+  EXPECT_EQ(again.admit(callOf(&price, 5)).status, Status::kBudgetExceeded);
+  EXPECT_EQ(again.admit(callOf(&price, 4)).status, Status::kAdmitted);
 }
 
 TEST(LocalSpendState, PersistWritesTheFileAtomicallyAndReadsItBack) {
@@ -112,8 +111,8 @@ TEST(LocalSpendState, ReloadKeepsSpendAndTakesTheNewLimit) {
   spend(state, price, 6);
   state.reload(configWith(dir.file("spend.tsv"), 8));
   EXPECT_EQ(state.budgets()[0].settled_pico, 6 * kUsd);
-  EXPECT_EQ(admitNow(state, callOf(&price, 3)).status, Status::kBudgetExceeded);
-  EXPECT_EQ(admitNow(state, callOf(&price, 2)).status, Status::kAdmitted);
+  EXPECT_EQ(state.admit(callOf(&price, 3)).status, Status::kBudgetExceeded);
+  EXPECT_EQ(state.admit(callOf(&price, 2)).status, Status::kAdmitted);
 }
 
 TEST(LocalSpendState, ConcurrentCallersNeverBookMoreThanTheLimit) {
@@ -126,7 +125,7 @@ TEST(LocalSpendState, ConcurrentCallersNeverBookMoreThanTheLimit) {
   for (int t = 0; t < 16; ++t) {
     callers.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
-        const auto a = admitNow(state, callOf(&price, 1));
+        const auto a = state.admit(callOf(&price, 1));
         if (a.status != Status::kAdmitted) continue;
         state.settle(a.hold, meter::Usage{1, 0, 0, 0, 0, 0}, meter::Money::fromPico(kUsd));
         booked += kUsd;

@@ -35,8 +35,7 @@ meter::PriceEntry price(int64_t input_pico = 1'000'000, int64_t output_pico = 2'
   return entry;
 }
 
-config::BudgetConfig budget(std::string name, int64_t limit_pico,
-                            config::SpendScope scope = {}) {
+config::BudgetConfig budget(std::string name, int64_t limit_pico, config::SpendScope scope = {}) {
   config::BudgetConfig b;
   b.name = std::move(name);
   b.scope = std::move(scope);
@@ -410,8 +409,9 @@ TEST(BudgetPeriod, DayWeekAndMonthInUtcAndInAZone) {
 }
 
 TEST(BudgetPeriod, MonthInBerlinStartsAtLocalMidnight) {
-  std::ifstream in(std::string(TOLLGATE_SOURCE_DIR) + "/tests/config/testdata/zoneinfo/Europe_Berlin",
-                   std::ios::binary);
+  std::ifstream in(
+      std::string(TOLLGATE_SOURCE_DIR) + "/tests/config/testdata/zoneinfo/Europe_Berlin",
+      std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto berlin = config::TimeZone::parse("Europe/Berlin", bytes);
   ASSERT_TRUE(berlin);

@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <optional>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,25 +56,6 @@ inline SpendCall callOf(const meter::PriceEntry* price, int64_t input_tokens,
   call.input_tokens = input_tokens;
   call.max_output_tokens = max_output;
   return call;
-}
-
-// What a state's admit() answered, waiting (bounded) for an asynchronous answer.
-inline SpendAdmission admitNow(SpendState& state, const SpendCall& call) {
-  std::mutex mutex;
-  std::condition_variable done;
-  std::optional<SpendAdmission> result;
-  state.admit(call, [&](SpendAdmission a) {
-    std::lock_guard lock(mutex);
-    result = std::move(a);
-    done.notify_all();
-  });
-  std::unique_lock lock(mutex);
-  done.wait_for(lock, std::chrono::seconds(10), [&] { return result.has_value(); });
-  if (!result) {
-    ADD_FAILURE() << "admit did not answer within 10 s";
-    return {};
-  }
-  return *result;
 }
 
 // Records the bodies posted to the webhook; fails the first `failures` posts.

@@ -36,8 +36,8 @@ void RedisServer::start() {
     if (cli("PING") == "PONG") return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  throw std::runtime_error("redis-server did not answer on port " + std::to_string(port_) +
-                           ": " + process_->stderrText());
+  throw std::runtime_error("redis-server did not answer on port " + std::to_string(port_) + ": " +
+                           process_->stderrText());
 }
 
 void RedisServer::kill() {
@@ -48,8 +48,8 @@ void RedisServer::kill() {
 }
 
 std::string RedisServer::cli(const std::string& args) const {
-  const std::string command = std::string(kCli) + " -h 127.0.0.1 -p " + std::to_string(port_) +
-                              " " + args + " 2>/dev/null";
+  const std::string command =
+      std::string(kCli) + " -h 127.0.0.1 -p " + std::to_string(port_) + " " + args + " 2>/dev/null";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return "";
   std::string out;

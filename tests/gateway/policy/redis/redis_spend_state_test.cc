@@ -40,8 +40,8 @@ class RedisSpendStateTest : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<RedisSpendState> replica(std::shared_ptr<const config::Config> c,
-                                           std::string id, AlertDispatcher* alerts = nullptr) {
+  std::unique_ptr<RedisSpendState> replica(std::shared_ptr<const config::Config> c, std::string id,
+                                           AlertDispatcher* alerts = nullptr) {
     RedisSpendState::Options options;
     options.replica_id = std::move(id);
     options.flush_interval = std::chrono::milliseconds(20);
@@ -161,7 +161,8 @@ TEST_F(RedisSpendStateTest, ThresholdsAlertExactlyOnceAcrossReplicasAndAgainNext
   ASSERT_EQ(spendAll(), 100);
   ASSERT_TRUE(hook.waitFor(6, std::chrono::seconds(10)));
   // Settle: nothing more arrives (each replica has flushed many times by now).
-  EXPECT_TRUE(eventually([&] { return a->stats().round_trips > 20 && b->stats().round_trips > 20; }));
+  EXPECT_TRUE(
+      eventually([&] { return a->stats().round_trips > 20 && b->stats().round_trips > 20; }));
   std::vector<std::string> ids;
   for (const std::string& body : hook.bodies()) {
     const size_t at = body.find("\"id\":\"");
@@ -203,7 +204,8 @@ TEST_F(RedisSpendStateTest, RequestsPerMinuteHoldAcrossReplicas) {
   std::printf("admitted %d of 100 requests per minute across 2 replicas\n", admitted);
   // The next minute opens a new window.
   clock_.now_ms += 60'000;
-  EXPECT_TRUE(eventually([&] { return a->admit(callOf(nullptr, 40)).status == Status::kAdmitted; }));
+  EXPECT_TRUE(
+      eventually([&] { return a->admit(callOf(nullptr, 40)).status == Status::kAdmitted; }));
 }
 
 TEST_F(RedisSpendStateTest, RedisDownClosedRefusesOnceLeasesRunOutAndRecovers) {
@@ -254,7 +256,8 @@ TEST_F(RedisSpendStateTest, ACrashedReplicasLeaseReturnsAfterItsTtl) {
   options.replica_id = "doomed";
   options.lease_ttl = std::chrono::milliseconds(300);
   auto doomed = std::make_unique<RedisSpendState>(c, clock_.clock(), nullptr, options);
-  ASSERT_TRUE(eventually([&] { return doomed->admit(callOf(&price, 20)).status == Status::kAdmitted; }));
+  ASSERT_TRUE(
+      eventually([&] { return doomed->admit(callOf(&price, 20)).status == Status::kAdmitted; }));
   // The hold is never settled: the replica "crashes" (its thread stops renewing).
   doomed.reset();
   auto survivor = replica(c, "r2");

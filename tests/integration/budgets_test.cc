@@ -1,7 +1,10 @@
 // Spend control end to end: budget and rate-limit refusals as the SDKs see them.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/integration/support/stack.h"
 
@@ -63,6 +66,64 @@ TEST(Budgets, RequestsPerMinuteRefuseWithRetryAfterAndRateLimitHeaders) {
   EXPECT_TRUE(refused.header("x-should-retry").empty());
   // Another team is not limited.
   EXPECT_EQ(client.post(kChat, chatBody(10), {{"x-team", "search"}}).status, 200);
+}
+
+// Calls whose worst case equals their cost: "Hi" is estimated at 5 input tokens (1 for its two
+// bytes, 4 for the message) and the mock reports exactly 5 in and max_tokens (16) out. At
+// gpt-test's $3 / $12 per million: 5 x 3e6 + 16 x 12e6 = 207,000,000 picodollars a call.
+constexpr int64_t kCallPico = 207'000'000;
+const Headers kKnownCost = {
+    {"x-team", "fraud"}, {"x-mock-prompt-tokens", "5"}, {"x-mock-completion-tokens", "16"}};
+
+std::string budgetYaml(const std::string& file) {
+  return "budgets:\n"
+         "  - { name: race, scope: {}, limit_usd: \"0.01\" }\n"
+         "spend_state: { backend: local, file: \"" +
+         file + "\" }\n";
+}
+
+TEST(Budgets, SixtyFourConcurrentCallersNeverBookPastTheLimitAndARestartKeepsTheSpend) {
+  TempDir state;
+  int admitted = 0;
+  {
+    StackOptions options;
+    options.workers = 2;
+    options.extra_yaml = budgetYaml(state.file("spend.tsv"));
+    Stack stack(options);
+    std::atomic<int> ok{0};
+    std::atomic<int> other{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 64; ++t) {
+      callers.emplace_back([&] {
+        auto client = stack.gatewayClient();
+        for (int i = 0; i < 20; ++i) {
+          const auto r = client.post(kChat, chatBody(16), kKnownCost);
+          if (r.status == 200) {
+            ++ok;
+          } else if (r.status == 429) {
+            return;
+          } else {
+            ++other;
+          }
+        }
+      });
+    }
+    for (auto& t : callers) t.join();
+    admitted = ok.load();
+    EXPECT_EQ(other.load(), 0);
+    // $0.01 buys 48 calls of 207e6 picodollars; concurrency must not let one more through.
+    EXPECT_LE(static_cast<int64_t>(admitted) * kCallPico, 10'000'000'000);
+    EXPECT_EQ(admitted, 48);
+    std::printf("admitted %d calls: $%.9f of $0.01\n", admitted,
+                static_cast<double>(admitted) * kCallPico / 1e12);
+  }
+  // The gateway stopped; a new one reads the spend back and refuses at once.
+  StackOptions options;
+  options.extra_yaml = budgetYaml(state.file("spend.tsv"));
+  Stack again(options);
+  auto client = again.gatewayClient();
+  const auto refused = client.post(kChat, chatBody(16), kKnownCost);
+  EXPECT_EQ(refused.status, 429) << refused.body;
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   SpendCall spend;
-  const meter::Attribution& a = call.attribution;
+  const meter::Attribution& a = *call.attribution;
   spend.labels = {a.team, a.project, a.cost_center, a.environment, a.workload_type, a.key_id};
   spend.price = book->find(call.request->model, call.request->service_tier, now_ns);
   spend.input_tokens = call.request->estimated_input_tokens;
@@ -156,12 +156,13 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
     refused.retry_after_s = 1;
     return refusalFor(refused);
   }
-  if (call.state.size() > index_) call.state[index_] = std::make_unique<SpendHold>(admission.hold);
+  CallPolicyChain::slot(call, index_) = std::make_unique<SpendHold>(admission.hold);
   return std::nullopt;
 }
 
 void SpendPolicy::onFinished(PolicyCall& call, const meter::CostEvent& event) {
-  auto* held = dynamic_cast<SpendHold*>(CallPolicyChain::slot(call, index_));
+  if (call.state.size() <= index_) return;
+  auto* held = dynamic_cast<SpendHold*>(call.state[index_].get());
   if (held == nullptr) return;
   if (event.outcome == meter::Outcome::kRejected) {
     state_->release(held->hold);  // a later policy refused it: nothing was spent

@@ -37,9 +37,9 @@ class SpendPolicyTest : public ::testing::Test {
   std::optional<PolicyRefusal> request(PolicyCall& call, int64_t input) {
     info_.model = "gpt-x";
     info_.estimated_input_tokens = input;
-    call.attribution.team = "fraud";
+    attribution_.team = "fraud";
+    call.attribution = &attribution_;
     call.request = &info_;
-    call.state.resize(2);
     return policy_->onRequest(call);
   }
 
@@ -48,6 +48,7 @@ class SpendPolicyTest : public ::testing::Test {
   std::shared_ptr<const config::Config> config_;
   std::unique_ptr<SpendPolicy> policy_;
   meter::RequestInfo info_;
+  meter::Attribution attribution_;
 };
 
 TEST_F(SpendPolicyTest, HoldsOnRequestAndSettlesTheEventsCost) {
@@ -82,10 +83,10 @@ TEST_F(SpendPolicyTest, ACallRefusedLaterReleasesItsHold) {
 TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
   PolicyCall call;
   info_.model = "llama-local";
-  call.attribution.team = "fraud";
+  attribution_.team = "fraud";
+  call.attribution = &attribution_;
   call.request = &info_;
   info_.estimated_input_tokens = 1'000'000;
-  call.state.resize(2);
   EXPECT_FALSE(policy_->onRequest(call));
 }
 

@@ -21,6 +21,9 @@ struct RequestInfo {
   int64_t estimated_input_tokens = 0;  // gateway's estimate, used only if usage never arrives
   // Price variant the request asked for: "" (standard), "batch", "priority" or "flex".
   std::string service_tier;
+  // The output cap the request sets (max_tokens, max_completion_tokens or max_output_tokens);
+  // none when it sets none. Budgets hold the worst case up to it.
+  std::optional<int64_t> max_output_tokens;
 };
 
 // A request the gateway refuses before any upstream sees it.

@@ -262,7 +262,22 @@ bool CommonRequestFields::read(std::string_view key, od::value value, od::json_t
     }
     return true;
   }
+  if (readMaxOutputTokens(key, value, type, max_output_tokens)) return true;
   return false;
+}
+
+bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type type,
+                         std::optional<int64_t>& max_output_tokens) {
+  if (key != "max_tokens" && key != "max_completion_tokens" && key != "max_output_tokens") {
+    return false;
+  }
+  // Anything but a plain count leaves the cap unknown: the upstream judges the request.
+  uint64_t count = 0;
+  if (type == od::json_type::number && value.get_uint64().get(count) == simdjson::SUCCESS &&
+      count <= static_cast<uint64_t>(kMaxCallTokens)) {
+    max_output_tokens = static_cast<int64_t>(count);
+  }
+  return true;
 }
 
 std::optional<RequestError> CommonRequestFields::check(bool model_required) const {

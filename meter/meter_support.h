@@ -79,11 +79,18 @@ class CommonRequestFields {
   std::string model;
   bool stream = false;
   bool stream_given = false;
+  // max_tokens / max_completion_tokens / max_output_tokens, when a non-negative integer.
+  std::optional<int64_t> max_output_tokens;
 
  private:
   enum class Model { kMissing, kNotString, kEmpty, kGiven } model_state_ = Model::kMissing;
   bool stream_ok_ = true;
 };
+
+// Reads an output cap (max_tokens, max_completion_tokens, max_output_tokens); true when `key`
+// is one of them.
+bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type type,
+                         std::optional<int64_t>& max_output_tokens);
 
 RequestError unknownEndpoint(std::string_view dialect, std::string_view path);
 

@@ -1068,6 +1068,8 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
       std::string_view tier;
       if (auto ec = value.get_string().get(tier)) return invalidJson(simdjson::error_message(ec));
       info.service_tier = support::priceVariant(tier);
+    } else if (key == "max_tokens" || key == "max_completion_tokens") {
+      support::readMaxOutputTokens("max_tokens", value, type, info.max_output_tokens);
     } else if (key == "stream_options") {
       include_usage = false;
       od::object options;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/net/webhook_client.h"
 #include "ledger/file_ingest.h"
 #include "ledger/focus_export.h"
 #include "ledger/html_report.h"
@@ -22,7 +23,6 @@
 #include "ledger/report_text.h"
 #include "ledger/sqlite_store.h"
 #include "meter/cost_event.h"
-#include "net/webhook_client.h"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <random>
 
+#include "gateway/net/webhook_client.h"
 #include "gateway/policy/local_spend_state.h"
 #include "gateway/policy/redis_spend_state.h"
-#include "net/webhook_client.h"
 
 namespace tollgate::gateway {
 

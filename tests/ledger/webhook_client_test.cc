@@ -1,7 +1,7 @@
 // The ledger's webhook client over TLS: a certificate the client trusts and that names the host
 // is accepted, one it does not trust is refused. The server is Python's ssl module on loopback
 // with a certificate made for the test by the openssl command.
-#include "net/webhook_client.h"
+#include "gateway/net/webhook_client.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "net/webhook_client.h"
+#include "gateway/net/webhook_client.h"
 
 #include <openssl/ssl.h>
 

@@ -201,6 +201,7 @@ std::string Server::renderMetrics() const {
   PrometheusWriter writer(out);
   renderWorkerMetrics(shards, sink_->stats(), version_, writer);
   observability_->renderPrometheus(writer);
+  runtime_.load()->policies.renderMetrics(writer);
   if (reloader_) reloader_->renderMetrics(writer);
   return out;
 }

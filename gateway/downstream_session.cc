@@ -21,6 +21,7 @@
 #include "gateway/http_head.h"
 #include "gateway/request_rules.h"
 #include "gateway/tracer.h"
+#include "meter/call_pricing.h"
 #include "meter/openai_dialect.h"
 
 namespace tollgate::gateway {
@@ -883,8 +884,9 @@ void DownstreamSession::finishCall(CallRecord& call) {
       event.usage_flags |= meter::clampToContext(*entry, event.usage);
       event.priced = true;
       event.price_ref = prices.priceRef(*entry);
-      event.cost = meter::computeCost(*entry, event.usage);
     }
+    meter::priceCall(prices, entry, variant, priced_at, call.metered ? &call.result : nullptr,
+                     event);
   }
   event.start_unix_ns = unixNanos(call.start_wall);
   event.end_unix_ns = unixNanos(end_wall);

@@ -68,6 +68,54 @@ prices:
   EXPECT_EQ(book.find("o3-mini", "", 0), nullptr);
 }
 
+TEST(PriceCatalog, LineItemPricesAreReadPerMillionTokensAndPerThousandRequests) {
+  const Config c = parseValid(kUpstreams + R"(
+prices:
+  "m":
+    input: "2.50"
+    output: "10.00"
+    audio_input: "40.00"
+    image_output: "30.00"
+    web_search_per_1k: "10.00"
+    grounding_per_1k: "0.035000001"
+price_defaults: false
+)");
+  ASSERT_EQ(c.prices.size(), 1u);
+  const meter::Price& p = c.prices[0].price;
+  using meter::index;
+  using meter::Unit;
+  EXPECT_EQ(p.unit[index(Unit::kAudioInputTokens)], 40'000'000);
+  EXPECT_EQ(p.unit[index(Unit::kImageOutputTokens)], 30'000'000);
+  EXPECT_EQ(p.unit[index(Unit::kWebSearchRequests)], 10'000'000'000);  // $0.01 a request
+  EXPECT_EQ(p.unit[index(Unit::kGroundingRequests)], 35'000'001);      // exact to 1e-12 USD
+  // Not given: audio output is priced as output, a web fetch has no price.
+  EXPECT_EQ(p.unit[index(Unit::kAudioOutputTokens)], meter::kNoUnitPrice);
+  EXPECT_EQ(p.unit[index(Unit::kWebFetchRequests)], meter::kNoUnitPrice);
+}
+
+TEST(PriceCatalog, BadLineItemPricesNameTheirKey) {
+  const auto errors = errorsOf(kUpstreams + R"(
+prices:
+  "m":
+    input: "1.00"
+    output: "2.00"
+    web_fetch_per_1k: "0.0000000001"
+    audio_output: "-1"
+    file_search: "2.50"
+)");
+  const auto has = [&](std::string_view text) {
+    for (const auto& e : errors) {
+      if (e.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::string all;
+  for (const auto& e : errors) all += e + "\n";
+  EXPECT_TRUE(has("prices.\"m\".web_fetch_per_1k: expected")) << all;
+  EXPECT_TRUE(has("prices.\"m\".audio_output"));
+  EXPECT_TRUE(has("prices.\"m\".file_search: unknown key"));
+}
+
 TEST(PriceCatalog, PriceDefaultsFalseLeavesOnlyTheUsersPrices) {
   const Config c = parseValid(kUpstreams + "price_defaults: false\n");
   EXPECT_TRUE(c.default_prices.empty());

@@ -29,15 +29,8 @@ RequestInfo chatInfo(std::string model, bool stream, bool gateway_asked = false)
   return info;
 }
 
-// Meters `body` with the pre-filter on and off (both at every split); they must agree.
 MeterResult meterBothWays(const RequestInfo& info, std::string_view type, std::string_view body) {
-  const OpenAiDialect dialect;
-  const MeterResult fast = meterAtEverySplit(dialect, info, 200, type, body);
-  support::setPreFilterEnabled(false);
-  const MeterResult slow = meterAtEverySplit(dialect, info, 200, type, body);
-  support::setPreFilterEnabled(true);
-  testing::expectSameResult(fast, slow, "pre-filter on vs off");
-  return fast;
+  return testing::meterBothWays(OpenAiDialect{}, info, type, body);
 }
 
 // deepseek-chat / deepseek-reasoner as api-docs.deepseek.com/quick_start/pricing lists them from

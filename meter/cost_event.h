@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "meter/coster.h"
 #include "meter/price_book.h"
 #include "meter/usage.h"
 
@@ -25,15 +26,6 @@ struct Attribution {
   std::vector<std::pair<std::string, std::string>> tags;  // x-tags, in header order
   std::string key_id;
   bool allocated = true;
-};
-
-// Usage on another model than the call's, as the event lists it (a line item).
-struct OtherModelCharge {
-  ModelUsage usage;
-  bool priced = false;
-  std::string price_ref;  // empty when not priced
-  CostBreakdown cost;
-  friend bool operator==(const OtherModelCharge&, const OtherModelCharge&) = default;
 };
 
 // Everything one cost event says. Times are handed in (meter/ never reads a clock):

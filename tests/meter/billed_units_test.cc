@@ -8,7 +8,7 @@
 
 #include "dialect_test_support.h"
 #include "meter/anthropic_dialect.h"
-#include "meter/call_pricing.h"
+#include "meter/coster.h"
 #include "meter/gemini_dialect.h"
 #include "meter/openai_dialect.h"
 
@@ -51,13 +51,13 @@ PriceBook anthropicBook() {
   return PriceBook("test", {{"claude-sonnet-4-6", sonnet}, {"claude-opus-4-6", opus}});
 }
 
-// The event's cost for what the meter read, as the gateway prices it.
-CostEvent priced(const PriceBook& book, const MeterResult& r, std::string_view model) {
-  CostEvent event;
-  event.usage = r.usage;
-  event.priced = true;
-  priceCall(book, book.find(model), "", 0, &r, event);
-  return event;
+// The cost for what the meter read, as the gateway prices it (meter/coster.h).
+Costed priced(const PriceBook& book, const MeterResult& r, std::string_view model) {
+  Usage usage = r.usage;
+  CostInput input;
+  input.model = model;
+  input.other_models = r.other_models;
+  return TokenCoster(book).cost(input, usage);
 }
 
 TEST(AnthropicIterations, CompactionStepsAreBilledBesideTheMessage) {
@@ -98,7 +98,7 @@ TEST(AnthropicIterations, AdvisorStepsArePricedAtTheAdvisorModel) {
     ASSERT_EQ(r.other_models.size(), 1u);
     EXPECT_EQ(r.other_models[0].model, "claude-opus-4-6");
     EXPECT_EQ(r.other_models[0].usage, tokens(1'500, 0, 0, 1'600));
-    const CostEvent event = priced(anthropicBook(), r, "claude-sonnet-4-6");
+    const Costed event = priced(anthropicBook(), r, "claude-sonnet-4-6");
     // Advisor: 1,500 x 5 + 1,600 x 25 per 1M, at Opus's price.
     EXPECT_EQ(event.cost.other_models.toDecimalString(), "0.0475");
     // Executor: 1,200 x 3 + 800 x 15 per 1M; two searches at $0.01 each, a free fetch.
@@ -115,9 +115,7 @@ TEST(AnthropicUsage, AnUnknownBillableMemberIsCountedNotPriced) {
   const auto r =
       meterBothWays(AnthropicDialect{}, info("claude-sonnet-4-6", "chat", false), kJson, body);
   EXPECT_EQ(r.usage, (Usage{.input_tokens = 10, .output_tokens = 2, .unknown_units = 1}));
-  const CostEvent event = priced(anthropicBook(), r, "claude-sonnet-4-6");
-  EXPECT_EQ(event.usage_flags, kUsageUnknownUnits);
-  EXPECT_TRUE(usesLineItems(event));
+  EXPECT_EQ(priced(anthropicBook(), r, "claude-sonnet-4-6").usage_flags, kUsageUnknownUnits);
 }
 
 // gpt-4o-audio-preview as OpenAI lists it (USD per 1M tokens): text 2.50 / 10.00, audio

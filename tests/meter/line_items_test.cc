@@ -1,5 +1,5 @@
 // Line items: billed units that one text-token number cannot express (usage.h, Unit), their
-// prices (price_book.h), usage on other models (call_pricing.h) and the v2 event that carries
+// prices (price_book.h), usage on other models (coster.h) and the v2 event that carries
 // them (cost_event.h).
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "dialect_test_support.h"
-#include "meter/call_pricing.h"
 #include "meter/cost_event.h"
+#include "meter/coster.h"
 #include "meter/price_book.h"
 
 namespace tollgate::meter {
@@ -108,7 +108,7 @@ TEST(LineItemCost, LineItemCountsOutOfBoundsMakeTheUsageOutOfBounds) {
   EXPECT_FALSE(withinBounds(usage));
 }
 
-// The book of priceCall's tests: the executor and its advisor, with different prices.
+// The book of the coster's tests: the executor and its advisor, with different prices.
 PriceBook advisorBook() {
   Price sonnet = textPrice("3.00", "15.00");
   sonnet.unit[index(Unit::kWebSearchRequests)] = *parsePerThousandPrice("10.00");
@@ -116,17 +116,32 @@ PriceBook advisorBook() {
   return PriceBook("v", {{"claude-sonnet-4-6", sonnet}, {"claude-opus-4-6", opus}});
 }
 
-TEST(PriceCall, AdvisorUsageIsPricedAtTheAdvisorModelsPriceAndAddedToTheTotal) {
-  const PriceBook book = advisorBook();
+// The event the gateway writes for `usage` and `result` (gateway/proxy/call_accounting.cc).
+CostEvent accounted(const PriceBook& book, std::string_view model, const Usage& usage,
+                    const MeterResult& result) {
   CostEvent event;
-  event.model = "claude-sonnet-4-6";
-  event.priced = true;
-  event.usage = Usage{.input_tokens = 10'000, .output_tokens = 2'000};
-  event.usage[Unit::kWebSearchRequests] = 1;
+  event.model = std::string(model);
+  event.usage = usage;
+  event.provider_cost = result.provider_cost;
+  CostInput input;
+  input.model = model;
+  input.other_models = result.other_models;
+  Costed costed = TokenCoster(book).cost(input, event.usage);
+  event.priced = costed.priced;
+  event.price_ref = costed.price_ref;
+  event.cost = costed.cost;
+  event.usage_flags = costed.usage_flags;
+  event.other_models = std::move(costed.other_models);
+  return event;
+}
+
+TEST(TokenCosterLineItems, AdvisorUsageIsPricedAtTheAdvisorModelsPriceAndAddedToTheTotal) {
+  Usage usage{.input_tokens = 10'000, .output_tokens = 2'000};
+  usage[Unit::kWebSearchRequests] = 1;
   MeterResult result;
   result.other_models.push_back(
       {"claude-opus-4-6", Usage{.input_tokens = 12'000, .output_tokens = 1'500}});
-  priceCall(book, book.find("claude-sonnet-4-6"), "", 0, &result, event);
+  const CostEvent event = accounted(advisorBook(), "claude-sonnet-4-6", usage, result);
 
   // Executor: 10k x $3 + 2k x $15 per 1M = $0.06, plus one search at $0.01.
   // Advisor: 12k x $5 + 1.5k x $25 per 1M = $0.0975, at Opus's price, not Sonnet's.
@@ -141,29 +156,22 @@ TEST(PriceCall, AdvisorUsageIsPricedAtTheAdvisorModelsPriceAndAddedToTheTotal) {
   EXPECT_EQ(event.usage_flags, 0u);
 }
 
-TEST(PriceCall, UsageOnAModelWithoutAPriceIsListedAtNoCostAndFlagged) {
-  const PriceBook book = advisorBook();
-  CostEvent event;
-  event.usage = Usage{.input_tokens = 1'000};
-  event.priced = true;
+TEST(TokenCosterLineItems, UsageOnAModelWithoutAPriceIsListedAtNoCostAndFlagged) {
   MeterResult result;
   result.other_models.push_back({"claude-unknown", Usage{.input_tokens = 5}});
-  priceCall(book, book.find("claude-sonnet-4-6"), "", 0, &result, event);
+  const CostEvent event =
+      accounted(advisorBook(), "claude-sonnet-4-6", Usage{.input_tokens = 1'000}, result);
   ASSERT_EQ(event.other_models.size(), 1u);
   EXPECT_FALSE(event.other_models[0].priced);
   EXPECT_EQ(event.cost.total, usd("0.003"));
   EXPECT_EQ(event.usage_flags, kUsageUnitUnpriced);
 }
 
-TEST(PriceCall, UnknownUnitsAreFlaggedAndTheProvidersCostIsCopied) {
-  const PriceBook book = advisorBook();
-  CostEvent event;
-  event.usage = Usage{.input_tokens = 1'000, .unknown_units = 2};
-  MeterResult result;
-  result.provider_cost = usd("0.0042");
-  priceCall(book, nullptr, "", 0, &result, event);
+TEST(TokenCosterLineItems, UnknownUnitsAreFlaggedEvenWhenTheCallIsNotPriced) {
+  const CostEvent event = accounted(advisorBook(), "no-such-model",
+                                    Usage{.input_tokens = 1'000, .unknown_units = 2}, {});
+  EXPECT_FALSE(event.priced);
   EXPECT_EQ(event.usage_flags, kUsageUnknownUnits);
-  EXPECT_EQ(event.provider_cost, usd("0.0042"));
   EXPECT_EQ(event.cost, CostBreakdown{});
 }
 
@@ -184,18 +192,13 @@ TEST(CostEventV2, AnEventWithoutLineItemsStaysAVersion1Event) {
 }
 
 TEST(CostEventV2, LineItemsUnitsAndCostPartsAreWrittenAndAddUpToTheTotal) {
-  const PriceBook book = advisorBook();
-  CostEvent event;
-  event.model = "claude-sonnet-4-6";
-  event.priced = true;
-  event.price_ref = "v/claude-sonnet-4-6";
-  event.usage = Usage{.input_tokens = 10'000, .output_tokens = 2'000, .unknown_units = 1};
-  event.usage[Unit::kWebSearchRequests] = 1;
+  Usage usage{.input_tokens = 10'000, .output_tokens = 2'000, .unknown_units = 1};
+  usage[Unit::kWebSearchRequests] = 1;
   MeterResult result;
   result.other_models.push_back(
       {"claude-opus-4-6", Usage{.input_tokens = 12'000, .output_tokens = 1'500}});
   result.provider_cost = usd("0.17");
-  priceCall(book, book.find("claude-sonnet-4-6"), "", 0, &result, event);
+  const CostEvent event = accounted(advisorBook(), "claude-sonnet-4-6", usage, result);
   const std::string json = eventJson(event);
 
   simdjson::dom::parser parser;

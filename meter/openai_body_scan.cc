@@ -121,7 +121,7 @@ bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAi
       scan.tier_seen = true;
       return in.plainString(scan.tier);
     }
-    return key != "error" && key != "timings" && in.skipValue();
+    return key != "error" && key != "timings" && key != "x_groq" && in.skipValue();
   });
   return read && in.complete();
 }

@@ -340,6 +340,18 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
       }
     } else if (key == "timings") {
       state.timings_seen = readTimings(value, state.timings_usage) || state.timings_seen;
+    } else if (key == "x_groq") {
+      // Groq's streams carry their usage in the last chunk's x_groq object: read as a usage
+      // object when the call has no other.
+      od::value usage;
+      if (!state.usage_seen &&
+          value.find_field_unordered("usage").get(usage) == simdjson::SUCCESS) {
+        od::json_type type;
+        if (usage.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
+          readUsage(usage, result.usage, result.provider_cost);
+          state.usage_seen = true;
+        }
+      }
     } else if (key == "service_tier") {
       std::string_view tier;
       if (readString(value, tier)) result.service_tier = support::priceVariant(tier);
@@ -521,7 +533,7 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
       }
       return true;
     }
-    return key != "error" && key != "timings" && in.skipValue();
+    return key != "error" && key != "timings" && key != "x_groq" && in.skipValue();
   });
   if (!read || !in.complete()) return false;
   if (head_end > 0 && isAscii(json.substr(0, head_end))) {

@@ -38,7 +38,7 @@ std::string_view toString(Unit unit) {
 
 bool looksBillable(std::string_view key) {
   for (const std::string_view suffix :
-       {"_tokens", "_requests", "_calls", "_count", "Tokens", "Count", "Requests"}) {
+       {"_tokens", "_requests", "_calls", "_count", "_seconds", "Tokens", "Count", "Requests"}) {
     if (key.size() > suffix.size() && key.ends_with(suffix)) return true;
   }
   return false;

@@ -57,8 +57,9 @@ struct Usage {
   // Line items (Unit): token kinds that are parts of the totals above, and request counts.
   UnitCounts units{};
   // Members of the provider's usage that look billable (numbers named *_tokens, *_requests,
-  // *_calls, *_count) but that the dialect does not know: counted, never priced, surfaced in the
-  // event so that a new billed unit does not pass unseen (usage flag "unknown_units").
+  // *_calls, *_count, *_seconds) but that the dialect does not know: counted, never priced,
+  // surfaced in the event so that a new billed unit does not pass unseen (usage flag
+  // "unknown_units").
   int64_t unknown_units = 0;
 
   int64_t& operator[](Unit unit) { return units[index(unit)]; }
@@ -135,7 +136,8 @@ inline constexpr UsageFlag kAllUsageFlags[] = {kUsageCountRefused,   kUsageOverC
 std::string_view toString(UsageFlag flag);
 
 // Whether a member of a usage object named `key` with a number value looks like a billed count
-// (it ends in "_tokens", "_requests", "_calls" or "_count", or camelCase "Tokens"/"Count").
+// (it ends in "_tokens", "_requests", "_calls", "_count" or "_seconds" (Mistral's
+// prompt_audio_seconds), or camelCase "Tokens"/"Count"/"Requests").
 bool looksBillable(std::string_view key);
 
 // Usage that ran on another model than the call's (Anthropic's advisor iterations): priced at

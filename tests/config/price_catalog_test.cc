@@ -55,7 +55,7 @@ prices:
   const auto* mini = book.find("gpt-4o-mini", "", 0);
   ASSERT_NE(mini, nullptr);
   EXPECT_EQ(mini->price.cache_read, 75'000);
-  EXPECT_EQ(book.priceRef(*mini), "tollgate-default-2026-11-22/gpt-4o-mini");
+  EXPECT_EQ(book.priceRef(*mini), "tollgate-default-2026-12-05/gpt-4o-mini");
   const auto* sonnet = book.find("claude-sonnet-4-20250514", "", 0);
   ASSERT_NE(sonnet, nullptr);
   EXPECT_EQ(sonnet->price.cache_write, 3'750'000);
@@ -114,6 +114,29 @@ prices:
   EXPECT_TRUE(has("prices.\"m\".web_fetch_per_1k: expected")) << all;
   EXPECT_TRUE(has("prices.\"m\".audio_output"));
   EXPECT_TRUE(has("prices.\"m\".file_search: unknown key"));
+}
+
+TEST(PriceCatalog, TheBundledCatalogPricesTheLineItemsAndTheCompatibleProviders) {
+  const Config c = parseValid(kUpstreams);
+  const auto book = bookOf(c);
+  using meter::index;
+  using meter::Unit;
+  const auto unit = [&](std::string_view model, Unit u) {
+    const auto* entry = book.find(model, "", 0);
+    return entry == nullptr ? int64_t{-2} : entry->price.unit[index(u)];
+  };
+  EXPECT_EQ(unit("claude-sonnet-4-6", Unit::kWebSearchRequests), 10'000'000'000);
+  EXPECT_EQ(unit("claude-sonnet-4-6", Unit::kWebFetchRequests), 0);
+  EXPECT_EQ(unit("gpt-4.1", Unit::kFileSearchCalls), 2'500'000'000);
+  EXPECT_EQ(unit("gpt-4o-audio-preview-2025-06-03", Unit::kAudioInputTokens), 40'000'000);
+  EXPECT_EQ(unit("gemini-2.5-flash", Unit::kGroundingRequests), 35'000'000'000);
+  // The advisor model and the OpenAI-compatible providers have entries.
+  for (const char* model : {"claude-opus-4-6", "deepseek-chat", "grok-3-mini", "qwen/qwen3-32b",
+                            "mistral-small-latest", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+                            "accounts/fireworks/models/deepseek-v3p1",
+                            "anthropic/claude-sonnet-4.5"}) {
+    EXPECT_NE(book.find(model, "", 0), nullptr) << model;
+  }
 }
 
 TEST(PriceCatalog, PriceDefaultsFalseLeavesOnlyTheUsersPrices) {

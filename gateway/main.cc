@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "config/config_loader.h"
+#include "gateway/events/open_call_recovery.h"
 #include "gateway/events/sink_factory.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/server/embedded_config.h"
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
     auto sink = tollgate::gateway::makeEventSink(*config);
     const std::string instance = config->server.instance_id;
     auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
+    tollgate::gateway::recoverOpenCallsAtStart(runtime->config->events, *sink, runtime->coster);
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
                                      TOLLGATE_VERSION);
     server.setReloader(std::make_unique<tollgate::gateway::ConfigReloader>(

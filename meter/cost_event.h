@@ -13,7 +13,9 @@
 namespace tollgate::meter {
 
 // How a call ended (contract.md, "The cost event").
-enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected };
+// kInterrupted: the gateway died during the call; booked at its next start from the call's
+// open-call record, with estimated usage (docs/events.md, "Calls the gateway dies in").
+enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected, kInterrupted };
 std::string_view toString(Outcome outcome);
 
 // Who pays for a call.
@@ -57,6 +59,10 @@ struct CostEvent {
   int64_t end_unix_ns = 0;
   double ttft_ms = 0.0;     // time to first response byte from upstream; 0 when none
   int64_t overhead_us = 0;  // time spent in the gateway itself
+  // A call on a self-hosted GPU pool (upstreams[].gpu_pool): written as "gpu_pool" only then,
+  // with this replica's live estimate of the call's GPU cost (meter/gpu_pool_estimate.h).
+  std::string gpu_pool;
+  Money gpu_cost_estimate;
 };
 
 inline constexpr std::string_view kCostEventType = "dev.tollgate.llm.usage.v1";

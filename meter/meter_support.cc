@@ -168,6 +168,8 @@ class PassThroughMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  MeterProgress progress() const override { return support::progressOf(state_); }
+
   size_t retainedBytes() const override {
     return body_.capacity() + window_.retainedBytes() + sse_.retainedBytes() +
            ndjson_.retainedBytes() + array_.retainedBytes();
@@ -416,6 +418,14 @@ bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::st
   if (doc.empty()) return false;
   reader.readBody(doc, state);
   return true;
+}
+
+MeterProgress progressOf(const MeterState& state) {
+  MeterProgress progress;
+  progress.provider_so_far = state.result.usage;
+  progress.input_known = state.input_known || state.final_usage;
+  progress.output_bytes = state.content_bytes;
+  return progress;
 }
 
 void settle(MeterState& state, int64_t request_estimate) {

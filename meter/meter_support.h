@@ -120,6 +120,9 @@ struct MeterState {
 // estimate of token_estimator.h (`request_estimate`: RequestInfo::estimated_input_tokens).
 void settle(MeterState& state, int64_t request_estimate);
 
+// What the state says before the end (ResponseMeter::progress).
+MeterProgress progressOf(const MeterState& state);
+
 // Whether the dialects read their common stream events (content deltas) from the raw bytes
 // (json_scanner.h) before handing the others to simdjson. On unless turned off for this thread:
 // tests and fuzz targets meter the same bytes both ways and compare.

@@ -817,6 +817,16 @@ class SseStreamMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  MeterProgress progress() const override {
+    MeterProgress progress;
+    if (state_.usage_seen) {
+      progress.provider_so_far = state_.result.usage;
+      progress.input_known = true;
+    }
+    progress.output_bytes = state_.content_bytes;
+    return progress;
+  }
+
   size_t retainedBytes() const override {
     return framer_.retainedBytes() + held_.capacity() + out_.capacity() + scratch_.capacity();
   }

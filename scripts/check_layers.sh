@@ -14,7 +14,7 @@ declare -A allowed=(
   [upstream]="core http"
   [events]="core"
   [telemetry]="core"
-  [proxy]="core http policy upstream events/event_sink.h"
+  [proxy]="core http policy upstream events/event_sink.h events/open_call_tracker.h"
   [server]="core http policy upstream events telemetry proxy"
 )
 

@@ -131,10 +131,10 @@ TEST(PriceCatalog, TheBundledCatalogPricesTheLineItemsAndTheCompatibleProviders)
   EXPECT_EQ(unit("gpt-4o-audio-preview-2025-06-03", Unit::kAudioInputTokens), 40'000'000);
   EXPECT_EQ(unit("gemini-2.5-flash", Unit::kGroundingRequests), 35'000'000'000);
   // The advisor model and the OpenAI-compatible providers have entries.
-  for (const char* model : {"claude-opus-4-6", "deepseek-chat", "grok-3-mini", "qwen/qwen3-32b",
-                            "mistral-small-latest", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-                            "accounts/fireworks/models/deepseek-v3p1",
-                            "anthropic/claude-sonnet-4.5"}) {
+  for (const char* model :
+       {"claude-opus-4-6", "deepseek-chat", "grok-3-mini", "qwen/qwen3-32b", "mistral-small-latest",
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo", "accounts/fireworks/models/deepseek-v3p1",
+        "anthropic/claude-sonnet-4.5"}) {
     EXPECT_NE(book.find(model, "", 0), nullptr) << model;
   }
 }

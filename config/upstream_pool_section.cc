@@ -216,7 +216,8 @@ void Loader::loadOutlierDetection(const YAML::Node& node, const std::string& pat
                      "max_ejection_ms", "max_ejected_percent"})) {
     return;
   }
-  readCount(node, "consecutive_connect_failures", path, 0, kMaxConsecutive, outlier.consecutive_connect_failures);
+  readCount(node, "consecutive_connect_failures", path, 0, kMaxConsecutive,
+            outlier.consecutive_connect_failures);
   readCount(node, "consecutive_5xx", path, 0, kMaxConsecutive, outlier.consecutive_5xx);
   if (auto n = child(node, "base_ejection_ms")) {
     if (auto v = milliseconds(*n, path + ".base_ejection_ms", 1)) outlier.base_ejection = *v;
@@ -383,8 +384,8 @@ void Loader::checkFallbacks(const std::vector<UpstreamConfig>& upstreams) {
         continue;
       }
       if (to.dialect != from.dialect) {
-        error(path, "falls back to " + quoteKey(to.name) + " of dialect " + to.dialect +
-                        ", not " + from.dialect +
+        error(path, "falls back to " + quoteKey(to.name) + " of dialect " + to.dialect + ", not " +
+                        from.dialect +
                         ": a fallback must speak the client's dialect (use the provider's "
                         "OpenAI-compatible endpoint as an openai upstream)");
         continue;

@@ -87,8 +87,8 @@ TEST(UpstreamPoolConfig, EndpointsMergeTheirOwnHeadersOverTheUpstreams) {
   EXPECT_EQ(u.endpoints[2].scheme, "https");
   EXPECT_EQ(u.endpoints[2].port, 443);
   EXPECT_THAT(u.endpoints[0].headers, ElementsAre(Pair("authorization", "Bearer shared")));
-  EXPECT_THAT(u.endpoints[2].headers, ElementsAre(Pair("authorization", "Bearer second-key"),
-                                                  Pair("x-region", "eu")));
+  EXPECT_THAT(u.endpoints[2].headers,
+              ElementsAre(Pair("authorization", "Bearer second-key"), Pair("x-region", "eu")));
   // Three identities: pooled connections of one endpoint never serve another.
   EXPECT_NE(u.endpoints[0].endpoint_id, u.endpoints[1].endpoint_id);
   EXPECT_NE(u.endpoints[1].endpoint_id, u.endpoints[2].endpoint_id);
@@ -125,8 +125,7 @@ TEST(UpstreamPoolConfig, BaseUrlAndEndpointsTogetherAreRefused) {
 }
 
 TEST(UpstreamPoolConfig, NeitherBaseUrlNorEndpointsIsRefused) {
-  EXPECT_THAT(errorsOf(poolWith("")),
-              ElementsAre("upstreams[0].base_url: is required"));
+  EXPECT_THAT(errorsOf(poolWith("")), ElementsAre("upstreams[0].base_url: is required"));
 }
 
 TEST(UpstreamPoolConfig, BadEndpointFieldsNameTheirPaths) {
@@ -320,8 +319,8 @@ TEST(UpstreamPoolConfig, FallbackChainWithoutCycleIsAccepted) {
     base_url: "http://c"
     models: ["*"]
 )");
-  EXPECT_THAT(config.upstreams[1].fallbacks, Contains(::testing::Field(&UpstreamFallback::upstream,
-                                                                       "c")));
+  EXPECT_THAT(config.upstreams[1].fallbacks,
+              Contains(::testing::Field(&UpstreamFallback::upstream, "c")));
 }
 
 TEST(UpstreamPoolConfig, BadFallbackEntriesNameTheirPaths) {

@@ -139,6 +139,9 @@ class Loader {
   std::optional<std::chrono::milliseconds> milliseconds(const YAML::Node& node,
                                                         const std::string& path, uint64_t min);
 
+  // Pool keys the gateway reads but does not act on yet, one warning per upstream using them.
+  static void addPoolWarnings(Config& config);
+
   // Across upstreams: every fallback names another upstream of the same dialect, and following
   // fallbacks never comes back to where it started.
   void checkFallbacks(const std::vector<UpstreamConfig>& upstreams);

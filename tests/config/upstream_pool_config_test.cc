@@ -337,5 +337,15 @@ TEST(UpstreamPoolConfig, BadFallbackEntriesNameTheirPaths) {
                           "5xx, ttft_timeout"));
 }
 
+TEST(UpstreamPoolConfig, PoolKeysNotYetActedOnAreAWarningNamingTheUpstream) {
+  const Config pooled = parseValid(poolWith(kThreeEndpoints));
+  EXPECT_THAT(pooled.warnings,
+              Contains(HasSubstr("upstreams[0]: endpoints beyond the first, fallbacks, health")));
+  const Config plain =
+      parseValid(poolWith("    base_url: \"http://a\"\n    balancer: round_robin\n"));
+  for (const auto& warning : plain.warnings)
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("endpoints beyond")));
+}
+
 }  // namespace
 }  // namespace tollgate::config

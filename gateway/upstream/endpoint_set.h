@@ -67,6 +67,8 @@ class EndpointSet {
 
   void onLoadSample(size_t i, const LoadSample& sample) { endpoints_[i].load = sample; }
 
+  void carryOver(size_t i, const EndpointState& old) { endpoints_[i].carryOver(old); }
+
   size_t size() const { return endpoints_.size(); }
   const EndpointState& endpoint(size_t i) const { return endpoints_[i]; }
   size_t ejectedCount(Clock::time_point now) const;

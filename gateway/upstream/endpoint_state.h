@@ -41,6 +41,16 @@ struct EndpointState {
     return static_cast<double>(outstanding) + (load.fresh(now) ? load.requests_waiting : 0.0);
   }
 
+  // After a reload, from the same endpoint in the old snapshot. Calls in flight stay counted
+  // there: they finish on the old snapshot's pools.
+  void carryOver(const EndpointState& old) {
+    latency = old.latency;
+    health.carryOver(old.health);
+    outlier.carryOver(old.outlier);
+    load = old.load;
+    cooling_until = old.cooling_until;
+  }
+
   uint32_t weight;
   uint32_t outstanding = 0;
   PeakEwma latency;

@@ -34,6 +34,9 @@ class HealthTracker {
 
   bool healthy() const { return healthy_; }
 
+  // After a reload: the state the endpoint had, under the new thresholds.
+  void carryOver(const HealthTracker& old) { healthy_ = old.healthy_; }
+
  private:
   uint32_t unhealthy_after_;
   uint32_t healthy_after_;

@@ -30,6 +30,13 @@ class OutlierTracker {
 
   uint64_t ejections() const { return ejections_total_; }
 
+  // After a reload: the counts and ejection of the endpoint, under the new settings.
+  void carryOver(const OutlierTracker& old) {
+    const config::OutlierDetection mine = config_;
+    *this = old;
+    config_ = mine;
+  }
+
  private:
   config::OutlierDetection config_;
   uint32_t connect_failures_ = 0;

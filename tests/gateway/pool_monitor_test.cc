@@ -14,9 +14,9 @@
 #include <sstream>
 #include <string>
 
-#include "config/config_loader.h"
 #include "gateway/detached_completion.h"
 #include "gateway/metrics.h"
+#include "upstream/pool_fixture.h"
 
 namespace tollgate::gateway {
 namespace {
@@ -72,13 +72,7 @@ config::Config configFor(uint16_t port, const std::string& extra) {
       "    headers: {authorization: \"Bearer probe\"}\n"
       "    endpoints:\n      - base_url: \"http://127.0.0.1:" +
       std::to_string(port) + "/base\"\n" + extra;
-  auto result = config::parseConfig(
-      yaml, [](std::string_view) -> std::optional<std::string> { return std::nullopt; });
-  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&result)) {
-    ADD_FAILURE() << errors->front().toString();
-    return {};
-  }
-  return std::get<config::Config>(std::move(result));
+  return testing::loadConfig(yaml);
 }
 
 // Runs the io_context until `done()` holds or 5 s of wall time passed.

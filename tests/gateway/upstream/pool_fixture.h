@@ -1,5 +1,7 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/config_loader.h"
 #include "gateway/upstream/random_source.h"
 
 namespace tollgate::gateway::testing {
@@ -53,6 +56,17 @@ inline config::UpstreamConfig poolOf(const std::string& name, std::vector<uint32
     upstream.endpoints.push_back(endpoint);
   }
   return upstream;
+}
+
+// Parses YAML expected to be valid (no environment); fails the test otherwise.
+inline config::Config loadConfig(const std::string& yaml) {
+  auto result = config::parseConfig(
+      yaml, [](std::string_view) -> std::optional<std::string> { return std::nullopt; });
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&result)) {
+    ADD_FAILURE() << errors->front().toString();
+    return {};
+  }
+  return std::get<config::Config>(std::move(result));
 }
 
 }  // namespace tollgate::gateway::testing

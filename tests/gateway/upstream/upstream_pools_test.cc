@@ -5,7 +5,6 @@
 
 #include <string>
 
-#include "config/config_loader.h"
 #include "pool_fixture.h"
 
 namespace tollgate::gateway {
@@ -13,18 +12,9 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::kT0;
+using testing::loadConfig;
 using ::testing::Pair;
 using testing::seconds;
-
-config::Config load(const std::string& yaml) {
-  auto result = config::parseConfig(
-      yaml, [](std::string_view) -> std::optional<std::string> { return std::nullopt; });
-  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&result)) {
-    ADD_FAILURE() << errors->front().toString();
-    return {};
-  }
-  return std::get<config::Config>(std::move(result));
-}
 
 const std::string kConfig = R"(
 upstreams:
@@ -45,7 +35,7 @@ upstreams:
 )";
 
 TEST(UpstreamPools, EachEndpointIsAnUpstreamViewWithItsAddressHeadersAndIdentity) {
-  const auto config = load(kConfig);
+  const auto config = loadConfig(kConfig);
   UpstreamPools pools(config, kT0, 1);
   const auto& views = pools.pool(0).views;
   ASSERT_EQ(views.size(), 2u);
@@ -62,7 +52,7 @@ TEST(UpstreamPools, EachEndpointIsAnUpstreamViewWithItsAddressHeadersAndIdentity
 }
 
 TEST(UpstreamPools, AReloadKeepsTheStateOfEndpointsItStillHas) {
-  const auto before = load(kConfig);
+  const auto before = loadConfig(kConfig);
   UpstreamPools old(before, kT0, 1);
   auto& set = old.pool(0).endpoints;
   set.onStart(1);
@@ -73,7 +63,7 @@ TEST(UpstreamPools, AReloadKeepsTheStateOfEndpointsItStillHas) {
   // The second endpoint moves to another port: a new endpoint, fresh state.
   std::string yaml = kConfig;
   yaml.replace(yaml.find("9002"), 4, "9004");
-  const auto after = load(yaml);
+  const auto after = loadConfig(yaml);
   UpstreamPools reloaded(after, kT0 + seconds(1), 1, &old);
   const auto& fresh = reloaded.pool(0).endpoints;
   EXPECT_DOUBLE_EQ(fresh.endpoint(0).latency.estimate(kT0), 900e6);

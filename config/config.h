@@ -158,6 +158,8 @@ struct UpstreamConfig {
   std::chrono::milliseconds ttft_timeout{0};  // 0: off (upstream_response still applies)
   RetryBudgetConfig retry_budget;
   std::vector<UpstreamFallback> fallbacks;  // tried in order, followed transitively
+  // The failures that go to a fallback listed by name alone (an entry's own `on` wins).
+  uint8_t fallback_on = kAllUpstreamFailures;
   LoadSignalConfig load_signal;
 };
 

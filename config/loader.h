@@ -125,7 +125,8 @@ class Loader {
 
   void loadRetryBudget(const YAML::Node& node, const std::string& path, RetryBudgetConfig& budget);
 
-  void loadFallbacks(const YAML::Node& node, const std::string& path,
+  // `default_on`: the upstream's fallback_on, for entries without their own `on`.
+  void loadFallbacks(const YAML::Node& node, const std::string& path, uint8_t default_on,
                      std::vector<UpstreamFallback>& fallbacks);
 
   std::optional<uint8_t> failureClasses(const YAML::Node& node, const std::string& path);

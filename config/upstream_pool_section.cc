@@ -117,7 +117,12 @@ void Loader::loadUpstreamPool(const YAML::Node& node, const std::string& path,
   if (auto n = child(node, "retry_budget")) {
     loadRetryBudget(*n, path + ".retry_budget", upstream.retry_budget);
   }
-  if (auto n = child(node, "fallbacks")) loadFallbacks(*n, path + ".fallbacks", upstream.fallbacks);
+  if (auto n = child(node, "fallback_on")) {
+    if (auto v = failureClasses(*n, path + ".fallback_on")) upstream.fallback_on = *v;
+  }
+  if (auto n = child(node, "fallbacks")) {
+    loadFallbacks(*n, path + ".fallbacks", upstream.fallback_on, upstream.fallbacks);
+  }
   if (auto n = child(node, "load_signal")) {
     loadLoadSignal(*n, path + ".load_signal", upstream.load_signal);
   }
@@ -138,17 +143,23 @@ void Loader::loadEndpoints(const YAML::Node& node, const std::string& path,
     const std::string item_path = indexPath(path, i);
     const YAML::Node item = node[i];
     if (!item.IsMap()) {
-      error(item_path, "expected a mapping with base_url (and weight, headers)");
+      error(item_path, "expected a mapping with url (and weight, headers)");
       continue;
     }
-    checkSection(item, item_path, {"base_url", "weight", "headers"});
+    checkSection(item, item_path, {"url", "base_url", "weight", "headers"});
     UpstreamConfig address;
-    if (auto n = child(item, "base_url")) {
-      if (auto text = stringValue(*n, item_path + ".base_url")) {
-        parseBaseUrl(*text, item_path + ".base_url", address);
+    // `url` (the contract's name) or `base_url` (as on a single-endpoint upstream).
+    const auto url = child(item, "url");
+    const auto base_url = child(item, "base_url");
+    if (url && base_url) {
+      error(item_path + ".base_url", "give either url or base_url, not both");
+    } else if (url || base_url) {
+      const std::string url_path = item_path + (url ? ".url" : ".base_url");
+      if (auto text = stringValue(url ? *url : *base_url, url_path)) {
+        parseBaseUrl(*text, url_path, address);
       }
     } else {
-      error(item_path + ".base_url", "is required");
+      error(item_path + ".url", "is required");
     }
     if (address.scheme.empty()) continue;
     UpstreamEndpoint endpoint = endpointOf(address);
@@ -173,7 +184,7 @@ void Loader::loadEndpoints(const YAML::Node& node, const std::string& path,
     const auto [it, inserted] = index_by_url.emplace(key, i);
     if (!inserted) {
       error(item_path, "repeats " + indexPath(path, it->second) +
-                           " (same base_url and headers); give it a larger weight instead");
+                           " (same url and headers); give it a larger weight instead");
       continue;
     }
     upstream.endpoints.push_back(std::move(endpoint));
@@ -254,7 +265,7 @@ void Loader::loadRetryBudget(const YAML::Node& node, const std::string& path,
   }
 }
 
-void Loader::loadFallbacks(const YAML::Node& node, const std::string& path,
+void Loader::loadFallbacks(const YAML::Node& node, const std::string& path, uint8_t default_on,
                            std::vector<UpstreamFallback>& fallbacks) {
   if (!node.IsSequence()) {
     error(path, "expected a sequence of upstream names or {upstream, model, on} mappings");
@@ -264,6 +275,7 @@ void Loader::loadFallbacks(const YAML::Node& node, const std::string& path,
     const std::string item_path = indexPath(path, i);
     const YAML::Node item = node[i];
     UpstreamFallback fallback;
+    fallback.on = default_on;
     bool valid = true;
     if (item.IsScalar()) {
       if (auto text = nonEmptyString(item, item_path)) fallback.upstream = *text;

@@ -59,6 +59,7 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
                 "ttft_timeout_ms",
                 "retry_budget",
                 "fallbacks",
+                "fallback_on",
                 "load_signal"});
 
   if (auto n = child(node, "name")) {

@@ -48,9 +48,8 @@ std::string poolWith(const std::string& fields) {
 
 const std::string kThreeEndpoints = R"(    headers: {authorization: "Bearer shared"}
     endpoints:
-      - base_url: "http://10.0.0.1:8000/v1"
-      - base_url: "http://10.0.0.2:8000"
-        weight: 3
+      - url: "http://10.0.0.1:8000/v1"
+      - {url: "http://10.0.0.2:8000", weight: 3}
       - base_url: "https://api.example.com"
         headers: {authorization: "Bearer second-key", x-region: eu}
 )";
@@ -115,7 +114,7 @@ TEST(UpstreamPoolConfig, RepeatedEndpointIsRefused) {
       - base_url: "http://10.0.0.1"
 )")),
               ElementsAre("upstreams[0].endpoints[1]: repeats upstreams[0].endpoints[0] (same "
-                          "base_url and headers); give it a larger weight instead"));
+                          "url and headers); give it a larger weight instead"));
 }
 
 TEST(UpstreamPoolConfig, BaseUrlAndEndpointsTogetherAreRefused) {
@@ -139,7 +138,7 @@ TEST(UpstreamPoolConfig, BadEndpointFieldsNameTheirPaths) {
               ElementsAre("upstreams[0].endpoints[0].base_url: must start with http:// or https://",
                           "upstreams[0].endpoints[1].colour: unknown key",
                           "upstreams[0].endpoints[1].weight: expected an integer from 1 to 10000",
-                          "upstreams[0].endpoints[2]: expected a mapping with base_url (and "
+                          "upstreams[0].endpoints[2]: expected a mapping with url (and "
                           "weight, headers)"));
 }
 
@@ -232,6 +231,46 @@ const std::string kFallbackPair = R"(upstreams:
     base_url: "http://127.0.0.1:9102"
     models: ["*"]
 )";
+
+TEST(UpstreamPoolConfig, ContractExampleWithUrlAndFallbackOnIsRead) {
+  const Config config = parseValid(R"(upstreams:
+  - name: vllm-llama
+    dialect: openai
+    endpoints:
+      - { url: "http://10.0.0.5:8000", weight: 1 }
+      - { url: "http://10.0.0.6:8000", weight: 1, headers: { authorization: "Bearer k2" } }
+    balancer: p2c_ewma
+    health: { path: "/health", interval_ms: 2000, unhealthy_after: 3, healthy_after: 2 }
+    max_outstanding: 256
+    ttft_timeout_ms: 10000
+    fallbacks: [anthropic-backup]
+    fallback_on: [connect_error, "429", 5xx]
+    models: ["llama-3.1-70b*"]
+  - name: anthropic-backup
+    dialect: openai
+    base_url: "https://api.anthropic.com/v1"
+    models: ["*"]
+)");
+  const UpstreamConfig& u = config.upstreams[0];
+  ASSERT_EQ(u.endpoints.size(), 2u);
+  EXPECT_EQ(u.endpoints[1].host, "10.0.0.6");
+  EXPECT_THAT(u.endpoints[1].headers, ElementsAre(Pair("authorization", "Bearer k2")));
+  EXPECT_EQ(u.health.interval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(u.max_outstanding, 256u);
+  EXPECT_EQ(u.ttft_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(u.fallback_on, kFailConnectError | kFail429 | kFail5xx);
+  ASSERT_EQ(u.fallbacks.size(), 1u);
+  EXPECT_EQ(u.fallbacks[0].upstream, "anthropic-backup");
+  EXPECT_EQ(u.fallbacks[0].on, kFailConnectError | kFail429 | kFail5xx);
+}
+
+TEST(UpstreamPoolConfig, AnEndpointWithBothUrlAndBaseUrlIsRefused) {
+  EXPECT_THAT(
+      errorsOf(poolWith("    endpoints:\n      - {url: \"http://a\", base_url: \"http://b\"}\n")),
+      ElementsAre("upstreams[0].endpoints[0].base_url: give either url or base_url, not both"));
+  EXPECT_THAT(errorsOf(poolWith("    endpoints:\n      - {weight: 2}\n")),
+              ElementsAre("upstreams[0].endpoints[0].url: is required"));
+}
 
 TEST(UpstreamPoolConfig, FallbacksAreReadInOrder) {
   const Config config = parseValid(kFallbackPair);

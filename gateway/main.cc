@@ -12,14 +12,12 @@
 #include <string_view>
 
 #include "config/config_loader.h"
-#include "gateway/embedded_config.h"
-#include "gateway/file_sink.h"
-#include "gateway/kafka_sink.h"
-#include "gateway/no_event_sink.h"
-#include "gateway/reload.h"
-#include "gateway/runtime.h"
-#include "gateway/server.h"
-#include "gateway/upstream_tls_context.h"
+#include "gateway/events/sink_factory.h"
+#include "gateway/proxy/runtime.h"
+#include "gateway/server/embedded_config.h"
+#include "gateway/server/reload.h"
+#include "gateway/server/server.h"
+#include "gateway/upstream/upstream_tls_context.h"
 
 namespace {
 
@@ -112,21 +110,7 @@ int main(int argc, char** argv) {
   tollgate::gateway::logAdmissionMode(*config);
 
   try {
-    std::unique_ptr<tollgate::gateway::EventSink> sink;
-    if (config->events.sink == "file") {
-      sink = std::make_unique<tollgate::gateway::FileSink>(config->events.file);
-    } else if (config->events.sink == "kafka") {
-      sink = std::make_unique<tollgate::gateway::KafkaSink>(config->events);
-    } else if (config->events.sink == "none") {
-      spdlog::get("config")->warn(
-          "events.sink: none: metering and cost events are OFF, calls are not booked (for "
-          "measuring what metering costs, never for production)");
-      sink = std::make_unique<tollgate::gateway::NoEventSink>();
-    } else {
-      std::fprintf(stderr, "tollgate: events.sink: '%s' is not available in this build\n",
-                   config->events.sink.c_str());
-      return 1;
-    }
+    auto sink = tollgate::gateway::makeEventSink(*config);
     const std::string instance = config->server.instance_id;
     auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,

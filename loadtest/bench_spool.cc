@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/spool.h"
+#include "gateway/events/spool.h"
 
 namespace {
 

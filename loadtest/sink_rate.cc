@@ -39,9 +39,9 @@
 #include <vector>
 
 #include "config/config.h"
-#include "gateway/file_sink.h"
-#include "gateway/kafka_sink.h"
-#include "gateway/thread_name.h"
+#include "gateway/core/thread_name.h"
+#include "gateway/events/file_sink.h"
+#include "gateway/events/kafka_sink.h"
 #include "meter/cost_event.h"
 
 namespace {

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc)
 bash scripts/format.sh --check
+bash scripts/check_layers.sh  # gateway/ subsystems include only what they may depend on
 
 echo "== Release build and tests"
 bash scripts/build.sh build Release

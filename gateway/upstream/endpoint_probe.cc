@@ -4,7 +4,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "gateway/http_head.h"
+#include "gateway/http/http_head.h"
 
 namespace tollgate::gateway {
 

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "config/config.h"
-#include "gateway/io.h"
-#include "gateway/upstream_pool.h"
+#include "gateway/core/io.h"
+#include "gateway/upstream/upstream_pool.h"
 
 namespace tollgate::gateway {
 

@@ -2,7 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
-#include "gateway/detached_completion.h"
+#include "gateway/core/detached_completion.h"
 #include "gateway/upstream/endpoint_probe.h"
 #include "gateway/upstream/vllm_metrics.h"
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "gateway/io.h"
+#include "gateway/core/io.h"
 #include "gateway/upstream/upstream_pools.h"
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/upstream_pool.h"
 
 namespace tollgate::gateway {
 

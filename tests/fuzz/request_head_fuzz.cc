@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "gateway/fields_arena.h"
-#include "gateway/http_fields.h"
-#include "gateway/request_rules.h"
+#include "gateway/http/fields_arena.h"
+#include "gateway/http/http_fields.h"
+#include "gateway/http/request_rules.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace http = boost::beast::http;

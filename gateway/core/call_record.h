@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "gateway/core/ids.h"
+#include "meter/cost_event.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+// Everything known about one call while a session handles it. At the end it becomes the cost
+// event, and observers (tracing, metrics) read it.
+struct CallRecord {
+  using Clock = std::chrono::steady_clock;
+
+  Clock::time_point start;  // request fully read
+  std::chrono::system_clock::time_point start_wall;
+  Clock::time_point upstream_start{};  // first upstream attempt began
+  Clock::time_point upstream_end{};    // upstream answer ended (or failed)
+  Clock::time_point first_byte{};      // first response body byte from the upstream
+  bool has_first_byte = false;
+
+  const meter::Dialect* dialect = nullptr;
+  const config::UpstreamConfig* upstream = nullptr;
+  meter::RequestInfo info;
+  // Both point into the client's request head, which outlives the record.
+  std::string_view endpoint;  // path without query
+  std::string_view target;    // path with query, as the client sent it
+  RequestId request_id;
+  TraceId trace_id;         // W3C trace id (client's, or new)
+  SpanId parent_span_id;    // the client's span id; empty when none
+  bool sampled = true;      // client's traceparent flag (default sampled)
+  std::string tracestate;   // the client's tracestate, forwarded as is
+  SpanId span_id;           // the gateway's SERVER span id
+  SpanId upstream_span_id;  // the CLIENT span id sent upstream
+  unsigned http_version = 11;
+  bool client_keep_alive = true;
+  meter::Attribution attribution;
+
+  int status = 0;  // what the client received
+  meter::Outcome outcome = meter::Outcome::kOk;
+  std::string error_type;  // why it failed (gateway code or upstream type)
+  meter::MeterResult result;
+  bool metered = false;  // `result` holds the response meter's answer
+  bool booked = false;   // the cost event was built and handed on
+};
+
+// Told about every finished call, on the worker thread that handled it, after the cost event
+// is built. Must not block.
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  virtual void onCallFinished(const CallRecord& call, const meter::CostEvent& event) = 0;
+};
+
+}  // namespace tollgate::gateway

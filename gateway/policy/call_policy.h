@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "gateway/core/gateway_error.h"
+#include "gateway/core/refusal_code.h"
+#include "gateway/http/fields_arena.h"
+#include "meter/cost_event.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+// Why a policy refused a call: the answer (status, stable code, message, extra fields such as
+// Retry-After) and how the refusal is booked.
+struct PolicyRefusal {
+  GatewayError error;
+  // Counted in tollgate_admission_refusals_total{code} when set.
+  std::optional<RefusalCode> code;
+  // The caller proved no identity (no key or a wrong one): its refusal events are sampled at a
+  // bounded rate so that it cannot fill the disk or the topic.
+  bool unauthenticated = false;
+  // The budget or rate limit that refused the call, for its cost event ("" for admission).
+  std::string limit_name;
+};
+
+// Something a policy keeps for one call between its hooks (a budget hold, a rate-limit
+// reservation). Owned by the call; destroyed when the call ends.
+class PolicyCallState {
+ public:
+  virtual ~PolicyCallState() = default;
+};
+
+// What the policies know and decide about one call. Filled in order: the head's hooks set who
+// pays; the request is known from onRequest on; the event from onFinished.
+struct PolicyCall {
+  meter::Attribution attribution;
+  const config::KeyConfig* key = nullptr;  // the gateway key used; nullptr in open mode
+  // Request fields that held the gateway key: removed before the request goes anywhere.
+  std::vector<std::string> key_headers;
+  // Warn mode: labels ignored or missing, one "<header>: <why>" each (debug log, metric).
+  std::vector<std::string> warnings;
+  std::string_view endpoint;                    // the path, without the query
+  const meter::RequestInfo* request = nullptr;  // model, stream, max tokens: set for onRequest
+  const meter::Dialect* dialect = nullptr;
+  // One slot per policy of the chain, for its own per-call state.
+  std::vector<std::unique_ptr<PolicyCallState>> state;
+};
+
+// One link of the chain every call passes: admission first (the key and the labels), then spend
+// control (budgets and rate limits). Hooks run on the call's worker thread and must not block:
+// a policy decides from what it holds (shared spend state is leased ahead, off the call path).
+// A hook on the relayed output (to cut a stream whose budget ran out) is spend control's to add.
+class CallPolicy {
+ public:
+  virtual ~CallPolicy() = default;
+
+  // On the request head, before the body is read: a refusal here never reads the body.
+  virtual std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) = 0;
+  // On the parsed request (call.request set): model allow-lists, holds of worst-case cost.
+  virtual std::optional<PolicyRefusal> onRequest(PolicyCall& call) = 0;
+  // The call has ended and its cost event is built (refused calls too): settle what was held.
+  virtual void onFinished(PolicyCall& call, const meter::CostEvent& event) = 0;
+};
+
+// The policies of one configuration snapshot, in the order they run. The first refusal wins;
+// later links are not asked.
+class CallPolicyChain {
+ public:
+  void add(std::shared_ptr<CallPolicy> policy) {
+    if (policy) links_.push_back(std::move(policy));
+  }
+
+  // Prepares a call's state slots; then the hooks below, in order.
+  void begin(PolicyCall& call) const { call.state.resize(links_.size()); }
+
+  std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) const {
+    for (const auto& link : links_) {
+      if (auto refusal = link->onHead(head, call)) return refusal;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<PolicyRefusal> onRequest(PolicyCall& call) const {
+    for (const auto& link : links_) {
+      if (auto refusal = link->onRequest(call)) return refusal;
+    }
+    return std::nullopt;
+  }
+
+  void onFinished(PolicyCall& call, const meter::CostEvent& event) const {
+    for (const auto& link : links_) link->onFinished(call, event);
+  }
+
+  size_t size() const { return links_.size(); }
+
+  // The slot of the policy at `index` (CallPolicy implementations learn their index from
+  // the chain that adds them, when they need per-call state).
+  static PolicyCallState* slot(PolicyCall& call, size_t index) {
+    return index < call.state.size() ? call.state[index].get() : nullptr;
+  }
+
+ private:
+  std::vector<std::shared_ptr<CallPolicy>> links_;
+};
+
+}  // namespace tollgate::gateway

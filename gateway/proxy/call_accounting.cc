@@ -1,0 +1,75 @@
+#include "gateway/proxy/call_accounting.h"
+
+#include <chrono>
+#include <string>
+
+namespace tollgate::gateway {
+namespace {
+
+using Clock = CallRecord::Clock;
+
+int64_t unixNanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+double millisBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Clock::time_point end,
+                             const meter::Coster& coster) {
+  const auto end_wall = call.start_wall + (end - call.start);
+  meter::CostEvent event;
+  event.id = call.request_id.view();
+  event.source = event_source;
+  event.request_id = call.request_id.view();
+  event.trace_id = call.trace_id.view();
+  event.attribution = std::move(call.attribution);
+  event.operation = call.info.operation;
+  event.endpoint = std::string(call.endpoint);
+  event.model_requested = call.info.model;
+  event.stream = call.info.stream;
+  event.status = call.status;
+  event.outcome = call.outcome;
+  if (call.upstream != nullptr) {
+    event.upstream = call.upstream->name;
+    event.provider = call.upstream->dialect;
+  }
+  event.model = call.metered && !call.result.response_model.empty() ? call.result.response_model
+                                                                    : call.info.model;
+  if (call.metered) {
+    event.usage = call.result.usage;
+    event.usage_source = call.result.usage_source;
+    event.usage_flags = call.result.usage_flags;
+    if (call.error_type.empty() && call.result.upstream_error) {
+      call.error_type = call.result.error_type.empty() ? "upstream_error" : call.result.error_type;
+    }
+  }
+  if (call.error_type.empty() && call.status >= 400) call.error_type = std::to_string(call.status);
+  event.start_unix_ns = unixNanos(call.start_wall);
+  event.end_unix_ns = unixNanos(end_wall);
+  if (call.upstream != nullptr) {
+    // The variant the answer reports (Anthropic's usage.service_tier) wins over the request's.
+    const std::string& variant = call.metered && !call.result.service_tier.empty()
+                                     ? call.result.service_tier
+                                     : call.info.service_tier;
+    const meter::CostInput input{event.model,         event.model_requested, variant,
+                                 event.start_unix_ns, event.end_unix_ns,     event.upstream};
+    auto costed = coster.cost(input, event.usage);
+    event.usage_flags |= costed.usage_flags;
+    event.priced = costed.priced;
+    event.price_ref = std::move(costed.price_ref);
+    event.cost = costed.cost;
+  }
+  if (call.has_first_byte) event.ttft_ms = millisBetween(call.start, call.first_byte);
+  auto total = end - call.start;
+  if (call.upstream_start != Clock::time_point{} && call.upstream_end >= call.upstream_start) {
+    total -= call.upstream_end - call.upstream_start;
+  }
+  event.overhead_us = std::chrono::duration_cast<std::chrono::microseconds>(total).count();
+  return event;
+}
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,871 @@
+#include "gateway/proxy/downstream_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <optional>
+#include <span>
+#include <tuple>
+
+#include "gateway/http/http_fields.h"
+#include "gateway/http/http_head.h"
+#include "gateway/http/request_rules.h"
+#include "gateway/proxy/call_accounting.h"
+#include "gateway/proxy/framing_plan.h"
+#include "gateway/proxy/proxy_call.h"
+#include "meter/openai_dialect.h"
+
+namespace tollgate::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The meter of events.sink: none: sees nothing, changes nothing, knows nothing.
+class UnreadBody final : public meter::ResponseMeter {
+ public:
+  std::string_view onBody(std::string_view chunk) override { return chunk; }
+  std::string_view onEnd(bool) override { return {}; }
+  meter::MeterResult result() const override { return {}; }
+};
+const meter::OpenAiDialect kDefaultDialect;  // error shape for requests outside any API
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Read room past the head limit: one read's worth of body, a chunk-size line, a trailer section.
+constexpr size_t kBodyReadSlack = 64 * 1024;
+// A lingering close reads what the client still sends for at most this long and this much.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
+constexpr size_t kLingerBytes = 1024 * 1024;
+// An upstream that sends more interim (1xx) answers than this before its answer is broken.
+constexpr int kMaxInterimResponses = 8;
+
+bool isClientGone(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+         ec == asio::error::not_connected;
+}
+
+}  // namespace
+
+DownstreamSession::DownstreamSession(WorkerContext& ctx, Socket socket)
+    : ctx_(ctx),
+      log_(spdlog::get("gateway")),
+      stream_(std::move(socket)),
+      connection_id_(ctx.next_connection_id++),
+      client_deadline_(*ctx.deadlines, stream_.socket()),
+      arena_(ctx.field_blocks) {
+  buffer_.reserve(8 * 1024);  // a typical request in one read
+  ctx_.sessions.push_back(this);
+  ctx_.metrics->open_client_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+DownstreamSession::~DownstreamSession() {
+  std::erase(ctx_.sessions, this);
+  ctx_.metrics->open_client_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void DownstreamSession::closeIfIdle() {
+  if (idle_) {
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.cancel();
+  }
+}
+
+Awaitable<void> DownstreamSession::run() {
+  bool first = true;
+  // The head of each request is awaited under the limits and timeouts of the snapshot the
+  // previous call ran with (or the current one); the call itself, under the snapshot in force
+  // when its head arrived. One snapshot load per call.
+  auto runtime = ctx_.runtime->load();
+  for (;;) {
+    if (ctx_.isDraining()) break;
+    const auto& limits = runtime->config->server.limits;
+    const auto& timeouts = runtime->config->server.timeouts;
+    RequestParser parser(std::piecewise_construct, std::make_tuple(),
+                         std::make_tuple(fieldsAllocator()));
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    // Beast bounds neither a chunk-size line's extensions nor a trailer section: both wait in
+    // this buffer for their end, so its ceiling bounds them.
+    buffer_.max_size(limits.max_header_bytes + kBodyReadSlack);
+
+    idle_ = true;
+    client_deadline_.expiresAfter(first ? timeouts.client_header : timeouts.client_idle);
+    auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, kNoThrow);
+    idle_ = false;
+    first = false;
+    client_deadline_.clear();
+    if (ec) {
+      // No request could be read: answer if the client is still there and said something.
+      const bool got_bytes = parser.got_some() || buffer_.size() > 0;
+      const bool timed_out = client_deadline_.expired();
+      if (got_bytes && (!isClientGone(ec) || timed_out)) {
+        const GatewayError error = unreadableRequest(ec, timed_out, limits);
+        const RequestId request_id = ctx_.ids.requestId();
+        const bool head_only = false;
+        co_await replyError(kDefaultDialect, 11, false, error, request_id, head_only);
+        log_->debug("[C{}] request rejected before routing status={} error=\"{}\"", connection_id_,
+                    error.status, ec.message());
+        co_await lingerAndClose();
+      }
+      break;
+    }
+    // The call runs under the configuration in force when its head arrived (a kept-alive
+    // connection may have waited across a reload).
+    runtime = ctx_.runtime->load();
+    const auto& call_limits = runtime->config->server.limits;
+    parser.body_limit(call_limits.max_body_bytes);
+    // Beast compares a Content-Length with the body limit only as the head completes.
+    if (parser.content_length() && *parser.content_length() > call_limits.max_body_bytes) {
+      const GatewayError error = unreadableRequest(http::error::body_limit, false, call_limits);
+      const RequestId request_id = ctx_.ids.requestId();
+      const bool head_only = false;
+      co_await replyError(kDefaultDialect, parser.get().version(), false, error, request_id,
+                          head_only);
+      co_await lingerAndClose();
+      break;
+    }
+    if (!co_await handleCall(parser, runtime)) break;
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+GatewayError DownstreamSession::unreadableRequest(const beast::error_code& ec, bool timed_out,
+                                                  const config::Limits& limits) const {
+  if (timed_out) return {408, "request_timeout", "the request was not received in time"};
+  if (ec == http::error::body_limit) {
+    return {413, "request_too_large",
+            "the request body exceeds the gateway's limit of " +
+                std::to_string(limits.max_body_bytes) + " bytes"};
+  }
+  if (ec == http::error::header_limit) {
+    return {431, "headers_too_large", "the request headers exceed the gateway's limit"};
+  }
+  if (ec == http::error::buffer_overflow) {
+    return {400, "bad_http_request", "a chunk header or trailer section exceeds the limit"};
+  }
+  return {400, "bad_http_request", "malformed HTTP request: " + ec.message()};
+}
+
+Awaitable<void> DownstreamSession::lingerAndClose() {
+  // Closing with unread request bytes in the socket makes the kernel send a reset, which can
+  // destroy the answer before the client reads it: stop sending, then read and discard what
+  // the client still sends for a bounded time and amount (as nginx's lingering close).
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  client_deadline_.expiresAfter(kLingerTime);
+  size_t discarded = 0;
+  while (discarded < kLingerBytes) {
+    auto [ec, n] = co_await stream_.async_read_some(
+        asio::buffer(relay_buffer_.data(), relay_buffer_.size()), kNoThrow);
+    if (ec) break;
+    discarded += n;
+  }
+  client_deadline_.clear();
+  stream_.close();
+}
+
+bool DownstreamSession::bodyBuffered(const RequestParser& parser) const {
+  if (parser.is_done()) return true;
+  const auto length = parser.content_length();
+  return length && !parser.chunked() && buffer_.size() >= *length;
+}
+
+Awaitable<bool> DownstreamSession::refuseOnHead(ProxyCall& call, RequestParser& parser,
+                                                const meter::Dialect& dialect,
+                                                const GatewayError& error, bool book) {
+  // The body has not been read. A body already in the buffer is consumed and the connection
+  // kept; otherwise the connection closes after the answer (the client may still be sending).
+  bool keep = call.client_keep_alive && bodyBuffered(parser);
+  if (keep && !parser.is_done()) {
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    keep = !ec;
+  }
+  call.client_keep_alive = keep;
+  if (book) finishCall(call);
+  const bool head_only = parser.get().method() == http::verb::head;
+  const bool kept =
+      co_await replyError(dialect, call.http_version, keep, error, call.request_id, head_only);
+  if (!kept) co_await lingerAndClose();
+  co_return kept;
+}
+
+GatewayError DownstreamSession::rejectCall(ProxyCall& call, int status, std::string code,
+                                           std::string message) {
+  call.status = status;
+  call.outcome = meter::Outcome::kRejected;
+  call.error_type = code;
+  return GatewayError{status, std::move(code), std::move(message)};
+}
+
+bool DownstreamSession::bookRefusal(ProxyCall& call, const PolicyRefusal& refusal) {
+  call.status = refusal.error.status;
+  call.outcome = meter::Outcome::kRejected;
+  call.error_type = refusal.error.code;
+  if (refusal.code) {
+    ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(*refusal.code)]);
+  }
+  // Traffic without a valid key is not a customer's: its events are sampled at a bounded
+  // rate (the metric above counts every one), so it cannot fill the disk or the topic.
+  if (refusal.unauthenticated && !ctx_.unauthenticated_events.take(Clock::now())) {
+    call.booked = true;
+    ctx_.metrics->add(ctx_.metrics->refusal_events_suppressed);
+    return false;
+  }
+  return true;
+}
+
+Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
+                                              const std::shared_ptr<const Runtime>& runtime) {
+  Request& req = parser.get();
+  ProxyCall call;
+  call.start = Clock::now();
+  call.start_wall = std::chrono::system_clock::now();
+  call.runtime = runtime;
+  call.request_id = ctx_.ids.requestId();
+  call.http_version = req.version();
+  call.client_keep_alive = req.keep_alive() && !ctx_.isDraining();
+
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  call.target = target;
+  call.endpoint = path;
+
+  // Framing first: a head whose body length cannot be trusted is answered and the connection
+  // closed, before anything else reads it.
+  const HeadDecision rules = checkRequestHead(req.base(), req.version());
+  if (rules.error) {
+    call.client_keep_alive = false;
+    const bool head_only = false;
+    co_await replyError(call.runtime->router.errorDialectFor(path), call.http_version, false,
+                        *rules.error, call.request_id, head_only);
+    co_await lingerAndClose();
+    co_return false;
+  }
+
+  const Endpoint endpoint = call.runtime->router.endpointFor(path);
+  if (endpoint.dialect == nullptr) {
+    const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
+    call.error_type = error.code;
+    const bool keep = co_await refuseOnHead(
+        call, parser, call.runtime->router.errorDialectFor(path), error, false);
+    co_return keep;
+  }
+  call.dialect = endpoint.dialect;
+  if (req.method() != http::verb::post) {
+    // Not a call to an API (nothing was asked of a model): answered, not booked.
+    const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
+    call.error_type = error.code;
+    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, error, false);
+    co_return keep;
+  }
+
+  TraceParent parent;
+  if (parseTraceParent(req["traceparent"], parent)) {
+    call.trace_id = parent.trace_id;
+    call.parent_span_id = parent.parent_id;
+    call.sampled = (parent.flags & 0x01) != 0;
+    call.tracestate = std::string(req["tracestate"]);
+  } else {
+    call.trace_id = ctx_.ids.traceId();
+    // A trace the gateway starts is sampled at telemetry.sample_ratio; the upstream is told so.
+    const auto& telemetry = call.runtime->config->telemetry;
+    if (!telemetry.otlp_endpoint.empty()) {
+      call.sampled = sampleTraceId(call.trace_id, telemetry.sample_ratio);
+    }
+  }
+  call.span_id = ctx_.ids.spanId();
+  call.upstream_span_id = ctx_.ids.spanId();
+
+  // The policies' head hooks (admission: the gateway key and the attribution labels) run
+  // before the body is read: a caller without a key never makes the gateway buffer its body.
+  const auto& policies = call.runtime->policies;
+  policies.begin(call.policy);
+  call.policy.endpoint = path;
+  call.policy.dialect = call.dialect;
+  if (auto refusal = policies.onHead(req.base(), call.policy)) {
+    call.attribution = call.policy.attribution;
+    const bool book = bookRefusal(call, *refusal);
+    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, refusal->error, book);
+    co_return keep;
+  }
+
+  // The body: the client that asked waits for "100 Continue" before sending it.
+  if (!parser.is_done()) {
+    const auto& timeouts = call.runtime->config->server.timeouts;
+    if (rules.expect_continue) {
+      client_deadline_.expiresAfter(timeouts.client_body);
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), kNoThrow);
+      client_deadline_.clear();
+      if (wec) co_return false;
+    }
+    const size_t head_fields =
+        static_cast<size_t>(std::distance(req.base().begin(), req.base().end()));
+    client_deadline_.expiresAfter(timeouts.client_body);
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    const bool timed_out = client_deadline_.expired();
+    client_deadline_.clear();
+    if (ec) {
+      if (isClientGone(ec) && !timed_out) co_return false;
+      const GatewayError error =
+          unreadableRequest(ec, timed_out, call.runtime->config->server.limits);
+      const bool head_only = false;
+      co_await replyError(*call.dialect, call.http_version, false, error, call.request_id,
+                          head_only);
+      log_->debug("[C{}] request body rejected status={} error=\"{}\"", connection_id_,
+                  error.status, ec.message());
+      co_await lingerAndClose();
+      co_return false;
+    }
+    // A chunked body's trailer section is not part of the request's head.
+    if (parser.chunked()) {
+      const size_t dropped = dropTrailerFields(req.base(), head_fields);
+      if (dropped > 0) ctx_.metrics->add(ctx_.metrics->request_trailers_dropped, dropped);
+    }
+    call.start = Clock::now();
+    call.start_wall = std::chrono::system_clock::now();
+  }
+
+  // The gateway key goes no further, whatever the upstream's passthrough_auth says.
+  for (const auto& name : call.policy.key_headers) req.erase(name);
+  call.attribution = call.policy.attribution;
+  if (!call.policy.warnings.empty()) {
+    ctx_.metrics->add(ctx_.metrics->attribution_warnings, call.policy.warnings.size());
+    if (log_->should_log(spdlog::level::debug)) {
+      for (const auto& warning : call.policy.warnings) {
+        log_->debug("[C{}] attribution warning request_id={} key_id={} {}", connection_id_,
+                    call.request_id.view(), call.attribution.key_id, warning);
+      }
+    }
+  }
+
+  auto rejected = call.dialect->inspectRequest(path, req.body(), call.info);
+  if (!rejected) {
+    if (auto too_long = checkModelName(call.info.model)) {
+      // The name is not a label anyone may see in full: the event keeps a bounded prefix.
+      call.info.model.resize(kMaxModelNameBytes);
+      rejected = meter::RequestError{too_long->status, too_long->code, too_long->message};
+    }
+  }
+  if (rejected) {
+    const GatewayError error =
+        rejectCall(call, rejected->status, std::move(rejected->code), std::move(rejected->message));
+    const bool keep = co_await refuseCall(call, error);
+    co_return keep;
+  }
+  call.policy.request = &call.info;
+  if (auto refusal = policies.onRequest(call.policy)) {
+    bookRefusal(call, *refusal);
+    const bool keep = co_await refuseCall(call, refusal->error);
+    co_return keep;
+  }
+  call.upstreams = call.runtime->router.route(call.dialect->name(), call.info.model);
+  if (call.upstreams == nullptr) {
+    const GatewayError error = rejectCall(call, 404, "model_not_found",
+                                          "no upstream serves model '" + call.info.model + "'");
+    const bool keep = co_await refuseCall(call, error);
+    co_return keep;
+  }
+  const bool keep = co_await forward(req, call);
+  finishCall(call);
+  co_return keep;
+}
+
+void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& call,
+                                           const config::UpstreamConfig& upstream, size_t body_size,
+                                           std::string& head) const {
+  const auto& names = call.runtime->config->attribution_headers;
+  head.reserve(1024);
+  // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
+  // with passthrough_auth, like the credential headers, and never when it is a gateway key.
+  const std::string_view query_key = queryParameter(call.target, "key");
+  const bool drop_query_key =
+      !upstream.passthrough_auth ||
+      (!query_key.empty() && call.runtime->admission.keys().find(query_key) != nullptr);
+  appendRequestLine(req.method_string(), upstream.base_path, call.target,
+                    drop_query_key ? "key" : std::string_view{}, head);
+  // The client's credentials are for the gateway, never for the provider, unless the upstream
+  // takes the client's own provider key (passthrough_auth; the gateway key itself was removed at
+  // admission). Attribution and trace headers are the gateway's own and are re-issued below, as
+  // are the fields the upstream's configuration sets.
+  const bool pass_credentials = upstream.passthrough_auth;
+  // The gateway answers Expect itself and sends the whole body; the response must be read as
+  // plain bytes to be metered, so the upstream is asked for no content coding.
+  const bool identity = ctx_.metering;
+  appendEndToEnd(req.base(), head, [&](http::field code, std::string_view name) {
+    switch (code) {
+      case http::field::host:
+      case http::field::expect:
+        return false;
+      case http::field::accept_encoding:
+        if (identity) return false;
+        break;
+      case http::field::authorization:
+        if (!pass_credentials) return false;
+        break;
+      case http::field::unknown:
+        if ((!pass_credentials &&
+             (iequals(name, "x-api-key") || iequals(name, "x-goog-api-key"))) ||
+            iequals(name, "traceparent") || iequals(name, "x-request-id")) {
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    if (iequals(name, names.team) || iequals(name, names.project) ||
+        iequals(name, names.cost_center) || iequals(name, names.workload_type) ||
+        iequals(name, names.environment) || iequals(name, names.tags)) {
+      return false;
+    }
+    for (const auto& configured : upstream.headers) {
+      if (iequals(name, configured.first)) return false;
+    }
+    return true;
+  });
+  appendField("Host", upstream.host_header, head);
+  for (const auto& [name, value] : upstream.headers) appendField(name, value, head);
+  // traceparent: 00-<trace id>-<the CLIENT span's id>-<flags>, written in place.
+  head.append("traceparent: 00-");
+  head.append(call.trace_id);
+  head.push_back('-');
+  head.append(call.upstream_span_id);
+  head.append(call.sampled ? "-01\r\n" : "-00\r\n");
+  appendField("x-request-id", call.request_id, head);
+  if (identity) appendField("Accept-Encoding", "identity", head);
+  appendContentLength(body_size, head);
+  head.append(kCrlf);
+}
+
+Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
+  const auto& timeouts = call.runtime->config->server.timeouts;
+  UpstreamRequest out;
+  std::optional<std::string> rewritten;
+  if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
+  out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
+
+  call.upstream_start = Clock::now();
+  auto& metrics = *ctx_.metrics;
+  const config::UpstreamConfig* head_for = nullptr;
+  for (unsigned attempt = 0;; ++attempt) {
+    const UpstreamPick pick = call.upstreams->pick(attempt);
+    if (pick.endpoint == nullptr) {
+      call.upstream_end = Clock::now();
+      const GatewayError error = upstreamFailure(
+          call, 502, meter::Outcome::kUpstreamError, "upstream_unavailable",
+          "no endpoint of the upstream '" + call.upstreams->config().name + "' is left to try");
+      const bool keep = co_await refuseCall(call, error);
+      co_return keep;
+    }
+    call.upstream = pick.endpoint;
+    const auto& upstream = *pick.endpoint;
+    // The upstream request's head is written straight into one buffer (no fields container),
+    // again only when an attempt goes to another endpoint.
+    if (head_for != pick.endpoint) {
+      out.head.clear();
+      appendUpstreamHead(req, call, upstream, out.body.size(), out.head);
+      head_for = pick.endpoint;
+    }
+    auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, attempt == 0);
+    if (!acquired.connection) {
+      const bool timed_out = acquired.failure == ConnectFailure::kTimeout;
+      metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
+      warn("upstream_connect_failed",
+           "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
+           upstream.name, call.request_id.view(), acquired.detail);
+      call.upstream_end = Clock::now();
+      const GatewayError error =
+          timed_out
+              ? upstreamFailure(
+                    call, 504, meter::Outcome::kTimeout, "upstream_timeout",
+                    "the upstream '" + upstream.name + "' did not accept a connection in time")
+              : upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_unavailable",
+                                "the upstream '" + upstream.name + "' could not be reached");
+      const bool keep = co_await refuseCall(call, error);
+      co_return keep;
+    }
+    auto conn = std::move(acquired.connection);
+    bool retry = false;
+    bool reusable = false;
+    bool client_ok = false;
+    if (auto* plain = std::get_if<UpstreamConnection::Plain>(&conn->stream)) {
+      client_ok = co_await relayCall(*plain, *conn, out, call, attempt, retry, reusable);
+    } else {
+      auto& tls = std::get<UpstreamConnection::Tls>(conn->stream);
+      client_ok = co_await relayCall(tls, *conn, out, call, attempt, retry, reusable);
+    }
+    if (retry) {
+      metrics.add(metrics.pool_stale_retries);
+      continue;
+    }
+    if (reusable) ctx_.pool->release(std::move(conn), upstream);
+    co_return client_ok;
+  }
+}
+
+GatewayError DownstreamSession::upstreamFailure(ProxyCall& call, int status, meter::Outcome outcome,
+                                                std::string code, std::string message) {
+  call.status = status;
+  call.outcome = outcome;
+  call.error_type = code;
+  return GatewayError{status, std::move(code), std::move(message)};
+}
+
+template <class Stream>
+Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamConnection& conn,
+                                             const UpstreamRequest& out, ProxyCall& call,
+                                             unsigned attempt, bool& retry, bool& reusable) {
+  const auto& timeouts = call.runtime->config->server.timeouts;
+  auto& metrics = *ctx_.metrics;
+  auto& tcp = conn.tcp();
+
+  Deadline deadline(*ctx_.deadlines, tcp.socket());
+  deadline.expiresAfter(timeouts.upstream_response);
+  const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
+                                                             asio::buffer(out.body)};
+  auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
+  using ResponseParser = http::response_parser<http::buffer_body, ArenaAllocator<char>>;
+  std::optional<ResponseParser> parser;
+  beast::error_code rec;
+  // Interim (1xx) answers are not the answer: 100 Continue and 103 Early Hints are read and
+  // dropped (the gateway sent the whole body and answers Expect itself; Early Hints' preload
+  // links mean nothing to an API client), then the final head is read from the same bytes.
+  // 101 is a protocol the gateway never asked for.
+  bool switched = false;
+  for (int interim = 0; !wec; ++interim) {
+    parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
+    parser->body_limit(boost::none);
+    size_t n = 0;
+    std::tie(rec, n) =
+        co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
+    if (rec) break;
+    const unsigned code = parser->get().result_int();
+    if (code >= 200) break;
+    if (code == 101 || interim >= kMaxInterimResponses) {
+      switched = true;
+      break;
+    }
+    metrics.add(metrics.upstream_interim_dropped);
+  }
+  if (switched) {
+    metrics.add(metrics.upstream_protocol_errors);
+    warn("upstream_protocol_error",
+         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}", connection_id_,
+         parser->get().result_int(), call.upstream->name, call.request_id.view());
+    call.upstream_end = Clock::now();
+    const GatewayError error =
+        upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_protocol_error",
+                        "the upstream '" + call.upstream->name +
+                            "' answered with a status the gateway cannot relay");
+    const bool keep = co_await refuseCall(call, error);
+    co_return keep;
+  }
+  if (wec || rec) {
+    const auto ec = wec ? wec : rec;
+    const bool timed_out = deadline.expired();
+    // Nothing of the answer was relayed yet: whether to try again is the retry policy's.
+    AttemptFailure failure;
+    failure.stale_pooled_connection = conn.reused && wec && !timed_out;
+    failure.request_bytes_written = written > 0;
+    if (ctx_.retry_policy.shouldRetry(failure, attempt)) {
+      retry = true;
+      co_return true;
+    }
+    metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
+    warn("upstream_call_failed",
+         "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"", connection_id_,
+         call.upstream->name, call.request_id.view(), ec.message());
+    call.upstream_end = Clock::now();
+    const GatewayError error =
+        timed_out
+            ? upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_timeout",
+                              "the upstream '" + call.upstream->name + "' did not answer in time")
+            : upstreamFailure(
+                  call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
+                  "the connection to the upstream '" + call.upstream->name + "' failed");
+    const bool keep = co_await refuseCall(call, error);
+    co_return keep;
+  }
+
+  auto& head = parser->get();
+  call.status = static_cast<int>(head.result_int());
+  // A content coding the gateway asked not to get (Accept-Encoding: identity was ignored): the
+  // bytes are relayed untouched and unread, and the call is booked from the estimate.
+  const auto coding = head[http::field::content_encoding];
+  const bool encoded = !coding.empty() && !iequals(coding, "identity");
+  // With metering off the body is relayed unread by a stateless meter.
+  static UnreadBody unread;
+  std::unique_ptr<meter::ResponseMeter> owned_meter;
+  meter::ResponseMeter* meter = &unread;
+  if (ctx_.metering) {
+    owned_meter =
+        call.dialect->newResponseMeter(call.info, call.status, head[http::field::content_type]);
+    if (!encoded) meter = owned_meter.get();
+  }
+  if (encoded && ctx_.metering) {
+    metrics.add(metrics.upstream_encoded_responses);
+    log_->debug(
+        "[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the "
+        "estimate upstream={}",
+        connection_id_, coding, call.upstream->name);
+  }
+  const bool may_alter = call.info.gateway_asked_usage && !encoded;
+  // Who books the call: the meter that read the body, or, for an encoded body it could not
+  // read, the dialect's meter told that it saw nothing (its estimate).
+  bool estimate_taken = false;
+  auto accountant = [&]() -> const meter::ResponseMeter& {
+    if (!encoded || !owned_meter) return *meter;
+    if (!estimate_taken) {
+      estimate_taken = true;
+      owned_meter->onEnd(false);
+    }
+    return *owned_meter;
+  };
+
+  // The client's response head, written straight into one buffer: the upstream's end-to-end
+  // fields, the gateway's x-request-id, then framing and connection fields for this hop.
+  std::string response_head;
+  response_head.reserve(512);
+  appendStatusLine(call.http_version, head.result_int(), head.reason(), response_head);
+  appendEndToEnd(head.base(), response_head, [](http::field code, std::string_view name) {
+    return code != http::field::unknown || !iequals(name, "x-request-id");
+  });
+  appendField("x-request-id", call.request_id, response_head);
+  const bool has_body = !parser->is_done();
+  ResponseShape shape;
+  shape.status = call.status;
+  shape.has_body = has_body;
+  if (has_body && parser->content_length()) shape.content_length = *parser->content_length();
+  shape.body_may_change = may_alter;
+  shape.client_version = call.http_version;
+  shape.client_keep_alive = call.client_keep_alive;
+  shape.draining = ctx_.isDraining();
+  const FramingPlan framing = planResponseFraming(shape);
+  appendFramingFields(framing, shape, response_head);
+  const bool chunked = framing.body == BodyFraming::kChunked;
+  const bool keep_alive = framing.keep_alive;
+  if (framing.body == BodyFraming::kUntilClose) call.client_keep_alive = false;
+  response_head.append(kCrlf);
+
+  // The head goes out with the first body bytes (one write for a whole small response) unless
+  // the upstream sent its head alone: then the client gets it at once. Chunked framing is
+  // written here too, so each write is one gathered system call.
+  bool client_ok = true;
+  bool head_sent = false;
+  bool upstream_failed = false;
+  bool upstream_timed_out = false;
+
+  // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
+  auto writeToClient = [&](std::string_view bytes, bool last) -> Awaitable<void> {
+    if (!client_ok || (bytes.empty() && !last && head_sent)) co_return;
+    std::array<asio::const_buffer, 5> buffers;
+    size_t n = 0;
+    if (!head_sent) buffers[n++] = asio::buffer(response_head);
+    const ChunkPrefix prefix(bytes.size());
+    if (!bytes.empty()) {
+      if (chunked) buffers[n++] = asio::buffer(prefix.view());
+      buffers[n++] = asio::buffer(bytes);
+      if (chunked) buffers[n++] = asio::buffer(kCrlf);
+    }
+    if (last && chunked) buffers[n++] = asio::buffer(kLastChunk);
+    head_sent = true;
+    if (n == 0) co_return;
+    client_deadline_.expiresAfter(timeouts.client_idle);
+    auto [ec, written] = co_await asio::async_write(
+        stream_, std::span<const asio::const_buffer>(buffers.data(), n), kNoThrow);
+    client_deadline_.clear();
+    if (ec) client_ok = false;
+  };
+
+  if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
+
+  bool ended = false;  // the client's response has been ended
+  // No answer may drip forever: each read waits at most upstream_idle, and all of them
+  // together at most upstream_total from when the request was sent.
+  const auto give_up_at = call.upstream_start + timeouts.upstream_total;
+  bool over_total = false;
+  while (client_ok && !parser->is_done()) {
+    auto& body = parser->get().body();
+    body.data = relay_buffer_.data();
+    body.size = relay_buffer_.size();
+    const auto now = Clock::now();
+    if (now >= give_up_at) {
+      over_total = true;
+      break;
+    }
+    deadline.expiresAfter(std::min<std::chrono::milliseconds>(
+        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
+    auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, *parser, kNoThrow);
+    if (ec == http::error::need_buffer) ec = {};
+    // async_read_some stops after one chunk of a chunked body even when more chunks are already
+    // buffered: parse those too, so that everything received goes to the client in one write.
+    while (!ec && !parser->is_done() && body.size > 0 && conn.buffer.size() > 0) {
+      const size_t used = parser->put(conn.buffer.data(), ec);
+      conn.buffer.consume(used);
+      if (ec == http::error::need_buffer || ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (used == 0) break;
+    }
+    const size_t got = relay_buffer_.size() - body.size;
+    if (got > 0) {
+      if (!call.has_first_byte) {
+        call.has_first_byte = true;
+        call.first_byte = Clock::now();
+      }
+      std::string_view out = meter->onBody({relay_buffer_.data(), got});
+      // The last bytes of a complete body end it in the same write when nothing is held back.
+      const bool last = !ec && parser->is_done();
+      if (last) {
+        // onEnd may reuse the buffer a hiding meter's view points into: keep a copy first.
+        std::string kept;
+        if (out.data() != relay_buffer_.data()) {
+          kept.assign(out);
+          out = kept;
+        }
+        const auto tail = meter->onEnd(true);
+        bookAnswer(call, accountant());
+        if (tail.empty()) {
+          co_await writeToClient(out, true);
+        } else {
+          co_await writeToClient(out, false);
+          co_await writeToClient(tail, true);
+        }
+        ended = true;
+      } else {
+        co_await writeToClient(out, false);
+      }
+    }
+    if (ec) {
+      upstream_failed = true;
+      upstream_timed_out = deadline.expired();
+      break;
+    }
+  }
+  const bool complete = parser->is_done();
+  call.upstream_end = Clock::now();
+  if (over_total) {
+    upstream_failed = true;
+    upstream_timed_out = true;
+  }
+  if (!ended) {
+    const auto tail = meter->onEnd(complete);
+    if (complete && client_ok) bookAnswer(call, accountant());
+    // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
+    co_await writeToClient(tail, complete);
+  }
+  if (!call.booked) {  // bookAnswer already took the result of a complete answer
+    call.result = accountant().result();
+    call.metered = true;
+  }
+  deadline.clear();
+
+  if (!client_ok) {
+    call.outcome = meter::Outcome::kClientDisconnect;
+  } else if (upstream_timed_out) {
+    call.outcome = meter::Outcome::kTimeout;
+    metrics.add(metrics.upstream_timeouts);
+  } else if (upstream_failed || call.result.upstream_error || call.status >= 400) {
+    call.outcome = meter::Outcome::kUpstreamError;
+  }
+  // The upstream connection is reusable only when its response was read to the end and
+  // nothing follows it: bytes after a response (past its Content-Length, a 204's "body") would
+  // be read as the next caller's answer.
+  reusable = complete && parser->keep_alive() && conn.buffer.size() == 0;
+  // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
+  co_return client_ok&& complete&& keep_alive;
+}
+
+void DownstreamSession::bookAnswer(ProxyCall& call, const meter::ResponseMeter& meter) {
+  call.upstream_end = Clock::now();
+  call.result = meter.result();
+  call.metered = true;
+  if (call.result.upstream_error || call.status >= 400) {
+    call.outcome = meter::Outcome::kUpstreamError;
+  }
+  finishCall(call);
+}
+
+Awaitable<bool> DownstreamSession::refuseCall(ProxyCall& call, const GatewayError& error) {
+  finishCall(call);
+  const bool head_only = false;
+  const bool keep = co_await replyError(*call.dialect, call.http_version, call.client_keep_alive,
+                                        error, call.request_id, head_only);
+  co_return keep;
+}
+
+Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect, unsigned version,
+                                              bool keep_alive, const GatewayError& error,
+                                              std::string_view request_id, bool head_only) {
+  const int status = error.status;
+  http::response<http::string_body> res{static_cast<http::status>(status), version};
+  res.set(http::field::content_type, "application/json");
+  res.set("x-request-id", request_id);
+  if (status == 405) res.set(http::field::allow, "POST");
+  for (const auto& [name, value] : error.headers) res.set(name, value);
+  res.body() = dialect.errorBody(status, error.code, error.message);
+  const bool keep = keep_alive && !ctx_.isDraining();
+  res.keep_alive(keep);
+  res.prepare_payload();
+  ctx_.metrics->add(ctx_.metrics->responses_by_class[status / 100 < 6 ? status / 100 : 0]);
+  client_deadline_.expiresAfter(ctx_.runtime->load()->config->server.timeouts.client_idle);
+  beast::error_code ec;
+  if (head_only) {
+    // The answer to HEAD is the head a POST would get, Content-Length included, and no body.
+    http::response_serializer<http::string_body> serializer(res);
+    std::tie(ec, std::ignore) = co_await http::async_write_header(stream_, serializer, kNoThrow);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(stream_, res, kNoThrow);
+  }
+  client_deadline_.clear();
+  co_return !ec && keep;
+}
+
+void DownstreamSession::finishCall(ProxyCall& call) {
+  if (call.booked) return;
+  call.booked = true;
+  if (!ctx_.metering) {
+    auto& metrics = *ctx_.metrics;
+    if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
+    return;
+  }
+  meter::CostEvent event = accountCall(call, ctx_.event_source, Clock::now(), call.runtime->coster);
+  call.runtime->policies.onFinished(call.policy, event);
+
+  auto& metrics = *ctx_.metrics;
+  if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
+  metrics.recordEvent(event);
+  for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug(
+        "[C{}] call request_id={} model={} upstream={} status={} outcome={} input={} "
+        "output={} cost={}",
+        connection_id_, event.request_id, event.model, event.upstream, event.status,
+        meter::toString(event.outcome), event.usage.input_tokens, event.usage.output_tokens,
+        event.cost.total.toDecimalString());
+  }
+  if (!ctx_.sink->tryEmit(std::move(event))) {
+    metrics.add(metrics.events_dropped);
+    warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
+         connection_id_, call.request_id.view());
+  }
+}
+
+}  // namespace tollgate::gateway

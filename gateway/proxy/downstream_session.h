@@ -1,0 +1,151 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <array>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/core/deadline.h"
+#include "gateway/core/gateway_error.h"
+#include "gateway/core/io.h"
+#include "gateway/core/rate_limited_log.h"
+#include "gateway/http/fields_arena.h"
+#include "gateway/policy/call_policy.h"
+#include "gateway/proxy/worker_context.h"
+#include "meter/cost_event.h"
+#include "meter/dialect.h"
+
+namespace tollgate::gateway {
+
+struct ProxyCall;
+
+// A request as it goes upstream: its serialized head and its body.
+struct UpstreamRequest {
+  std::string head;
+  std::string body;
+};
+
+// One client connection, on one worker, for its whole life: reads requests (limits, timeouts),
+// meters and forwards each call, relays the response as it arrives, emits one cost event per call.
+class DownstreamSession {
+ public:
+  DownstreamSession(WorkerContext& ctx, Socket socket);
+  ~DownstreamSession();
+  DownstreamSession(const DownstreamSession&) = delete;
+  DownstreamSession& operator=(const DownstreamSession&) = delete;
+
+  Awaitable<void> run();
+
+  // Shutdown: closes the connection if it is waiting for a request; a call in progress finishes.
+  void closeIfIdle();
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body, Fields>;
+  using RequestParser =
+      boost::beast::http::request_parser<boost::beast::http::string_body, ArenaAllocator<char>>;
+
+  // Handles one request whose head `parser` has read (its body not yet): the head's rules and
+  // admission first, then the body, then the call. Returns whether the connection may carry
+  // another request.
+  Awaitable<bool> handleCall(RequestParser& parser, const std::shared_ptr<const Runtime>& runtime);
+
+  // Answers a request refused on its head alone; the connection is kept only when the body
+  // was already received whole (it is then consumed), else closed. `book`: emit its event.
+  Awaitable<bool> refuseOnHead(ProxyCall& call, RequestParser& parser,
+                               const meter::Dialect& dialect, const GatewayError& error, bool book);
+
+  // Whether the request's whole body is already in the read buffer.
+  bool bodyBuffered(const RequestParser& parser) const;
+
+  // The error for a request that could not be read (timeout, limits, malformed).
+  GatewayError unreadableRequest(const boost::beast::error_code& ec, bool timed_out,
+                                 const config::Limits& limits) const;
+
+  // Stops sending, discards what the client still sends (bounded), then closes: the answer
+  // just written is not destroyed by a reset.
+  Awaitable<void> lingerAndClose();
+
+  // Forwards a routed call and relays the answer. Fills the call's outcome, status and meter
+  // result; returns whether the client connection is still usable.
+  Awaitable<bool> forward(Request& req, ProxyCall& call);
+
+  // Sends the request on `conn` and relays the response to the client. `stale` is set when a
+  // pooled connection turned out closed before any response byte (the caller retries).
+  // The request head for `upstream` (one endpoint): the client's end-to-end fields minus
+  // credentials, attribution and trace fields, then the endpoint's own and the gateway's.
+  void appendUpstreamHead(const Request& req, const ProxyCall& call,
+                          const config::UpstreamConfig& upstream, size_t body_size,
+                          std::string& head) const;
+
+  // Sends the request on `conn` and relays the response to the client. `retry` is set when
+  // attempt `attempt` failed before any response byte and the retry policy tries again (the
+  // caller does).
+  template <class Stream>
+  Awaitable<bool> relayCall(Stream& upstream, UpstreamConnection& conn, const UpstreamRequest& out,
+                            ProxyCall& call, unsigned attempt, bool& retry, bool& reusable);
+
+  // Marks `call` refused by the gateway itself (status, rejected, error type): its answer.
+  GatewayError rejectCall(ProxyCall& call, int status, std::string code, std::string message);
+
+  // Marks `call` as failed upstream (status, outcome, error type): its answer.
+  GatewayError upstreamFailure(ProxyCall& call, int status, meter::Outcome outcome,
+                               std::string code, std::string message);
+
+  // Marks `call` refused by a policy and counts it; returns whether its event is booked (an
+  // unauthenticated caller's refusals are sampled).
+  bool bookRefusal(ProxyCall& call, const PolicyRefusal& refusal);
+
+  // Sends a gateway-made error in the caller's dialect. Arguments are named objects, never
+  // temporaries: GCC 12 mis-handles temporaries inside co_await expressions (double free).
+  Awaitable<bool> replyError(const meter::Dialect& dialect, unsigned version, bool keep_alive,
+                             const GatewayError& error, std::string_view request_id,
+                             bool head_only);
+
+  // The upstream's answer is complete and the client has all but its last write: records how
+  // the call ended and books it (the client still might not take that last write).
+  void bookAnswer(ProxyCall& call, const meter::ResponseMeter& meter);
+
+  // Books `call` (its status and error already set), then sends `error` in its dialect: the
+  // event is handed to the sink before the client can have the answer.
+  Awaitable<bool> refuseCall(ProxyCall& call, const GatewayError& error);
+
+  // Builds the call's cost event and hands it to the sink; once per call (later calls do
+  // nothing). Called before the last byte of the answer is written whenever the outcome is
+  // known by then, so that a crash after the client has its answer cannot lose the event.
+  void finishCall(ProxyCall& call);
+
+  ArenaAllocator<char> fieldsAllocator() { return ArenaAllocator<char>(&arena_); }
+
+  // A data-plane warning, at most a few a second per `key` (a fixed string) on this worker.
+  template <typename... Args>
+  void warn(std::string_view key, spdlog::format_string_t<Args...> format, Args&&... args) {
+    if (ctx_.warnings != nullptr) {
+      ctx_.warnings->warn(key, format, std::forward<Args>(args)...);
+    } else {
+      log_->warn(format, std::forward<Args>(args)...);
+    }
+  }
+
+  WorkerContext& ctx_;
+  // Looked up once per connection (spdlog::get locks the registry and hashes the name).
+  std::shared_ptr<spdlog::logger> log_;
+  Stream stream_;
+  boost::beast::flat_buffer buffer_;
+  uint64_t connection_id_;
+  // Every client read and write is bounded by this (never by the stream's own expiry, which
+  // starts a timer per operation and closes the socket before a 408 could be sent).
+  Deadline client_deadline_;
+  bool idle_ = true;
+  std::array<char, 16 * 1024> relay_buffer_;
+  // The fields of a call's two parsed heads (request and upstream response) live here.
+  FieldArena arena_;
+};
+
+}  // namespace tollgate::gateway

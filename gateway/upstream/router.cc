@@ -1,0 +1,62 @@
+#include "gateway/upstream/router.h"
+
+#include "meter/anthropic_dialect.h"
+#include "meter/gemini_dialect.h"
+#include "meter/glob.h"
+#include "meter/ollama_dialect.h"
+#include "meter/openai_dialect.h"
+
+namespace tollgate::gateway {
+namespace {
+
+const meter::OpenAiDialect kOpenAi;
+const meter::AnthropicDialect kAnthropic;
+const meter::GeminiDialect kGemini;
+const meter::OllamaDialect kOllama;
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Router::Router(const config::Config& config) : config_(config) {
+  sets_.reserve(config_.upstreams.size());
+  for (const auto& upstream : config_.upstreams) sets_.emplace_back(upstream);
+}
+
+Endpoint Router::endpointFor(std::string_view path) const {
+  if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/embeddings" ||
+      path == "/v1/responses") {
+    return {&kOpenAi};
+  }
+  if (path == "/v1/messages") return {&kAnthropic};
+  if (path == "/api/chat" || path == "/api/generate") return {&kOllama};
+  std::string_view model;
+  bool stream = false;
+  if (meter::GeminiDialect::parsePath(path, model, stream)) return {&kGemini};
+  return {};
+}
+
+const meter::Dialect& Router::errorDialectFor(std::string_view path) const {
+  // A path the gateway does not serve still tells whose client sent it: answer in that
+  // client's error shape so its SDK can read the error.
+  if (startsWith(path, "/v1/messages")) return kAnthropic;
+  if (startsWith(path, "/v1beta/") || startsWith(path, "/v1alpha/")) return kGemini;
+  if (startsWith(path, "/v1/models/") && path.find(':') != std::string_view::npos) return kGemini;
+  if (startsWith(path, "/api/")) return kOllama;
+  return kOpenAi;
+}
+
+const UpstreamSet* Router::route(std::string_view dialect, std::string_view model) const {
+  for (const auto& set : sets_) {
+    const auto& upstream = set.config();
+    if (upstream.dialect != dialect) continue;
+    for (const auto& pattern : upstream.models) {
+      if (meter::globMatch(pattern, model)) return &set;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace tollgate::gateway

@@ -1,0 +1,92 @@
+#include "gateway/upstream/router.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/upstream/retry_policy.h"
+#include "gateway/upstream/upstream_set.h"
+
+namespace tollgate::gateway {
+namespace {
+
+config::UpstreamConfig upstream(std::string name, std::string dialect,
+                                std::vector<std::string> models) {
+  config::UpstreamConfig u;
+  u.name = std::move(name);
+  u.dialect = std::move(dialect);
+  u.models = std::move(models);
+  return u;
+}
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() {
+    config_.upstreams = {upstream("mini", "openai", {"gpt-4o-mini*"}),
+                         upstream("all-openai", "openai", {"*"}),
+                         upstream("claude", "anthropic", {"claude-*"})};
+  }
+  config::Config config_;
+};
+
+TEST_F(RouterTest, FirstUpstreamOfTheDialectWhoseGlobMatchesWinsInConfigOrder) {
+  const Router router(config_);
+  const UpstreamSet* mini = router.route("openai", "gpt-4o-mini-2024-07-18");
+  ASSERT_NE(mini, nullptr);
+  EXPECT_EQ(mini->config().name, "mini");
+  const UpstreamSet* other = router.route("openai", "o3");
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->config().name, "all-openai");
+  EXPECT_EQ(router.route("anthropic", "claude-sonnet-4")->config().name, "claude");
+}
+
+TEST_F(RouterTest, ModelOfAnotherDialectOrNoMatchIsNotRouted) {
+  const Router router(config_);
+  EXPECT_EQ(router.route("anthropic", "gpt-4o"), nullptr);
+  EXPECT_EQ(router.route("gemini", "gemini-2.5-pro"), nullptr);
+}
+
+TEST_F(RouterTest, PathsSelectTheirDialectAndUnknownPathsNone) {
+  const Router router(config_);
+  EXPECT_EQ(router.endpointFor("/v1/chat/completions").dialect->name(), "openai");
+  EXPECT_EQ(router.endpointFor("/v1/responses").dialect->name(), "openai");
+  EXPECT_EQ(router.endpointFor("/v1/messages").dialect->name(), "anthropic");
+  EXPECT_EQ(router.endpointFor("/api/chat").dialect->name(), "ollama");
+  EXPECT_EQ(router.endpointFor("/v1beta/models/gemini-2.5-pro:generateContent").dialect->name(),
+            "gemini");
+  EXPECT_EQ(router.endpointFor("/v1/unknown").dialect, nullptr);
+  EXPECT_EQ(router.errorDialectFor("/v1/messages/batches").name(), "anthropic");
+  EXPECT_EQ(router.errorDialectFor("/nothing").name(), "openai");
+}
+
+TEST_F(RouterTest, SingleEndpointUpstreamPicksItselfForEveryAttempt) {
+  const Router router(config_);
+  const UpstreamSet* set = router.route("openai", "gpt-4o-mini");
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->pick(0).endpoint, &config_.upstreams[0]);
+  EXPECT_EQ(set->pick(1).endpoint, &config_.upstreams[0]);
+}
+
+TEST(RetryPolicy, OnlyAStalePooledConnectionWithNothingWrittenIsTriedAgainOnce) {
+  const RetryPolicy policy;
+  AttemptFailure stale;
+  stale.stale_pooled_connection = true;
+  EXPECT_TRUE(policy.shouldRetry(stale, 0));
+  // Once only.
+  EXPECT_FALSE(policy.shouldRetry(stale, 1));
+}
+
+TEST(RetryPolicy, AnythingThatMayHaveReachedTheUpstreamIsNeverRetried) {
+  const RetryPolicy policy;
+  AttemptFailure written;
+  written.stale_pooled_connection = true;
+  written.request_bytes_written = true;
+  EXPECT_FALSE(policy.shouldRetry(written, 0));
+  AttemptFailure relayed;
+  relayed.stale_pooled_connection = true;
+  relayed.response_bytes_relayed = true;
+  EXPECT_FALSE(policy.shouldRetry(relayed, 0));
+  // A fresh connection that failed (reset, refused, timed out) is not known to be unseen.
+  EXPECT_FALSE(policy.shouldRetry(AttemptFailure{}, 0));
+}
+
+}  // namespace
+}  // namespace tollgate::gateway

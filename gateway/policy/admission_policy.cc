@@ -7,8 +7,8 @@ namespace tollgate::gateway {
 
 PolicyRefusal toPolicyRefusal(Refusal&& refusal) {
   PolicyRefusal out;
-  out.error = GatewayError{refusal.status, std::string(toString(refusal.code)),
-                           std::move(refusal.message)};
+  out.error =
+      GatewayError{refusal.status, std::string(toString(refusal.code)), std::move(refusal.message)};
   out.code = refusal.code;
   out.unauthenticated =
       refusal.code == RefusalCode::kMissingApiKey || refusal.code == RefusalCode::kInvalidApiKey;

@@ -15,6 +15,7 @@
 #include "gateway/proxy/runtime.h"
 #include "gateway/upstream/retry_policy.h"
 #include "gateway/upstream/upstream_pool.h"
+#include "gateway/upstream/worker_pools.h"
 
 namespace tollgate::gateway {
 
@@ -35,6 +36,8 @@ struct WorkerContext {
   std::string event_source;  // "tollgate://<instance>"
   WorkerMetrics* metrics = nullptr;
   UpstreamPool* pool = nullptr;
+  // Endpoint choice, health, ejection, retry budget and fallbacks of the worker's upstreams.
+  WorkerPools* upstream_pools = nullptr;
   RetryPolicy retry_policy;              // whether a failed upstream attempt is tried again
   DeadlineSweeper* deadlines = nullptr;  // the worker's I/O timeouts
   // Data-plane warnings, rate limited per message key (warnings->warn("key", fmt, args...)).

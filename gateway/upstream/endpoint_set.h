@@ -53,6 +53,12 @@ class EndpointSet {
   // A call was sent to endpoint `i` (after pick).
   void onStart(size_t i) { ++endpoints_[i].outstanding; }
 
+  // The call on `i` ended without saying anything about the endpoint (a pooled connection the
+  // upstream had closed while idle).
+  void onCancel(size_t i) {
+    if (endpoints_[i].outstanding > 0) --endpoints_[i].outstanding;
+  }
+
   // The call on `i` ended. `first_byte`: the time to the response's first byte when one came
   // (or the time waited, for a TTFT timeout), which feeds the latency estimate. Returns true
   // when the outcome ejected the endpoint.

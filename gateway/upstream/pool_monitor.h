@@ -8,8 +8,8 @@
 #include <unordered_map>
 
 #include "gateway/core/io.h"
-#include "gateway/upstream/upstream_pools.h"
 #include "gateway/upstream/upstream_pool.h"
+#include "gateway/upstream/upstream_pools.h"
 
 namespace tollgate::gateway {
 

@@ -14,7 +14,8 @@ namespace {
 // Records the hooks it sees; refuses where told to.
 class ScriptedPolicy : public CallPolicy {
  public:
-  ScriptedPolicy(std::string name, std::vector<std::string>& log) : name_(std::move(name)), log_(log) {}
+  ScriptedPolicy(std::string name, std::vector<std::string>& log)
+      : name_(std::move(name)), log_(log) {}
 
   std::optional<PolicyRefusal> onHead(const Fields&, PolicyCall&) override {
     log_.push_back(name_ + ".head");

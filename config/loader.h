@@ -140,7 +140,7 @@ class Loader {
   std::optional<std::chrono::milliseconds> milliseconds(const YAML::Node& node,
                                                         const std::string& path, uint64_t min);
 
-  // Pool keys the gateway reads but does not act on yet, one warning per upstream using them.
+  // Pool behaviour the gateway does not have yet, one warning per upstream that would use it.
   static void addPoolWarnings(Config& config);
 
   // Across upstreams: every fallback names another upstream of the same dialect, and following

@@ -442,17 +442,15 @@ void Loader::checkFallbacks(const std::vector<UpstreamConfig>& upstreams) {
 }
 
 void Loader::addPoolWarnings(Config& config) {
-  const UpstreamConfig defaults;
   for (size_t i = 0; i < config.upstreams.size(); ++i) {
     const UpstreamConfig& u = config.upstreams[i];
-    const bool pooled = u.endpoints.size() > 1 || !u.fallbacks.empty() || u.health.enabled ||
-                        u.load_signal.enabled || u.max_outstanding != 0 ||
-                        u.ttft_timeout != defaults.ttft_timeout;
-    if (pooled) {
+    const bool retries = u.endpoints.size() > 1 || !u.fallbacks.empty();
+    if (retries || u.ttft_timeout.count() != 0) {
       config.warnings.push_back(indexPath("upstreams", i) +
-                                ": endpoints beyond the first, fallbacks, health, load_signal, "
-                                "max_outstanding and ttft_timeout_ms are validated but not acted "
-                                "on yet: every call goes to endpoints[0] (docs/upstreams.md)");
+                                ": only connect errors are retried or sent to a fallback for "
+                                "now; 429, 5xx, ttft_timeout (and ttft_timeout_ms itself) and "
+                                "fallbacks to another model are not acted on yet "
+                                "(docs/upstreams.md)");
     }
   }
 }

@@ -376,14 +376,14 @@ TEST(UpstreamPoolConfig, BadFallbackEntriesNameTheirPaths) {
                           "5xx, ttft_timeout"));
 }
 
-TEST(UpstreamPoolConfig, PoolKeysNotYetActedOnAreAWarningNamingTheUpstream) {
+TEST(UpstreamPoolConfig, RetriesNotYetActedOnAreAWarningNamingTheUpstream) {
   const Config pooled = parseValid(poolWith(kThreeEndpoints));
   EXPECT_THAT(pooled.warnings,
-              Contains(HasSubstr("upstreams[0]: endpoints beyond the first, fallbacks, health")));
+              Contains(HasSubstr("upstreams[0]: only connect errors are retried")));
   const Config plain =
       parseValid(poolWith("    base_url: \"http://a\"\n    balancer: round_robin\n"));
   for (const auto& warning : plain.warnings)
-    EXPECT_THAT(warning, ::testing::Not(HasSubstr("endpoints beyond")));
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("only connect errors")));
 }
 
 }  // namespace

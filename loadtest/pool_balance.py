@@ -149,6 +149,7 @@ upstreams:
             shares = " ".join(f"{c / total * 100:.1f}%" for c in counts)
             print(f"RESULT balancer={balancer} calls={len(latencies)} non200={len(failures)} "
                   f"shares(fast,fast,slow)={shares} "
+                  f"mean_ms={sum(latencies) / len(latencies) * 1000:.1f} "
                   f"p50_ms={pct(latencies, 0.50) * 1000:.1f} "
                   f"p99_ms={pct(latencies, 0.99) * 1000:.1f} "
                   f"max_ms={latencies[-1] * 1000:.1f}", flush=True)

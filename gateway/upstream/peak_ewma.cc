@@ -17,7 +17,8 @@ double PeakEwma::estimate(Clock::time_point now) const {
 
 void PeakEwma::observe(Nanos sample, Clock::time_point now) {
   const double rtt = static_cast<double>(std::max<Nanos::rep>(sample.count(), 0));
-  if (rtt > cost_ns_) {
+  if (!sampled_ || rtt > cost_ns_) {
+    sampled_ = true;
     cost_ns_ = rtt;
   } else {
     const double elapsed = static_cast<double>(std::max<Nanos::rep>((now - stamp_).count(), 0));

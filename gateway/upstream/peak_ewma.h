@@ -14,7 +14,8 @@ class PeakEwma {
   using Nanos = std::chrono::nanoseconds;
 
   // `initial`: the estimate before any sample, so a new endpoint is neither flooded (as a zero
-  // would) nor starved.
+  // would) nor starved. The first sample replaces it: a fast endpoint must not look as slow as
+  // the default for the ten seconds a decay towards its real latency would take.
   PeakEwma(Nanos initial, Nanos decay, Clock::time_point now);
 
   void observe(Nanos sample, Clock::time_point now);
@@ -24,6 +25,7 @@ class PeakEwma {
 
  private:
   double cost_ns_;
+  bool sampled_ = false;
   double tau_ns_;
   Clock::time_point stamp_;
 };

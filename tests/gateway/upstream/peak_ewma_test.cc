@@ -26,13 +26,21 @@ TEST(PeakEwma, JumpsToASlowerSampleAtOnce) {
   EXPECT_DOUBLE_EQ(ewma.estimate(kT0 + milliseconds(1)), 900 * kMs);
 }
 
+TEST(PeakEwma, TheFirstSampleReplacesTheInitialEstimate) {
+  PeakEwma ewma(milliseconds(100), seconds(10), kT0);
+  ewma.observe(milliseconds(20), kT0 + milliseconds(1));
+  EXPECT_DOUBLE_EQ(ewma.estimate(kT0 + milliseconds(1)), 20 * kMs);
+}
+
 TEST(PeakEwma, MovesTowardsAFasterSampleByTheElapsedTimesWeight) {
-  PeakEwma ewma(milliseconds(1000), seconds(10), kT0);
+  PeakEwma ewma(milliseconds(100), seconds(10), kT0);
+  ewma.observe(milliseconds(1000), kT0);
   // After one time constant the old estimate keeps e^-1 of its weight.
   ewma.observe(milliseconds(0), kT0 + seconds(10));
   EXPECT_NEAR(ewma.estimate(kT0 + seconds(10)), 1000 * kMs * std::exp(-1.0), 1.0);
   // Samples at the same instant move nothing (weight 1 on the old estimate).
-  PeakEwma same(milliseconds(1000), seconds(10), kT0);
+  PeakEwma same(milliseconds(100), seconds(10), kT0);
+  same.observe(milliseconds(1000), kT0);
   same.observe(milliseconds(10), kT0);
   EXPECT_DOUBLE_EQ(same.estimate(kT0), 1000 * kMs);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <future>
 #include <string>
 #include <thread>
@@ -63,6 +64,31 @@ TEST(UpstreamPools, ARefusingEndpointCostsNoClientAnErrorAndIsEjected) {
   EXPECT_EQ(stack.metric("tollgate_upstream_endpoint_retries_total"), 2);
   // Each attempt that reached an upstream is one event; refused connects reached none.
   EXPECT_EQ(stack.waitForEvents(20).size(), 20u);
+}
+
+TEST(UpstreamPools, AnEndpointKilledBetweenCallsCostsNoClientAnError) {
+  Process second("mock_upstream", {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0"});
+  const auto line = second.waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
+  ASSERT_TRUE(line.has_value());
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml =
+      "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n    endpoints:\n"
+      "      - url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "      - url: \"http://" +
+      *line + "\"\n    balancer: round_robin\n";
+  Stack stack(options);
+  auto client = stack.gatewayClient();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(client.post(kChat, chat("pool-a")).status, 200);
+  // Both endpoints hold pooled connections now; one dies between calls.
+  second.signal(SIGKILL);
+  ASSERT_TRUE(second.wait(std::chrono::seconds(10)).has_value());
+  for (int i = 0; i < 20; ++i) {
+    const auto r = client.post(kChat, chat("pool-b"));
+    ASSERT_EQ(r.status, 200) << "call " << i << " after the kill: " << r.body;
+  }
+  EXPECT_GE(stack.metric("tollgate_upstream_endpoint_retries_total"), 1);
+  EXPECT_EQ(stack.metric("tollgate_upstream_ejections_total"), 1);
 }
 
 TEST(UpstreamPools, FailedHealthChecksTakeAnEndpointOutBeforeAnyCall) {

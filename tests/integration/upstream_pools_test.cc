@@ -158,9 +158,10 @@ TEST(UpstreamPools, BeyondMaxOutstandingTheAnswerIs503AtOnce) {
       "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n    max_outstanding: 1\n";
   Stack stack(options);
   auto slow = std::async(std::launch::async, [&] {
-    return stack.gatewayClient().post(kChat, chat("small-a"), {{"x-mock-ttft-ms", "1500"}});
+    return stack.gatewayClient().post(kChat, chat("small-a"), {{"x-mock-ttft-ms", "800"}});
   });
-  // The slow call holds the only slot once the mock has it.
+  // The slow call (answered after 0.8 s, within upstream_response_ms) holds the only slot once
+  // the mock has it.
   ASSERT_TRUE(eventually([&] { return stack.mockCalls().find("small-a") != std::string::npos; }));
   const auto r = stack.gatewayClient().post(kChat, chat("small-b"));
   // Answered while the slow call still holds the slot: refused, not queued behind it.

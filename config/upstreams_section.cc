@@ -60,7 +60,8 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
                 "retry_budget",
                 "fallbacks",
                 "fallback_on",
-                "load_signal"});
+                "load_signal",
+                "gpu_pool"});
 
   if (auto n = child(node, "name")) {
     const std::string name_path = path + ".name";
@@ -117,6 +118,9 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   }
   if (auto n = child(node, "passthrough_auth")) {
     if (auto v = boolean(*n, path + ".passthrough_auth")) upstream.passthrough_auth = *v;
+  }
+  if (auto n = child(node, "gpu_pool")) {
+    if (auto text = nonEmptyString(*n, path + ".gpu_pool")) upstream.gpu_pool = *text;
   }
   loadUpstreamPool(node, path, upstream);
 }

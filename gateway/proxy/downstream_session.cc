@@ -34,6 +34,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+int64_t steadyNanos(CallRecord::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 // The meter of events.sink: none: sees nothing, changes nothing, knows nothing.
 class UnreadBody final : public meter::ResponseMeter {
  public:
@@ -297,11 +301,10 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
   // The policies' head hooks (admission: the gateway key and the attribution labels) run
   // before the body is read: a caller without a key never makes the gateway buffer its body.
   const auto& policies = call.runtime->policies;
-  policies.begin(call.policy);
+  call.policy.attribution = &call.attribution;
   call.policy.endpoint = path;
   call.policy.dialect = call.dialect;
   if (auto refusal = policies.onHead(req.base(), call.policy)) {
-    call.attribution = call.policy.attribution;
     const bool book = bookRefusal(call, *refusal);
     const bool keep = co_await refuseOnHead(call, parser, *call.dialect, refusal->error, book);
     co_return keep;
@@ -345,7 +348,6 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 
   // The gateway key goes no further, whatever the upstream's passthrough_auth says.
   for (const auto& name : call.policy.key_headers) req.erase(name);
-  call.attribution = call.policy.attribution;
   if (!call.policy.warnings.empty()) {
     ctx_.metrics->add(ctx_.metrics->attribution_warnings, call.policy.warnings.size());
     if (log_->should_log(spdlog::level::debug)) {
@@ -462,6 +464,13 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
 
   call.upstream_start = Clock::now();
+  // Once per call, whatever the attempts: finishCall ends what begins here.
+  if (const std::string& pool = call.upstreams->config().gpu_pool;
+      !pool.empty() && call.gpu_pool.empty()) {
+    call.gpu_pool = pool;
+    call.gpu_pool_mark =
+        call.runtime->services.gpu_pools->begin(pool, steadyNanos(call.upstream_start));
+  }
   auto& metrics = *ctx_.metrics;
   const config::UpstreamConfig* head_for = nullptr;
   // The worker's pools choose each attempt's endpoint (balancer, health, ejection) and whether a
@@ -917,6 +926,7 @@ Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect, uns
 void DownstreamSession::finishCall(ProxyCall& call) {
   if (call.booked) return;
   call.booked = true;
+  if (!call.gpu_pool.empty()) settleGpuPool(call);
   if (!ctx_.metering) {
     auto& metrics = *ctx_.metrics;
     if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
@@ -941,6 +951,15 @@ void DownstreamSession::finishCall(ProxyCall& call) {
     metrics.add(metrics.events_dropped);
     warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
          connection_id_, call.request_id.view());
+  }
+}
+
+void DownstreamSession::settleGpuPool(ProxyCall& call) {
+  const auto end = call.upstream_end >= call.upstream_start ? call.upstream_end : Clock::now();
+  call.gpu_pool_occupancy_ns =
+      call.runtime->services.gpu_pools->end(call.gpu_pool, steadyNanos(end), call.gpu_pool_mark);
+  for (const auto& pool : call.runtime->config->gpu_pools) {
+    if (pool.name == call.gpu_pool) call.gpu_pool_hour_pico = pool.hourPico();
   }
 }
 

@@ -17,6 +17,7 @@ struct ProxyCall : CallRecord {
   PolicyCall policy;                       // what the policy chain knows and holds
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
   std::shared_ptr<UpstreamPools> pools;    // the worker's pools of `runtime`'s config
+  __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
 };
 
 }  // namespace tollgate::gateway

@@ -357,6 +357,7 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
   if (error) return error;
   if (auto bad = common.check(true)) return bad;
   info.model = std::move(common.model);
+  info.max_output_tokens = common.max_output_tokens;
   info.stream = common.stream;
   info.client_asked_usage = true;  // Anthropic always reports usage
   info.gateway_asked_usage = false;

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "gateway/core/call_record.h"
 #include "gateway/policy/call_policy.h"
+#include "gateway/proxy/call_record_open_call.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/upstream/upstream_pools.h"
 #include "gateway/upstream/upstream_set.h"
@@ -18,6 +20,10 @@ struct ProxyCall : CallRecord {
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
   std::shared_ptr<UpstreamPools> pools;    // the worker's pools of `runtime`'s config
   __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
+  // While the call is forwarded: its link into the worker's open-call journal (declared after
+  // the view it reads, so unlinked first).
+  std::optional<CallRecordOpenCall> open_view;
+  OpenCallTracker::Handle open_call;
 };
 
 }  // namespace tollgate::gateway

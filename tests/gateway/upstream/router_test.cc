@@ -57,12 +57,11 @@ TEST_F(RouterTest, PathsSelectTheirDialectAndUnknownPathsNone) {
   EXPECT_EQ(router.errorDialectFor("/nothing").name(), "openai");
 }
 
-TEST_F(RouterTest, SingleEndpointUpstreamPicksItselfForEveryAttempt) {
+TEST_F(RouterTest, RoutedSetNamesTheConfiguredUpstreamItself) {
   const Router router(config_);
   const UpstreamSet* set = router.route("openai", "gpt-4o-mini");
   ASSERT_NE(set, nullptr);
-  EXPECT_EQ(set->pick(0).endpoint, &config_.upstreams[0]);
-  EXPECT_EQ(set->pick(1).endpoint, &config_.upstreams[0]);
+  EXPECT_EQ(&set->config(), &config_.upstreams[0]);
 }
 
 TEST(RetryPolicy, OnlyAStalePooledConnectionWithNothingWrittenIsTriedAgainOnce) {

@@ -110,6 +110,7 @@ class Loader {
                            std::vector<std::pair<std::string, std::string>>& headers);
 
   void loadTls(const YAML::Node& node, const std::string& path, UpstreamTls& tls);
+  void loadAws(const YAML::Node& node, const std::string& path, UpstreamAws& aws);
 
   // The prices: section, the bundled catalog and the price warnings (prices_section.cc).
   std::optional<meter::PicoPerToken> price(const YAML::Node& node, const std::string& path);

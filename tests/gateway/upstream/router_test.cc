@@ -57,6 +57,20 @@ TEST_F(RouterTest, PathsSelectTheirDialectAndUnknownPathsNone) {
   EXPECT_EQ(router.errorDialectFor("/nothing").name(), "openai");
 }
 
+TEST_F(RouterTest, BedrockRuntimePathsSelectTheBedrockDialect) {
+  const Router router(config_);
+  for (const char* operation :
+       {"converse", "converse-stream", "invoke", "invoke-with-response-stream"}) {
+    const std::string path =
+        std::string("/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/") + operation;
+    ASSERT_NE(router.endpointFor(path).dialect, nullptr) << path;
+    EXPECT_EQ(router.endpointFor(path).dialect->name(), "bedrock") << path;
+  }
+  EXPECT_EQ(router.endpointFor("/model/anthropic.claude-v2/count-tokens").dialect, nullptr);
+  EXPECT_EQ(router.endpointFor("/model//converse").dialect, nullptr);
+  EXPECT_EQ(router.errorDialectFor("/model/anthropic.claude-v2/count-tokens").name(), "bedrock");
+}
+
 TEST_F(RouterTest, SingleEndpointUpstreamPicksItselfForEveryAttempt) {
   const Router router(config_);
   const UpstreamSet* set = router.route("openai", "gpt-4o-mini");

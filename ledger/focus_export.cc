@@ -18,9 +18,11 @@ const std::vector<std::string> kColumns = {
     // Recommended and conditional columns the ledger knows.
     "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "ResourceId", "ResourceName",
     "ResourceType", "SkuId", "SkuMeter", "Tags",
+    // FOCUS 1.3's columns for split shared costs: the GPU pools' shares.
+    "AllocatedMethodId", "AllocatedMethodDetails", "AllocatedResourceId", "AllocatedResourceName",
     // Custom columns (FOCUS: they start with x_).
     "x_team", "x_project", "x_cost_center", "x_workload_type", "x_environment", "x_model",
-    "x_source", "x_allocation_rule", "x_unpriced_events"};
+    "x_source", "x_allocation_rule", "x_unpriced_events", "x_gpu_pool", "x_gpu_pool_idle"};
 
 // One row: a value per column of kColumns; an empty value is written as an empty field
 // (FOCUS null in CSV). Indexed through the column's position, looked up once per name.
@@ -187,6 +189,48 @@ std::string formatFocus(const LedgerData& data, const Report& report, const Focu
     write(row);
   }
 
+  // GPU pools: each label set's share of a pool over the period, and the idle line.
+  for (const auto& pool : report.gpu.pools) {
+    if (!pool.error.empty()) continue;
+    Row common = base(data.period.start_hour, data.period.end_hour);
+    common["ChargeCategory"] = "Usage";
+    common["ChargeFrequency"] = "Usage-Based";
+    common["ProviderName"] = common["PublisherName"] = common["InvoiceIssuerName"] = "self-hosted";
+    common["ServiceCategory"] = "AI and Machine Learning";
+    common["ServiceName"] = "self-hosted GPU pool";
+    common["ResourceId"] = common["ResourceName"] = pool.name;
+    common["ResourceType"] = "GPU pool";
+    common["SkuId"] = "gpu-pool/" + pool.name;
+    common["SkuMeter"] = "GPU time";
+    common["PricingUnit"] = common["ConsumedUnit"] = "Requests";
+    common["AllocatedMethodId"] = "gpu-pool-" + pool.share;
+    common["AllocatedMethodDetails"] = R"({"share":")" + pool.share + R"(","idle":")" +
+                                       pool.idle_mode + R"(","gpus":)" + std::to_string(pool.gpus) +
+                                       R"(,"gpu_hour_usd":")" + pool.gpu_hour_usd + R"("})";
+    common["AllocatedResourceId"] = common["AllocatedResourceName"] = pool.name;
+    common["x_source"] = "gpu_pool";
+    common["x_gpu_pool"] = pool.name;
+    for (const auto& share : report.gpu.shares) {
+      if (share.pool != pool.name) continue;
+      Row row = common;
+      setCost(row, share.cost);
+      row["ChargeDescription"] = pool.name + " GPU pool share (" + pool.share + ")";
+      row["PricingQuantity"] = row["ConsumedQuantity"] = std::to_string(share.calls);
+      row["x_model"] = labelOf(share.labels, Label::kModel);
+      row["x_gpu_pool_idle"] = "false";
+      setLabels(row, share.labels);
+      write(row);
+    }
+    if (!pool.idle_line.isZero()) {
+      Row row = common;
+      setCost(row, pool.idle_line);
+      row["ChargeDescription"] = pool.name + " GPU pool idle";
+      row["PricingQuantity"] = row["ConsumedQuantity"] = "0";
+      row["x_gpu_pool_idle"] = "true";
+      setLabels(row, LabelValues{});
+      write(row);
+    }
+  }
   return out;
 }
 

@@ -209,6 +209,48 @@ void budgetVariance(std::string& out, const Report& r) {
 
 }  // namespace
 
+// Each pool's cost with a bar split busy / idle (widths from exact picodollars), then its
+// shares by team and model.
+void gpuPools(std::string& out, const GpuPoolReport& gpu) {
+  out +=
+      "<section id=\"gpu-pools\"><h2>Self-hosted GPU pools (not in the total)</h2><table>"
+      "<tr><th>pool</th><th>cost</th><th>busy / idle</th><th>idle %</th>"
+      "<th>per 1k tokens</th><th>managed per 1k tokens</th></tr>";
+  for (const auto& p : gpu.pools) {
+    if (!p.error.empty()) {
+      out +=
+          "<tr><td>" + escape(p.name) + "</td><td colspan=\"5\">" + escape(p.error) + "</td></tr>";
+      continue;
+    }
+    const int busy_px = scaled(p.busy.pico(), p.cost.pico(), 200);
+    out += "<tr><td>" + escape(p.name) + "</td><td class=\"num\">$" + cents(p.cost) +
+           "</td><td><svg class=\"gpu-busy-idle\" width=\"200\" height=\"12\">"
+           "<rect class=\"busy\" fill=\"#4e79a7\" width=\"" +
+           std::to_string(busy_px) +
+           "\" height=\"12\"/><rect class=\"idle\" fill=\"#bab0ac\" x=\"" +
+           std::to_string(busy_px) + "\" width=\"" + std::to_string(200 - busy_px) +
+           "\" height=\"12\"/></svg> $" + cents(p.busy) + " / $" + cents(p.idle) +
+           "</td><td class=\"num\">" + escape(p.idle_pct) + "</td><td class=\"num\">" +
+           escape(p.per_1k_tokens_usd) + "</td><td class=\"num\">" +
+           escape(p.compare_with.empty() ? "n/a"
+                                         : p.compare_with + ": " + p.managed_per_1k_tokens_usd) +
+           "</td></tr>";
+  }
+  out +=
+      "</table><table><tr><th>pool</th><th>by</th><th>value</th><th>calls</th><th>cost</th>"
+      "</tr>";
+  const std::pair<const char*, const std::vector<GpuPoolGroup>*> groups[] = {
+      {"team", &gpu.by_team}, {"model", &gpu.by_model}};
+  for (const auto& [label, list] : groups) {
+    for (const auto& g : *list) {
+      out += "<tr><td>" + escape(g.pool) + "</td><td>" + label + "</td><td>" +
+             escape(g.value.empty() ? "(none)" : g.value) + "</td><td class=\"num\">" +
+             std::to_string(g.calls) + "</td><td class=\"num\">$" + cents(g.cost) + "</td></tr>";
+    }
+  }
+  out += "</table></section>\n";
+}
+
 std::string formatHtml(const LedgerData& data, const Report& r) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -283,7 +325,9 @@ std::string formatHtml(const LedgerData& data, const Report& r) {
     out +=
         "<tr><td>" + std::string(name) + "</td><td class=\"num\">" + escape(*value) + "</td></tr>";
   }
-  out += "</table></section>\n<section id=\"showback\"><h2>Showback</h2><table><tr>";
+  out += "</table></section>\n";
+  if (!r.gpu.pools.empty()) gpuPools(out, r.gpu);
+  out += "<section id=\"showback\"><h2>Showback</h2><table><tr>";
   for (const auto l : r.by) out += "<th>" + std::string(labelName(l)) + "</th>";
   out += "<th>cost</th></tr>";
   for (const auto& row : r.rows) {

@@ -1,6 +1,7 @@
 // tollgate-ledger: the finance program (contract.md, "The ledger"). Wires the command line to
 // the store, the file source and the pure reports; every failure is one line on stderr and a
 // non-zero exit status (docs/ledger.md lists them).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -246,10 +247,43 @@ int report(const Args& args, const LedgerConfig& config, Store& store) {
     if (!read) return kExitConfig;
     budgets = std::move(*read);
   }
+  // GPU pools are read from the gateway config, validated as the gateway validates them; a
+  // pool's compare_with is priced from that config's catalog (its prices: and the bundled one).
+  std::vector<tollgate::config::GpuPoolConfig> pools;
+  std::shared_ptr<const tollgate::meter::PriceBook> gateway_prices;
+  if (!config.gateway_config.empty()) {
+    auto read = readYamlFile<std::vector<tollgate::config::GpuPoolConfig>>(
+        config.gateway_config, [](const std::string& text) {
+          auto parsed = tollgate::config::parseGpuPools(text, tollgate::config::processEnv());
+          using Result = std::variant<std::vector<tollgate::config::GpuPoolConfig>, ConfigErrors>;
+          if (auto* errors = std::get_if<ConfigErrors>(&parsed)) return Result(*errors);
+          return Result(std::get<0>(std::move(parsed)));
+        });
+    if (!read) return kExitConfig;
+    pools = std::move(*read);
+    const bool compare = std::any_of(pools.begin(), pools.end(),
+                                     [](const auto& p) { return !p.compare_with.empty(); });
+    if (compare) {
+      auto catalog_read = readYamlFile<std::shared_ptr<const tollgate::meter::PriceBook>>(
+          config.gateway_config, [](const std::string& text) {
+            // A gateway config without prices: still has the bundled catalog.
+            return parsePriceCatalog(text.find("prices:") == std::string::npos ? "prices: {}\n"
+                                                                               : text);
+          });
+      if (!catalog_read) return kExitConfig;
+      gateway_prices = *catalog_read;
+    }
+  }
   std::string error;
   auto data = store.loadPeriod(*period, error);
   if (!data) return fail(kExitStore, "report: " + error);
   Report r = computeReport(*data, by, config.allocation, budgets);
+  if (!pools.empty()) {
+    r.gpu = computeGpuPools(*period, data->pool_calls, pools, gateway_prices.get());
+    r.gpu_idle_pct = r.gpu.idle_pct;
+    for (const auto& note : r.gpu.notes)
+      std::fprintf(stderr, "tollgate-ledger: %s\n", note.c_str());
+  }
   auto anomalies = findAnomalies(config, store, *period, error);
   if (!anomalies) return fail(kExitStore, "report: " + error);
   r.anomalies = std::move(*anomalies);

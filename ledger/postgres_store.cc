@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS imported (
 );
 CREATE INDEX IF NOT EXISTS imported_by_start ON imported (period_start_hour);
 CREATE TABLE IF NOT EXISTS sent_alert (key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS pool_call (
+  id TEXT PRIMARY KEY, pool TEXT NOT NULL, start_us BIGINT NOT NULL, end_us BIGINT NOT NULL,
+  team TEXT NOT NULL, project TEXT NOT NULL, cost_center TEXT NOT NULL,
+  workload_type TEXT NOT NULL, environment TEXT NOT NULL, model TEXT NOT NULL,
+  upstream TEXT NOT NULL, provider TEXT NOT NULL, outcome TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+  cache_write_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pool_call_by_end ON pool_call (end_us);
 )sql";
 
 class Result {
@@ -235,6 +245,18 @@ std::optional<Store::BatchResult> PostgresStore::commitBatch(
         fresh.erase(it);
         ++result.booked;
         addToRollups(batch, record);
+        if (!record.gpu_pool.empty()) {
+          Params p;
+          for (auto& v : poolCallValues(poolCallOf(record))) p.emplace_back(std::move(v));
+          Result r = run(conn_,
+                         "INSERT INTO pool_call VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                         "$11, $12, $13, $14, $15, $16, $17, $18)",
+                         p);
+          if (!r.ok()) {
+            error = "pool_call: " + r.error();
+            return std::nullopt;
+          }
+        }
       } else {
         ++result.duplicates;
       }
@@ -366,6 +388,22 @@ std::optional<LedgerData> PostgresStore::loadPeriod(const Period& period, std::s
       return std::nullopt;
     }
     data.imported.push_back(std::move(line));
+  }
+  constexpr int64_t kMicrosPerHour = 3'600'000'000;
+  Result pool_calls =
+      run(conn_,
+          "SELECT id, pool, start_us, end_us, team, project, cost_center, workload_type, "
+          "environment, model, upstream, provider, outcome, input_tokens, cache_read_tokens, "
+          "cache_write_tokens, output_tokens, reasoning_tokens "
+          "FROM pool_call WHERE end_us >= $1 AND start_us < $2",
+          {std::to_string(period.start_hour * kMicrosPerHour),
+           std::to_string(period.end_hour * kMicrosPerHour)});
+  if (!pool_calls.ok()) {
+    error = "pool_call: " + pool_calls.error();
+    return std::nullopt;
+  }
+  for (int r = 0; r < pool_calls.rows(); ++r) {
+    data.pool_calls.push_back(readPoolCall(ResultRow{pool_calls, r}));
   }
   if (!tx.commit(error)) return std::nullopt;
   return data;

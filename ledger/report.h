@@ -7,7 +7,9 @@
 #include "ledger/allocation.h"
 #include "ledger/anomaly_detector.h"
 #include "ledger/calendar.h"
+#include "ledger/gpu_pool_report.h"
 #include "ledger/ledger_config.h"
+#include "ledger/pool_call.h"
 #include "ledger/rollup.h"
 
 namespace tollgate::ledger {
@@ -18,6 +20,7 @@ struct LedgerData {
   Period period;
   Rollups rollups;                   // buckets whose hour is in the period
   std::vector<ImportLine> imported;  // lines whose period_start is in the period
+  std::vector<PoolCall> pool_calls;  // GPU-pool calls running at some time in the period
 };
 
 struct ShowbackRow {
@@ -81,7 +84,7 @@ struct Report {
   std::vector<ShowbackRow> rows;           // by `by`, largest cost first, ties by labels
   std::vector<ChargebackLine> chargeback;  // by cost centre; the unallocated line last
   UnitCosts unit_costs;
-  std::string gpu_idle_pct = "n/a";  // self-hosted GPU pools are not built yet
+  std::string gpu_idle_pct = "n/a";  // from `gpu` (computeGpuPools); "n/a" without pools
   std::vector<WeekTrend> cost_per_1k_tokens_trend;
   std::string paved_road_pct;
   std::string unallocated_pct;
@@ -89,6 +92,8 @@ struct Report {
   std::vector<AllocatedLine> allocated;  // the imported lines after allocation
   // Filled by the caller from detectAnomalies (it needs rollups from before the period).
   std::vector<Anomaly> anomalies;
+  // Filled by the caller from computeGpuPools (it needs the gateway config's pools).
+  GpuPoolReport gpu;
 };
 
 Report computeReport(const LedgerData& data, const std::vector<Label>& by,

@@ -191,6 +191,48 @@ std::string formatJson(const Report& r, const RepriceResult* reprice) {
     j.close('}');
   }
   j.close(']');
+  j.key("gpu_pools");
+  j.open('{');
+  j.field("idle_pct", r.gpu.idle_pct);
+  j.key("pools");
+  j.open('[');
+  for (const auto& p : r.gpu.pools) {
+    j.open('{');
+    j.field("name", p.name);
+    j.field("gpus", static_cast<int64_t>(p.gpus));
+    j.field("gpu_hour_usd", p.gpu_hour_usd);
+    j.field("share", p.share);
+    j.field("idle", p.idle_mode);
+    j.money("cost_usd", p.cost);
+    j.money("busy_usd", p.busy);
+    j.money("idle_usd", p.idle);
+    j.money("idle_line_usd", p.idle_line);
+    j.field("idle_pct", p.idle_pct);
+    j.field("calls", p.calls);
+    j.field("tokens", p.tokens);
+    j.field("per_1k_tokens_usd", p.per_1k_tokens_usd);
+    j.field("compare_with", p.compare_with);
+    j.money("compare_with_cost_usd", p.managed_cost);
+    j.field("compare_with_per_1k_tokens_usd", p.managed_per_1k_tokens_usd);
+    if (!p.error.empty()) j.field("error", p.error);
+    j.close('}');
+  }
+  j.close(']');
+  for (const auto& [label, list] : r.gpu.groupings()) {
+    j.key(std::string("by_") + label);
+    j.open('[');
+    for (const auto& g : *list) {
+      j.open('{');
+      j.field("pool", g.pool);
+      j.field(label, g.value);
+      j.field("calls", g.calls);
+      j.money("cost_usd", g.cost);
+      j.field("per_call_usd", g.per_call_usd);
+      j.close('}');
+    }
+    j.close(']');
+  }
+  j.close('}');
   if (reprice != nullptr) {
     j.key("reprice");
     j.open('{');

@@ -66,6 +66,37 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
              b.variance_usd + " (" + b.variance_pct + " %)" +
              (b.note.empty() ? "" : ": " + b.note));
   }
+  if (!r.gpu.pools.empty()) {
+    out += "\nSelf-hosted GPU pools (not in the total above; docs/gpu-pools.md)\n";
+  }
+  for (const auto& p : r.gpu.pools) {
+    if (!p.error.empty()) {
+      line(out, "pool " + p.name, p.error);
+      continue;
+    }
+    line(out,
+         "pool " + p.name + " (" + std::to_string(p.gpus) + " GPUs x " + p.gpu_hour_usd + "/h, " +
+             p.share + ")",
+         p.cost.toFixedString(2));
+    line(out, "  busy, shared among " + std::to_string(p.calls) + " calls",
+         p.busy.toFixedString(2));
+    line(out,
+         std::string("  idle (") +
+             (p.idle_line.isZero() && !p.idle.isZero() ? "spread over the calls" : "its own line") +
+             ")",
+         p.idle.toFixedString(2) + " (" + p.idle_pct + " %)");
+    line(out, "  per 1k tokens, self-hosted", p.per_1k_tokens_usd);
+    if (!p.compare_with.empty()) {
+      line(out, "  per 1k tokens at " + p.compare_with + "'s price", p.managed_per_1k_tokens_usd);
+    }
+  }
+  for (const auto& [label, list] : r.gpu.groupings()) {
+    for (const auto& g : *list) {
+      line(out, "  " + g.pool + " " + label + " " + shown(g.value),
+           g.cost.toFixedString(2) + " (" + std::to_string(g.calls) + " calls, " + g.per_call_usd +
+               " each)");
+    }
+  }
   if (!r.anomalies.empty()) out += "\nSpend anomalies\n";
   for (const auto& a : r.anomalies) {
     std::string scope;

@@ -41,6 +41,16 @@ CREATE TABLE IF NOT EXISTS imported (
 );
 CREATE INDEX IF NOT EXISTS imported_by_start ON imported (period_start_hour);
 CREATE TABLE IF NOT EXISTS sent_alert (key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pool_call (
+  id TEXT PRIMARY KEY, pool TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
+  team TEXT NOT NULL, project TEXT NOT NULL, cost_center TEXT NOT NULL,
+  workload_type TEXT NOT NULL, environment TEXT NOT NULL, model TEXT NOT NULL,
+  upstream TEXT NOT NULL, provider TEXT NOT NULL, outcome TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pool_call_by_end ON pool_call (end_us);
 )sql";
 
 // A prepared statement, finalized on scope exit.
@@ -110,6 +120,7 @@ class Transaction {
 };
 
 constexpr int kLabelColumns = static_cast<int>(kLabelCount);
+constexpr int64_t kMicrosPerHour = 3'600'000'000;
 
 // The accessor store_rows.h reads a row through.
 struct StatementRow {
@@ -204,7 +215,10 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement set_position(db_,
                          "INSERT OR REPLACE INTO source_position (source, position) VALUES (?, ?)");
-  for (const Statement* s : {&insert_id, &select, &upsert, &set_position}) {
+  Statement insert_pool_call(db_,
+                             "INSERT INTO pool_call VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                             "?, ?, ?, ?, ?)");
+  for (const Statement* s : {&insert_id, &select, &upsert, &set_position, &insert_pool_call}) {
     if (!s->ok()) {
       error = s->error();
       return std::nullopt;
@@ -230,6 +244,25 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
     }
     ++result.booked;
     addToRollups(batch, records[i]);
+    if (!records[i].gpu_pool.empty()) {
+      insert_pool_call.reset();
+      const CostRecord& r = records[i];
+      int c = 1;
+      insert_pool_call.bind(c++, r.id);
+      insert_pool_call.bind(c++, r.gpu_pool);
+      insert_pool_call.bind(c++, r.start_us);
+      insert_pool_call.bind(c++, r.end_us);
+      for (const auto& label : r.labels) insert_pool_call.bind(c++, label);
+      for (const int64_t tokens :
+           {r.usage.input_tokens, r.usage.cache_read_tokens, r.usage.cache_write_tokens,
+            r.usage.output_tokens, r.usage.reasoning_tokens}) {
+        insert_pool_call.bind(c++, tokens);
+      }
+      if (insert_pool_call.step() != SQLITE_DONE) {
+        error = "pool_call: " + insert_pool_call.error();
+        return std::nullopt;
+      }
+    }
   }
   for (const auto& [key, totals] : batch) {
     RollupTotals merged = totals;
@@ -347,7 +380,13 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
                      "amount_pico, quantity, unit, rate_usd, team, project, cost_center, "
                      "workload_type, environment, runs_completed, fingerprint FROM imported "
                      "WHERE period_start_hour >= ? AND period_start_hour < ? ORDER BY rowid");
-  for (const Statement* s : {&rollups, &imported}) {
+  Statement pool_calls(
+      db_,
+      "SELECT id, pool, start_us, end_us, team, project, cost_center, workload_type, environment, "
+      "model, upstream, provider, outcome, input_tokens, cache_read_tokens, cache_write_tokens, "
+      "output_tokens, reasoning_tokens "
+      "FROM pool_call WHERE end_us >= ? AND start_us < ?");
+  for (const Statement* s : {&rollups, &imported, &pool_calls}) {
     if (!s->ok()) {
       error = s->error();
       return std::nullopt;
@@ -382,6 +421,15 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
   }
   if (rc != SQLITE_DONE) {
     error = "imported: " + imported.error();
+    return std::nullopt;
+  }
+  pool_calls.bind(1, period.start_hour * kMicrosPerHour);
+  pool_calls.bind(2, period.end_hour * kMicrosPerHour);
+  while ((rc = pool_calls.step()) == SQLITE_ROW) {
+    data.pool_calls.push_back(readPoolCall(StatementRow{pool_calls}));
+  }
+  if (rc != SQLITE_DONE) {
+    error = "pool_call: " + pool_calls.error();
     return std::nullopt;
   }
   if (!tx.commit(error)) return std::nullopt;

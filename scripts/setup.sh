@@ -10,6 +10,7 @@ packages=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libbrotli-dev libzstd-dev python3-venv
   kcat wrk nginx-light prometheus valgrind
+  openjdk-17-jre-headless maven
   clang libclang-rt-14-dev clang-format
   libsqlite3-dev libpq-dev postgresql chromium
 )
@@ -49,4 +50,9 @@ if [[ "${TOLLGATE_SKIP_PYTHON:-0}" != 1 ]]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$py_dir/requirements.txt"
     echo "$want" >"$venv/.requirements.sha256"
   fi
+fi
+
+# A real Kafka broker for the kafka_real tests (Java 17 and Maven from the packages above).
+if [[ "${TOLLGATE_SKIP_KAFKA:-0}" != 1 ]]; then
+  bash scripts/install_kafka.sh
 fi

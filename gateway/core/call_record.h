@@ -47,6 +47,11 @@ struct CallRecord {
   meter::MeterResult result;
   bool metered = false;  // `result` holds the response meter's answer
   bool booked = false;   // the cost event was built and handed on
+  // A call on a self-hosted GPU pool (upstreams[].gpu_pool): the pool, its cost per hour and
+  // this replica's occupancy over the call (call-nanoseconds), for the event's live estimate.
+  std::string gpu_pool;
+  __int128 gpu_pool_hour_pico = 0;
+  __int128 gpu_pool_occupancy_ns = 0;
 };
 
 // Told about every finished call, on the worker thread that handled it, after the cost event

@@ -126,6 +126,14 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
     rd_kafka_conf_destroy(conf);
     throw std::runtime_error(std::string("events.kafka: cannot create the producer: ") + err);
   }
+  // What the producer really runs with (librdkafka adjusts some values for idempotence), so that
+  // an operator and the real-cluster tests can see the pipelining the delivery promise holds for.
+  char in_flight[32] = "?";
+  size_t in_flight_size = sizeof in_flight;
+  rd_kafka_conf_get(rd_kafka_conf(rk_), "max.in.flight.requests.per.connection", in_flight,
+                    &in_flight_size);
+  log()->info("kafka producer: idempotent, acks=all, {} requests in flight per connection",
+              in_flight);
   rkt_ = rd_kafka_topic_new(rk_, config_.topic.c_str(), nullptr);
   if (rkt_ == nullptr) {
     rd_kafka_destroy(rk_);
@@ -273,6 +281,11 @@ void KafkaSink::runSink() {
         batch.swap(queue_);
         queue_unspooled_ = 0;
         in_memory_.fetch_add(batch.size(), std::memory_order_relaxed);
+      }
+      if (!memory_retry_.empty()) {
+        in_memory_.fetch_add(memory_retry_.size(), std::memory_order_relaxed);
+        for (auto& m : memory_retry_) unsent_.push_back(std::move(m));
+        memory_retry_.clear();
       }
     }
     if (!batch.empty()) takeBatch(batch);
@@ -435,7 +448,10 @@ KafkaSink::Produced KafkaSink::produce(Message& m) {
   // Accepted: librdkafka frees the bytes. Refused: they are still ours (rdkafka.h: "If the
   // function returns -1 and RD_KAFKA_MSG_F_FREE was specified, then the memory associated with
   // the payload is still the caller's responsibility").
-  if (produced == Produced::kOk) static_cast<void>(m.value.release());
+  if (produced == Produced::kOk) {
+    static_cast<void>(m.value.release());
+    if (m.seq == 0) memory_in_producer_.fetch_add(1, std::memory_order_relaxed);
+  }
   return produced;
 }
 
@@ -466,6 +482,7 @@ KafkaSink::Produced KafkaSink::produce(uint64_t seq, std::string_view key, char*
 void KafkaSink::onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
   const auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(message->_private));
+  if (seq == 0) self->memory_in_producer_.fetch_sub(1, std::memory_order_relaxed);
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->delivered_.fetch_add(1, std::memory_order_relaxed);
     // Acknowledged in one go when the poll returns: one spool lock per poll, not per message.
@@ -474,8 +491,21 @@ void KafkaSink::onDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*
   }
   self->delivery_errors_.fetch_add(1, std::memory_order_relaxed);
   self->last_delivery_error_.store(message->err);
+  const bool purged = message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                      message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
   if (seq != 0 && !isPermanent(message->err)) {
     self->spool_->markFailed(seq);
+  } else if (seq == 0 && !isPermanent(message->err) && !purged && !self->fatal_.load()) {
+    // Only this copy exists (the spool could not take it, or durability: memory): produce it
+    // again rather than let librdkafka's local timeout lose it.
+    Message m;
+    m.key.assign(static_cast<const char*>(message->key), message->key_len);
+    m.value.reset(static_cast<char*>(std::malloc(std::max<size_t>(message->len, 1))));
+    if (m.value == nullptr) throw std::bad_alloc();
+    std::memcpy(m.value.get(), message->payload, message->len);
+    m.value_size = message->len;
+    std::lock_guard lock(self->mu_);
+    self->memory_retry_.push_back(std::move(m));
   } else {
     // Not in the spool (memory durability), or a permanent error: the spool keeps a permanent
     // failure for the next start, but in this process it counts as failed.
@@ -557,18 +587,23 @@ uint64_t KafkaSink::stop(std::chrono::milliseconds timeout) {
   rd_kafka_flush(rk_, static_cast<int>(flush.count()));
   applyAcks();
   const uint64_t in_producer = static_cast<uint64_t>(std::max(0, rd_kafka_outq_len(rk_)));
+  // Not in the spool and not delivered: the purge below loses them.
+  const uint64_t memory_in_producer = memory_in_producer_.load();
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_poll(rk_, 0);
   applyAcks();
   if (durable_) spool_->checkpoint();
 
   uint64_t queued_unspooled = 0;
+  uint64_t memory_retry = 0;
   {
     std::lock_guard lock(mu_);
     queued_unspooled = queue_unspooled_;
+    memory_retry = memory_retry_.size();
   }
   // Events never spooled are lost with the process; spooled ones wait for the next start.
-  const uint64_t lost = queued_unspooled + unspooled_.size() + unsent_.size();
+  const uint64_t lost = queued_unspooled + unspooled_.size() + unsent_.size() + memory_retry +
+                        (durable_ ? memory_in_producer : 0);
   left_after_stop_ = durable_ ? spool_->stats().pending + lost : in_producer + lost;
   if (left_after_stop_ != 0) {
     log()->warn("kafka sink stopped with {} events unacknowledged{}", left_after_stop_,
@@ -595,7 +630,8 @@ SinkStats KafkaSink::stats() const {
   if (durable_) {
     const SpoolStats spool = spool_->stats();
     // A queued event that is already in the spool is counted there.
-    s.pending = queued_unspooled + in_memory_.load(std::memory_order_relaxed) + spool.pending;
+    s.pending = queued_unspooled + in_memory_.load(std::memory_order_relaxed) + spool.pending +
+                memory_in_producer_.load(std::memory_order_relaxed);
     s.spool_bytes = spool.bytes;
     s.spool_limit_bytes = spool_->maxBytes();
     s.spool_replayed = spool.replayed;

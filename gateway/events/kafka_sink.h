@@ -118,8 +118,13 @@ class KafkaSink final : public EventSink {
   // Sink thread only.
   std::vector<Message> unspooled_;  // serialized, waiting for spool space
   std::vector<Message> unsent_;     // in memory, not yet accepted by librdkafka
-  uint64_t send_cursor_ = 0;        // spool records below this were handed to librdkafka
-  uint64_t taken_end_ = 0;          // spool records from here on may still be in queue_
+  // Events not in the spool whose delivery failed for a reason a resend can cure (librdkafka's
+  // message.timeout.ms while the brokers are away): copied by the poll thread, under mu_, and
+  // produced again by the sink thread, so that an event the spool could not take never expires.
+  std::vector<Message> memory_retry_;
+  std::atomic<uint64_t> memory_in_producer_{0};  // events not in the spool that librdkafka holds
+  uint64_t send_cursor_ = 0;  // spool records below this were handed to librdkafka
+  uint64_t taken_end_ = 0;    // spool records from here on may still be in queue_
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point checkpoint_at_{};
   std::chrono::milliseconds retry_backoff_{250};

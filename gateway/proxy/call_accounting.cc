@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "meter/gpu_pool_estimate.h"
+
 namespace tollgate::gateway {
 namespace {
 
@@ -69,6 +71,16 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
     total -= call.upstream_end - call.upstream_start;
   }
   event.overhead_us = std::chrono::duration_cast<std::chrono::microseconds>(total).count();
+  if (!call.gpu_pool.empty()) {
+    event.gpu_pool = call.gpu_pool;
+    // The pool is busy from the first upstream attempt to the answer's end.
+    const auto busy = call.upstream_end >= call.upstream_start
+                          ? call.upstream_end - call.upstream_start
+                          : Clock::duration::zero();
+    event.gpu_cost_estimate = meter::estimateGpuPoolCost(
+        call.gpu_pool_hour_pico, std::chrono::duration_cast<std::chrono::nanoseconds>(busy).count(),
+        call.gpu_pool_occupancy_ns);
+  }
   return event;
 }
 

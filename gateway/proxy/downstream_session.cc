@@ -34,6 +34,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+int64_t steadyNanos(CallRecord::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 // The meter of events.sink: none: sees nothing, changes nothing, knows nothing.
 class UnreadBody final : public meter::ResponseMeter {
  public:
@@ -464,6 +468,13 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
 
   call.upstream_start = Clock::now();
+  // Once per call, whatever the attempts: finishCall ends what begins here.
+  if (const std::string& pool = call.upstreams->config().gpu_pool;
+      !pool.empty() && call.gpu_pool.empty()) {
+    call.gpu_pool = pool;
+    call.gpu_pool_mark =
+        call.runtime->services.gpu_pools->begin(pool, steadyNanos(call.upstream_start));
+  }
   auto& metrics = *ctx_.metrics;
   const config::UpstreamConfig* head_for = nullptr;
   for (unsigned attempt = 0;; ++attempt) {
@@ -844,6 +855,7 @@ Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect, uns
 void DownstreamSession::finishCall(ProxyCall& call) {
   if (call.booked) return;
   call.booked = true;
+  if (!call.gpu_pool.empty()) settleGpuPool(call);
   if (!ctx_.metering) {
     auto& metrics = *ctx_.metrics;
     if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
@@ -868,6 +880,15 @@ void DownstreamSession::finishCall(ProxyCall& call) {
     metrics.add(metrics.events_dropped);
     warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
          connection_id_, call.request_id.view());
+  }
+}
+
+void DownstreamSession::settleGpuPool(ProxyCall& call) {
+  const auto end = call.upstream_end >= call.upstream_start ? call.upstream_end : Clock::now();
+  call.gpu_pool_occupancy_ns =
+      call.runtime->services.gpu_pools->end(call.gpu_pool, steadyNanos(end), call.gpu_pool_mark);
+  for (const auto& pool : call.runtime->config->gpu_pools) {
+    if (pool.name == call.gpu_pool) call.gpu_pool_hour_pico = pool.hourPico();
   }
 }
 

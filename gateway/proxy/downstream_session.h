@@ -120,6 +120,8 @@ class DownstreamSession {
   // nothing). Called before the last byte of the answer is written whenever the outcome is
   // known by then, so that a crash after the client has its answer cannot lose the event.
   void finishCall(ProxyCall& call);
+  // Ends the call's GPU-pool occupancy and notes the pool's rate for the event's estimate.
+  void settleGpuPool(ProxyCall& call);
 
   ArenaAllocator<char> fieldsAllocator() { return ArenaAllocator<char>(&arena_); }
 

@@ -15,6 +15,7 @@ struct ProxyCall : CallRecord {
   std::shared_ptr<const Runtime> runtime;
   PolicyCall policy;                       // what the policy chain knows and holds
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
+  __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
 };
 
 }  // namespace tollgate::gateway

@@ -8,6 +8,7 @@
 #include "gateway/policy/admission.h"
 #include "gateway/policy/admission_policy.h"
 #include "gateway/policy/call_policy.h"
+#include "gateway/proxy/gpu_pool_occupancy.h"
 #include "gateway/upstream/router.h"
 #include "gateway/upstream/upstream_tls_context.h"
 #include "meter/coster.h"
@@ -21,6 +22,8 @@ namespace tollgate::gateway {
 struct RuntimeServices {
   // Policies run after admission, in this order.
   std::vector<std::shared_ptr<CallPolicy>> policies;
+  // This replica's calls in flight per GPU pool (the events' live estimate).
+  std::shared_ptr<GpuPoolOccupancy> gpu_pools = std::make_shared<GpuPoolOccupancy>();
 };
 
 // Everything derived from one configuration, immutable: shared by all workers as

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -418,15 +417,6 @@ long cpuTicks(pid_t pid) {
     }
   }
   return utime + stime;
-}
-
-size_t openDescriptors(pid_t pid) {
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& e :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    ++n;
-  }
-  return n;
 }
 
 int connectTo(const HostPort& to) {

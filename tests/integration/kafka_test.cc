@@ -9,9 +9,11 @@
 #include <set>
 #include <thread>
 
+#include "tests/integration/support/call_load.h"
 #include "tests/integration/support/json_schema.h"
 #include "tests/integration/support/kafka_cluster.h"
 #include "tests/integration/support/stack.h"
+#include "tests/integration/support/topic_summary.h"
 
 namespace tollgate::testing {
 namespace {
@@ -19,135 +21,15 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kChat = "/v1/chat/completions";
-const std::string kContentType = "application/cloudevents+json; charset=UTF-8";
 
-struct CallResult {
-  bool complete = false;  // the whole response arrived
-  int status = 0;
-  std::string request_id;
-  std::chrono::steady_clock::time_point done{};
-};
-
-// Calls the gateway from several connections until `total` calls are made or stop() is called;
-// a thread stops at its first transport error (the gateway went away).
-class Load {
- public:
-  Load(const KafkaGateway& gateway, size_t total, unsigned threads) : results_(total) {
-    for (unsigned t = 0; t < threads; ++t) {
-      threads_.emplace_back([this, &gateway] {
-        HttpClient client = gateway.client();
-        for (;;) {
-          const size_t i = next_.fetch_add(1);
-          if (i >= results_.size() || stop_.load()) return;
-          const Headers headers = {{"x-team", "team-" + std::to_string(i % 5)},
-                                   {"x-project", "kafka-itest"}};
-          HttpResponse res = client.post(kChat, chatBody(), headers, 10s);
-          CallResult& r = results_[i];
-          r.status = res.status;
-          r.complete = res.complete && res.error.empty();
-          r.request_id = res.header("x-request-id");
-          r.done = std::chrono::steady_clock::now();
-          if (!r.complete) return;
-          completed_.fetch_add(1);
-        }
-      });
-    }
-  }
-  ~Load() { join(); }
-
-  bool waitCompleted(size_t n, std::chrono::milliseconds timeout) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (completed_.load() < n) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(1ms);  // polling the client threads' progress
-    }
-    return true;
-  }
-  void stop() { stop_.store(true); }
-  void join() {
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  // Request ids of the calls whose response was received completely with status 200.
-  std::set<std::string> completedIds() const {
-    std::set<std::string> ids;
-    for (const auto& r : results_) {
-      if (r.complete && r.status == 200) ids.insert(r.request_id);
-    }
-    return ids;
-  }
-  // The same, for calls that completed no later than `before`.
-  std::set<std::string> completedIdsBefore(std::chrono::steady_clock::time_point before) const {
-    std::set<std::string> ids;
-    for (const auto& r : results_) {
-      if (r.complete && r.status == 200 && r.done <= before) ids.insert(r.request_id);
-    }
-    return ids;
-  }
-  size_t completed() const { return completed_.load(); }
-
- private:
-  std::vector<CallResult> results_;
-  std::atomic<size_t> next_{0};
-  std::atomic<size_t> completed_{0};
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
-};
-
-struct TopicSummary {
-  std::map<std::string, std::vector<std::string>> values_by_id;  // raw copies per event id
-  std::set<std::string> request_ids;
-  size_t raw = 0;
-  size_t invalid = 0;
-
-  size_t duplicates() const { return raw - values_by_id.size(); }
-};
-
-// Reads the topic and checks every message: valid against the JSON Schema, the CloudEvents
-// content-type header, the team as key.
 TopicSummary readTopic(const KafkaMockCluster& cluster) {
-  const JsonSchemaValidator schema(readSourceFile("docs/cost-event.schema.json"));
-  TopicSummary summary;
-  for (const auto& record : cluster.readAll()) {
-    ++summary.raw;
-    const auto errors = schema.validate(record.value);
-    Json event(record.value);
-    if (!errors.empty() || !event.ok()) {
-      ++summary.invalid;
-      ADD_FAILURE() << "invalid event: " << (errors.empty() ? "not JSON" : errors.front()) << "\n"
-                    << record.value;
-      continue;
-    }
-    EXPECT_EQ(record.key, event.str("/data/team"));
-    EXPECT_EQ(record.headers,
-              (std::vector<std::pair<std::string, std::string>>{{"content-type", kContentType}}));
-    summary.values_by_id[event.str("/id")].push_back(record.value);
-    summary.request_ids.insert(event.str("/data/request_id"));
-  }
-  return summary;
-}
-
-// Every duplicate is a byte-identical copy of the same event: same id, same content.
-void expectDuplicatesShareIds(const TopicSummary& summary) {
-  for (const auto& [id, copies] : summary.values_by_id) {
-    for (const auto& copy : copies) EXPECT_EQ(copy, copies.front()) << "id " << id;
-  }
-}
-
-std::set<std::string> missing(const std::set<std::string>& expected,
-                              const std::set<std::string>& found) {
-  std::set<std::string> out;
-  for (const auto& id : expected) {
-    if (!found.count(id)) out.insert(id);
-  }
-  return out;
+  return TopicSummary::read(cluster.bootstrap(), cluster.topic());
 }
 
 TEST(KafkaSink, EveryCallGivesExactlyOneValidKeyedEvent) {
   KafkaMockCluster cluster;
   KafkaGateway gateway(cluster);
-  Load load(gateway, 200, 4);
+  CallLoad load(gateway, 200, 4);
   load.join();
   const auto calls = load.completedIds();
   ASSERT_EQ(calls.size(), 200u);
@@ -169,7 +51,7 @@ TEST(KafkaSink, ProducerQueueFullFallsBackToTheSpoolAndSendsEachEventOnce) {
   options.extra_kafka_yaml =
       "    properties:\n      queue.buffering.max.messages: \"5\"\n      linger.ms: \"20\"\n";
   KafkaGateway gateway(cluster, options);
-  Load load(gateway, 400, 4);
+  CallLoad load(gateway, 400, 4);
   load.join();
   const auto calls = load.completedIds();
   ASSERT_EQ(calls.size(), 400u);
@@ -184,7 +66,7 @@ TEST(KafkaSink, ProducerQueueFullFallsBackToTheSpoolAndSendsEachEventOnce) {
 TEST(KafkaSink, EventsOfOneTeamShareAPartition) {
   KafkaMockCluster cluster;
   KafkaGateway gateway(cluster);
-  Load load(gateway, 50, 2);
+  CallLoad load(gateway, 50, 2);
   load.join();
   ASSERT_TRUE(gateway.waitDelivered(50, 30s));
   std::map<std::string, std::set<int>> partitions;
@@ -211,7 +93,7 @@ TEST(KafkaSink, AllBrokersDownDuringLoadThenUpLosesNothing) {
   // from the spool, not from librdkafka's own retries.
   options.extra_kafka_yaml = "    properties:\n      message.timeout.ms: \"1500\"\n";
   KafkaGateway gateway(cluster, options);
-  Load load(gateway, 300, 3);
+  CallLoad load(gateway, 300, 3);
   ASSERT_TRUE(load.waitCompleted(100, 20s));
   ASSERT_EQ(cluster.command("down all"), "ok");
   load.join();
@@ -233,7 +115,7 @@ TEST(KafkaSink, AllBrokersDownDuringLoadThenUpLosesNothing) {
   const TopicSummary topic = readTopic(cluster);
   EXPECT_EQ(topic.values_by_id.size(), 300u);
   EXPECT_EQ(topic.request_ids, calls);
-  expectDuplicatesShareIds(topic);
+  topic.expectDuplicatesShareIds();
   std::cout << "[ brokers down ] raw messages " << topic.raw << ", distinct ids "
             << topic.values_by_id.size() << ", duplicates " << topic.duplicates() << "\n";
 }
@@ -254,7 +136,7 @@ TEST(KafkaSink, InjectedProduceErrorsLoseNothing) {
   ASSERT_EQ(cluster.command("errors produce NOT_ENOUGH_REPLICAS*8 _TRANSPORT*3 "
                             "NOT_ENOUGH_REPLICAS*4 _TRANSPORT*2 REQUEST_TIMED_OUT*2"),
             "ok");
-  Load load(gateway, 200, 4);
+  CallLoad load(gateway, 200, 4);
   load.join();
   const auto calls = load.completedIds();
   ASSERT_EQ(calls.size(), 200u);
@@ -265,7 +147,7 @@ TEST(KafkaSink, InjectedProduceErrorsLoseNothing) {
   const TopicSummary topic = readTopic(cluster);
   EXPECT_EQ(topic.values_by_id.size(), 200u);
   EXPECT_EQ(topic.request_ids, calls);
-  expectDuplicatesShareIds(topic);
+  topic.expectDuplicatesShareIds();
   std::cout << "[ produce errors ] raw messages " << topic.raw << ", duplicates "
             << topic.duplicates() << "\n";
 }
@@ -277,7 +159,7 @@ void killUnderLoadThenRestart(bool brokers_down, const char* label,
                               KafkaGatewayOptions options = {}) {
   KafkaMockCluster cluster;
   KafkaGateway gateway(cluster, options);
-  Load load(gateway, 1'000'000, 3);
+  CallLoad load(gateway, 1'000'000, 3);
   ASSERT_TRUE(load.waitCompleted(100, 20s));
   EXPECT_NE(gateway.process().stderrText().find(options.spool_mmap
                                                     ? "appends copy into preallocated, mapped"
@@ -306,7 +188,7 @@ void killUnderLoadThenRestart(bool brokers_down, const char* label,
   const auto lost = missing(calls, topic.request_ids);
   EXPECT_TRUE(lost.empty()) << lost.size() << " of " << calls.size()
                             << " completed calls have no event, e.g. " << *lost.begin();
-  expectDuplicatesShareIds(topic);
+  topic.expectDuplicatesShareIds();
   std::cout << "[ sigkill, brokers " << label << " ] completed calls " << calls.size()
             << ", distinct events " << topic.values_by_id.size()
             << ", completed calls without an event " << lost.size() << ", raw messages "
@@ -332,7 +214,7 @@ TEST(KafkaSink, TruncatedSpoolTailIsCountedAndTheRestDelivered) {
   KafkaMockCluster cluster;
   KafkaGateway gateway(cluster);
   ASSERT_EQ(cluster.command("down all"), "ok");
-  Load load(gateway, 50, 2);
+  CallLoad load(gateway, 50, 2);
   load.join();
   const auto calls = load.completedIds();
   ASSERT_EQ(calls.size(), 50u);
@@ -373,7 +255,7 @@ TEST(KafkaSink, SpoolAtItsBoundKeepsEventsInMemoryAndDeliversThemLater) {
   options.max_bytes = 16384;  // about 12 events
   KafkaGateway gateway(cluster, options);
   ASSERT_EQ(cluster.command("down all"), "ok");
-  Load load(gateway, 60, 2);
+  CallLoad load(gateway, 60, 2);
   load.join();
   const auto calls = load.completedIds();
   ASSERT_EQ(calls.size(), 60u);
@@ -396,7 +278,7 @@ TEST(KafkaSink, SpoolAtItsBoundKeepsEventsInMemoryAndDeliversThemLater) {
   EXPECT_EQ(gateway.admin().get("/readyz").status, 200);
   const TopicSummary topic = readTopic(cluster);
   EXPECT_EQ(topic.request_ids, calls);
-  expectDuplicatesShareIds(topic);
+  topic.expectDuplicatesShareIds();
 }
 
 TEST(KafkaSink, MemoryDurabilityDeliversWithoutASpool) {
@@ -404,7 +286,7 @@ TEST(KafkaSink, MemoryDurabilityDeliversWithoutASpool) {
   KafkaGatewayOptions options;
   options.durability = "memory";
   KafkaGateway gateway(cluster, options);
-  Load load(gateway, 100, 2);
+  CallLoad load(gateway, 100, 2);
   load.join();
   ASSERT_TRUE(gateway.waitDelivered(100, 30s));
   EXPECT_EQ(gateway.metric("tollgate_events_spool_bytes"), 0);
@@ -424,7 +306,7 @@ TEST(KafkaSink, EventsRefusedByTheProducerAreCountedFailedOnce) {
   // librdkafka's smallest bound; an event with its key and header takes more.
   options.extra_kafka_yaml = "    properties:\n      message.max.bytes: \"1000\"\n";
   KafkaGateway gateway(cluster, options);
-  Load load(gateway, 40, 2);
+  CallLoad load(gateway, 40, 2);
   load.join();
   ASSERT_EQ(load.completedIds().size(), 40u);
   const auto deadline = std::chrono::steady_clock::now() + 20s;

@@ -27,9 +27,10 @@ const std::vector<std::string> kMandatory = {
     "PricingUnit",       "ProviderName",       "PublisherName",      "ServiceCategory",
     "ServiceName"};
 const std::set<std::string> kSpecColumnsUsed = {
-    "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit",
-    "ResourceId",      "ResourceName",     "ResourceType",
-    "SkuId",           "SkuMeter",         "Tags"};
+    "ChargeFrequency", "ConsumedQuantity", "ConsumedUnit", "ResourceId", "ResourceName",
+    "ResourceType", "SkuId", "SkuMeter", "Tags",
+    // FOCUS 1.3's allocation columns (the GPU pools' split shared cost).
+    "AllocatedMethodId", "AllocatedMethodDetails", "AllocatedResourceId", "AllocatedResourceName"};
 const std::vector<std::string> kNotNull = {
     "BilledCost",         "BillingAccountId", "BillingCurrency",   "BillingPeriodEnd",
     "BillingPeriodStart", "ChargeCategory",   "ChargePeriodEnd",   "ChargePeriodStart",
@@ -134,8 +135,31 @@ Exported exportSample() {
                       {{"training", *Decimal::parse("35")},
                        {"inference", *Decimal::parse("55")},
                        {"notebook", *Decimal::parse("10")}}};
+  // Two calls on a GPU pool, the second half of a 2-hour window shared: plus idle the rest of
+  // the month.
+  for (int i = 0; i < 2; ++i) {
+    EventSpec pooled = a;
+    pooled.id = "pool-" + std::to_string(i);
+    pooled.model = "llama-3.1-70b";
+    pooled.upstream = "vllm-llama";
+    pooled.priced = false;
+    pooled.gpu_pool = "h100-a";
+    pooled.team = i == 0 ? "fraud" : "search";
+    pooled.start_ns = testing::kNov2At10Ns + i * testing::kHourNs;
+    pooled.end_ns = testing::kNov2At10Ns + 2 * testing::kHourNs;
+    auto parsed = parser.parse(testing::eventJson(pooled));
+    EXPECT_EQ(parsed.status, ParseStatus::kRecord);
+    addToRollups(data.rollups, parsed.record);
+    data.pool_calls.push_back(poolCallOf(parsed.record));
+  }
+  config::GpuPoolConfig pool;
+  pool.name = "h100-a";
+  pool.gpus = 8;
+  pool.gpu_hour = *meter::Money::parseUsd("24.00");
+  pool.share = "time";
   Exported out;
   out.report = computeReport(data, {Label::kTeam}, {rule}, {});
+  out.report.gpu = computeGpuPools(data.period, data.pool_calls, {pool}, nullptr);
   const auto table = readCsv(formatFocus(data, out.report, FocusSettings{}));
   out.header = table.at(0);
   for (size_t r = 1; r < table.size(); ++r) {
@@ -198,11 +222,40 @@ TEST(FocusExport, RowsPassTheSpecsValueRules) {
   }
 }
 
-TEST(FocusExport, BilledCostAddsUpToTheReportTotalToThePicodollar) {
+TEST(FocusExport, BilledCostAddsUpToTheReportTotalPlusTheGpuPoolsToThePicodollar) {
   const auto e = exportSample();
-  Amount sum;
-  for (const auto& row : e.rows) sum += *Amount::parseUsd(row.at("BilledCost"));
-  EXPECT_EQ(sum, e.report.total);
+  Amount sum, pools;
+  for (const auto& row : e.rows) {
+    sum += *Amount::parseUsd(row.at("BilledCost"));
+    if (row.at("x_source") == "gpu_pool") pools += *Amount::parseUsd(row.at("BilledCost"));
+  }
+  ASSERT_EQ(e.report.gpu.pools.size(), 1u);
+  EXPECT_EQ(pools, e.report.gpu.pools[0].cost);
+  EXPECT_EQ(sum, e.report.total + e.report.gpu.pools[0].cost);
+}
+
+TEST(FocusExport, GpuPoolSharesUseTheAllocationColumnsAndIdleIsItsOwnRow) {
+  const auto e = exportSample();
+  std::map<std::string, std::map<std::string, std::string>> by_team;
+  std::vector<std::map<std::string, std::string>> idle;
+  for (const auto& row : e.rows) {
+    if (row.at("x_source") != "gpu_pool") continue;
+    EXPECT_EQ(row.at("AllocatedMethodId"), "gpu-pool-time");
+    EXPECT_EQ(row.at("AllocatedResourceId"), "h100-a");
+    EXPECT_EQ(row.at("ChargePeriodStart"), "2026-11-01T00:00:00Z");
+    if (row.at("x_gpu_pool_idle") == "true") {
+      idle.push_back(row);
+    } else {
+      by_team[row.at("x_team")] = row;
+    }
+  }
+  // 10:00-11:00 fraud alone ($192), 11:00-12:00 shared ($96 each); 718 idle hours.
+  EXPECT_EQ(by_team["fraud"].at("BilledCost"), "288");
+  EXPECT_EQ(by_team["search"].at("BilledCost"), "96");
+  EXPECT_EQ(by_team["search"].at("x_model"), "llama-3.1-70b");
+  ASSERT_EQ(idle.size(), 1u);
+  EXPECT_EQ(idle[0].at("BilledCost"), "137856");
+  EXPECT_EQ(idle[0].at("x_team"), "");
 }
 
 TEST(FocusExport, TokenRowsCarryRealQuantitiesAndSubMicrodollarCosts) {

@@ -71,6 +71,10 @@ TEST_F(PostgresStoreTest, ReimportingTheSameLinesBooksThemOnceInOrder) {
   testing::expectReimportBooksOnceInOrder(*store_);
 }
 
+TEST_F(PostgresStoreTest, PoolCallsAreKeptOnceWithTheirExactTimes) {
+  testing::expectPoolCallsKeptOnceWithTheirExactTimes(*store_);
+}
+
 TEST_F(PostgresStoreTest, KeepRawStoresTheJsonEvenWithQuotesAndBackslashes) {
   EventSpec spec;
   spec.project = "a\\\"b";  // survives the text[] literal's escaping

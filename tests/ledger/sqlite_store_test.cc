@@ -59,6 +59,12 @@ TEST(SqliteStore, ReimportingTheSameLinesBooksThemOnceInOrder) {
   testing::expectReimportBooksOnceInOrder(*store);
 }
 
+TEST(SqliteStore, PoolCallsAreKeptOnceWithTheirExactTimes) {
+  tollgate::testing::TempDir dir;
+  auto store = openStore(dir);
+  testing::expectPoolCallsKeptOnceWithTheirExactTimes(*store);
+}
+
 TEST(SqliteStore, UnwritableDirectoryIsAnErrorNotACrash) {
   std::string error;
   EXPECT_FALSE(SqliteStore::open("/nonexistent-dir/ledger.db", error));

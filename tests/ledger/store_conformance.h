@@ -39,6 +39,42 @@ inline void expectDuplicateIdsBookedOnce(Store& store) {
   EXPECT_TRUE(store.loadPeriod(*parsePeriod("2026-10"), error)->rollups.empty());
 }
 
+// A GPU-pool call is kept whole (pool, exact times, labels, tokens) once, and a period loads
+// every call running in it, including one that started in the month before.
+inline void expectPoolCallsKeptOnceWithTheirExactTimes(Store& store) {
+  EventSpec plain, crossing, later;
+  crossing.id = "pool-1";
+  crossing.gpu_pool = "h100-a";
+  crossing.team = "search";
+  crossing.cache_read_tokens = 7;
+  crossing.end_ns = kNov2At10Ns;
+  crossing.start_ns = kNov2At10Ns - 40 * kHourNs - 123'456'000;  // 2026-10-31
+  later = crossing;
+  later.id = "pool-2";
+  later.start_ns = kNov2At10Ns + 40 * 24 * kHourNs;  // December
+  later.end_ns = later.start_ns + kHourNs;
+  std::string error;
+  for (int run = 0; run < 2; ++run) {
+    auto result = store.commitBatch(
+        {}, {parsedRecord(plain), parsedRecord(crossing), parsedRecord(later)}, {}, error);
+    ASSERT_TRUE(result) << error;
+  }
+  auto data = store.loadPeriod(*parsePeriod("2026-11"), error);
+  ASSERT_TRUE(data) << error;
+  ASSERT_EQ(data->pool_calls.size(), 1u);
+  const PoolCall& call = data->pool_calls[0];
+  EXPECT_EQ(call.id, "pool-1");
+  EXPECT_EQ(call.pool, "h100-a");
+  EXPECT_EQ(call.start_us, crossing.start_ns / 1000);
+  EXPECT_EQ(call.end_us, crossing.end_ns / 1000);
+  EXPECT_EQ(labelOf(call.labels, Label::kTeam), "search");
+  EXPECT_EQ(call.usage.input_tokens, 1500);
+  EXPECT_EQ(call.usage.cache_read_tokens, 7);
+  EXPECT_EQ(call.usage.output_tokens, 400);
+  EXPECT_EQ(store.loadPeriod(*parsePeriod("2026-10"), error)->pool_calls.size(), 1u);
+  EXPECT_EQ(store.loadPeriod(*parsePeriod("2026-12"), error)->pool_calls.size(), 1u);
+}
+
 inline void expectReimportBooksOnceInOrder(Store& store) {
   auto csv = parseImportCsv(
       "period_start,period_end,description,category,amount_usd,quantity,unit,rate_usd,team,"

@@ -77,6 +77,24 @@ TEST_F(CallAccountingTest, MeteredAnswerIsPricedAtTheAnsweredModel) {
   EXPECT_TRUE(call_.error_type.empty());
 }
 
+TEST_F(CallAccountingTest, APoolCallsEventNamesThePoolWithItsEstimateFromTheReplicasOccupancy) {
+  call_.upstream = &upstream_;
+  call_.status = 200;
+  call_.upstream_start = call_.start;
+  call_.upstream_end = call_.start + 3600s;
+  call_.gpu_pool = "h100-a";
+  call_.gpu_pool_hour_pico = __int128{192} * meter::Money::kPicoPerUsd;
+  // Two calls in flight on average over the hour: half of the pool's $192.
+  call_.gpu_pool_occupancy_ns = __int128{2} * 3'600'000'000'000;
+  const auto event = accountCall(call_, "s", call_.upstream_end, coster_);
+  EXPECT_EQ(event.gpu_pool, "h100-a");
+  EXPECT_EQ(event.gpu_cost_estimate.toDecimalString(), "96");
+
+  CallRecord plain;
+  plain.upstream = &upstream_;
+  EXPECT_EQ(accountCall(plain, "s", plain.start, coster_).gpu_pool, "");
+}
+
 TEST_F(CallAccountingTest, UnknownAnsweredModelFallsBackToTheRequestedOnesPrice) {
   call_.upstream = &upstream_;
   call_.status = 200;

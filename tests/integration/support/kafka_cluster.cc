@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -50,8 +51,8 @@ std::string KafkaMockCluster::command(const std::string& line) {
   return reply;
 }
 
-std::vector<KafkaRecord> KafkaMockCluster::readAll() const {
-  Process kcat("kcat", {"/usr/bin/kcat", "-C", "-b", bootstrap_, "-t", topic_, "-e", "-q", "-J"});
+std::vector<KafkaRecord> readKafkaTopic(const std::string& bootstrap, const std::string& topic) {
+  Process kcat("kcat", {"/usr/bin/kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-J"});
   std::vector<KafkaRecord> out;
   simdjson::dom::parser parser;
   while (auto line = kcat.readLine(std::chrono::seconds(30))) {
@@ -83,8 +84,10 @@ std::vector<KafkaRecord> KafkaMockCluster::readAll() const {
   return out;
 }
 
-KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options) {
+KafkaGateway::KafkaGateway(const std::string& bootstrap, const std::string& topic,
+                           KafkaGatewayOptions options) {
   spool_dir_ = dir_.file("spool");
+  spool_tmpfs_bytes_ = options.spool_tmpfs_bytes;
   mock_process_ = std::make_unique<Process>(
       "mock_upstream", std::vector<std::string>{binDir() + "/mock_upstream", "--listen",
                                                 "127.0.0.1:0", "--no-record"});
@@ -127,10 +130,10 @@ KafkaGateway::KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions 
        << (options.spool_mmap ? "" : "    mmap: false\n")
        << "  kafka:\n"
           "    brokers: \""
-       << cluster.bootstrap()
+       << bootstrap
        << "\"\n"
           "    topic: \""
-       << cluster.topic()
+       << topic
        << "\"\n"
           "    flush_timeout_ms: 3000\n"
        << options.extra_kafka_yaml
@@ -145,9 +148,15 @@ KafkaGateway::~KafkaGateway() {
 }
 
 void KafkaGateway::start() {
-  gateway_process_ = std::make_unique<Process>(
-      "tollgate",
-      std::vector<std::string>{binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")});
+  std::vector<std::string> argv = {binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")};
+  if (spool_tmpfs_bytes_ != 0) {
+    std::filesystem::create_directories(spool_dir_);
+    // exec keeps the pid: signals and prlimit reach the gateway itself.
+    argv = {"/usr/bin/unshare", "-rm", "/bin/sh", "-c",
+            "mount -t tmpfs -o size=" + std::to_string(spool_tmpfs_bytes_) + " tollgate-spool '" +
+                spool_dir_ + "' && exec '" + argv[0] + "' --config '" + argv[2] + "'"};
+  }
+  gateway_process_ = std::make_unique<Process>("tollgate", argv);
   auto line = gateway_process_->waitForLine("tollgate listening on ", std::chrono::seconds(10));
   if (!line) throw std::runtime_error("tollgate did not start: " + gateway_process_->stderrText());
   const auto admin_at = line->find(" admin ");

@@ -20,6 +20,9 @@ struct KafkaRecord {
   std::string value;
 };
 
+// Every message of a topic, read by kcat as an independent consumer (-C -e -J).
+std::vector<KafkaRecord> readKafkaTopic(const std::string& bootstrap, const std::string& topic);
+
 // loadtest's kafka_mock_cluster as a child process: brokers on loopback, the topic created, and
 // its control channel.
 class KafkaMockCluster {
@@ -32,8 +35,8 @@ class KafkaMockCluster {
   // returns the reply line.
   std::string command(const std::string& line);
 
-  // Every message of the topic, read by kcat as an independent consumer (-C -e -J).
-  std::vector<KafkaRecord> readAll() const;
+  // Every message of the topic (readKafkaTopic).
+  std::vector<KafkaRecord> readAll() const { return readKafkaTopic(bootstrap_, topic_); }
 
  private:
   std::string topic_;
@@ -49,13 +52,20 @@ struct KafkaGatewayOptions {
   uint64_t max_bytes = 0;  // events.spool.max_bytes; 0 leaves the default
   unsigned workers = 2;
   bool spool_mmap = true;  // events.spool.mmap
+  // When set, the spool directory is a tmpfs of this size, mounted in a mount namespace of the
+  // gateway's own (unshare -rm: no root needed, gone with the process): a disk that fills. Each
+  // start() mounts an empty one.
+  uint64_t spool_tmpfs_bytes = 0;
 };
 
-// The mock upstream and a gateway whose cost events go to a KafkaMockCluster. The gateway can be
-// killed and started again on the same spool directory.
+// The mock upstream and a gateway whose cost events go to a Kafka cluster (a KafkaMockCluster, or
+// any brokers). The gateway can be killed and started again on the same spool directory.
 class KafkaGateway {
  public:
-  KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options = {});
+  KafkaGateway(const KafkaMockCluster& cluster, KafkaGatewayOptions options = {})
+      : KafkaGateway(cluster.bootstrap(), cluster.topic(), std::move(options)) {}
+  KafkaGateway(const std::string& bootstrap, const std::string& topic,
+               KafkaGatewayOptions options = {});
   ~KafkaGateway();
 
   void start();
@@ -63,6 +73,7 @@ class KafkaGateway {
   std::optional<int> terminate();  // SIGTERM; the exit status
 
   HttpClient client() const { return HttpClient(gateway_.host, gateway_.port); }
+  const HostPort& address() const { return gateway_; }
   HttpClient admin() const { return HttpClient(admin_.host, admin_.port); }
   Process& process() { return *gateway_process_; }
   const std::string& spoolDir() const { return spool_dir_; }
@@ -75,6 +86,7 @@ class KafkaGateway {
  private:
   TempDir dir_;
   std::string spool_dir_;
+  uint64_t spool_tmpfs_bytes_ = 0;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
   HostPort gateway_;

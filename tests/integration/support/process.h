@@ -19,7 +19,8 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
-  // Next stdout line, or nullopt at EOF or when `timeout` passes first.
+  // Next stdout line (the last one may lack its newline), or nullopt at EOF or when `timeout`
+  // passes first.
   std::optional<std::string> readLine(std::chrono::milliseconds timeout);
 
   // Waits for a stdout line starting with `prefix`; returns the rest of the line.
@@ -61,6 +62,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// How many file descriptors a process has open (/proc/PID/fd).
+size_t openDescriptors(pid_t pid);
 
 // Directory holding the built binaries (tollgate, mock_upstream).
 std::string binDir();

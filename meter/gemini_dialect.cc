@@ -363,26 +363,52 @@ std::string_view grpcStatus(int status) {
   }
 }
 
+// "{model}:generateContent" or "{model}:streamGenerateContent".
+bool parseModelMethod(std::string_view rest, std::string_view& model, bool& stream) {
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view method = rest.substr(colon + 1);
+  if (method == "generateContent") {
+    stream = false;
+  } else if (method == "streamGenerateContent") {
+    stream = true;
+  } else {
+    return false;
+  }
+  model = rest.substr(0, colon);
+  return model.find('/') == std::string_view::npos;
+}
+
+// Vertex AI: /v1/projects/{project}/locations/{location}/publishers/google/models/{rest}
+// (v1beta1 too); {rest} is the Gemini API's. Empty when `path` is not such a path.
+std::string_view vertexGeminiRest(std::string_view path) {
+  constexpr std::string_view kVersions[] = {"/v1/projects/", "/v1beta1/projects/"};
+  constexpr std::string_view kPublisher = "/publishers/google/models/";
+  for (std::string_view version : kVersions) {
+    if (path.substr(0, version.size()) != version) continue;
+    const size_t at = path.find(kPublisher);
+    if (at == std::string_view::npos) return {};
+    // {project}/locations/{location}: three non-empty segments.
+    const std::string_view scope = path.substr(version.size(), at - version.size());
+    const size_t slash = scope.find('/');
+    if (slash == 0 || slash == std::string_view::npos || scope.substr(slash, 11) != "/locations/" ||
+        slash + 11 >= scope.size() || scope.find('/', slash + 11) != std::string_view::npos) {
+      return {};
+    }
+    return path.substr(at + kPublisher.size());
+  }
+  return {};
+}
+
 }  // namespace
 
 bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bool& stream) {
   for (std::string_view prefix : kPrefixes) {
     if (path.substr(0, prefix.size()) != prefix) continue;
-    const std::string_view rest = path.substr(prefix.size());
-    const size_t colon = rest.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    const std::string_view method = rest.substr(colon + 1);
-    if (method == "generateContent") {
-      stream = false;
-    } else if (method == "streamGenerateContent") {
-      stream = true;
-    } else {
-      return false;
-    }
-    model = rest.substr(0, colon);
-    return model.find('/') == std::string_view::npos;
+    return parseModelMethod(path.substr(prefix.size()), model, stream);
   }
-  return false;
+  const std::string_view vertex = vertexGeminiRest(path);
+  return !vertex.empty() && parseModelMethod(vertex, model, stream);
 }
 
 std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,

@@ -7,10 +7,23 @@ namespace {
 
 constexpr std::string_view kGeminiPrefixes[] = {"/v1beta/models/", "/v1/models/"};
 
+// Vertex AI's path for Google's models: /v1/projects/{p}/locations/{l}/publishers/google/models/
+// {model}:method; nullopt for any other path.
+std::optional<std::string_view> vertexGeminiRest(std::string_view path) {
+  constexpr std::string_view kPublisher = "/publishers/google/models/";
+  if (!path.starts_with("/v1/projects/") && !path.starts_with("/v1beta1/projects/")) {
+    return std::nullopt;
+  }
+  const size_t at = path.find(kPublisher);
+  if (at == std::string_view::npos || path.find("/locations/") > at) return std::nullopt;
+  return path.substr(at + kPublisher.size());
+}
+
 std::optional<MockRequest> routeGemini(std::string_view path, std::string_view query) {
+  const auto vertex = vertexGeminiRest(path);
   for (std::string_view prefix : kGeminiPrefixes) {
-    if (!path.starts_with(prefix)) continue;
-    const std::string_view rest = path.substr(prefix.size());
+    if (!vertex && !path.starts_with(prefix)) continue;
+    const std::string_view rest = vertex ? *vertex : path.substr(prefix.size());
     const size_t colon = rest.rfind(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
     const std::string_view method = rest.substr(colon + 1);

@@ -8,6 +8,7 @@
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
+#include "meter/vertex_path.h"
 
 namespace tollgate::meter {
 namespace {
@@ -379,27 +380,6 @@ bool parseModelMethod(std::string_view rest, std::string_view& model, bool& stre
   return model.find('/') == std::string_view::npos;
 }
 
-// Vertex AI: /v1/projects/{project}/locations/{location}/publishers/google/models/{rest}
-// (v1beta1 too); {rest} is the Gemini API's. Empty when `path` is not such a path.
-std::string_view vertexGeminiRest(std::string_view path) {
-  constexpr std::string_view kVersions[] = {"/v1/projects/", "/v1beta1/projects/"};
-  constexpr std::string_view kPublisher = "/publishers/google/models/";
-  for (std::string_view version : kVersions) {
-    if (path.substr(0, version.size()) != version) continue;
-    const size_t at = path.find(kPublisher);
-    if (at == std::string_view::npos) return {};
-    // {project}/locations/{location}: three non-empty segments.
-    const std::string_view scope = path.substr(version.size(), at - version.size());
-    const size_t slash = scope.find('/');
-    if (slash == 0 || slash == std::string_view::npos || scope.substr(slash, 11) != "/locations/" ||
-        slash + 11 >= scope.size() || scope.find('/', slash + 11) != std::string_view::npos) {
-      return {};
-    }
-    return path.substr(at + kPublisher.size());
-  }
-  return {};
-}
-
 }  // namespace
 
 bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bool& stream) {
@@ -407,7 +387,7 @@ bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bo
     if (path.substr(0, prefix.size()) != prefix) continue;
     return parseModelMethod(path.substr(prefix.size()), model, stream);
   }
-  const std::string_view vertex = vertexGeminiRest(path);
+  const std::string_view vertex = vertexModelAndMethod(path, "google");
   return !vertex.empty() && parseModelMethod(vertex, model, stream);
 }
 

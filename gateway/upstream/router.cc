@@ -33,6 +33,9 @@ Endpoint Router::endpointFor(std::string_view path) const {
     return {&kOpenAi};
   }
   if (path == "/v1/messages") return {&kAnthropic};
+  if (std::string_view vertex_model; meter::AnthropicDialect::parseVertexPath(path, vertex_model)) {
+    return {&kAnthropic};
+  }
   if (path == "/api/chat" || path == "/api/generate") return {&kOllama};
   std::string_view model;
   bool stream = false;

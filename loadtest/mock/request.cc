@@ -7,20 +7,34 @@ namespace {
 
 constexpr std::string_view kGeminiPrefixes[] = {"/v1beta/models/", "/v1/models/"};
 
-// Vertex AI's path for Google's models: /v1/projects/{p}/locations/{l}/publishers/google/models/
-// {model}:method; nullopt for any other path.
-std::optional<std::string_view> vertexGeminiRest(std::string_view path) {
-  constexpr std::string_view kPublisher = "/publishers/google/models/";
+// Vertex AI's path for a publisher's models: /v1/projects/{p}/locations/{l}/publishers/
+// {publisher}/models/{model}:method; nullopt for any other path.
+std::optional<std::string_view> vertexRest(std::string_view path, std::string_view publisher) {
   if (!path.starts_with("/v1/projects/") && !path.starts_with("/v1beta1/projects/")) {
     return std::nullopt;
   }
-  const size_t at = path.find(kPublisher);
+  const std::string marker = "/publishers/" + std::string(publisher) + "/models/";
+  const size_t at = path.find(marker);
   if (at == std::string_view::npos || path.find("/locations/") > at) return std::nullopt;
-  return path.substr(at + kPublisher.size());
+  return path.substr(at + marker.size());
+}
+
+// Anthropic's models on Vertex: the Messages API, the model in the path.
+std::optional<MockRequest> routeVertexAnthropic(std::string_view path) {
+  const auto rest = vertexRest(path, "anthropic");
+  if (!rest) return std::nullopt;
+  const size_t colon = rest->rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view method = rest->substr(colon + 1);
+  if (method != "rawPredict" && method != "streamRawPredict") return std::nullopt;
+  MockRequest request;
+  request.api = Api::kAnthropicMessages;
+  request.model = std::string(rest->substr(0, colon));
+  return request;
 }
 
 std::optional<MockRequest> routeGemini(std::string_view path, std::string_view query) {
-  const auto vertex = vertexGeminiRest(path);
+  const auto vertex = vertexRest(path, "google");
   for (std::string_view prefix : kGeminiPrefixes) {
     if (!vertex && !path.starts_with(prefix)) continue;
     const std::string_view rest = vertex ? *vertex : path.substr(prefix.size());
@@ -175,6 +189,8 @@ std::optional<MockRequest> route(std::string_view method, std::string_view path,
     request.stream = true;
   } else if (path.starts_with("/model/")) {
     return routeBedrock(path);
+  } else if (auto vertex_anthropic = routeVertexAnthropic(path)) {
+    return vertex_anthropic;
   } else {
     return routeGemini(path, query);
   }

@@ -72,7 +72,7 @@ TEST_F(RouterTest, BedrockRuntimePathsSelectTheBedrockDialect) {
   EXPECT_EQ(router.errorDialectFor("/model/anthropic.claude-v2/count-tokens").name(), "bedrock");
 }
 
-TEST_F(RouterTest, VertexAiPathsForGoogleModelsSelectTheGeminiDialect) {
+TEST_F(RouterTest, VertexAiPathsSelectTheirPublishersDialect) {
   const Router router(config_);
   const std::string base =
       "/v1/projects/my-project/locations/us-central1/publishers/google/models/";
@@ -97,8 +97,16 @@ TEST_F(RouterTest, VertexAiPathsForGoogleModelsSelectTheGeminiDialect) {
                              "generateContent")
                 .dialect,
             nullptr);
+  for (const char* method : {":rawPredict", ":streamRawPredict"}) {
+    const auto endpoint = router.endpointFor(
+        std::string("/v1/projects/p/locations/us-east5/publishers/anthropic/models/"
+                    "claude-sonnet-4@20250514") +
+        method);
+    ASSERT_NE(endpoint.dialect, nullptr) << method;
+    EXPECT_EQ(endpoint.dialect->name(), "anthropic");
+  }
   EXPECT_EQ(
-      router.endpointFor("/v1/projects/p/locations/l/publishers/anthropic/models/c:rawPredict")
+      router.endpointFor("/v1/projects/p/locations/l/publishers/anthropic/models/c:countTokens")
           .dialect,
       nullptr);
 }

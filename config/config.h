@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/time_zone.h"
 #include "meter/price_book.h"
 
 namespace tollgate::config {
@@ -124,6 +125,17 @@ struct SpoolConfig {
   bool mmap = true;
 };
 
+// The open-call journal (docs/events.md, "Calls the gateway dies in"): a call running longer
+// than `after` is recorded, with the output relayed so far refreshed every `refresh`, so that a
+// gateway that dies during it books it at its next start (outcome interrupted).
+struct OpenCallsConfig {
+  bool enabled = true;
+  std::chrono::milliseconds after{3000};
+  std::chrono::milliseconds refresh{1000};
+  bool fsync = false;  // fdatasync each journal write: survives a machine crash too
+  std::string dir;     // empty: <spool.dir>/open-calls with Kafka, beside file.path otherwise
+};
+
 struct EventsConfig {
   // file | kafka | none. none turns metering and cost events off (calls are relayed and counted
   // in metrics, nothing is booked): it exists to measure what metering costs.
@@ -132,6 +144,7 @@ struct EventsConfig {
   FileSinkConfig file;
   KafkaSinkConfig kafka;
   SpoolConfig spool;
+  OpenCallsConfig open_calls;
 };
 
 struct AttributionHeaders {
@@ -225,6 +238,76 @@ struct GpuPoolConfig {
   __int128 hourPico() const { return static_cast<__int128>(gpus) * gpu_hour.pico(); }
 };
 
+// Which calls a budget or rate limit covers: every non-empty field must equal the call's own
+// label (key_id: the gateway key that made it). All empty ({}): every call.
+struct SpendScope {
+  std::string team;
+  std::string project;
+  std::string cost_center;
+  std::string environment;
+  std::string workload_type;
+  std::string key_id;
+};
+
+// A spend budget over a calendar period (docs/budgets.md).
+struct BudgetConfig {
+  std::string name;
+  SpendScope scope;
+  std::string period = "month";  // day | week (starts Monday) | month
+  std::string timezone;          // IANA name; empty: UTC
+  std::shared_ptr<const TimeZone> time_zone = std::make_shared<const TimeZone>();  // parsed
+  tollgate::meter::Money limit;                    // limit_usd, exact
+  std::vector<uint32_t> alert_at = {50, 80, 100};  // percent of the limit, ascending
+  std::string action = "block";                    // block | alert
+  std::string streams = "cut";                     // cut | finish
+  // A call whose worst case does not fit is forwarded with max_tokens lowered to what the
+  // remaining budget buys, instead of being refused (while at least one output token fits).
+  bool clamp_max_tokens = false;
+};
+
+// Token and request rate limits per minute; 0: that dimension is not limited.
+struct RateLimitConfig {
+  std::string name;
+  SpendScope scope;
+  uint64_t input_tokens_per_minute = 0;
+  uint64_t output_tokens_per_minute = 0;
+  uint64_t requests_per_minute = 0;
+};
+
+struct RedisStateConfig {
+  std::string url = "redis://127.0.0.1:6379/0";
+  std::string host = "127.0.0.1";  // parsed from url
+  uint16_t port = 6379;
+  unsigned db = 0;
+  std::string on_unavailable = "closed";   // closed (refuse: 503) | open (admit, count locally)
+  std::chrono::milliseconds timeout{200};  // one Redis round trip
+  std::string key_prefix = "tollgate:";
+};
+
+// Where spend, holds and rate-limit windows live.
+struct SpendStateConfig {
+  std::string backend = "local";             // local | redis
+  std::string file = "var/spend-state.tsv";  // local: spend persisted here across restarts
+  RedisStateConfig redis;
+  // Output tokens held for a call that names no max_tokens / max_output_tokens /
+  // max_completion_tokens.
+  uint64_t default_output_tokens = 4096;
+  // A hold not settled in this time is released (a crashed replica's holds, a stuck call).
+  std::chrono::milliseconds hold_ttl{600'000};
+};
+
+struct AlertWebhookConfig {
+  std::string url;               // empty: no webhook
+  std::string format = "slack";  // slack | cloudevents
+  std::chrono::milliseconds timeout{5'000};
+  uint32_t max_attempts = 6;  // with exponential backoff from 1 s
+};
+
+struct AlertsConfig {
+  AlertWebhookConfig webhook;
+  std::string kafka_topic = "llm.budget-alerts.v1";  // used when events.sink is kafka
+};
+
 // The whole validated configuration. Immutable once loaded; shared as shared_ptr<const Config>.
 struct Config {
   ServerConfig server;
@@ -243,6 +326,10 @@ struct Config {
   MetricsConfig metrics;
   AccessLogConfig access_log;
   std::vector<GpuPoolConfig> gpu_pools;
+  std::vector<BudgetConfig> budgets;
+  std::vector<RateLimitConfig> rate_limits;
+  SpendStateConfig spend_state;
+  AlertsConfig alerts;
   // Facts worth a warning at startup that do not make the config invalid, each
   // "<key path>: <what>" (e.g. an upstream model glob that no price covers).
   std::vector<std::string> warnings;

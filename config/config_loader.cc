@@ -91,10 +91,10 @@ std::variant<Config, Errors> Loader::load(std::string_view text) {
 }
 
 void Loader::loadRoot(const YAML::Node& root, Config& config) {
-  if (!checkSection(
-          root, "",
-          {"server", "upstreams", "prices", "price_version", "price_defaults", "events",
-           "attribution", "keys", "logging", "telemetry", "metrics", "access_log", "gpu_pools"})) {
+  if (!checkSection(root, "",
+                    {"server", "upstreams", "prices", "price_version", "price_defaults", "events",
+                     "attribution", "keys", "logging", "telemetry", "metrics", "access_log",
+                     "gpu_pools", "budgets", "rate_limits", "spend_state", "alerts"})) {
     error("upstreams", "is required");
     return;
   }
@@ -127,6 +127,10 @@ void Loader::loadRoot(const YAML::Node& root, Config& config) {
   if (auto node = child(root, "access_log")) loadAccessLog(*node, config.access_log);
   if (auto node = child(root, "gpu_pools")) loadGpuPools(*node, config.gpu_pools);
   if (auto node = child(root, "upstreams")) checkUpstreamPools(*node, config);
+  if (auto node = child(root, "budgets")) loadBudgets(*node, config.budgets);
+  if (auto node = child(root, "rate_limits")) loadRateLimits(*node, config.rate_limits);
+  if (auto node = child(root, "spend_state")) loadSpendState(*node, config.spend_state);
+  if (auto node = child(root, "alerts")) loadAlerts(*node, config.alerts);
 }
 
 std::string endpointIdentity(const UpstreamConfig& upstream) {

@@ -4,7 +4,8 @@
 namespace tollgate::config {
 
 void Loader::loadEvents(const YAML::Node& node, EventsConfig& events) {
-  if (!checkSection(node, "events", {"sink", "durability", "file", "kafka", "spool"})) return;
+  if (!checkSection(node, "events", {"sink", "durability", "file", "kafka", "spool", "open_calls"}))
+    return;
   if (auto n = child(node, "sink")) {
     if (auto text =
             oneOf(*n, "events.sink", {"file", "kafka", "none"}, "must be file, kafka or none")) {
@@ -22,6 +23,7 @@ void Loader::loadEvents(const YAML::Node& node, EventsConfig& events) {
                         {"dir", "max_bytes", "segment_bytes", "fsync_interval_ms", "mmap"})) {
     loadSpool(*n, events.spool);
   }
+  if (auto n = child(node, "open_calls")) loadOpenCalls(*n, events.open_calls);
   if (auto n = child(node, "file");
       n && checkSection(*n, "events.file", {"path", "queue_capacity"})) {
     if (auto p = child(*n, "path")) {

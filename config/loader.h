@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -18,9 +19,9 @@ namespace tollgate::config {
 
 // Reads one configuration document into a Config, collecting every error with its key path.
 // Internal to config/: the typed readers are in loader.cc, each top-level section in its own
-// <section>_section.cc (server, upstreams, prices, events, attribution, telemetry, gpu_pools), the
-// document and the root in config_loader.cc. A new section is a new file and one line in
-// loadRoot.
+// <section>_section.cc (server, upstreams, prices, events, attribution, telemetry, gpu_pools,
+// budgets), the document and the root in config_loader.cc. A new section is a new file and one
+// line in loadRoot.
 class Loader {
  public:
   explicit Loader(const EnvLookup& env) : env_(env) {}
@@ -142,6 +143,7 @@ class Loader {
   void loadEvents(const YAML::Node& node, EventsConfig& events);
 
   void loadSpool(const YAML::Node& node, SpoolConfig& spool);
+  void loadOpenCalls(const YAML::Node& node, OpenCallsConfig& open_calls);
 
   void loadKafka(const YAML::Node& node, KafkaSinkConfig& kafka);
 
@@ -162,6 +164,21 @@ class Loader {
   void loadMetrics(const YAML::Node& node, MetricsConfig& metrics);
 
   void loadAccessLog(const YAML::Node& node, AccessLogConfig& access_log);
+
+  // The budgets:, rate_limits:, spend_state: and alerts: sections (budgets_section.cc).
+  void loadBudgets(const YAML::Node& node, std::vector<BudgetConfig>& budgets);
+
+  void loadRateLimits(const YAML::Node& node, std::vector<RateLimitConfig>& limits);
+
+  // A budget's or rate limit's name: required, a label value, unique among `names`.
+  std::optional<std::string> spendRuleName(const YAML::Node& entry, const std::string& path,
+                                           std::string_view what, std::set<std::string>& names);
+
+  void loadSpendScope(const YAML::Node& node, const std::string& path, SpendScope& scope);
+
+  void loadSpendState(const YAML::Node& node, SpendStateConfig& state);
+
+  void loadAlerts(const YAML::Node& node, AlertsConfig& alerts);
 
   // The gpu_pools: section, and each upstream's gpu_pool naming one (gpu_pools_section.cc).
   void loadGpuPools(const YAML::Node& node, std::vector<GpuPoolConfig>& pools);

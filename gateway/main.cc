@@ -12,7 +12,9 @@
 #include <string_view>
 
 #include "config/config_loader.h"
+#include "gateway/events/open_call_recovery.h"
 #include "gateway/events/sink_factory.h"
+#include "gateway/policy/spend_policy.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/server/embedded_config.h"
 #include "gateway/server/reload.h"
@@ -112,7 +114,15 @@ int main(int argc, char** argv) {
   try {
     auto sink = tollgate::gateway::makeEventSink(*config);
     const std::string instance = config->server.instance_id;
-    auto runtime = std::make_shared<const tollgate::gateway::Runtime>(std::move(config));
+    // Spend control runs after admission (chain index 1) and outlives reloads.
+    tollgate::gateway::RuntimeServices services;
+    if (auto spend = tollgate::gateway::SpendPolicy::create(
+            config, 1, tollgate::gateway::systemSpendClock())) {
+      services.policies.push_back(std::move(spend));
+    }
+    auto runtime =
+        std::make_shared<const tollgate::gateway::Runtime>(std::move(config), std::move(services));
+    tollgate::gateway::recoverOpenCallsAtStart(runtime->config->events, *sink, runtime->coster);
     tollgate::gateway::Server server(std::move(runtime), std::move(sink), instance,
                                      TOLLGATE_VERSION);
     server.setReloader(std::make_unique<tollgate::gateway::ConfigReloader>(

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/net/webhook_client.h"
 #include "ledger/file_ingest.h"
 #include "ledger/focus_export.h"
 #include "ledger/html_report.h"
@@ -21,7 +22,6 @@
 #include "ledger/report_json.h"
 #include "ledger/report_text.h"
 #include "ledger/sqlite_store.h"
-#include "ledger/webhook_client.h"
 #include "meter/cost_event.h"
 
 namespace {
@@ -348,8 +348,8 @@ int alerts(const Args& args, const LedgerConfig& config, Store& store) {
       continue;
     }
     const std::string body = anomalyAlertBody(anomaly, *webhook, now_text);
-    if (!postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
-                     std::chrono::seconds(10), error)) {
+    if (!tollgate::net::postWebhook(webhook->url, anomalyAlertContentType(*webhook), body,
+                                    std::chrono::seconds(10), error)) {
       // Not recorded: the next run sends it again.
       fail(kExitStore, "alerts: " + key + ": " + error);
       ++failed;

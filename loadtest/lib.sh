@@ -150,11 +150,15 @@ start_kafka() {
 # file: JSONL in $work; none: the file sink to /dev/null (serialized, never stored);
 # kafka-memory / kafka-spool: the Kafka sink (start_kafka first) with that durability;
 # kafka-spool-write: the spool appending with write(2) (events.spool.mmap: false);
-# off: `events.sink: none`, no metering and no events (the gateway-bare target).
+# off: `events.sink: none`, no metering and no events (the gateway-bare target);
+# none-nojournal: none without the open-call journal (events.open_calls.enabled: false).
 events_yaml() {
   case $1 in
     file) echo "events: { sink: file, file: { path: \"$work/events-$RANDOM.jsonl\" } }" ;;
-    none) echo "events: { sink: file, file: { path: \"/dev/null\" } }" ;;
+    none) echo "events: { sink: file, file: { path: \"/dev/null\" },
+  open_calls: { dir: \"$work/open-calls-$RANDOM\" } }" ;;
+    none-nojournal) echo "events: { sink: file, file: { path: \"/dev/null\" },
+  open_calls: { enabled: false } }" ;;
     kafka-memory|kafka-spool|kafka-spool-write)
       [[ -n ${kafka_bootstrap:-} ]] || lib_die "events_yaml $1: start_kafka first"
       local durability=${1#kafka-} mmap=true
@@ -163,7 +167,7 @@ events_yaml() {
   spool: { dir: \"$work/spool-$RANDOM\", mmap: $mmap },
   kafka: { brokers: \"$kafka_bootstrap\", topic: llm.cost.v1 } }" ;;
     off) echo "events: { sink: none }" ;;
-    *) lib_die "unknown sink $1 (file|none|kafka-memory|kafka-spool|kafka-spool-write|off)" ;;
+    *) lib_die "unknown sink $1 (file|none|none-nojournal|kafka-memory|kafka-spool|kafka-spool-write|off)" ;;
   esac
 }
 

@@ -373,6 +373,7 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
   const bool vertex = !vertex_model.empty();
   if (auto bad = common.check(!vertex)) return bad;
   info.model = vertex ? std::string(vertex_model) : std::move(common.model);
+  info.max_output_tokens = common.max_output_tokens;
   info.stream = common.stream;
   info.client_asked_usage = true;  // Anthropic always reports usage
   info.gateway_asked_usage = false;

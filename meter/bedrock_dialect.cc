@@ -289,6 +289,10 @@ class StreamMeter final : public ResponseMeter {
     return {};
   }
 
+  MeterProgress progress() const override {
+    return anthropic_ ? anthropic_->progress() : progressOf(state_);
+  }
+
   MeterResult result() const override {
     if (!anthropic_) return state_.result;
     MeterResult r = anthropic_->result();

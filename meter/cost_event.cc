@@ -343,6 +343,8 @@ std::string_view toString(Outcome outcome) {
       return "timeout";
     case Outcome::kRejected:
       return "rejected";
+    case Outcome::kInterrupted:
+      return "interrupted";
   }
   return "ok";
 }

@@ -11,7 +11,9 @@
 namespace tollgate::meter {
 
 // How a call ended (contract.md, "The cost event").
-enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected };
+// kInterrupted: the gateway died during the call; booked at its next start from the call's
+// open-call record, with estimated usage (docs/events.md, "Calls the gateway dies in").
+enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected, kInterrupted };
 std::string_view toString(Outcome outcome);
 
 // Who pays for a call.

@@ -168,6 +168,8 @@ class PassThroughMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  MeterProgress progress() const override { return support::progressOf(state_); }
+
   size_t retainedBytes() const override {
     return body_.capacity() + window_.retainedBytes() + sse_.retainedBytes() +
            ndjson_.retainedBytes() + array_.retainedBytes();
@@ -260,7 +262,22 @@ bool CommonRequestFields::read(std::string_view key, od::value value, od::json_t
     }
     return true;
   }
+  if (readMaxOutputTokens(key, value, type, max_output_tokens)) return true;
   return false;
+}
+
+bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type type,
+                         std::optional<int64_t>& max_output_tokens) {
+  if (key != "max_tokens" && key != "max_completion_tokens" && key != "max_output_tokens") {
+    return false;
+  }
+  // Anything but a plain count leaves the cap unknown: the upstream judges the request.
+  uint64_t count = 0;
+  if (type == od::json_type::number && value.get_uint64().get(count) == simdjson::SUCCESS &&
+      count <= static_cast<uint64_t>(kMaxCallTokens)) {
+    max_output_tokens = static_cast<int64_t>(count);
+  }
+  return true;
 }
 
 std::optional<RequestError> CommonRequestFields::check(bool model_required) const {
@@ -389,6 +406,14 @@ bool readUsageMembers(const ObjectReader& reader, std::string_view head, std::st
   if (doc.empty()) return false;
   reader.readBody(doc, state);
   return true;
+}
+
+MeterProgress progressOf(const MeterState& state) {
+  MeterProgress progress;
+  progress.provider_so_far = state.result.usage;
+  progress.input_known = state.input_known || state.final_usage;
+  progress.output_bytes = state.content_bytes;
+  return progress;
 }
 
 void settle(MeterState& state, int64_t request_estimate) {

@@ -79,11 +79,18 @@ class CommonRequestFields {
   std::string model;
   bool stream = false;
   bool stream_given = false;
+  // max_tokens / max_completion_tokens / max_output_tokens, when a non-negative integer.
+  std::optional<int64_t> max_output_tokens;
 
  private:
   enum class Model { kMissing, kNotString, kEmpty, kGiven } model_state_ = Model::kMissing;
   bool stream_ok_ = true;
 };
+
+// Reads an output cap (max_tokens, max_completion_tokens, max_output_tokens); true when `key`
+// is one of them.
+bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type type,
+                         std::optional<int64_t>& max_output_tokens);
 
 RequestError unknownEndpoint(std::string_view dialect, std::string_view path);
 
@@ -107,6 +114,9 @@ struct MeterState {
 // Settles the result at the end of a call: provider usage when it arrived complete, else the
 // estimate of token_estimator.h (`request_estimate`: RequestInfo::estimated_input_tokens).
 void settle(MeterState& state, int64_t request_estimate);
+
+// What the state says before the end (ResponseMeter::progress).
+MeterProgress progressOf(const MeterState& state);
 
 // Whether the dialects read their common stream events (content deltas) from the raw bytes
 // (json_scanner.h) before handing the others to simdjson. On unless turned off for this thread:

@@ -791,6 +791,16 @@ class SseStreamMeter final : public ResponseMeter {
 
   MeterResult result() const override { return state_.result; }
 
+  MeterProgress progress() const override {
+    MeterProgress progress;
+    if (state_.usage_seen) {
+      progress.provider_so_far = state_.result.usage;
+      progress.input_known = true;
+    }
+    progress.output_bytes = state_.content_bytes;
+    return progress;
+  }
+
   size_t retainedBytes() const override {
     return framer_.retainedBytes() + held_.capacity() + out_.capacity() + scratch_.capacity();
   }
@@ -1058,6 +1068,8 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
       std::string_view tier;
       if (auto ec = value.get_string().get(tier)) return invalidJson(simdjson::error_message(ec));
       info.service_tier = support::priceVariant(tier);
+    } else if (key == "max_tokens" || key == "max_completion_tokens") {
+      support::readMaxOutputTokens("max_tokens", value, type, info.max_output_tokens);
     } else if (key == "stream_options") {
       include_usage = false;
       od::object options;

@@ -304,6 +304,7 @@ std::optional<RequestError> inspectResponsesRequest(std::string_view body, Reque
   if (error) return error;
   if (auto bad = common.check(true)) return bad;
   info.model = std::move(common.model);
+  info.max_output_tokens = common.max_output_tokens;
   info.stream = common.stream;
   info.client_asked_usage = true;  // the terminal event always carries the usage
   info.gateway_asked_usage = false;

@@ -13,6 +13,7 @@ packages=(
   openjdk-17-jre-headless maven
   clang libclang-rt-14-dev clang-format
   libsqlite3-dev libpq-dev postgresql chromium
+  libhiredis-dev redis-server
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -385,6 +385,10 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
+  if (ctx_.open_calls != nullptr) {
+    call.open_view.emplace(call, ctx_.event_source);
+    call.open_call.begin(ctx_.open_calls, *call.open_view);
+  }
   const bool keep = co_await forward(req, call);
   finishCall(call);
   co_return keep;
@@ -632,6 +636,14 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
         call.dialect->newResponseMeter(call.info, call.status, head[http::field::content_type]);
     if (!encoded) meter = owned_meter.get();
   }
+  // The journal reads what the meter relayed while this relay runs, never after the meter dies.
+  struct ForgetMeter {
+    ProxyCall& call;
+    ~ForgetMeter() {
+      if (call.open_view) call.open_view->forgetMeter(call.open_call.journaled());
+    }
+  } forget_meter{call};
+  if (call.open_view) call.open_view->setMeter(meter);
   if (encoded && ctx_.metering) {
     metrics.add(metrics.upstream_encoded_responses);
     log_->debug(
@@ -881,6 +893,8 @@ void DownstreamSession::finishCall(ProxyCall& call) {
     warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
          connection_id_, call.request_id.view());
   }
+  // After the sink has the event: a journaled call's record is closed.
+  call.open_call.end();
 }
 
 void DownstreamSession::settleGpuPool(ProxyCall& call) {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "gateway/core/call_record.h"
 #include "gateway/policy/call_policy.h"
+#include "gateway/proxy/call_record_open_call.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/upstream/upstream_set.h"
 
@@ -16,6 +18,10 @@ struct ProxyCall : CallRecord {
   PolicyCall policy;                       // what the policy chain knows and holds
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
   __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
+  // While the call is forwarded: its link into the worker's open-call journal (declared after
+  // the view it reads, so unlinked first).
+  std::optional<CallRecordOpenCall> open_view;
+  OpenCallTracker::Handle open_call;
 };
 
 }  // namespace tollgate::gateway

@@ -11,6 +11,7 @@
 #include "gateway/core/token_bucket.h"
 #include "gateway/core/worker_metrics.h"
 #include "gateway/events/event_sink.h"
+#include "gateway/events/open_call_tracker.h"
 #include "gateway/http/fields_arena.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/upstream/retry_policy.h"
@@ -37,6 +38,9 @@ struct WorkerContext {
   UpstreamPool* pool = nullptr;
   RetryPolicy retry_policy;              // whether a failed upstream attempt is tried again
   DeadlineSweeper* deadlines = nullptr;  // the worker's I/O timeouts
+  // The worker's open-call journal (calls a dying gateway is in are booked at the next start);
+  // null with events.open_calls.enabled false or metering off.
+  OpenCallTracker* open_calls = nullptr;
   // Data-plane warnings, rate limited per message key (warnings->warn("key", fmt, args...)).
   RateLimitedLog* warnings = nullptr;
   IdGenerator ids;

@@ -6,6 +6,8 @@
 #include <exception>
 #include <memory>
 
+#include "gateway/policy/spend_policy.h"
+
 namespace tollgate::gateway {
 namespace {
 
@@ -79,6 +81,10 @@ bool ConfigReloader::reload(RuntimeHolder& holder) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     log->error("reload refused: {}; the running configuration stays", e.what());
     return false;
+  }
+  // Spend control keeps its spend and holds; it takes the new rules and prices.
+  for (const auto& policy : runtime->services.policies) {
+    if (auto spend = std::dynamic_pointer_cast<SpendPolicy>(policy)) spend->reload(runtime->config);
   }
   const auto& cfg = *runtime->config;
   for (const auto& warning : cfg.warnings) log->warn("{}", warning);

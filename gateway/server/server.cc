@@ -14,6 +14,7 @@
 
 #include "gateway/core/detached_completion.h"
 #include "gateway/core/thread_name.h"
+#include "gateway/events/open_call_recovery.h"
 #include "gateway/proxy/downstream_session.h"
 #include "gateway/server/metrics_page.h"
 
@@ -112,6 +113,7 @@ Server::~Server() {
     w->ioc.stop();
     if (w->thread.joinable()) w->thread.join();
     w->deadlines->stop();
+    if (w->open_calls) w->open_calls->stop();
   }
   admin_ioc_.stop();
   if (admin_thread_.joinable()) admin_thread_.join();
@@ -159,6 +161,18 @@ void Server::bind() {
     w->ctx.pool = w->pool.get();
     w->ctx.warnings = w->warnings.get();
     w->ctx.deadlines = w->deadlines.get();
+    const auto& events = cfg->events;
+    if (w->ctx.metering && events.open_calls.enabled) {
+      // One journal file per worker and start: a restart never appends to what the recovery
+      // at start read.
+      auto journal = std::make_unique<OpenCallJournal>(
+          OpenCallJournal::Options{openCallsDir(events), events.open_calls.fsync},
+          open_calls_generation_, i);
+      w->open_calls = std::make_unique<OpenCallTracker>(
+          w->ioc.get_executor(), std::move(journal),
+          OpenCallTracker::Options{events.open_calls.after, events.open_calls.refresh});
+      w->ctx.open_calls = w->open_calls.get();
+    }
     w->ctx.observers = observability_->observersFor(i);
     workers_.push_back(std::move(w));
   }

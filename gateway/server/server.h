@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 #include "gateway/core/io.h"
 #include "gateway/core/rate_limited_log.h"
 #include "gateway/events/event_sink.h"
+#include "gateway/events/open_call_tracker.h"
 #include "gateway/proxy/worker_context.h"
 #include "gateway/server/admin_server.h"
 #include "gateway/server/reload.h"
@@ -46,7 +48,8 @@ class Server {
     // server is destroyed are destroyed with the io_context, and they touch these.
     WorkerMetrics metrics;
     WorkerContext ctx;
-    std::unique_ptr<DeadlineSweeper> deadlines;  // its timer is released before the io_context
+    std::unique_ptr<DeadlineSweeper> deadlines;   // its timer is released before the io_context
+    std::unique_ptr<OpenCallTracker> open_calls;  // likewise; null when the journal is off
     boost::asio::io_context ioc{1};
     std::unique_ptr<Acceptor> acceptor;
     std::unique_ptr<RateLimitedLog> warnings;  // before the pool, which holds it
@@ -64,6 +67,11 @@ class Server {
   RuntimeHolder runtime_;
   std::unique_ptr<EventSink> sink_;
   std::string instance_id_;
+  // Names this start's open-call journal files (unix ms at construction).
+  const uint64_t open_calls_generation_ =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
   std::string version_;
   std::atomic<bool> draining_{false};
   std::vector<std::unique_ptr<Worker>> workers_;

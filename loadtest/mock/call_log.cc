@@ -53,6 +53,10 @@ void appendRecord(std::string& out, const CallRecord& r) {
   appendBool(out, r.usage_sent);
   out += ",\"completed\":";
   appendBool(out, r.completed);
+  out += ",\"content_events_sent\":";
+  appendInt(out, r.content_events_sent);
+  out += ",\"output_tokens_sent\":";
+  appendInt(out, r.output_tokens_sent);
   out += '}';
 }
 
@@ -81,6 +85,15 @@ void CallLog::finish(uint64_t seq, int status, bool usage_sent, bool completed) 
   record.status = status;
   record.usage_sent = usage_sent;
   record.completed = completed;
+}
+
+void CallLog::sent(uint64_t seq, int64_t content_events, int64_t output_tokens) {
+  std::lock_guard lock(mutex_);
+  if (calls_.empty() || seq < calls_.front().seq) return;
+  const uint64_t index = seq - calls_.front().seq;
+  if (index >= calls_.size()) return;
+  calls_[index].content_events_sent = content_events;
+  calls_[index].output_tokens_sent = output_tokens;
 }
 
 std::string CallLog::toJson() const {

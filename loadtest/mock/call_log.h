@@ -38,6 +38,10 @@ struct CallRecord {
   CanonicalUsage usage;
   bool usage_sent = false;
   bool completed = false;
+  // A stream's content events written so far, and the output tokens their text holds (4 bytes
+  // of text a token): what the client could have received of a stream cut or still running.
+  int64_t content_events_sent = 0;
+  int64_t output_tokens_sent = 0;
 };
 
 // Bounded record of the last calls. Sequence numbers grow for the life of the process, also
@@ -51,6 +55,9 @@ class CallLog {
 
   // Updates how the call ended; a no-op once the record has left the ring.
   void finish(uint64_t seq, int status, bool usage_sent, bool completed);
+
+  // A stream's progress: content events written so far and the output tokens they hold.
+  void sent(uint64_t seq, int64_t content_events, int64_t output_tokens);
 
   // {"calls":[...]} oldest first.
   std::string toJson() const;

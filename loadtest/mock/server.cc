@@ -432,6 +432,10 @@ net::awaitable<After> sendStream(Wire<Stream>& wire, Shared& shared, const Call&
     if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, false);
     return After::kClosed;
   };
+  // Content event i of K holds tokens [i*T/K, (i+1)*T/K) (completionWords).
+  int64_t content_total = 0;
+  for (const auto& event : events) content_total += event.kind == EventKind::kContent ? 1 : 0;
+  int64_t content_sent = 0;
   for (size_t i = 0; i < limit; ++i) {
     if (i > 0) co_await sleepMs(b.chunk_delay_ms);
     if (i == long_line.event) {
@@ -446,6 +450,11 @@ net::awaitable<After> sendStream(Wire<Stream>& wire, Shared& shared, const Call&
       if (call.recorded) shared.log.finish(call.seq, 200, usage_sent, true);
     }
     if (!co_await flush(wire)) co_return fail();
+    if (events[i].kind == EventKind::kContent && call.recorded) {
+      ++content_sent;
+      shared.log.sent(call.seq, content_sent,
+                      plan.usage.output_tokens * content_sent / content_total);
+    }
   }
   if (stop == Stop::kNone) co_return afterAnswer(wire, b, close);
 

@@ -6,47 +6,16 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "tests/config/section_parse.h"
 
 namespace tollgate::config {
 namespace {
 
 using ::testing::ElementsAre;
 
-const std::string kUpstreams = R"(
-upstreams:
-  - name: mock
-    dialect: openai
-    base_url: "http://127.0.0.1:9100"
-    models: ["*"]
-prices:
-  "*": { input: "1", output: "2" }
-)";
+Config parseValid(const std::string& yaml) { return testing::parseSection(yaml); }
 
-EnvLookup noEnv() {
-  return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-}
-
-Config parseValid(const std::string& yaml) {
-  auto result = parseConfig(yaml + kUpstreams, noEnv());
-  if (auto* errors = std::get_if<std::vector<ConfigError>>(&result)) {
-    std::string text;
-    for (const auto& e : *errors) text += e.toString() + "\n";
-    ADD_FAILURE() << "unexpected errors:\n" << text;
-    return Config{};
-  }
-  return std::get<Config>(std::move(result));
-}
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  auto result = parseConfig(yaml + kUpstreams, noEnv());
-  if (std::holds_alternative<Config>(result)) {
-    ADD_FAILURE() << "expected errors, the config was accepted";
-    return {};
-  }
-  std::vector<std::string> out;
-  for (const auto& e : std::get<std::vector<ConfigError>>(result)) out.push_back(e.toString());
-  return out;
-}
+std::vector<std::string> errorsOf(const std::string& yaml) { return testing::sectionErrors(yaml); }
 
 TEST(TelemetryConfigTest, DefaultsLeaveTracingOffAndAccessLogOff) {
   const Config c = parseValid("");

@@ -555,6 +555,19 @@ TEST_F(MockUpstreamTest, ResetAfterNResetsAfterTheNthContentEvent) {
   EXPECT_EQ(lastCallField("completed"), "false");
 }
 
+TEST_F(MockUpstreamTest, TheRecordSaysHowMuchOfAStreamWasSent) {
+  // 4 content events of 17 tokens: event i holds tokens [i*17/4, (i+1)*17/4).
+  exchange(request(kChat, kStreamBody,
+                   {"x-mock-cut-after: 3", "x-mock-chunks: 4", "x-mock-completion-tokens: 17"}));
+  EXPECT_EQ(lastCallField("content_events_sent"), "3");
+  EXPECT_EQ(lastCallField("output_tokens_sent"), "12");
+  exchange(request(kChat, kStreamBody, {"x-mock-chunks: 4", "x-mock-completion-tokens: 17"}));
+  EXPECT_EQ(lastCallField("content_events_sent"), "4");
+  EXPECT_EQ(lastCallField("output_tokens_sent"), "17");
+  exchange(request(kChat, kWholeBody, {}));
+  EXPECT_EQ(lastCallField("content_events_sent"), "0");
+}
+
 TEST_F(MockUpstreamTest, ResetAfterOnAWholeAnswerResetsInsideTheBody) {
   End end = End::kTimeout;
   const auto wire = split(exchange(request(kChat, kWholeBody, {"x-mock-reset-after: 1"}), &end));

@@ -1,7 +1,7 @@
 // The ledger's webhook client over TLS: a certificate the client trusts and that names the host
 // is accepted, one it does not trust is refused. The server is Python's ssl module on loopback
 // with a certificate made for the test by the openssl command.
-#include "ledger/webhook_client.h"
+#include "gateway/net/webhook_client.h"
 
 #include <gtest/gtest.h>
 
@@ -70,16 +70,16 @@ class HttpsWebhook : public ::testing::Test {
 TEST_F(HttpsWebhook, TrustedCertificateNamingTheHostIsAccepted) {
   setenv("SSL_CERT_FILE", dir_.file("cert.pem").c_str(), 1);
   std::string error;
-  EXPECT_TRUE(postWebhook("https://localhost:" + port_ + "/hook", "application/json",
-                          R"({"anomaly":1})", std::chrono::seconds(5), error))
+  EXPECT_TRUE(net::postWebhook("https://localhost:" + port_ + "/hook", "application/json",
+                               R"({"anomaly":1})", std::chrono::seconds(5), error))
       << error;
   EXPECT_EQ(received(), "{\"anomaly\":1}\n");
 }
 
 TEST_F(HttpsWebhook, UntrustedCertificateIsRefusedAndNothingIsSent) {
   std::string error;
-  EXPECT_FALSE(postWebhook("https://localhost:" + port_ + "/hook", "application/json", "{}",
-                           std::chrono::seconds(5), error));
+  EXPECT_FALSE(net::postWebhook("https://localhost:" + port_ + "/hook", "application/json", "{}",
+                                std::chrono::seconds(5), error));
   EXPECT_NE(error.find("TLS handshake"), std::string::npos) << error;
   EXPECT_EQ(received(), "");
 }
@@ -88,15 +88,15 @@ TEST_F(HttpsWebhook, CertificateForAnotherNameIsRefused) {
   setenv("SSL_CERT_FILE", dir_.file("cert.pem").c_str(), 1);
   std::string error;
   // 127.0.0.1 is not a name the certificate holds (it names only "localhost").
-  EXPECT_FALSE(postWebhook("https://127.0.0.1:" + port_ + "/hook", "application/json", "{}",
-                           std::chrono::seconds(5), error));
+  EXPECT_FALSE(net::postWebhook("https://127.0.0.1:" + port_ + "/hook", "application/json", "{}",
+                                std::chrono::seconds(5), error));
   EXPECT_NE(error.find("TLS handshake"), std::string::npos) << error;
 }
 
 TEST(WebhookUrl, OtherSchemesAreRefused) {
   std::string error;
-  EXPECT_FALSE(
-      postWebhook("ftp://example/hook", "application/json", "{}", std::chrono::seconds(1), error));
+  EXPECT_FALSE(net::postWebhook("ftp://example/hook", "application/json", "{}",
+                                std::chrono::seconds(1), error));
   EXPECT_NE(error.find("http:// or https://"), std::string::npos) << error;
 }
 

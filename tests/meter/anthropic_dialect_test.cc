@@ -70,6 +70,16 @@ TEST(AnthropicInspectRequest, ReadsModelStreamAndEstimatesSystemAndMessages) {
   EXPECT_FALSE(dialect.rewriteRequest(body, info).has_value());
 }
 
+TEST(AnthropicInspectRequest, ReadsMaxTokens) {
+  const AnthropicDialect dialect;
+  RequestInfo info;
+  ASSERT_FALSE(dialect
+                   .inspectRequest("/v1/messages",
+                                   R"({"model":"claude","max_tokens":300,"messages":[]})", info)
+                   .has_value());
+  EXPECT_EQ(info.max_output_tokens, 300);
+}
+
 TEST(AnthropicInspectRequest, RejectsMissingModelAndBadJsonAndOtherPaths) {
   const AnthropicDialect dialect;
   RequestInfo info;

@@ -96,6 +96,21 @@ TEST(OpenAiInspectRequest, ChatReadsModelStreamAndClientUsageFlag) {
   EXPECT_FALSE(info.gateway_asked_usage);
 }
 
+TEST(OpenAiInspectRequest, ReadsTheOutputCapUnderEitherName) {
+  const OpenAiDialect dialect;
+  const auto cap = [&](std::string_view field) {
+    RequestInfo info;
+    const std::string body = R"({"model":"m","messages":[])" + std::string(field) + "}";
+    EXPECT_FALSE(dialect.inspectRequest("/v1/chat/completions", body, info).has_value());
+    return info.max_output_tokens;
+  };
+  EXPECT_EQ(cap(R"(,"max_tokens":256)"), 256);
+  EXPECT_EQ(cap(R"(,"max_completion_tokens":1024)"), 1024);
+  EXPECT_EQ(cap(""), std::nullopt);
+  EXPECT_EQ(cap(R"(,"max_tokens":null)"), std::nullopt);
+  EXPECT_EQ(cap(R"(,"max_tokens":-1)"), std::nullopt);
+}
+
 TEST(OpenAiInspectRequest, StreamAbsentOrNullMeansNotStreaming) {
   const OpenAiDialect dialect;
   RequestInfo info;

@@ -88,13 +88,14 @@ KafkaGateway::KafkaGateway(const std::string& bootstrap, const std::string& topi
                            KafkaGatewayOptions options) {
   spool_dir_ = dir_.file("spool");
   spool_tmpfs_bytes_ = options.spool_tmpfs_bytes;
-  mock_process_ = std::make_unique<Process>(
-      "mock_upstream", std::vector<std::string>{binDir() + "/mock_upstream", "--listen",
-                                                "127.0.0.1:0", "--no-record"});
+  std::vector<std::string> mock_args = {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0"};
+  if (!options.mock_records) mock_args.push_back("--no-record");
+  mock_process_ = std::make_unique<Process>("mock_upstream", mock_args);
   auto line = mock_process_->waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
   if (!line)
     throw std::runtime_error("mock_upstream did not start: " + mock_process_->stderrText());
-  const HostPort mock = parseHostPort(*line);
+  mock_ = parseHostPort(*line);
+  const HostPort& mock = mock_;
   std::ostringstream yaml;
   yaml << "server:\n"
           "  listen: \"127.0.0.1:0\"\n"
@@ -136,7 +137,7 @@ KafkaGateway::KafkaGateway(const std::string& bootstrap, const std::string& topi
        << topic
        << "\"\n"
           "    flush_timeout_ms: 3000\n"
-       << options.extra_kafka_yaml
+       << options.extra_kafka_yaml << options.extra_events_yaml
        << "logging:\n"
           "  level: info\n";
   dir_.write("tollgate.yaml", yaml.str());

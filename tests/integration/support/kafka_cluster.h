@@ -56,6 +56,8 @@ struct KafkaGatewayOptions {
   // gateway's own (unshare -rm: no root needed, gone with the process): a disk that fills. Each
   // start() mounts an empty one.
   uint64_t spool_tmpfs_bytes = 0;
+  std::string extra_events_yaml;  // more keys under events (indented by 2)
+  bool mock_records = false;      // the mock records its calls (GET /mock/calls)
 };
 
 // The mock upstream and a gateway whose cost events go to a Kafka cluster (a KafkaMockCluster, or
@@ -75,6 +77,7 @@ class KafkaGateway {
   HttpClient client() const { return HttpClient(gateway_.host, gateway_.port); }
   const HostPort& address() const { return gateway_; }
   HttpClient admin() const { return HttpClient(admin_.host, admin_.port); }
+  HttpClient mockClient() const { return HttpClient(mock_.host, mock_.port); }
   Process& process() { return *gateway_process_; }
   const std::string& spoolDir() const { return spool_dir_; }
 
@@ -89,6 +92,7 @@ class KafkaGateway {
   uint64_t spool_tmpfs_bytes_ = 0;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
+  HostPort mock_;
   HostPort gateway_;
   HostPort admin_;
 };

@@ -119,16 +119,26 @@ Stack::Stack(StackOptions options) {
        << "\n"
           "  file:\n"
           "    path: \""
-       << eventsPath()
-       << "\"\n"
-          "logging:\n"
+       << eventsPath() << "\"\n"
+       << options.extra_events_yaml
+       << "logging:\n"
           "  level: debug\n"
        << options.extra_yaml;
   dir_.write("tollgate.yaml", yaml.str());
+  gateway_env_ = options.gateway_env;
+  startGateway();
+}
+
+void Stack::killGateway() {
+  gateway_process_->signal(SIGKILL);
+  gateway_process_->wait(std::chrono::seconds(10));
+}
+
+void Stack::startGateway() {
   gateway_process_ = std::make_unique<Process>(
       "tollgate",
       std::vector<std::string>{binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")},
-      options.gateway_env);
+      gateway_env_);
   auto line = gateway_process_->waitForLine("tollgate listening on ", std::chrono::seconds(10));
   if (!line) throw std::runtime_error("tollgate did not start: " + gateway_process_->stderrText());
   const auto admin_at = line->find(" admin ");

@@ -22,6 +22,7 @@ struct StackOptions {
   std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)
   bool start_mock = true;
   std::string events_sink = "file";  // events.sink; "none" turns metering and events off
+  std::string extra_events_yaml;     // appended under events: (indented by 2)
   std::vector<std::pair<std::string, std::string>> gateway_env;  // added to the gateway's
 };
 
@@ -46,6 +47,10 @@ class Stack {
   int64_t metric(const std::string& series);
 
   Process& gatewayProcess() { return *gateway_process_; }
+  // SIGKILL, then reaps the gateway; startGateway() runs it again on the same config and files
+  // (new ports).
+  void killGateway();
+  void startGateway();
   const TempDir& dir() const { return dir_; }
   const HostPort& gateway() const { return gateway_; }
   const HostPort& mock() const { return mock_; }
@@ -59,6 +64,7 @@ class Stack {
   TempDir dir_;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
+  std::vector<std::pair<std::string, std::string>> gateway_env_;
   HostPort mock_;
   HostPort gateway_;
   HostPort admin_;

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-namespace tollgate::ledger {
+namespace tollgate::net {
 
 // POSTs one body to an http:// or https:// URL and waits for the answer (bounded by `timeout`).
 // https verifies the server's certificate against the system CAs (SSL_CERT_FILE overrides) and
@@ -12,4 +12,4 @@ namespace tollgate::ledger {
 bool postWebhook(const std::string& url, const std::string& content_type, const std::string& body,
                  std::chrono::milliseconds timeout, std::string& error);
 
-}  // namespace tollgate::ledger
+}  // namespace tollgate::net

@@ -1,4 +1,4 @@
-#include "ledger/webhook_client.h"
+#include "gateway/net/webhook_client.h"
 
 #include <openssl/ssl.h>
 
@@ -11,7 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-namespace tollgate::ledger {
+namespace tollgate::net {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -29,7 +29,7 @@ bool exchange(Stream& stream, beast::tcp_stream& tcp_layer, const std::string& u
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, authority);
   req.set(http::field::content_type, content_type);
-  req.set(http::field::user_agent, "tollgate-ledger");
+  req.set(http::field::user_agent, "tollgate");
   req.body() = body;
   req.prepare_payload();
   beast::error_code ec;
@@ -125,4 +125,4 @@ bool postWebhook(const std::string& url, const std::string& content_type, const 
   return ok;
 }
 
-}  // namespace tollgate::ledger
+}  // namespace tollgate::net

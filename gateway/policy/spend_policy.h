@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "gateway/policy/alert_dispatcher.h"
+#include "gateway/policy/call_policy.h"
+#include "gateway/policy/spend_state.h"
+#include "meter/price_book.h"
+
+namespace tollgate::gateway {
+
+// Spend control in the CallPolicy chain (docs/budgets.md): on the parsed request, a hold of the
+// call's worst-case cost against every matching budget and rate limit, or a refusal (429
+// budget_exceeded / rate_limited, 503 spend_state_unavailable) in the caller's dialect; when
+// the call ends, the hold is settled to the event's exact cost. Outlives configuration
+// snapshots (RuntimeServices): spend, holds and fired alerts survive a reload.
+class SpendPolicy final : public CallPolicy {
+ public:
+  // nullptr when the configuration has neither budgets nor rate limits. `chain_index` is the
+  // policy's place in the chain (its per-call state slot).
+  static std::shared_ptr<SpendPolicy> create(std::shared_ptr<const config::Config> config,
+                                             size_t chain_index, SpendClock clock);
+
+  SpendPolicy(std::shared_ptr<const config::Config> config, size_t chain_index,
+              std::unique_ptr<AlertDispatcher> alerts, std::unique_ptr<SpendState> state);
+  ~SpendPolicy() override;
+
+  std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
+  std::optional<PolicyRefusal> onRequest(PolicyCall& call) override;
+  void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
+
+  // SIGHUP: the new rules and prices; spend, holds and fired alerts carry over.
+  void reload(std::shared_ptr<const config::Config> config);
+
+  SpendState& state() { return *state_; }
+
+  // The refusal a decision turns into (dialect-neutral: the session writes the body).
+  static std::optional<PolicyRefusal> refusalFor(const SpendAdmission& admission);
+
+ private:
+  std::shared_ptr<const meter::PriceBook> prices() const;
+
+  size_t index_;
+  std::unique_ptr<AlertDispatcher> alerts_;  // before state_: the state sends to it
+  std::unique_ptr<SpendState> state_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const meter::PriceBook> prices_;
+};
+
+}  // namespace tollgate::gateway

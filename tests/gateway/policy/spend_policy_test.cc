@@ -1,0 +1,131 @@
+// Spend control as a link of the CallPolicy chain: holds, settles, refusal shapes.
+#include "gateway/policy/spend_policy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "gateway/policy/local_spend_state.h"
+#include "tests/gateway/policy/spend_test_support.h"
+#include "tests/integration/support/process.h"
+
+namespace tollgate::gateway {
+namespace {
+
+using ::testing::Contains;
+using ::testing::Not;
+using ::testing::Pair;
+using Status = SpendAdmission::Status;
+
+constexpr int64_t kUsd = meter::Money::kPicoPerUsd;
+
+class SpendPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = std::make_shared<config::Config>();
+    c->spend_state.file = dir_.file("spend.tsv");
+    c->budgets.push_back(testing::budgetOf("team-budget", 3 * kUsd));
+    c->budgets[0].scope.team = "fraud";
+    meter::PriceEntry price = testing::dollarPerInputToken();
+    price.pattern = "gpt-*";
+    c->prices.push_back(price);
+    config_ = c;
+    policy_ = std::make_unique<SpendPolicy>(
+        config_, 1, nullptr, std::make_unique<LocalSpendState>(config_, clock_.clock(), nullptr));
+  }
+
+  // A call of `input` tokens to gpt-x by team fraud, through onRequest.
+  std::optional<PolicyRefusal> request(PolicyCall& call, int64_t input) {
+    info_.model = "gpt-x";
+    info_.estimated_input_tokens = input;
+    attribution_.team = "fraud";
+    call.attribution = &attribution_;
+    call.request = &info_;
+    return policy_->onRequest(call);
+  }
+
+  tollgate::testing::TempDir dir_;
+  testing::TestClock clock_;
+  std::shared_ptr<const config::Config> config_;
+  std::unique_ptr<SpendPolicy> policy_;
+  meter::RequestInfo info_;
+  meter::Attribution attribution_;
+};
+
+TEST_F(SpendPolicyTest, HoldsOnRequestAndSettlesTheEventsCost) {
+  PolicyCall call;
+  ASSERT_FALSE(request(call, 2));
+  meter::CostEvent event;
+  event.priced = true;
+  event.usage.input_tokens = 2;
+  event.cost.total = meter::Money::fromPico(2 * kUsd);
+  policy_->onFinished(call, event);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 2 * kUsd);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
+  PolicyCall next;
+  const auto refusal = request(next, 2);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->error.status, 429);
+  EXPECT_EQ(refusal->error.code, "budget_exceeded");
+  EXPECT_EQ(refusal->limit_name, "team-budget");
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-should-retry", "false")));
+}
+
+TEST_F(SpendPolicyTest, ACallRefusedLaterReleasesItsHold) {
+  PolicyCall call;
+  ASSERT_FALSE(request(call, 3));
+  meter::CostEvent event;
+  event.outcome = meter::Outcome::kRejected;
+  policy_->onFinished(call, event);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 0);
+}
+
+TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
+  PolicyCall call;
+  info_.model = "llama-local";
+  attribution_.team = "fraud";
+  call.attribution = &attribution_;
+  call.request = &info_;
+  info_.estimated_input_tokens = 1'000'000;
+  EXPECT_FALSE(policy_->onRequest(call));
+}
+
+TEST(SpendPolicyRefusal, RateLimitedCarriesRetryAfterAndOpenAiRateLimitHeaders) {
+  SpendAdmission admission;
+  admission.status = Status::kRateLimited;
+  admission.refused_by = "fraud-prod-tpm";
+  admission.retry_after_s = 45;
+  admission.headers = {true, 600, 0, 200000, 1234, 44'500};
+  const auto refusal = SpendPolicy::refusalFor(admission);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->error.status, 429);
+  EXPECT_EQ(refusal->error.code, "rate_limited");
+  EXPECT_EQ(refusal->limit_name, "fraud-prod-tpm");
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("retry-after", "45")));
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-ratelimit-limit-requests", "600")));
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-ratelimit-remaining-requests", "0")));
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-ratelimit-reset-requests", "45s")));
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-ratelimit-limit-tokens", "200000")));
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("x-ratelimit-remaining-tokens", "1234")));
+  EXPECT_THAT(refusal->error.headers, Not(Contains(Pair("x-should-retry", "false"))));
+}
+
+TEST(SpendPolicyRefusal, UnavailableIs503WithRetryAfter) {
+  SpendAdmission admission;
+  admission.status = Status::kUnavailable;
+  admission.refused_by = "b";
+  admission.retry_after_s = 1;
+  const auto refusal = SpendPolicy::refusalFor(admission);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->error.status, 503);
+  EXPECT_EQ(refusal->error.code, "spend_state_unavailable");
+  EXPECT_THAT(refusal->error.headers, Contains(Pair("retry-after", "1")));
+}
+
+TEST(SpendPolicyCreate, NoBudgetsAndNoRateLimitsMeansNoPolicy) {
+  auto c = std::make_shared<config::Config>();
+  EXPECT_EQ(SpendPolicy::create(c, 1, systemSpendClock()), nullptr);
+}
+
+}  // namespace
+}  // namespace tollgate::gateway

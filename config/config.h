@@ -48,6 +48,75 @@ struct ServerConfig {
   Limits limits;
 };
 
+// One address of an upstream's pool: two API keys or two regions of a provider are two endpoints.
+struct UpstreamEndpoint {
+  std::string base_url;
+  // Parsed from base_url, as UpstreamConfig's fields of the same names.
+  std::string scheme;
+  std::string host;
+  uint16_t port = 0;
+  std::string base_path;
+  std::string host_header;
+  uint32_t weight = 1;  // the weighted balancer's share; the others ignore it
+  // The upstream's injected headers with this endpoint's own merged in (an endpoint's value
+  // replaces the upstream's of the same name), lower-case names.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string endpoint_id;  // as UpstreamConfig::endpoint_id, over this endpoint's fields
+};
+
+// The failures an attempt can end with before anything was relayed, as a bit set: which of them
+// move a call to the pool's next endpoint (retry_on) or to a fallback upstream (fallbacks[].on).
+enum UpstreamFailure : uint8_t {
+  kFailConnectError = 1,  // resolve, refused, connect timeout, TLS, reset before a response head
+  kFail429 = 2,
+  kFail5xx = 4,
+  kFailTtftTimeout = 8,  // no first response byte within ttft_timeout_ms
+};
+inline constexpr uint8_t kAllUpstreamFailures =
+    kFailConnectError | kFail429 | kFail5xx | kFailTtftTimeout;
+
+// Active health checks: GET <endpoint base path><path> every interval; a 2xx passes.
+struct UpstreamHealthCheck {
+  bool enabled = false;  // true when the upstream has a health: section
+  std::string path = "/health";
+  std::chrono::milliseconds interval{5'000};
+  std::chrono::milliseconds timeout{2'000};
+  uint32_t unhealthy_after = 3;  // consecutive failed checks that mark an endpoint unhealthy
+  uint32_t healthy_after = 2;    // consecutive passed checks that mark it healthy again
+};
+
+// Passive outlier ejection from the outcomes of real calls (Envoy's outlier detection).
+struct OutlierDetection {
+  uint32_t consecutive_connect_failures = 3;  // 0: never ejects for connect failures
+  uint32_t consecutive_5xx = 5;               // 0: never ejects for 5xx answers
+  // The n-th ejection of an endpoint lasts n x base_ejection, at most max_ejection.
+  std::chrono::milliseconds base_ejection{10'000};
+  std::chrono::milliseconds max_ejection{300'000};
+  uint32_t max_ejected_percent = 50;  // never more of the pool ejected at once (at least one stays)
+};
+
+// Retries (to another endpoint or a fallback) are bounded to ratio x the calls of the last
+// window plus min_per_second x the window's seconds (Finagle's RetryBudget).
+struct RetryBudgetConfig {
+  uint32_t ratio_ppm = 200'000;  // ratio in millionths: 0.2
+  uint32_t min_per_second = 10;
+  std::chrono::milliseconds window{10'000};
+};
+
+struct UpstreamFallback {
+  std::string upstream;  // another upstream's name, same dialect
+  std::string model;     // the model asked of it; empty: the client's model
+  uint8_t on = kAllUpstreamFailures;
+};
+
+// A load signal scraped from each endpoint's inference server (vLLM's Prometheus /metrics).
+struct LoadSignalConfig {
+  bool enabled = false;  // true when the upstream has a load_signal: section
+  std::string kind = "vllm";
+  std::string path = "/metrics";
+  std::chrono::milliseconds interval{1'000};
+};
+
 struct UpstreamTls {
   bool verify = true;       // certificate chain and host name
   std::string ca_file;      // extra CA bundle (PEM); empty: system default paths
@@ -86,6 +155,21 @@ struct UpstreamConfig {
   // Forward the client's own provider credential (Authorization, x-api-key, x-goog-api-key,
   // except the one holding the gateway key) instead of dropping it.
   bool passthrough_auth = false;
+  // The pool: never empty after loading (a plain base_url is one endpoint). The fields above
+  // (base_url .. headers, endpoint_id) are those of endpoints[0].
+  std::vector<UpstreamEndpoint> endpoints;
+  std::string balancer = "p2c_ewma";  // p2c_ewma | least_outstanding | round_robin | weighted
+  UpstreamHealthCheck health;
+  OutlierDetection outlier_detection;
+  size_t max_outstanding = 0;                 // per endpoint and worker; 0: unbounded
+  uint8_t retry_on = kAllUpstreamFailures;    // failures that move a call to the next endpoint
+  uint32_t max_attempts = 3;                  // per call, over endpoints and fallbacks
+  std::chrono::milliseconds ttft_timeout{0};  // 0: off (upstream_response still applies)
+  RetryBudgetConfig retry_budget;
+  std::vector<UpstreamFallback> fallbacks;  // tried in order, followed transitively
+  // The failures that go to a fallback listed by name alone (an entry's own `on` wins).
+  uint8_t fallback_on = kAllUpstreamFailures;
+  LoadSignalConfig load_signal;
   // The self-hosted GPU pool this upstream's calls run on (gpu_pools[].name); empty: none.
   std::string gpu_pool;
   // Set (region non-empty) exactly when dialect is bedrock: the gateway signs each request.

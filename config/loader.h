@@ -116,6 +116,42 @@ class Loader {
   void loadTls(const YAML::Node& node, const std::string& path, UpstreamTls& tls);
   void loadAws(const YAML::Node& node, const std::string& path, UpstreamAws& aws);
 
+  // An upstream's pool: endpoints, balancer, health, outlier ejection, retries, fallbacks, the
+  // load signal (upstream_pool_section.cc). Runs after the single-endpoint keys were read.
+  void loadUpstreamPool(const YAML::Node& node, const std::string& path, UpstreamConfig& upstream);
+
+  void loadEndpoints(const YAML::Node& node, const std::string& path, UpstreamConfig& upstream);
+
+  void loadHealthCheck(const YAML::Node& node, const std::string& path,
+                       UpstreamHealthCheck& health);
+
+  void loadOutlierDetection(const YAML::Node& node, const std::string& path,
+                            OutlierDetection& outlier);
+
+  void loadRetryBudget(const YAML::Node& node, const std::string& path, RetryBudgetConfig& budget);
+
+  // `default_on`: the upstream's fallback_on, for entries without their own `on`.
+  void loadFallbacks(const YAML::Node& node, const std::string& path, uint8_t default_on,
+                     std::vector<UpstreamFallback>& fallbacks);
+
+  std::optional<uint8_t> failureClasses(const YAML::Node& node, const std::string& path);
+
+  void loadLoadSignal(const YAML::Node& node, const std::string& path, LoadSignalConfig& signal);
+
+  // section.key, when present, as an integer from min to max.
+  void readCount(const YAML::Node& section, std::string_view key, const std::string& path,
+                 uint64_t min, uint64_t max, uint32_t& out);
+
+  std::optional<std::chrono::milliseconds> milliseconds(const YAML::Node& node,
+                                                        const std::string& path, uint64_t min);
+
+  // Pool behaviour the gateway does not have yet, one warning per upstream that would use it.
+  static void addPoolWarnings(Config& config);
+
+  // Across upstreams: every fallback names another upstream of the same dialect, and following
+  // fallbacks never comes back to where it started.
+  void checkFallbacks(const std::vector<UpstreamConfig>& upstreams);
+
   // The prices: section, the bundled catalog and the price warnings (prices_section.cc).
   std::optional<meter::PicoPerToken> price(const YAML::Node& node, const std::string& path);
 

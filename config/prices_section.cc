@@ -43,6 +43,7 @@ std::optional<meter::Price> Loader::loadPrice(const YAML::Node& value, const std
   }
   std::vector<std::string_view> known = {"input",       "output",         "cache_read",
                                          "cache_write", "cache_write_1h", "reasoning"};
+  for (const meter::Unit unit : meter::kAllUnits) known.push_back(meter::unitPriceKey(unit));
   known.insert(known.end(), extra_keys.begin(), extra_keys.end());
   forEachEntry(value, path, false,
                [&](const std::string& key, const YAML::Node&, const std::string& key_path) {
@@ -69,8 +70,37 @@ std::optional<meter::Price> Loader::loadPrice(const YAML::Node& value, const std
   const auto cache_write = read("cache_write", false);
   const auto cache_write_1h = read("cache_write_1h", false);
   const auto reasoning = read("reasoning", false);
+  // The line items' prices (price_book.h): per 1M tokens for the token kinds, per 1,000
+  // requests for the request kinds; absent ones stay kNoUnitPrice.
+  std::array<int64_t, meter::kUnitCount> unit_prices;
+  unit_prices.fill(meter::kNoUnitPrice);
+  for (const meter::Unit unit : meter::kAllUnits) {
+    const std::string_view key = meter::unitPriceKey(unit);
+    auto n = child(value, key);
+    if (!n) continue;
+    const std::string key_path = keyPath(path, key);
+    std::optional<int64_t> parsed;
+    if (meter::isRequestUnit(unit)) {
+      if (auto text = scalar(*n, key_path, "a decimal string of USD per 1,000 requests")) {
+        parsed = meter::parsePerThousandPrice(*text);
+        if (!parsed) {
+          error(key_path,
+                "expected a non-negative decimal string of USD per 1,000 requests with at most 9 "
+                "fraction digits");
+        }
+      }
+    } else {
+      parsed = price(*n, key_path);
+    }
+    if (!parsed) {
+      ok = false;
+      continue;
+    }
+    unit_prices[meter::index(unit)] = *parsed;
+  }
   if (!ok) return std::nullopt;
   meter::Price price;
+  price.unit = unit_prices;
   price.input = *input;
   price.output = *output;
   price.cache_read = cache_read.value_or(*input);

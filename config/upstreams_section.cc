@@ -30,6 +30,7 @@ void Loader::loadUpstreams(const YAML::Node& node, std::vector<UpstreamConfig>& 
     }
     upstreams.push_back(std::move(upstream));
   }
+  checkFallbacks(upstreams);
 }
 
 void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
@@ -39,8 +40,29 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
     return;
   }
   checkSection(node, path,
-               {"name", "dialect", "base_url", "models", "headers", "tls", "max_idle_connections",
-                "idle_keepalive_ms", "passthrough_auth", "gpu_pool", "aws"});
+               {"name",
+                "dialect",
+                "base_url",
+                "models",
+                "headers",
+                "tls",
+                "max_idle_connections",
+                "idle_keepalive_ms",
+                "passthrough_auth",
+                "endpoints",
+                "balancer",
+                "health",
+                "outlier_detection",
+                "max_outstanding",
+                "retry_on",
+                "max_attempts",
+                "ttft_timeout_ms",
+                "retry_budget",
+                "fallbacks",
+                "fallback_on",
+                "load_signal",
+                "gpu_pool",
+                "aws"});
 
   if (auto n = child(node, "name")) {
     const std::string name_path = path + ".name";
@@ -72,7 +94,7 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   if (auto n = child(node, "base_url")) {
     const std::string url_path = path + ".base_url";
     if (auto text = stringValue(*n, url_path)) parseBaseUrl(*text, url_path, upstream);
-  } else {
+  } else if (!child(node, "endpoints")) {
     error(path + ".base_url", "is required");
   }
 
@@ -115,7 +137,7 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   if (upstream.dialect == "bedrock" && upstream.passthrough_auth) {
     error(path + ".passthrough_auth", "cannot be used with dialect: bedrock (the gateway signs)");
   }
-  upstream.endpoint_id = endpointIdentity(upstream);
+  loadUpstreamPool(node, path, upstream);
 }
 
 void Loader::parseBaseUrl(const std::string& url, const std::string& path,

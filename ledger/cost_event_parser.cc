@@ -11,6 +11,9 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view kUsageType = "dev.tollgate.llm.usage.v1";
+// v2 adds line items (docs/events.md, "Version 2"): two more cost parts, requests and
+// other_models, in the total.
+constexpr std::string_view kUsageTypeV2 = "dev.tollgate.llm.usage.v2";
 constexpr int64_t kMicrosPerHour = 3'600'000'000;
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -78,7 +81,8 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
 
   std::string_view type;
   if (root.find_field_unordered("type").get_string().get(type)) return malformed("type missing");
-  if (type != kUsageType) {
+  const bool v2 = type == kUsageTypeV2;
+  if (type != kUsageType && !v2) {
     ParsedEvent other;
     other.status = ParseStatus::kOtherType;
     return other;
@@ -137,7 +141,13 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
       !moneyField(cost, "output", r.cost.output) || !moneyField(cost, "total", r.cost.total)) {
     return malformed("data.cost has a part that is not an exact decimal string");
   }
-  if (r.cost.input + r.cost.cache_read + r.cost.cache_write + r.cost.output != r.cost.total) {
+  if (v2 && (!moneyField(cost, "requests", r.cost.requests) ||
+             !moneyField(cost, "other_models", r.cost.other_models))) {
+    return malformed("data.cost has a part that is not an exact decimal string");
+  }
+  if (r.cost.input + r.cost.cache_read + r.cost.cache_write + r.cost.output + r.cost.requests +
+          r.cost.other_models !=
+      r.cost.total) {
     return malformed("data.cost.total is not the sum of its parts");
   }
   {

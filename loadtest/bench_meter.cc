@@ -315,7 +315,7 @@ PriceBook benchPrices() {
     e.price.cache_read = *parsePerMillionPrice(cache_read);
     e.price.cache_write = e.price.cache_write_1h = *parsePerMillionPrice(cache_write);
     e.price.output = e.price.reasoning = *parsePerMillionPrice(output);
-    e.catalog = "tollgate-default-2026-11-22";
+    e.catalog = "tollgate-default-2026-12-05";
     return e;
   };
   std::vector<PriceEntry> config = {entry("gpt-4o-mini*", "0.15", "0.075", "0.15", "0.60")};

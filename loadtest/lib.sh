@@ -171,7 +171,7 @@ events_yaml() {
   esac
 }
 
-gateway_yaml() {  # gateway_yaml FILE WORKERS EVENTS_YAML [EXTRA_YAML]
+gateway_yaml() {  # gateway_yaml FILE WORKERS EVENTS_YAML [EXTRA_YAML]; $pool_endpoints_yaml replaces base_url
   cat >"$1" <<YAML
 server:
   listen: "127.0.0.1:0"
@@ -181,7 +181,7 @@ server:
 upstreams:
   - name: mock
     dialect: openai
-    base_url: "http://$mock_addr"
+${pool_endpoints_yaml:-    base_url: "http://$mock_addr"}
     models: ["*"]
     max_idle_connections: 256
 prices:

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "meter/anthropic_message_scan.h"
 #include "meter/json_escape.h"
@@ -17,46 +19,175 @@ using namespace support;
 
 // The counts as Anthropic reports them (MeterState::raw), -1 for "not reported yet".
 enum Raw : size_t {
-  kInput,
+  kInput,  // excludes the cache
   kCacheCreation,
   kCacheRead,
   kCache1h,
-  kOutput
-};  // kInput excludes the cache
+  kOutput,
+  kWebSearch,  // server_tool_use.web_search_requests
+  kWebFetch,   // server_tool_use.web_fetch_requests
+  kThinking,   // output_tokens_details.thinking_tokens (a part of output_tokens)
+};
 using AnthropicCounts = std::array<int64_t, 8>;
 
 int64_t known(int64_t n) { return n < 0 ? 0 : n; }
 
-// Overwrites the counts `usage` reports (absent members keep their earlier value: a
-// message_delta that reports only output_tokens leaves message_start's input alone).
-bool readUsage(od::value v, AnthropicCounts& counts, std::string& service_tier) {
+// The members of an object of counts named as in `names` (the others are skipped).
+template <size_t N>
+bool readCounts(od::value v, const std::array<std::pair<std::string_view, Raw>, N>& names,
+                AnthropicCounts& counts) {
   od::object obj;
-  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return true;
   for (auto field_result : obj) {
     od::field field;
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    for (const auto& [name, raw] : names) {
+      if (field.key() == name) counts[raw] = readCount(field.value());
+    }
+  }
+  return true;
+}
+
+// The token counts that a usage object and each of its iterations hold alike.
+enum class CountMember { kOther, kRead, kBroken };
+CountMember readTokenCount(od::field& field, AnthropicCounts& counts) {
+  const auto key = field.key();
+  if (key == "input_tokens") {
+    counts[kInput] = readCount(field.value());
+  } else if (key == "output_tokens") {
+    counts[kOutput] = readCount(field.value());
+  } else if (key == "cache_creation_input_tokens") {
+    counts[kCacheCreation] = readCount(field.value());
+  } else if (key == "cache_read_input_tokens") {
+    counts[kCacheRead] = readCount(field.value());
+  } else if (key == "cache_creation") {
+    od::object split;
+    if (field.value().get_object().get(split) != simdjson::SUCCESS) return CountMember::kRead;
+    int64_t one_hour = 0;
+    for (auto part_result : split) {
+      od::field part;
+      if (std::move(part_result).get(part) != simdjson::SUCCESS) return CountMember::kBroken;
+      if (part.key() == "ephemeral_1h_input_tokens") one_hour = readCount(part.value());
+    }
+    counts[kCache1h] = one_hour;
+  } else {
+    return CountMember::kOther;
+  }
+  return CountMember::kRead;
+}
+
+void toCanonical(const AnthropicCounts& c, Usage& usage);
+
+// What a usage.iterations array says (Anthropic: one entry per sampling step of the call).
+struct Iterations {
+  Usage on_model;                    // compaction and message steps, on the call's model
+  std::vector<ModelUsage> advisors;  // advisor sub-inferences, each on its own model
+  int64_t unknown = 0;               // steps of a type this reader does not know
+};
+
+// One iteration: its type, its model (advisor steps) and its counts, in any member order.
+bool readIteration(od::value v, Iterations& out) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return true;
+  AnthropicCounts counts{-1, -1, -1, -1, -1, -1, -1, -1};
+  std::string type;
+  std::string model;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    const CountMember member = readTokenCount(field, counts);
+    if (member == CountMember::kBroken) return false;
+    if (member == CountMember::kRead) continue;
     const auto key = field.key();
-    if (key == "input_tokens") {
-      counts[kInput] = readCount(field.value());
-    } else if (key == "output_tokens") {
-      counts[kOutput] = readCount(field.value());
-    } else if (key == "cache_creation_input_tokens") {
-      counts[kCacheCreation] = readCount(field.value());
-    } else if (key == "cache_read_input_tokens") {
-      counts[kCacheRead] = readCount(field.value());
-    } else if (key == "cache_creation") {
-      od::object split;
-      if (field.value().get_object().get(split) != simdjson::SUCCESS) continue;
-      int64_t one_hour = 0;
-      for (auto part_result : split) {
-        od::field part;
-        if (std::move(part_result).get(part) != simdjson::SUCCESS) return false;
-        if (part.key() == "ephemeral_1h_input_tokens") one_hour = readCount(part.value());
+    std::string_view text;
+    if (key == "type") {
+      if (readString(field.value(), text)) type = text;
+    } else if (key == "model") {
+      if (readString(field.value(), text)) model = text;
+    }
+  }
+  Usage step;
+  toCanonical(counts, step);
+  if (type == "advisor_message") {
+    out.advisors.push_back({std::move(model), step});
+    return true;
+  }
+  // A step of an unknown type is billed on the call's model like the others (never dropped),
+  // and counted so that the event says so.
+  if (type != "compaction" && type != "message") out.unknown = addCounts(out.unknown, 1);
+  for (auto [sum, part] : {std::pair{&out.on_model.input_tokens, step.input_tokens},
+                           {&out.on_model.cache_read_tokens, step.cache_read_tokens},
+                           {&out.on_model.cache_write_tokens, step.cache_write_tokens},
+                           {&out.on_model.cache_write_1h_tokens, step.cache_write_1h_tokens},
+                           {&out.on_model.output_tokens, step.output_tokens}}) {
+    *sum = addCounts(*sum, part);
+  }
+  return true;
+}
+
+bool readIterations(od::value v, Iterations& out) {
+  od::array steps;
+  if (v.get_array().get(steps) != simdjson::SUCCESS) return true;
+  for (auto step_result : steps) {
+    od::value step;
+    if (std::move(step_result).get(step) != simdjson::SUCCESS || !readIteration(step, out)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A usage object as read, applied once its event was read whole.
+struct UsageRead {
+  AnthropicCounts counts;
+  std::string tier;
+  int64_t unknown_units = 0;
+  std::optional<Iterations> iterations;
+};
+
+// Overwrites the counts `usage` reports (absent members keep their earlier value: a
+// message_delta that reports only output_tokens leaves message_start's input alone).
+bool readUsage(od::value v, UsageRead& read) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
+  AnthropicCounts& counts = read.counts;
+  read.unknown_units = 0;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    const CountMember member = readTokenCount(field, counts);
+    if (member == CountMember::kBroken) return false;
+    if (member == CountMember::kRead) continue;
+    const auto key = field.key();
+    if (key == "server_tool_use") {
+      if (!readCounts(field.value(),
+                      std::array{std::pair{std::string_view("web_search_requests"), kWebSearch},
+                                 std::pair{std::string_view("web_fetch_requests"), kWebFetch}},
+                      counts)) {
+        return false;
       }
-      counts[kCache1h] = one_hour;
+    } else if (key == "output_tokens_details") {
+      if (!readCounts(field.value(),
+                      std::array{std::pair{std::string_view("thinking_tokens"), kThinking}},
+                      counts)) {
+        return false;
+      }
+    } else if (key == "iterations") {
+      od::json_type type;
+      if (field.value().type().get(type) != simdjson::SUCCESS) return false;
+      if (type != od::json_type::array) continue;
+      Iterations steps;
+      if (!readIterations(field.value(), steps)) return false;
+      // An empty list (what Anthropic sends without server-side steps) says nothing.
+      if (steps.on_model == Usage{} && steps.advisors.empty() && steps.unknown == 0) continue;
+      read.iterations = std::move(steps);
     } else if (key == "service_tier") {
       std::string_view tier;
-      if (readString(field.value(), tier)) service_tier = priceVariant(tier);
+      if (readString(field.value(), tier)) read.tier = priceVariant(tier);
+    } else {
+      Usage unknown;
+      noteUnknownUnit(field, unknown);
+      read.unknown_units = addCounts(read.unknown_units, unknown.unknown_units);
     }
   }
   return true;
@@ -73,7 +204,51 @@ void toCanonical(const AnthropicCounts& c, Usage& usage) {
   usage.cache_write_1h_tokens =
       one_hour == kMalformedCount ? one_hour : std::min(one_hour, cache_creation);
   usage.output_tokens = known(c[kOutput]);
-  usage.reasoning_tokens = 0;  // thinking is billed as output and not reported apart
+  // Thinking is billed as output; Anthropic reports its part only in output_tokens_details.
+  usage.reasoning_tokens = known(c[kThinking]);
+  usage[Unit::kWebSearchRequests] = known(c[kWebSearch]);
+  usage[Unit::kWebFetchRequests] = known(c[kWebFetch]);
+}
+
+// The call's usage from what its events reported: the top-level counts, or, when the answer
+// listed its iterations, their sum (the top-level counts leave out the compaction steps, which
+// are billed too); server tool requests and thinking from the top level either way.
+void settleCounts(MeterState& state) {
+  Usage& usage = state.result.usage;
+  const int64_t unknown = usage.unknown_units;
+  toCanonical(state.raw, usage);
+  usage.unknown_units = unknown;
+  if (!state.iterations_seen) return;
+  const Usage& steps = state.iterations;
+  usage.input_tokens = steps.input_tokens;
+  usage.cache_read_tokens = steps.cache_read_tokens;
+  usage.cache_write_tokens = steps.cache_write_tokens;
+  usage.cache_write_1h_tokens = steps.cache_write_1h_tokens;
+  usage.output_tokens = steps.output_tokens;
+}
+
+// Applies a usage object read whole from an event of type `type`.
+void applyUsage(UsageRead& read, std::string_view type, MeterState& state) {
+  // message_delta repeats the input side of message_start, or leaves it out; a smaller figure
+  // there (a compaction stream's delta reports its last step) must not erase what message_start
+  // counted: the input side only grows.
+  if (type == "message_delta") {
+    for (const Raw raw : {kInput, kCacheCreation, kCacheRead, kCache1h}) {
+      read.counts[raw] = std::max(read.counts[raw], state.raw[raw]);
+    }
+  }
+  state.raw = read.counts;
+  state.result.service_tier = read.tier;
+  state.result.usage.unknown_units = std::max(state.result.usage.unknown_units, read.unknown_units);
+  if (read.iterations) {
+    state.iterations = read.iterations->on_model;
+    state.iterations_seen = true;
+    state.result.other_models = std::move(read.iterations->advisors);
+    state.result.usage.unknown_units =
+        addCounts(state.result.usage.unknown_units, read.iterations->unknown);
+  }
+  settleCounts(state);
+  state.input_known = state.raw[kInput] >= 0;
 }
 
 std::string readErrorType(od::value v) {
@@ -172,11 +347,12 @@ bool scanMessage(std::string_view json, MeterState& state) {
   for (const auto& [raw, count] :
        {std::pair{kInput, scan.input}, std::pair{kOutput, scan.output},
         std::pair{kCacheCreation, scan.cache_creation}, std::pair{kCacheRead, scan.cache_read},
-        std::pair{kCache1h, scan.cache_1h}}) {
+        std::pair{kCache1h, scan.cache_1h}, std::pair{kWebSearch, scan.web_search},
+        std::pair{kWebFetch, scan.web_fetch}, std::pair{kThinking, scan.thinking}}) {
     if (count >= 0) state.raw[raw] = count;
   }
   if (scan.tier_seen) result.service_tier = priceVariant(scan.tier);
-  toCanonical(state.raw, result.usage);
+  settleCounts(state);
   state.input_known = state.raw[kInput] >= 0;
   state.final_usage = true;  // a whole message's usage is complete
   return true;
@@ -198,8 +374,7 @@ class Reader final : public ObjectReader {
     std::string_view type;
     bool has_usage = false;
     bool usage_ok = false;
-    AnthropicCounts counts = state.raw;
-    std::string tier = state.result.service_tier;
+    UsageRead read{state.raw, state.result.service_tier, 0, std::nullopt};
     for (auto field_result : obj) {
       od::field field;
       if (std::move(field_result).get(field) != simdjson::SUCCESS) return;
@@ -210,10 +385,10 @@ class Reader final : public ObjectReader {
         // that the result does not depend on whether "type" came before them.
         if (!readString(value, type)) type = {};
       } else if (key == "message") {  // message_start
-        readMessage(value, state, counts, tier, has_usage, usage_ok);
+        readMessage(value, state, read, has_usage, usage_ok);
       } else if (key == "usage") {  // message_delta, or a non-streamed message
         has_usage = true;
-        usage_ok = readUsage(value, counts, tier);
+        usage_ok = readUsage(value, read);
       } else if (key == "delta") {
         od::json_type t;
         if (value.type().get(t) != simdjson::SUCCESS || t != od::json_type::object) continue;
@@ -253,10 +428,7 @@ class Reader final : public ObjectReader {
     }
     if (type == "error") state.result.upstream_error = true;
     if (!has_usage || !usage_ok) return;
-    state.raw = counts;
-    state.result.service_tier = tier;
-    toCanonical(state.raw, state.result.usage);
-    state.input_known = state.raw[kInput] >= 0;
+    applyUsage(read, type, state);
     // message_start's usage is a preview (output_tokens is 1); the answer's usage is complete in
     // message_delta, and in a whole message.
     if (type == "message_delta" || type == "message") state.final_usage = true;
@@ -284,8 +456,8 @@ class Reader final : public ObjectReader {
   }
 
  private:
-  static void readMessage(od::value v, MeterState& state, AnthropicCounts& counts,
-                          std::string& tier, bool& has_usage, bool& usage_ok) {
+  static void readMessage(od::value v, MeterState& state, UsageRead& read, bool& has_usage,
+                          bool& usage_ok) {
     od::object obj;
     if (v.get_object().get(obj) != simdjson::SUCCESS) return;
     for (auto field_result : obj) {
@@ -304,7 +476,7 @@ class Reader final : public ObjectReader {
         }
       } else if (key == "usage") {
         has_usage = true;
-        usage_ok = readUsage(field.value(), counts, tier);
+        usage_ok = readUsage(field.value(), read);
       } else if (key == "content") {
         readContent(field.value(), state);
       }

@@ -1,6 +1,7 @@
 #include "meter/anthropic_message_scan.h"
 
 #include "meter/json_scanner.h"
+#include "meter/usage.h"
 
 namespace tollgate::meter {
 namespace {
@@ -23,7 +24,22 @@ bool scanUsage(JsonScanner& in, AnthropicMessageScan& scan) {
       scan.tier_seen = true;
       return in.plainString(scan.tier);
     }
-    return in.skipValue();
+    if (key == "server_tool_use" && in.peek() == '{') {
+      return in.forEachMember([&](std::string_view tool) {
+        if (tool == "web_search_requests") return in.count(scan.web_search);
+        if (tool == "web_fetch_requests") return in.count(scan.web_fetch);
+        return in.skipValue();
+      });
+    }
+    if (key == "output_tokens_details" && in.peek() == '{') {
+      return in.forEachMember([&](std::string_view detail) {
+        return detail == "thinking_tokens" ? in.count(scan.thinking) : in.skipValue();
+      });
+    }
+    // Steps of the call (compaction, advisors) and counts the dialect does not know are the
+    // simdjson reader's: an empty list says nothing.
+    if (key == "iterations" && in.peek() == '[') return in.forEachElement([] { return false; });
+    return !looksBillable(key) && in.skipValue();
   });
 }
 

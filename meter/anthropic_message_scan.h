@@ -30,6 +30,9 @@ struct AnthropicMessageScan {
   int64_t cache_read = -1;      // cache_read_input_tokens
   int64_t cache_1h = -1;        // cache_creation.ephemeral_1h_input_tokens (0 when absent)
   int64_t output = -1;          // output_tokens
+  int64_t web_search = -1;      // server_tool_use.web_search_requests
+  int64_t web_fetch = -1;       // server_tool_use.web_fetch_requests
+  int64_t thinking = -1;        // output_tokens_details.thinking_tokens
   std::string_view tier;        // the last string usage.service_tier
   bool tier_seen = false;
 };
@@ -37,7 +40,8 @@ struct AnthropicMessageScan {
 // Reads `json`, which must be an object of "type" "message", into `scan`; `want_id` /
 // `want_model` say whether an id / model is still to be learnt. False for any other type (the
 // stream's events), "message", "delta", "content_block" or "error" members, a tool call's
-// "input" (its JSON length is simdjson's to measure), a "usage" that is not an object, escapes
+// "input" (its JSON length is simdjson's to measure), a "usage" that is not an object, or one
+// with a non-empty "iterations" list or a member that looks billable and is not known, escapes
 // in a string it keeps, more than kMaxStopReasons stop reasons, and anything the scanner
 // rejects; `scan` is then meaningless.
 bool scanAnthropicMessage(std::string_view json, bool want_id, bool want_model,

@@ -199,6 +199,66 @@ class EventWriter {
 };
 
 static_assert(kCostEventType == "dev.tollgate.llm.usage.v1", "the literal below spells it");
+static_assert(kCostEventTypeV2 == "dev.tollgate.llm.usage.v2", "the literal below spells it");
+
+// The five token counts of a usage, as the event's "usage" object begins.
+template <class Out>
+void writeTokenCounts(const Usage& usage, Out& out) {
+  out.literal(R"({"input_tokens":)");
+  out.integer(usage.input_tokens);
+  out.literal(R"(,"cache_read_tokens":)");
+  out.integer(usage.cache_read_tokens);
+  out.literal(R"(,"cache_write_tokens":)");
+  out.integer(usage.cache_write_tokens);
+  out.literal(R"(,"output_tokens":)");
+  out.integer(usage.output_tokens);
+  out.literal(R"(,"reasoning_tokens":)");
+  out.integer(usage.reasoning_tokens);
+}
+
+// v2's line items: one per unit counted, then one per usage on another model. Costs are those
+// of a priced call (zero otherwise, like the cost object's).
+template <class Out>
+void writeLineItems(const CostEvent& event, Out& out) {
+  out.literal(R"(,"line_items":[)");
+  bool first = true;
+  for (const Unit unit : kAllUnits) {
+    const int64_t quantity = event.usage[unit];
+    if (quantity == 0) continue;
+    if (!first) out.literal(",");
+    first = false;
+    out.literal(R"({"unit":")");
+    out.raw(toString(unit));
+    out.literal(R"(","quantity":)");
+    out.integer(quantity);
+    out.literal(R"(,"cost":)");
+    out.money(event.priced ? event.cost.units[index(unit)] : Money{});
+    out.literal("}");
+  }
+  for (const OtherModelCharge& other : event.other_models) {
+    if (!first) out.literal(",");
+    first = false;
+    out.literal(R"({"unit":"other_model","model":)");
+    out.string(other.usage.model);
+    out.literal(R"(,"price_ref":)");
+    if (event.priced && other.priced) {
+      out.string(other.price_ref);
+    } else {
+      out.literal("null");
+    }
+    out.literal(R"(,"usage":)");
+    writeTokenCounts(other.usage.usage, out);
+    out.literal(R"(},"cost":)");
+    out.money(event.priced && other.priced ? other.cost.total : Money{});
+    out.literal("}");
+  }
+  out.literal(R"(],"provider_cost":)");
+  if (event.provider_cost) {
+    out.money(*event.provider_cost);
+  } else {
+    out.literal("null");
+  }
+}
 
 // Field for field as contract.md shows it. `duration_ms` and `ttft_ms` are already formatted.
 template <class Out>
@@ -209,7 +269,12 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.string(event.id);
   out.literal(R"(,"source":)");
   out.string(event.source);
-  out.literal(R"(,"type":"dev.tollgate.llm.usage.v1","subject":)");
+  const bool v2 = usesLineItems(event);
+  if (v2) [[unlikely]] {
+    out.literal(R"(,"type":"dev.tollgate.llm.usage.v2","subject":)");
+  } else {
+    out.literal(R"(,"type":"dev.tollgate.llm.usage.v1","subject":)");
+  }
   out.string(who.team);
   out.literal(R"(,"time":")");
   out.time(event.end_unix_ns);
@@ -260,16 +325,23 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.raw(toString(event.outcome));
 
   const Usage& usage = event.usage;
-  out.literal(R"(","usage":{"input_tokens":)");
-  out.integer(usage.input_tokens);
-  out.literal(R"(,"cache_read_tokens":)");
-  out.integer(usage.cache_read_tokens);
-  out.literal(R"(,"cache_write_tokens":)");
-  out.integer(usage.cache_write_tokens);
-  out.literal(R"(,"output_tokens":)");
-  out.integer(usage.output_tokens);
-  out.literal(R"(,"reasoning_tokens":)");
-  out.integer(usage.reasoning_tokens);
+  out.literal(R"(","usage":)");
+  writeTokenCounts(usage, out);
+  if (v2) [[unlikely]] {
+    out.literal(R"(,"units":{)");
+    bool first = true;
+    for (const Unit unit : kAllUnits) {
+      if (usage[unit] == 0) continue;
+      if (!first) out.literal(",");
+      first = false;
+      out.literal(R"(")");
+      out.raw(toString(unit));
+      out.literal(R"(":)");
+      out.integer(usage[unit]);
+    }
+    out.literal(R"(},"unknown_units":)");
+    out.integer(usage.unknown_units);
+  }
   out.literal(R"(},"usage_source":")");
   out.raw(toString(event.usage_source));
   // Only when set, so that the events of ordinary calls stay byte for byte what they were.
@@ -296,6 +368,8 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   } else {
     out.literal("null");
   }
+  if (v2) [[unlikely]]
+    writeLineItems(event, out);
   // An unpriced call states no cost at all, whatever the breakdown holds, so consumers can sum
   // the cost fields without checking `priced` first.
   const CostBreakdown cost = event.priced ? event.cost : CostBreakdown{};
@@ -307,6 +381,12 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.money(cost.cache_write);
   out.literal(R"(,"output":)");
   out.money(cost.output);
+  if (v2) [[unlikely]] {
+    out.literal(R"(,"requests":)");
+    out.money(cost.requests);
+    out.literal(R"(,"other_models":)");
+    out.money(cost.other_models);
+  }
   out.literal(R"(,"total":)");
   out.money(cost.total);
 
@@ -330,6 +410,11 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
 }
 
 }  // namespace
+
+bool usesLineItems(const CostEvent& event) {
+  return event.usage.hasLineItems() || event.usage.unknown_units != 0 ||
+         !event.other_models.empty() || event.provider_cost.has_value();
+}
 
 std::string_view toString(Outcome outcome) {
   switch (outcome) {

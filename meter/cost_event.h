@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "meter/coster.h"
 #include "meter/price_book.h"
 #include "meter/usage.h"
 
@@ -51,6 +53,8 @@ struct CostEvent {
   bool priced = false;
   std::string price_ref;  // empty when not priced
   CostBreakdown cost;
+  std::vector<OtherModelCharge> other_models;  // line items on other models
+  std::optional<Money> provider_cost;          // the provider's own figure (MeterResult)
   int64_t start_unix_ns = 0;
   int64_t end_unix_ns = 0;
   double ttft_ms = 0.0;     // time to first response byte from upstream; 0 when none
@@ -62,9 +66,17 @@ struct CostEvent {
 };
 
 inline constexpr std::string_view kCostEventType = "dev.tollgate.llm.usage.v1";
+// The same event with line items (docs/events.md, "Version 2"): written only for a call that has
+// some (usesLineItems), so that every other event stays byte for byte a v1 event.
+inline constexpr std::string_view kCostEventTypeV2 = "dev.tollgate.llm.usage.v2";
+
+// Whether the event needs v2: a unit line item, unknown billable units, usage on another model
+// or a provider's own cost figure.
+bool usesLineItems(const CostEvent& event);
 
 // Appends the event as one line of CloudEvents 1.0 structured JSON (no trailing newline),
-// field for field as contract.md shows it. Strings are escaped per RFC 8259.
+// field for field as contract.md shows it (v2 when usesLineItems). Strings are escaped per
+// RFC 8259.
 void appendCloudEventJson(const CostEvent& event, std::string& out);
 
 // RFC 3339 UTC with microseconds: "2026-11-22T14:42:30.123456Z".

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "meter/price_book.h"
 #include "meter/usage.h"
@@ -17,14 +19,28 @@ struct CostInput {
   int64_t started_unix_ns = 0;       // prices in force at the call's start apply
   int64_t ended_unix_ns = 0;
   std::string_view upstream;  // the configured upstream that served it
+  // Usage that ran on other models in the call (MeterResult::other_models): each is priced at
+  // its own model's price, in the same variant and at the same time.
+  std::span<const ModelUsage> other_models = {};
 };
 
-// What pricing decided. `usage` may have been clamped (usage_flags says so).
+// Usage on another model than the call's, as priced (a line item of the cost event).
+struct OtherModelCharge {
+  ModelUsage usage;
+  bool priced = false;
+  std::string price_ref;  // empty when not priced
+  CostBreakdown cost;
+  friend bool operator==(const OtherModelCharge&, const OtherModelCharge&) = default;
+};
+
+// What pricing decided. `usage` may have been clamped (usage_flags says so). cost.total is the
+// exact sum of its parts, other_models' included.
 struct Costed {
   bool priced = false;
   std::string price_ref;  // empty when not priced
   CostBreakdown cost;
   UsageFlags usage_flags = 0;
+  std::vector<OtherModelCharge> other_models;  // one per CostInput::other_models, in order
 };
 
 // Turns a finished call's usage and timing into money. Pure: no clock, no I/O. The token coster
@@ -38,7 +54,9 @@ class Coster {
 
 // Prices tokens with a PriceBook: the entry for the answered model (else the requested one) in
 // force when the call started, in the call's variant; a count over the entry's context window
-// is clamped first.
+// is clamped first. Line items (usage.h, Unit) are priced from the same entry; usage on other
+// models at their own entries, listed at no cost (flag unit_unpriced) when they have none, and
+// so is a request unit without a price. Unknown billable units are flagged (unknown_units).
 class TokenCoster final : public Coster {
  public:
   explicit TokenCoster(const PriceBook& prices) : prices_(prices) {}

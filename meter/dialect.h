@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "meter/money.h"
 #include "meter/usage.h"
 
 namespace tollgate::meter {
@@ -46,6 +47,12 @@ struct MeterResult {
   // Price variant the answer reports ("" standard, "batch", "priority", "flex"); when set it
   // wins over the request's.
   std::string service_tier;
+  // Usage that ran on other models in this call (Anthropic's advisor iterations), each priced
+  // at its model's own price.
+  std::vector<ModelUsage> other_models;
+  // What the provider itself says the call cost (OpenRouter's usage.cost, USD), recorded beside
+  // the gateway's own price, never instead of it.
+  std::optional<Money> provider_cost;
 };
 
 // What a meter has seen of a body still arriving: what the gateway would book if the call ended

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -18,43 +19,111 @@ using namespace support;
 constexpr std::array<std::string_view, 3> kPrefixes = {"/v1beta/models/", "/v1/models/",
                                                        "/v1alpha/models/"};
 
+// usageMetadata's counts as Gemini words them (proto3 JSON omits zero counts, so an absent
+// member is 0).
+struct GeminiCounts {
+  int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
+  // The AUDIO and IMAGE entries of promptTokensDetails / candidatesTokensDetails.
+  UnitCounts modal{};
+  int64_t unknown = 0;  // members that look billable and that this reader does not know
+  bool prompt_seen = false;
+};
+
+bool isKnownUsageMember(std::string_view key) {
+  return key == "promptTokenCount" || key == "candidatesTokenCount" ||
+         key == "thoughtsTokenCount" || key == "toolUsePromptTokenCount" ||
+         key == "cachedContentTokenCount" || key == "totalTokenCount";
+}
+
+// The line item of a modality entry of a *TokensDetails list, when it has one of its own (TEXT,
+// VIDEO and DOCUMENT tokens are priced as text).
+std::optional<Unit> modalUnit(std::string_view modality, bool input_side) {
+  if (modality == "AUDIO") return input_side ? Unit::kAudioInputTokens : Unit::kAudioOutputTokens;
+  if (modality == "IMAGE") return input_side ? Unit::kImageInputTokens : Unit::kImageOutputTokens;
+  return std::nullopt;
+}
+
 // The canonical usage of usageMetadata's counts. Sums saturate and a malformed cached count
 // stays malformed (not hidden by the minimum), so that nonsense is refused when settled.
-Usage fromCounts(int64_t prompt, int64_t candidates, int64_t thoughts, int64_t tool_prompt,
-                 int64_t cached) {
+Usage fromCounts(const GeminiCounts& c) {
   Usage usage;
-  usage.input_tokens = addCounts(prompt, tool_prompt);
+  usage.input_tokens = addCounts(c.prompt, c.tool_prompt);
   usage.cache_read_tokens =
-      cached == kMalformedCount ? cached : std::min(cached, usage.input_tokens);
-  usage.output_tokens = addCounts(candidates, thoughts);
-  usage.reasoning_tokens = thoughts;
+      c.cached == kMalformedCount ? c.cached : std::min(c.cached, usage.input_tokens);
+  usage.output_tokens = addCounts(c.candidates, c.thoughts);
+  usage.reasoning_tokens = c.thoughts;
+  usage.units = c.modal;
+  usage.unknown_units = c.unknown;
   return usage;
 }
 
-// usageMetadata as a whole (proto3 JSON omits zero counts, so an absent member is 0).
+// One entry of a *TokensDetails list: {"modality":"AUDIO","tokenCount":N}, in any order.
+bool readModality(od::value v, bool input_side, GeminiCounts& counts) {
+  od::object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return true;
+  std::string modality;
+  int64_t tokens = 0;
+  for (auto field_result : obj) {
+    od::field field;
+    if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+    std::string_view text;
+    if (field.key() == "modality") {
+      if (readString(field.value(), text)) modality = text;
+    } else if (field.key() == "tokenCount") {
+      tokens = readCount(field.value());
+    }
+  }
+  if (auto unit = modalUnit(modality, input_side)) {
+    counts.modal[index(*unit)] = addCounts(counts.modal[index(*unit)], tokens);
+  }
+  return true;
+}
+
+bool readModalities(od::value v, bool input_side, GeminiCounts& counts) {
+  od::array entries;
+  if (v.get_array().get(entries) != simdjson::SUCCESS) return true;
+  for (auto entry_result : entries) {
+    od::value entry;
+    if (std::move(entry_result).get(entry) != simdjson::SUCCESS ||
+        !readModality(entry, input_side, counts)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// usageMetadata as a whole.
 bool readUsage(od::value v, Usage& usage, bool& prompt_seen) {
   od::object obj;
   if (v.get_object().get(obj) != simdjson::SUCCESS) return false;
-  int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
-  prompt_seen = false;
+  GeminiCounts c;
   for (auto field_result : obj) {
     od::field field;
     if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
     const auto key = field.key();
     if (key == "promptTokenCount") {
-      prompt = readCount(field.value());
-      prompt_seen = true;
+      c.prompt = readCount(field.value());
+      c.prompt_seen = true;
     } else if (key == "candidatesTokenCount") {
-      candidates = readCount(field.value());
+      c.candidates = readCount(field.value());
     } else if (key == "thoughtsTokenCount") {
-      thoughts = readCount(field.value());
+      c.thoughts = readCount(field.value());
     } else if (key == "toolUsePromptTokenCount") {
-      tool_prompt = readCount(field.value());
+      c.tool_prompt = readCount(field.value());
     } else if (key == "cachedContentTokenCount") {
-      cached = readCount(field.value());
+      c.cached = readCount(field.value());
+    } else if (key == "promptTokensDetails") {
+      if (!readModalities(field.value(), true, c)) return false;
+    } else if (key == "candidatesTokensDetails") {
+      if (!readModalities(field.value(), false, c)) return false;
+    } else if (key != "totalTokenCount") {
+      Usage unknown;
+      noteUnknownUnit(field, unknown);
+      c.unknown = addCounts(c.unknown, unknown.unknown_units);
     }
   }
-  usage = fromCounts(prompt, candidates, thoughts, tool_prompt, cached);
+  prompt_seen = c.prompt_seen;
+  usage = fromCounts(c);
   return true;
 }
 
@@ -71,6 +140,12 @@ std::string readErrorStatus(od::value v) {
     }
   }
   return status;
+}
+
+// A chunk's usageMetadata replaces the usage read so far, but not the grounding that an earlier
+// candidate reported.
+void keepGrounding(const Usage& before, Usage& after) {
+  after[Unit::kGroundingRequests] = before[Unit::kGroundingRequests];
 }
 
 // What a chunk read from its raw bytes teaches; applied only once the whole chunk was read.
@@ -91,23 +166,41 @@ bool scanFirstString(JsonScanner& in, bool wanted, std::string_view& out) {
 }
 
 bool scanUsage(JsonScanner& in, ScannedChunk& chunk) {
-  int64_t prompt = 0, candidates = 0, thoughts = 0, tool_prompt = 0, cached = 0;
-  bool prompt_seen = false;
+  GeminiCounts c;
   const bool ok = in.forEachMember([&](std::string_view key) {
     if (key == "promptTokenCount") {
-      prompt_seen = true;
-      return in.count(prompt);
+      c.prompt_seen = true;
+      return in.count(c.prompt);
     }
-    if (key == "candidatesTokenCount") return in.count(candidates);
-    if (key == "thoughtsTokenCount") return in.count(thoughts);
-    if (key == "toolUsePromptTokenCount") return in.count(tool_prompt);
-    if (key == "cachedContentTokenCount") return in.count(cached);
-    return in.skipValue();
+    if (key == "candidatesTokenCount") return in.count(c.candidates);
+    if (key == "thoughtsTokenCount") return in.count(c.thoughts);
+    if (key == "toolUsePromptTokenCount") return in.count(c.tool_prompt);
+    if (key == "cachedContentTokenCount") return in.count(c.cached);
+    if (key == "promptTokensDetails" || key == "candidatesTokensDetails") {
+      const bool input_side = key == "promptTokensDetails";
+      if (in.peek() != '[') return in.skipValue();
+      return in.forEachElement([&] {
+        if (in.peek() != '{') return in.skipValue();
+        std::string_view modality;
+        int64_t tokens = 0;
+        const bool read = in.forEachMember([&](std::string_view member) {
+          if (member == "modality" && in.peek() == '"') return in.plainString(modality);
+          if (member == "tokenCount") return in.count(tokens);
+          return in.skipValue();
+        });
+        if (auto unit = modalUnit(modality, input_side)) {
+          c.modal[index(*unit)] = addCounts(c.modal[index(*unit)], tokens);
+        }
+        return read;
+      });
+    }
+    // A count this reader does not know is the simdjson reader's to note.
+    return (isKnownUsageMember(key) || !looksBillable(key)) && in.skipValue();
   });
   if (!ok) return false;
-  chunk.usage = fromCounts(prompt, candidates, thoughts, tool_prompt, cached);
+  chunk.usage = fromCounts(c);
   chunk.has_usage = true;
-  chunk.prompt_seen = chunk.prompt_seen || prompt_seen;
+  chunk.prompt_seen = chunk.prompt_seen || c.prompt_seen;
   return true;
 }
 
@@ -126,6 +219,7 @@ bool scanCandidate(JsonScanner& in, ScannedChunk& chunk) {
   return in.forEachMember([&](std::string_view key) {
     // The last chunk names its finishReason (simdjson reads that one); null is the same as none.
     if (key == "finishReason") return in.null();
+    if (key == "groundingMetadata") return false;  // a grounded prompt: simdjson counts it
     if (key != "content") return in.skipValue();
     return in.forEachMember([&](std::string_view member) {
       if (member != "parts") return in.skipValue();
@@ -154,6 +248,7 @@ bool scanChunk(std::string_view json, MeterState& state) {
   if (!in.complete()) return false;
   state.content_bytes += chunk.text_bytes;
   if (chunk.has_usage) {
+    keepGrounding(state.result.usage, chunk.usage);
     state.result.usage = chunk.usage;
     state.input_known = state.input_known || chunk.prompt_seen;
   }
@@ -187,6 +282,7 @@ class Reader final : public ObjectReader {
         Usage usage;
         bool prompt_seen = false;
         if (!readUsage(value, usage, prompt_seen)) return;
+        keepGrounding(state.result.usage, usage);
         state.result.usage = usage;
         state.input_known = state.input_known || prompt_seen;
         has_usage = true;
@@ -265,6 +361,10 @@ class Reader final : public ObjectReader {
           }
         } else if (key == "content") {
           if (!readParts(field.value(), state)) return false;
+        } else if (key == "groundingMetadata") {
+          // Gemini bills grounding with Google Search per grounded prompt: one per call,
+          // whichever chunks repeat the metadata.
+          state.result.usage[Unit::kGroundingRequests] = 1;
         }
       }
     }

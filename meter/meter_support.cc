@@ -320,6 +320,33 @@ int64_t readCount(od::value v) {
   return n;
 }
 
+void noteUnknownUnit(od::field& field, Usage& usage) {
+  // The key as written, up to its closing quote (a key with escapes is no name a provider
+  // gives a count, and reads as whatever precedes its first backslash).
+  const char* begin = field.key().raw();
+  const char* end = begin;
+  while (*end != '"' && *end != '\\') ++end;
+  if (!looksBillable(std::string_view(begin, static_cast<size_t>(end - begin)))) return;
+  od::value v = field.value();
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS || type != od::json_type::number) return;
+  double value = 0;
+  if (v.get_double().get(value) != simdjson::SUCCESS || value == 0) return;
+  usage.unknown_units = addCounts(usage.unknown_units, 1);
+}
+
+std::optional<Money> readUsd(od::value v) {
+  od::json_type type;
+  if (v.type().get(type) != simdjson::SUCCESS || type != od::json_type::number) return {};
+  std::string_view token = v.raw_json_token();
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                            token.back() == '\t')) {
+    token.remove_suffix(1);
+  }
+  if (token.starts_with('-')) return {};
+  return Money::parseUsd(token);
+}
+
 bool readString(od::value v, std::string_view& out) {
   return v.get_string().get(out) == simdjson::SUCCESS;
 }

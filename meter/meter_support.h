@@ -19,6 +19,7 @@
 #include "meter/body_window.h"
 #include "meter/dialect.h"
 #include "meter/json_array_framer.h"
+#include "meter/money.h"
 #include "meter/ndjson_framer.h"
 #include "meter/sse_framer.h"
 #include "meter/token_estimator.h"
@@ -42,6 +43,12 @@ bool takeUtf8Refusal();
 int64_t readCount(od::value v);
 // A string value, or false.
 bool readString(od::value v, std::string_view& out);
+// A member of a usage object that the dialect does not know: counted in usage.unknown_units when
+// its name looks billable (looksBillable) and it holds a number other than zero.
+void noteUnknownUnit(od::field& field, Usage& usage);
+// A JSON number as exact money (OpenRouter's usage.cost: USD); nullopt when it is not a plain
+// non-negative decimal of at most 12 fraction digits.
+std::optional<Money> readUsd(od::value v);
 // The UTF-8 byte length of a string value (0 when not a string).
 int64_t stringBytes(od::value v);
 
@@ -107,6 +114,11 @@ struct MeterState {
   // Counts as the provider words them, for dialects whose later events supersede some of them
   // (Anthropic): indexed by the dialect's own enum, -1 while not reported.
   std::array<int64_t, 8> raw{-1, -1, -1, -1, -1, -1, -1, -1};
+  // Usage billed on the call's model that the dialect read apart from `raw` (Anthropic's
+  // usage.iterations: the sum of its compaction and message iterations, which then stand for
+  // the top-level counts). Valid when iterations_seen.
+  Usage iterations;
+  bool iterations_seen = false;
   bool finish_seen = false;    // a finish/stop reason arrived (Gemini: the last chunk)
   bool usage_in_last = false;  // the last object read carried usage (Gemini)
 };

@@ -11,20 +11,25 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
   // these (what the member by member reading below gives for them).
   const size_t start = in.offset();
   int64_t total = 0;
-  int64_t audio = 0;
+  int64_t audio_in = 0;
+  int64_t audio_out = 0;
   int64_t accepted = 0;
   int64_t rejected = 0;
   if (in.skip(R"({"prompt_tokens":)") && in.integer(usage.input_tokens) &&
       in.skip(R"(,"completion_tokens":)") && in.integer(usage.output_tokens) &&
       in.skip(R"(,"total_tokens":)") && in.integer(total) &&
       in.skip(R"(,"prompt_tokens_details":{"cached_tokens":)") &&
-      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") && in.integer(audio) &&
-      in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
-      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") && in.integer(audio) &&
-      in.skip(R"(,"accepted_prediction_tokens":)") && in.integer(accepted) &&
-      in.skip(R"(,"rejected_prediction_tokens":)") && in.integer(rejected) && in.skip("}}")) {
+      in.integer(usage.cache_read_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio_in) && in.skip(R"(},"completion_tokens_details":{"reasoning_tokens":)") &&
+      in.integer(usage.reasoning_tokens) && in.skip(R"(,"audio_tokens":)") &&
+      in.integer(audio_out) && in.skip(R"(,"accepted_prediction_tokens":)") &&
+      in.integer(accepted) && in.skip(R"(,"rejected_prediction_tokens":)") &&
+      in.integer(rejected) && in.skip("}}")) {
+    usage[Unit::kAudioInputTokens] = audio_in;
+    usage[Unit::kAudioOutputTokens] = audio_out;
     for (int64_t* n : {&usage.input_tokens, &usage.output_tokens, &usage.cache_read_tokens,
-                       &usage.reasoning_tokens}) {
+                       &usage.reasoning_tokens, &usage[Unit::kAudioInputTokens],
+                       &usage[Unit::kAudioOutputTokens]}) {
       if (*n < 0 || *n > kMaxCallTokens) *n = kMalformedCount;
     }
     applyCompatibleConventions({.total_tokens = std::max<int64_t>(total, 0)}, usage);
@@ -38,19 +43,27 @@ bool scanOpenAiUsage(JsonScanner& in, Usage& usage) {
     if (key == "completion_tokens") return in.count(usage.output_tokens);
     if (key == "total_tokens") return in.count(compatible.total_tokens);
     if (key == "prompt_cache_hit_tokens") return in.count(compatible.prompt_cache_hit_tokens);
-    if (key == "prompt_tokens_details" && in.peek() == '{') {
+    if ((key == "prompt_tokens_details" || key == "completion_tokens_details") &&
+        in.peek() == '{') {
+      const bool input_side = key == "prompt_tokens_details";
       return in.forEachMember([&](std::string_view detail) {
-        if (detail == "cached_tokens") return in.count(usage.cache_read_tokens);
-        if (detail == "cache_write_tokens") return in.count(usage.cache_write_tokens);
+        if (detail == "audio_tokens") {
+          return in.count(usage[input_side ? Unit::kAudioInputTokens : Unit::kAudioOutputTokens]);
+        }
+        if (detail == "image_tokens") {
+          return in.count(usage[input_side ? Unit::kImageInputTokens : Unit::kImageOutputTokens]);
+        }
+        if (input_side && detail == "cached_tokens") return in.count(usage.cache_read_tokens);
+        if (input_side && detail == "cache_write_tokens") {
+          return in.count(usage.cache_write_tokens);
+        }
+        if (!input_side && detail == "reasoning_tokens") return in.count(usage.reasoning_tokens);
         return in.skipValue();
       });
     }
-    if (key == "completion_tokens_details" && in.peek() == '{') {
-      return in.forEachMember([&](std::string_view detail) {
-        if (detail == "reasoning_tokens") return in.count(usage.reasoning_tokens);
-        return in.skipValue();
-      });
-    }
+    // Members the simdjson reader gives meaning to (a provider's cost, a count that looks
+    // billable): it reads the chunk instead.
+    if (key == "cost" || (looksBillable(key) && !isKnownCompatibleMember(key))) return false;
     return in.skipValue();
   });
   if (read) applyCompatibleConventions(compatible, usage);
@@ -108,7 +121,7 @@ bool scanOpenAiBody(std::string_view json, bool want_id, bool want_model, OpenAi
       scan.tier_seen = true;
       return in.plainString(scan.tier);
     }
-    return key != "error" && key != "timings" && in.skipValue();
+    return key != "error" && key != "timings" && key != "x_groq" && in.skipValue();
   });
   return read && in.complete();
 }

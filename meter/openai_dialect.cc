@@ -137,7 +137,33 @@ struct ObjectShape {
   size_t cut_end = 0;
 };
 
-void readUsage(od::value& v, Usage& usage) {
+// The parts of a *_tokens_details object: `cached`/`reasoning` is the part the canonical usage
+// keeps apart, audio and image tokens are line items.
+bool readDetails(od::value v, bool input_side, Usage& usage) {
+  od::object details;
+  if (v.get_object().get(details) != simdjson::SUCCESS) return true;
+  for (auto detail_result : details) {
+    od::field detail;
+    if (std::move(detail_result).get(detail) != simdjson::SUCCESS) return false;
+    const auto key = detail.key();
+    if (key == "audio_tokens") {
+      usage[input_side ? Unit::kAudioInputTokens : Unit::kAudioOutputTokens] =
+          readCount(detail.value());
+    } else if (key == "image_tokens") {
+      usage[input_side ? Unit::kImageInputTokens : Unit::kImageOutputTokens] =
+          readCount(detail.value());
+    } else if (input_side && key == "cached_tokens") {
+      usage.cache_read_tokens = readCount(detail.value());
+    } else if (input_side && key == "cache_write_tokens") {
+      usage.cache_write_tokens = readCount(detail.value());
+    } else if (!input_side && key == "reasoning_tokens") {
+      usage.reasoning_tokens = readCount(detail.value());
+    }
+  }
+  return true;
+}
+
+void readUsage(od::value& v, Usage& usage, std::optional<Money>& provider_cost) {
   od::object obj;
   if (v.get_object().get(obj) != simdjson::SUCCESS) return;
   usage = Usage{};
@@ -155,25 +181,13 @@ void readUsage(od::value& v, Usage& usage) {
     } else if (key == "prompt_cache_hit_tokens") {
       compatible.prompt_cache_hit_tokens = readCount(field.value());
     } else if (key == "prompt_tokens_details") {
-      od::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;
-      for (auto detail_result : details) {
-        od::field detail;
-        if (std::move(detail_result).get(detail) != simdjson::SUCCESS) return;
-        if (detail.key() == "cached_tokens") {
-          usage.cache_read_tokens = readCount(detail.value());
-        } else if (detail.key() == "cache_write_tokens") {
-          usage.cache_write_tokens = readCount(detail.value());
-        }
-      }
+      if (!readDetails(field.value(), true, usage)) return;
     } else if (key == "completion_tokens_details") {
-      od::object details;
-      if (field.value().get_object().get(details) != simdjson::SUCCESS) continue;
-      for (auto detail_result : details) {
-        od::field detail;
-        if (std::move(detail_result).get(detail) != simdjson::SUCCESS) return;
-        if (detail.key() == "reasoning_tokens") usage.reasoning_tokens = readCount(detail.value());
-      }
+      if (!readDetails(field.value(), false, usage)) return;
+    } else if (key == "cost") {
+      provider_cost = support::readUsd(field.value());
+    } else if (!(key == "prompt_cache_miss_tokens")) {
+      support::noteUnknownUnit(field, usage);
     }
   }
   applyCompatibleConventions(compatible, usage);
@@ -314,7 +328,7 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
         std::tie(shape.cut_begin, shape.cut_end) = memberCut(json, key_at, value_end);
         shape.null_usage = true;
       } else if (type == od::json_type::object) {
-        readUsage(value, result.usage);
+        readUsage(value, result.usage, result.provider_cost);
         state.usage_seen = true;
         shape.usage_object = true;
       }
@@ -326,6 +340,18 @@ ObjectShape readResponseObject(std::string_view json, ResponseState& state) {
       }
     } else if (key == "timings") {
       state.timings_seen = readTimings(value, state.timings_usage) || state.timings_seen;
+    } else if (key == "x_groq") {
+      // Groq's streams carry their usage in the last chunk's x_groq object: read as a usage
+      // object when the call has no other.
+      od::value usage;
+      if (!state.usage_seen &&
+          value.find_field_unordered("usage").get(usage) == simdjson::SUCCESS) {
+        od::json_type type;
+        if (usage.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
+          readUsage(usage, result.usage, result.provider_cost);
+          state.usage_seen = true;
+        }
+      }
     } else if (key == "service_tier") {
       std::string_view tier;
       if (readString(value, tier)) result.service_tier = support::priceVariant(tier);
@@ -507,7 +533,7 @@ bool scanChunk(std::string_view json, ResponseState& state, ObjectShape& shape) 
       }
       return true;
     }
-    return key != "error" && key != "timings" && in.skipValue();
+    return key != "error" && key != "timings" && key != "x_groq" && in.skipValue();
   });
   if (!read || !in.complete()) return false;
   if (head_end > 0 && isAscii(json.substr(0, head_end))) {

@@ -13,6 +13,8 @@ int64_t sum(int64_t a, int64_t b) {
 
 }  // namespace
 
+bool isKnownCompatibleMember(std::string_view key) { return key == "prompt_cache_miss_tokens"; }
+
 void applyCompatibleConventions(const CompatibleUsageFields& fields, Usage& usage) {
   if (fields.prompt_cache_hit_tokens > usage.cache_read_tokens) {
     usage.cache_read_tokens = std::min(fields.prompt_cache_hit_tokens, usage.input_tokens);

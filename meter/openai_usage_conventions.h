@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "meter/usage.h"
 
@@ -12,6 +13,11 @@ struct CompatibleUsageFields {
   int64_t total_tokens = -1;             // "total_tokens"
   int64_t prompt_cache_hit_tokens = -1;  // DeepSeek
 };
+
+// Top-level usage members some OpenAI-compatible providers send that look billable but are no
+// billed unit of their own (DeepSeek's prompt_cache_miss_tokens is the uncached part of
+// prompt_tokens): not counted as unknown units.
+bool isKnownCompatibleMember(std::string_view key);
 
 // Brings a usage read the OpenAI way (input = prompt_tokens, output = completion_tokens, cached
 // and reasoning as parts of them) to the canonical one when the provider's convention differs:

@@ -44,6 +44,51 @@ std::optional<PicoPerToken> parsePerMillionPrice(std::string_view decimal) {
   return usd->pico() / kTokensPerPriceUnit;
 }
 
+std::optional<PicoPerRequest> parsePerThousandPrice(std::string_view decimal) {
+  constexpr int kMaxRequestPriceFractionDigits = 9;
+  constexpr int64_t kRequestsPerPriceUnit = 1'000;
+  if (decimal.empty() || decimal.front() == '-') return std::nullopt;
+  if (const size_t dot = decimal.find('.'); dot != std::string_view::npos) {
+    if (decimal.size() - dot - 1 > static_cast<size_t>(kMaxRequestPriceFractionDigits)) {
+      return std::nullopt;
+    }
+  }
+  const auto usd = Money::parseUsd(decimal);
+  if (!usd) return std::nullopt;
+  return usd->pico() / kRequestsPerPriceUnit;
+}
+
+std::string_view unitPriceKey(Unit unit) {
+  switch (unit) {
+    case Unit::kAudioInputTokens:
+      return "audio_input";
+    case Unit::kImageInputTokens:
+      return "image_input";
+    case Unit::kAudioOutputTokens:
+      return "audio_output";
+    case Unit::kImageOutputTokens:
+      return "image_output";
+    case Unit::kWebSearchRequests:
+      return "web_search_per_1k";
+    case Unit::kWebFetchRequests:
+      return "web_fetch_per_1k";
+    case Unit::kFileSearchCalls:
+      return "file_search_per_1k";
+    case Unit::kGroundingRequests:
+      return "grounding_per_1k";
+  }
+  return "unknown";
+}
+
+UsageFlags unpricedUnits(const Price& price, const Usage& usage) {
+  for (const Unit unit : kAllUnits) {
+    if (isRequestUnit(unit) && usage[unit] > 0 && price.unit[index(unit)] == kNoUnitPrice) {
+      return kUsageUnitUnpriced;
+    }
+  }
+  return 0;
+}
+
 CostBreakdown computeCost(const Price& price, const Usage& usage) {
   // A dialect that reports inconsistent parts (a part larger than its total, or a negative
   // count) must not produce a negative charge: each derived count is clamped at zero.
@@ -52,19 +97,43 @@ CostBreakdown computeCost(const Price& price, const Usage& usage) {
   const Wide cache_write = nonNegative(usage.cache_write_tokens);
   const Wide output = nonNegative(usage.output_tokens);
   const Wide reasoning = nonNegative(usage.reasoning_tokens);
-  const Wide uncached_input = nonNegative(input - cache_read - cache_write);
-  const Wide plain_output = nonNegative(output - reasoning);
+  Wide uncached_input = nonNegative(input - cache_read - cache_write);
+  Wide plain_output = nonNegative(output - reasoning);
 
   CostBreakdown cost;
-  cost.input = Money::fromPico(saturate(uncached_input * price.input));
+  // A modality part is taken out of what remains of its side, so that the parts never add up
+  // to more than the total they belong to: no token is priced twice.
+  auto part = [&](Unit unit, Wide& rest) {
+    const Wide n = std::min(nonNegative(usage[unit]), rest);
+    rest -= n;
+    int64_t per_token = price.unit[index(unit)];
+    if (per_token == kNoUnitPrice) per_token = isInputTokenUnit(unit) ? price.input : price.output;
+    const Wide charge = n * per_token;
+    cost.units[index(unit)] = Money::fromPico(saturate(charge));
+    return charge;
+  };
+  const Wide audio_in = part(Unit::kAudioInputTokens, uncached_input);
+  const Wide image_in = part(Unit::kImageInputTokens, uncached_input);
+  const Wide audio_out = part(Unit::kAudioOutputTokens, plain_output);
+  const Wide image_out = part(Unit::kImageOutputTokens, plain_output);
+  cost.input = Money::fromPico(saturate(uncached_input * price.input + audio_in + image_in));
   cost.cache_read = Money::fromPico(saturate(cache_read * price.cache_read));
   const Wide write_1h = std::min(nonNegative(usage.cache_write_1h_tokens), cache_write);
   cost.cache_write = Money::fromPico(
       saturate((cache_write - write_1h) * price.cache_write + write_1h * price.cache_write_1h));
-  cost.output =
-      Money::fromPico(saturate(plain_output * price.output + reasoning * price.reasoning));
+  cost.output = Money::fromPico(
+      saturate(plain_output * price.output + reasoning * price.reasoning + audio_out + image_out));
+  Wide requests = 0;
+  for (const Unit unit : kAllUnits) {
+    const int64_t per_request = price.unit[index(unit)];
+    if (!isRequestUnit(unit) || per_request == kNoUnitPrice) continue;
+    const Wide charge = nonNegative(usage[unit]) * per_request;
+    cost.units[index(unit)] = Money::fromPico(saturate(charge));
+    requests += cost.units[index(unit)].pico();
+  }
+  cost.requests = Money::fromPico(saturate(requests));
   const Wide total = Wide{cost.input.pico()} + cost.cache_read.pico() + cost.cache_write.pico() +
-                     cost.output.pico();
+                     cost.output.pico() + cost.requests.pico();
   cost.total = Money::fromPico(saturate(total));
   return cost;
 }
@@ -73,7 +142,9 @@ UsageFlags clampToContext(const PriceEntry& entry, Usage& usage) {
   if (entry.max_context_tokens <= 0) return 0;
   UsageFlags flags = 0;
   for (int64_t* n : {&usage.input_tokens, &usage.cache_read_tokens, &usage.cache_write_tokens,
-                     &usage.output_tokens, &usage.reasoning_tokens, &usage.cache_write_1h_tokens}) {
+                     &usage.output_tokens, &usage.reasoning_tokens, &usage.cache_write_1h_tokens,
+                     &usage[Unit::kAudioInputTokens], &usage[Unit::kImageInputTokens],
+                     &usage[Unit::kAudioOutputTokens], &usage[Unit::kImageOutputTokens]}) {
     if (*n > entry.max_context_tokens) {
       *n = entry.max_context_tokens;
       flags |= kUsageOverContext;

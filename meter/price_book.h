@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -21,6 +22,15 @@ using PicoPerToken = int64_t;
 // nullopt when malformed, negative, with more than 6 fraction digits, or out of range.
 std::optional<PicoPerToken> parsePerMillionPrice(std::string_view decimal);
 
+// Picodollars per request. A config price of a request unit is "USD per 1,000 requests" as a
+// decimal string; with at most 9 fraction digits it is an exact integer number of picodollars
+// per request ("10.00" per 1,000 = 10,000,000,000 pUSD per request).
+using PicoPerRequest = int64_t;
+std::optional<PicoPerRequest> parsePerThousandPrice(std::string_view decimal);
+
+// A request unit the catalog entry gives no price for.
+inline constexpr int64_t kNoUnitPrice = -1;
+
 struct Price {
   PicoPerToken input = 0;
   PicoPerToken cache_read = 0;   // config default: the input price
@@ -28,7 +38,17 @@ struct Price {
   PicoPerToken output = 0;
   PicoPerToken reasoning = 0;       // config default: the output price
   PicoPerToken cache_write_1h = 0;  // 1-hour cache writes; config default: cache_write
+  // Per Unit: picodollars per token for the token kinds, per request for the request kinds;
+  // kNoUnitPrice when the catalog gives none. A token kind without a price is priced as text
+  // (the input price for the input kinds, the output price for the output kinds); a request
+  // kind without one is listed at no cost and flagged (unpricedUnits). Config keys: unitPriceKey.
+  std::array<int64_t, kUnitCount> unit{kNoUnitPrice, kNoUnitPrice, kNoUnitPrice, kNoUnitPrice,
+                                       kNoUnitPrice, kNoUnitPrice, kNoUnitPrice, kNoUnitPrice};
 };
+
+// The config key of a unit's price: "audio_input", "image_output", "web_search_per_1k",
+// "web_fetch_per_1k", "file_search_per_1k", "grounding_per_1k".
+std::string_view unitPriceKey(Unit unit);
 
 // The price of a call whose input exceeds `above_input_tokens` (long-context pricing: Anthropic
 // and Gemini charge more for every token of a call above 200k input tokens).
@@ -57,12 +77,21 @@ struct PriceEntry {
 };
 
 // Exact cost of one call. `input` prices the input tokens that were neither cache reads nor
-// cache writes; `output` prices all output tokens (reasoning ones at the reasoning price).
-// total == input + cache_read + cache_write + output, exactly.
+// cache writes (their audio and image parts at those prices); `output` prices all output tokens
+// (reasoning, audio and image ones at their prices); `requests` the request units; and
+// `other_models` the usage that ran on other models (ModelUsage, priced by the caller).
+// total == input + cache_read + cache_write + output + requests + other_models, exactly.
+// `units` itemizes each Unit's cost: the token kinds' are parts of input/output, the request
+// kinds' add up to `requests`.
 struct CostBreakdown {
   Money input, cache_read, cache_write, output, total;
+  Money requests, other_models;
+  std::array<Money, kUnitCount> units{};
   friend bool operator==(const CostBreakdown&, const CostBreakdown&) = default;
 };
+
+// kUsageUnitUnpriced when `usage` counts a request unit that `price` gives no price for.
+UsageFlags unpricedUnits(const Price& price, const Usage& usage);
 
 // Clamps every count of `usage` to the entry's max_context_tokens (when set): a provider's
 // report of more tokens than the model's window holds is nonsense, and is booked at most as a

@@ -1,11 +1,45 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 
 namespace tollgate::meter {
+
+// A billed unit that one text-token number cannot express: a line item of its own, priced from
+// the catalog per 1M tokens (the token kinds) or per 1,000 requests (the request kinds).
+// The token kinds are PARTS of input_tokens / output_tokens (the uncached input, the output):
+// each is priced at its own price instead of the text price, never on top of it. The request
+// kinds are counted apart from the tokens and priced in addition to them.
+enum class Unit : uint8_t {
+  kAudioInputTokens,   // OpenAI prompt_tokens_details.audio_tokens, Gemini AUDIO prompt tokens
+  kImageInputTokens,   // OpenAI prompt_tokens_details.image_tokens, Gemini IMAGE prompt tokens
+  kAudioOutputTokens,  // OpenAI completion_tokens_details.audio_tokens, Gemini AUDIO output
+  kImageOutputTokens,  // OpenAI completion_tokens_details.image_tokens, Gemini IMAGE output
+  kWebSearchRequests,  // Anthropic server_tool_use.web_search_requests, OpenAI web_search_call
+  kWebFetchRequests,   // Anthropic server_tool_use.web_fetch_requests
+  kFileSearchCalls,    // OpenAI file_search_call output items
+  kGroundingRequests,  // Gemini grounded prompts (a candidate with groundingMetadata)
+};
+inline constexpr size_t kUnitCount = 8;
+inline constexpr Unit kAllUnits[kUnitCount] = {Unit::kAudioInputTokens,  Unit::kImageInputTokens,
+                                               Unit::kAudioOutputTokens, Unit::kImageOutputTokens,
+                                               Unit::kWebSearchRequests, Unit::kWebFetchRequests,
+                                               Unit::kFileSearchCalls,   Unit::kGroundingRequests};
+using UnitCounts = std::array<int64_t, kUnitCount>;
+
+constexpr size_t index(Unit unit) { return static_cast<size_t>(unit); }
+constexpr bool isRequestUnit(Unit unit) { return unit >= Unit::kWebSearchRequests; }
+constexpr bool isInputTokenUnit(Unit unit) {
+  return unit == Unit::kAudioInputTokens || unit == Unit::kImageInputTokens;
+}
+
+// The unit's name in the event and the catalog's key for its price: "audio_input_tokens",
+// "web_search_requests", ...
+std::string_view toString(Unit unit);
 
 // Canonical token usage of one call (architecture.md, "Money and usage").
 // input_tokens counts ALL input tokens: cache_read_tokens and cache_write_tokens are parts of
@@ -20,6 +54,22 @@ struct Usage {
   // The part of cache_write_tokens written with a 1-hour lifetime (Anthropic's
   // ephemeral_1h_input_tokens), priced at cache_write_1h; the rest of the writes are 5-minute.
   int64_t cache_write_1h_tokens = 0;
+  // Line items (Unit): token kinds that are parts of the totals above, and request counts.
+  UnitCounts units{};
+  // Members of the provider's usage that look billable (numbers named *_tokens, *_requests,
+  // *_calls, *_count, *_seconds) but that the dialect does not know: counted, never priced,
+  // surfaced in the event so that a new billed unit does not pass unseen (usage flag
+  // "unknown_units").
+  int64_t unknown_units = 0;
+
+  int64_t& operator[](Unit unit) { return units[index(unit)]; }
+  int64_t operator[](Unit unit) const { return units[index(unit)]; }
+  bool hasLineItems() const {
+    for (const int64_t n : units) {
+      if (n != 0) return true;
+    }
+    return false;
+  }
 
   friend bool operator==(const Usage&, const Usage&) = default;
 };
@@ -69,12 +119,33 @@ enum UsageFlag : uint32_t {
   kUsageEventOversized = 1u << 2,
   // A JSON answer exceeded the meter's body cap: read from its head and tail windows only.
   kUsageBodyWindowed = 1u << 3,
+  // The usage held members that look billable but that the dialect does not know
+  // (Usage::unknown_units): they are not priced.
+  kUsageUnknownUnits = 1u << 4,
+  // A line item had no price in the catalog entry (a request unit without its per-1,000 price,
+  // or usage on another model that no entry prices): it is listed in the event at no cost.
+  kUsageUnitUnpriced = 1u << 5,
 };
 using UsageFlags = uint32_t;
-inline constexpr UsageFlag kAllUsageFlags[] = {kUsageCountRefused, kUsageOverContext,
-                                               kUsageEventOversized, kUsageBodyWindowed};
+inline constexpr UsageFlag kAllUsageFlags[] = {kUsageCountRefused,   kUsageOverContext,
+                                               kUsageEventOversized, kUsageBodyWindowed,
+                                               kUsageUnknownUnits,   kUsageUnitUnpriced};
 
-// "count_refused", "over_context", "event_oversized", "body_windowed".
+// "count_refused", "over_context", "event_oversized", "body_windowed", "unknown_units",
+// "unit_unpriced".
 std::string_view toString(UsageFlag flag);
+
+// Whether a member of a usage object named `key` with a number value looks like a billed count
+// (it ends in "_tokens", "_requests", "_calls", "_count" or "_seconds" (Mistral's
+// prompt_audio_seconds), or camelCase "Tokens"/"Count"/"Requests").
+bool looksBillable(std::string_view key);
+
+// Usage that ran on another model than the call's (Anthropic's advisor iterations): priced at
+// that model's catalog entry, as a line item of its own.
+struct ModelUsage {
+  std::string model;
+  Usage usage;
+  friend bool operator==(const ModelUsage&, const ModelUsage&) = default;
+};
 
 }  // namespace tollgate::meter

@@ -28,6 +28,11 @@ struct WorkerMetrics {
   std::atomic<uint64_t> pool_reused{0};
   std::atomic<uint64_t> pool_connected{0};
   std::atomic<uint64_t> pool_stale_retries{0};
+  std::atomic<uint64_t> upstream_endpoint_retries{0};   // attempts moved to another endpoint
+  std::atomic<uint64_t> upstream_fallbacks{0};          // attempts moved to a fallback upstream
+  std::atomic<uint64_t> upstream_retries_denied{0};     // retries the retry budget refused
+  std::atomic<uint64_t> upstream_ejections{0};          // endpoints ejected by outlier detection
+  std::atomic<uint64_t> upstream_overloaded{0};         // calls answered 503 upstream_overloaded
   std::atomic<uint64_t> upstream_interim_dropped{0};    // 100 / 103 read and not relayed
   std::atomic<uint64_t> upstream_protocol_errors{0};    // 101, or too many interim answers
   std::atomic<uint64_t> upstream_encoded_responses{0};  // Content-Encoding despite identity

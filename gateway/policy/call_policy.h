@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "gateway/core/gateway_error.h"
+#include "gateway/core/prometheus_writer.h"
 #include "gateway/core/refusal_code.h"
 #include "gateway/http/fields_arena.h"
 #include "meter/cost_event.h"
@@ -70,6 +71,8 @@ class CallPolicy {
   virtual std::optional<PolicyRefusal> onRequest(PolicyCall& call) = 0;
   // The call has ended and its cost event is built (refused calls too): settle what was held.
   virtual void onFinished(PolicyCall& call, const meter::CostEvent& event) = 0;
+  // Its own metric families, when /metrics is scraped (the admin thread: read atomics or lock).
+  virtual void renderMetrics(PrometheusWriter&) const {}
 };
 
 // The policies of one configuration snapshot, in the order they run. The first refusal wins;
@@ -96,6 +99,10 @@ class CallPolicyChain {
 
   void onFinished(PolicyCall& call, const meter::CostEvent& event) const {
     for (const auto& link : links_) link->onFinished(call, event);
+  }
+
+  void renderMetrics(PrometheusWriter& out) const {
+    for (const auto& link : links_) link->renderMetrics(out);
   }
 
   size_t size() const { return links_.size(); }

@@ -145,7 +145,11 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
   spend.input_tokens = call.request->estimated_input_tokens;
   spend.max_output_tokens = call.request->max_output_tokens;
   SpendAdmission admission = state_->admit(spend);
-  if (admission.status != SpendAdmission::Status::kAdmitted) return refusalFor(admission);
+  if (admission.status != SpendAdmission::Status::kAdmitted) {
+    auto refusal = refusalFor(admission);
+    if (refusal) countRefusal(refusal->error.code);
+    return refusal;
+  }
   if (admission.max_tokens) {
     // The clamp needs the forwarded body rewritten, which the chain cannot do yet: the call is
     // refused rather than forwarded with an output its hold does not cover.
@@ -154,6 +158,7 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
     refused.status = SpendAdmission::Status::kBudgetExceeded;
     refused.refused_by = "clamp_max_tokens";
     refused.retry_after_s = 1;
+    countRefusal("budget_exceeded");
     return refusalFor(refused);
   }
   CallPolicyChain::slot(call, index_) = std::make_unique<SpendHold>(admission.hold);
@@ -166,10 +171,86 @@ void SpendPolicy::onFinished(PolicyCall& call, const meter::CostEvent& event) {
   if (held == nullptr) return;
   if (event.outcome == meter::Outcome::kRejected) {
     state_->release(held->hold);  // a later policy refused it: nothing was spent
+    holds_released_.fetch_add(1, std::memory_order_relaxed);
   } else {
     state_->settle(held->hold, event.usage, event.priced ? event.cost.total : meter::Money());
+    holds_settled_.fetch_add(1, std::memory_order_relaxed);
   }
   call.state[index_].reset();
+}
+
+namespace {
+
+constexpr std::string_view kSpendRefusalCodes[] = {"budget_exceeded", "rate_limited",
+                                                   "spend_state_unavailable"};
+
+}  // namespace
+
+void SpendPolicy::countRefusal(std::string_view code) {
+  for (size_t i = 0; i < refusals_.size(); ++i) {
+    if (kSpendRefusalCodes[i] == code) refusals_[i].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void SpendPolicy::renderMetrics(PrometheusWriter& out) const {
+  const auto budgets = state_->budgets();
+  out.family("tollgate_budget_spend_usd", "gauge",
+             "Settled spend of each budget in its current period, in USD.");
+  for (const auto& b : budgets) {
+    out.sampleDecimal("tollgate_budget_spend_usd", {{{"budget", b.config->name}}},
+                      meter::Money::fromPico(b.settled_pico).toDecimalString());
+  }
+  out.family("tollgate_budget_held_usd", "gauge",
+             "Worst-case cost held for calls in flight against each budget, in USD.");
+  for (const auto& b : budgets) {
+    out.sampleDecimal("tollgate_budget_held_usd", {{{"budget", b.config->name}}},
+                      meter::Money::fromPico(b.held_pico).toDecimalString());
+  }
+  out.family("tollgate_budget_limit_usd", "gauge", "Each budget's limit per period, in USD.");
+  for (const auto& b : budgets) {
+    out.sampleDecimal("tollgate_budget_limit_usd", {{{"budget", b.config->name}}},
+                      b.config->limit.toDecimalString());
+  }
+  out.family("tollgate_spend_refusals_total", "counter",
+             "Calls refused by spend control, by code.");
+  for (size_t i = 0; i < refusals_.size(); ++i) {
+    out.sample("tollgate_spend_refusals_total", {{"code", kSpendRefusalCodes[i]}},
+               refusals_[i].load(std::memory_order_relaxed));
+  }
+  out.counter("tollgate_spend_holds_settled_total", "Holds settled to a finished call's cost.",
+              holds_settled_.load(std::memory_order_relaxed));
+  out.counter("tollgate_spend_holds_released_total",
+              "Holds released unspent (the call was refused after its hold was placed).",
+              holds_released_.load(std::memory_order_relaxed));
+  if (alerts_) {
+    const auto a = alerts_->stats();
+    out.counter("tollgate_budget_alerts_sent_total", "Budget threshold alerts delivered.", a.sent);
+    out.counter("tollgate_budget_alerts_failed_total",
+                "Budget threshold alerts given up on or dropped (every attempt failed, or the "
+                "queue was full).",
+                a.given_up + a.dropped);
+    out.counter("tollgate_budget_alert_attempts_failed_total",
+                "Failed delivery attempts of budget alerts (each retried with backoff).",
+                a.failed_attempts);
+  }
+  if (const auto* redis = dynamic_cast<const RedisSpendState*>(state_.get())) {
+    const auto r = redis->stats();
+    out.counter("tollgate_spend_redis_round_trips_total", "Round trips to Redis (pipelined).",
+                r.round_trips);
+    out.counter("tollgate_spend_redis_commands_total", "Commands sent to Redis.", r.commands);
+    out.counter("tollgate_spend_redis_errors_total",
+                "Redis round trips that failed (connection, timeout).", r.errors);
+    out.family("tollgate_spend_redis_round_trip_seconds_total", "counter",
+               "Time spent in successful Redis round trips, in seconds (divide by the round "
+               "trips for the mean).");
+    out.sample("tollgate_spend_redis_round_trip_seconds_total", PrometheusWriter::Labels{},
+               static_cast<double>(r.latency_us_sum) / 1e6);
+    out.counter("tollgate_spend_unavailable_decisions_total",
+                "Admissions decided without Redis (spend_state.redis.on_unavailable).",
+                r.unavailable);
+    out.gauge("tollgate_spend_redis_available", "1 while Redis answers, else 0.",
+              int64_t{redis->available() ? 1 : 0});
+  }
 }
 
 }  // namespace tollgate::gateway

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +34,8 @@ class SpendPolicy final : public CallPolicy {
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
   std::optional<PolicyRefusal> onRequest(PolicyCall& call) override;
   void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
+  // Spend and limit per budget, refusals by code, holds, alerts, and Redis round trips.
+  void renderMetrics(PrometheusWriter& out) const override;
 
   // SIGHUP: the new rules and prices; spend, holds and fired alerts carry over.
   void reload(std::shared_ptr<const config::Config> config);
@@ -43,11 +47,16 @@ class SpendPolicy final : public CallPolicy {
 
  private:
   std::shared_ptr<const meter::PriceBook> prices() const;
+  void countRefusal(std::string_view code);
 
   size_t index_;
   std::unique_ptr<AlertDispatcher> alerts_;  // before state_: the state sends to it
   std::unique_ptr<SpendState> state_;
   mutable std::mutex mutex_;
+  // Refusals by code (budget_exceeded, rate_limited, spend_state_unavailable) and holds.
+  std::array<std::atomic<uint64_t>, 3> refusals_{};
+  std::atomic<uint64_t> holds_settled_{0};
+  std::atomic<uint64_t> holds_released_{0};
   std::shared_ptr<const meter::PriceBook> prices_;
 };
 

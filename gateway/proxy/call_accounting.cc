@@ -57,13 +57,18 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
     const std::string& variant = call.metered && !call.result.service_tier.empty()
                                      ? call.result.service_tier
                                      : call.info.service_tier;
-    const meter::CostInput input{event.model,         event.model_requested, variant,
-                                 event.start_unix_ns, event.end_unix_ns,     event.upstream};
+    meter::CostInput input{event.model,         event.model_requested, variant,
+                           event.start_unix_ns, event.end_unix_ns,     event.upstream};
+    if (call.metered) {
+      input.other_models = call.result.other_models;
+      event.provider_cost = call.result.provider_cost;
+    }
     auto costed = coster.cost(input, event.usage);
     event.usage_flags |= costed.usage_flags;
     event.priced = costed.priced;
     event.price_ref = std::move(costed.price_ref);
     event.cost = costed.cost;
+    event.other_models = std::move(costed.other_models);
   }
   if (call.has_first_byte) event.ttft_ms = millisBetween(call.start, call.first_byte);
   auto total = end - call.start;

@@ -23,6 +23,7 @@
 #include "gateway/proxy/framing_plan.h"
 #include "gateway/proxy/proxy_call.h"
 #include "gateway/upstream/aws_request_signing.h"
+#include "gateway/upstream/failover_planner.h"
 #include "meter/openai_dialect.h"
 
 namespace tollgate::gateway {
@@ -481,33 +482,84 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   }
   auto& metrics = *ctx_.metrics;
   const config::UpstreamConfig* head_for = nullptr;
+  // The worker's pools choose each attempt's endpoint (balancer, health, ejection) and whether a
+  // failed attempt goes to another endpoint or a fallback (retry_on, budget, max_attempts).
+  call.pools = ctx_.upstream_pools->forConfig(call.runtime->config, call.upstream_start);
+  UpstreamPools& pools = *call.pools;
+  const size_t first = pools.indexOf(call.upstreams->config());
+  pools.pool(first).budget.onCall(call.upstream_start);
+  FailoverPlanner planner(pools.config().upstreams, first, pools.pool(first).fallbacks,
+                          pools.pool(first).budget);
+  std::vector<size_t> tried;
+  bool after_stale = false;
   for (unsigned attempt = 0;; ++attempt) {
-    const UpstreamPick pick = call.upstreams->pick(attempt);
-    if (pick.endpoint == nullptr) {
-      call.upstream_end = Clock::now();
-      const GatewayError error = upstreamFailure(
-          call, 502, meter::Outcome::kUpstreamError, "upstream_unavailable",
-          "no endpoint of the upstream '" + call.upstreams->config().name + "' is left to try");
+    UpstreamPools::Pool& pool = pools.pool(planner.currentUpstream());
+    const auto now = Clock::now();
+    const EndpointPick pick = pool.endpoints.pick(*pool.balancer, pools.random(), now, tried);
+    if (pick.kind != EndpointPick::Kind::kPicked) {
+      call.upstream_end = now;
+      const std::string& name = pools.config().upstreams[planner.currentUpstream()].name;
+      GatewayError error;
+      if (pick.kind == EndpointPick::Kind::kOverloaded) {
+        metrics.add(metrics.upstream_overloaded);
+        error = upstreamFailure(
+            call, 503, meter::Outcome::kRejected, "upstream_overloaded",
+            "every endpoint of the upstream '" + name + "' is at its max_outstanding; retry later");
+      } else {
+        error = upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_unavailable",
+                                "no endpoint of the upstream '" + name + "' is left to try");
+      }
+      if (pick.kind != EndpointPick::Kind::kExhausted) {
+        error.headers.emplace_back("Retry-After", std::to_string(pick.retry_after.count()));
+      }
       const bool keep = co_await refuseCall(call, error);
       co_return keep;
     }
-    call.upstream = pick.endpoint;
-    const auto& upstream = *pick.endpoint;
+    const size_t endpoint = pick.index;
+    call.upstream = &pool.views[endpoint];
+    const auto& upstream = *call.upstream;
     // The upstream request's head is written straight into one buffer (no fields container),
     // again only when an attempt goes to another endpoint.
-    if (head_for != pick.endpoint) {
+    if (head_for != call.upstream) {
       out.head.clear();
       appendUpstreamHead(req, call, upstream, out.body, out.head);
-      head_for = pick.endpoint;
+      head_for = call.upstream;
     }
-    auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, attempt == 0);
+    pool.endpoints.onStart(endpoint);
+    auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, !after_stale);
+    after_stale = false;
     if (!acquired.connection) {
       const bool timed_out = acquired.failure == ConnectFailure::kTimeout;
       metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
       warn("upstream_connect_failed",
-           "[C{}] upstream connect failed upstream={} request_id={} error=\"{}\"", connection_id_,
-           upstream.name, call.request_id.view(), acquired.detail);
-      call.upstream_end = Clock::now();
+           "[C{}] upstream connect failed upstream={} endpoint={} request_id={} error=\"{}\"",
+           connection_id_, upstream.name, upstream.host_header, call.request_id.view(),
+           acquired.detail);
+      const auto failed_at = Clock::now();
+      if (pool.endpoints.onFinish(endpoint, AttemptResult::kConnectError, std::nullopt,
+                                  failed_at)) {
+        metrics.add(metrics.upstream_ejections);
+      }
+      tried.push_back(endpoint);
+      // The upstream never saw the call: another endpoint or a fallback may take it.
+      const bool endpoint_left = tried.size() < pool.views.size();
+      const auto next = planner.next(AttemptResult::kConnectError, false, endpoint_left, failed_at);
+      if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
+        metrics.add(metrics.upstream_endpoint_retries);
+        continue;
+      }
+      // A fallback naming another model would need the request rewritten: not done yet, so only
+      // fallbacks asking for the client's model are followed.
+      if (next.kind == FailoverPlanner::Kind::kFallback && next.fallback->model.empty()) {
+        metrics.add(metrics.upstream_fallbacks);
+        tried.clear();
+        continue;
+      }
+      if (next.reason == FailoverPlanner::GiveUp::kBudget ||
+          next.reason == FailoverPlanner::GiveUp::kMaxAttempts) {
+        metrics.add(metrics.upstream_retries_denied);
+      }
+      call.upstream_end = failed_at;
       const GatewayError error =
           timed_out
               ? upstreamFailure(
@@ -529,11 +581,35 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       client_ok = co_await relayCall(tls, *conn, out, call, attempt, retry, reusable);
     }
     if (retry) {
+      // A stale pooled connection: the same endpoint again, on a fresh connection.
+      pool.endpoints.onCancel(endpoint);
+      after_stale = true;
       metrics.add(metrics.pool_stale_retries);
       continue;
     }
+    finishAttempt(pool.endpoints, endpoint, call);
     if (reusable) ctx_.pool->release(std::move(conn), upstream);
     co_return client_ok;
+  }
+}
+
+void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
+                                      const ProxyCall& call) {
+  // What the attempt says about the endpoint: no answer at all (reset, timeout) counts as a
+  // connect failure, a 5xx as a server error; the time to the first byte feeds the latency.
+  AttemptResult result = AttemptResult::kSuccess;
+  if (call.error_type == "upstream_connection_error" || call.error_type == "upstream_timeout" ||
+      call.error_type == "upstream_protocol_error") {
+    result = AttemptResult::kConnectError;
+  } else if (call.status >= 500) {
+    result = AttemptResult::k5xx;
+  } else if (call.status == 429) {
+    result = AttemptResult::k429;
+  }
+  std::optional<PeakEwma::Nanos> latency;
+  if (call.has_first_byte) latency = call.first_byte - call.upstream_start;
+  if (endpoints.onFinish(endpoint, result, latency, Clock::now())) {
+    ctx_.metrics->add(ctx_.metrics->upstream_ejections);
   }
 }
 

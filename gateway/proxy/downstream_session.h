@@ -19,6 +19,7 @@
 #include "gateway/http/fields_arena.h"
 #include "gateway/policy/call_policy.h"
 #include "gateway/proxy/worker_context.h"
+#include "gateway/upstream/endpoint_set.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
 
@@ -95,6 +96,9 @@ class DownstreamSession {
   GatewayError rejectCall(ProxyCall& call, int status, std::string code, std::string message);
 
   // Marks `call` as failed upstream (status, outcome, error type): its answer.
+  // Tells the endpoint's pool how the call's attempt on it ended (ejection, latency).
+  void finishAttempt(EndpointSet& endpoints, size_t endpoint, const ProxyCall& call);
+
   GatewayError upstreamFailure(ProxyCall& call, int status, meter::Outcome outcome,
                                std::string code, std::string message);
 

@@ -7,6 +7,7 @@
 #include "gateway/policy/call_policy.h"
 #include "gateway/proxy/call_record_open_call.h"
 #include "gateway/proxy/runtime.h"
+#include "gateway/upstream/upstream_pools.h"
 #include "gateway/upstream/upstream_set.h"
 
 namespace tollgate::gateway {
@@ -17,6 +18,7 @@ struct ProxyCall : CallRecord {
   std::shared_ptr<const Runtime> runtime;
   PolicyCall policy;                       // what the policy chain knows and holds
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
+  std::shared_ptr<UpstreamPools> pools;    // the worker's pools of `runtime`'s config
   __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
   // While the call is forwarded: its link into the worker's open-call journal (declared after
   // the view it reads, so unlinked first).

@@ -16,6 +16,7 @@
 #include "gateway/proxy/runtime.h"
 #include "gateway/upstream/retry_policy.h"
 #include "gateway/upstream/upstream_pool.h"
+#include "gateway/upstream/worker_pools.h"
 
 namespace tollgate::gateway {
 
@@ -36,6 +37,8 @@ struct WorkerContext {
   std::string event_source;  // "tollgate://<instance>"
   WorkerMetrics* metrics = nullptr;
   UpstreamPool* pool = nullptr;
+  // Endpoint choice, health, ejection, retry budget and fallbacks of the worker's upstreams.
+  WorkerPools* upstream_pools = nullptr;
   RetryPolicy retry_policy;              // whether a failed upstream attempt is tried again
   DeadlineSweeper* deadlines = nullptr;  // the worker's I/O timeouts
   // The worker's open-call journal (calls a dying gateway is in are booked at the next start);

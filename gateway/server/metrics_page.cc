@@ -90,6 +90,20 @@ void renderWorkerMetrics(const std::vector<const WorkerMetrics*>& shards, const 
   out.counter("tollgate_upstream_stale_retries_total",
               "Requests retried because a pooled connection had been closed by the upstream.",
               sum(shards, &WorkerMetrics::pool_stale_retries));
+  out.counter("tollgate_upstream_endpoint_retries_total",
+              "Attempts moved to another endpoint of the same upstream (nothing relayed yet).",
+              sum(shards, &WorkerMetrics::upstream_endpoint_retries));
+  out.counter("tollgate_upstream_fallbacks_total", "Attempts moved to a fallback upstream.",
+              sum(shards, &WorkerMetrics::upstream_fallbacks));
+  out.counter("tollgate_upstream_retries_denied_total",
+              "Retries the retry budget or max_attempts refused.",
+              sum(shards, &WorkerMetrics::upstream_retries_denied));
+  out.counter("tollgate_upstream_ejections_total",
+              "Endpoints taken out by passive outlier detection (per worker).",
+              sum(shards, &WorkerMetrics::upstream_ejections));
+  out.counter("tollgate_upstream_overloaded_total",
+              "Calls answered 503 upstream_overloaded (every endpoint at max_outstanding).",
+              sum(shards, &WorkerMetrics::upstream_overloaded));
   out.counter("tollgate_upstream_interim_dropped_total",
               "Interim (100, 103) upstream answers read and not relayed.",
               sum(shards, &WorkerMetrics::upstream_interim_dropped));

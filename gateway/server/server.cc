@@ -159,6 +159,19 @@ void Server::bind() {
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;
     w->ctx.pool = w->pool.get();
+    w->upstream_pools = std::make_unique<WorkerPools>(0x5eed0000ull + i);
+    w->ctx.upstream_pools = w->upstream_pools.get();
+    // Checks follow the live snapshot, so a reload's new endpoints are checked before a call.
+    w->monitor = std::make_unique<PoolMonitor>(
+        w->ioc.get_executor(), *w->pool,
+        [this, pools = w->upstream_pools.get()] {
+          return pools->forConfig(runtime_.load()->config, std::chrono::steady_clock::now());
+        },
+        [](const config::UpstreamConfig& upstream, size_t endpoint, bool healthy) {
+          spdlog::get("gateway")->warn("upstream endpoint {} upstream={} endpoint={} url={}",
+                                       healthy ? "healthy again" : "unhealthy", upstream.name,
+                                       endpoint, upstream.endpoints[endpoint].base_url);
+        });
     w->ctx.warnings = w->warnings.get();
     w->ctx.deadlines = w->deadlines.get();
     const auto& events = cfg->events;
@@ -201,6 +214,7 @@ std::string Server::renderMetrics() const {
   PrometheusWriter writer(out);
   renderWorkerMetrics(shards, sink_->stats(), version_, writer);
   observability_->renderPrometheus(writer);
+  runtime_.load()->policies.renderMetrics(writer);
   if (reloader_) reloader_->renderMetrics(writer);
   return out;
 }
@@ -208,6 +222,7 @@ std::string Server::renderMetrics() const {
 void Server::startWorker(Worker& w) {
   asio::co_spawn(w.ioc.get_executor(), acceptLoop(*w.acceptor, w.ctx, w.open_sessions),
                  DetachedCompletion("accept loop"));
+  asio::co_spawn(w.ioc.get_executor(), w.monitor->run(), DetachedCompletion("pool monitor"));
   w.thread = std::thread([&w] {
     nameThisThread("tg-worker-" + std::to_string(w.ctx.index));
     w.ioc.run();
@@ -266,6 +281,7 @@ void Server::shutdown() {
   for (auto& w : workers_) {
     asio::post(w->ioc, [&w = *w] {
       boost::system::error_code ec;
+      w.monitor->stop();
       w.acceptor->close(ec);
       for (auto* session : std::vector<DownstreamSession*>(w.ctx.sessions)) session->closeIfIdle();
     });

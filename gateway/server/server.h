@@ -17,6 +17,8 @@
 #include "gateway/server/admin_server.h"
 #include "gateway/server/reload.h"
 #include "gateway/telemetry/observability.h"
+#include "gateway/upstream/pool_monitor.h"
+#include "gateway/upstream/worker_pools.h"
 
 namespace tollgate::gateway {
 
@@ -54,6 +56,8 @@ class Server {
     std::unique_ptr<Acceptor> acceptor;
     std::unique_ptr<RateLimitedLog> warnings;  // before the pool, which holds it
     std::unique_ptr<UpstreamPool> pool;
+    std::unique_ptr<WorkerPools> upstream_pools;
+    std::unique_ptr<PoolMonitor> monitor;  // the pools' health checks and load scrapes
     std::thread thread;
     std::atomic<size_t> open_sessions{0};
   };

@@ -242,7 +242,10 @@ void UpstreamPool::sweepExpired() {
 
 void UpstreamPool::retainEndpointsOf(const config::Config& config) {
   std::unordered_set<std::string> current;
-  for (const auto& upstream : config.upstreams) current.insert(endpointKey(upstream));
+  for (const auto& upstream : config.upstreams) {
+    current.insert(endpointKey(upstream));
+    for (const auto& endpoint : upstream.endpoints) current.insert(endpoint.endpoint_id);
+  }
   // Retired entries stay (one per endpoint ever configured, a handful) so that a call in flight
   // on the old snapshot finds the mark at release; a later reload may bring one back.
   for (auto& [key, ep] : endpoints_) {

@@ -55,7 +55,7 @@ prices:
   const auto* mini = book.find("gpt-4o-mini", "", 0);
   ASSERT_NE(mini, nullptr);
   EXPECT_EQ(mini->price.cache_read, 75'000);
-  EXPECT_EQ(book.priceRef(*mini), "tollgate-default-2026-11-22/gpt-4o-mini");
+  EXPECT_EQ(book.priceRef(*mini), "tollgate-default-2026-12-05/gpt-4o-mini");
   const auto* sonnet = book.find("claude-sonnet-4-20250514", "", 0);
   ASSERT_NE(sonnet, nullptr);
   EXPECT_EQ(sonnet->price.cache_write, 3'750'000);
@@ -66,6 +66,77 @@ prices:
   // Cheaper siblings are not caught by a broader glob.
   EXPECT_EQ(book.find("gpt-5-mini", "", 0), nullptr);
   EXPECT_EQ(book.find("o3-mini", "", 0), nullptr);
+}
+
+TEST(PriceCatalog, LineItemPricesAreReadPerMillionTokensAndPerThousandRequests) {
+  const Config c = parseValid(kUpstreams + R"(
+prices:
+  "m":
+    input: "2.50"
+    output: "10.00"
+    audio_input: "40.00"
+    image_output: "30.00"
+    web_search_per_1k: "10.00"
+    grounding_per_1k: "0.035000001"
+price_defaults: false
+)");
+  ASSERT_EQ(c.prices.size(), 1u);
+  const meter::Price& p = c.prices[0].price;
+  using meter::index;
+  using meter::Unit;
+  EXPECT_EQ(p.unit[index(Unit::kAudioInputTokens)], 40'000'000);
+  EXPECT_EQ(p.unit[index(Unit::kImageOutputTokens)], 30'000'000);
+  EXPECT_EQ(p.unit[index(Unit::kWebSearchRequests)], 10'000'000'000);  // $0.01 a request
+  EXPECT_EQ(p.unit[index(Unit::kGroundingRequests)], 35'000'001);      // exact to 1e-12 USD
+  // Not given: audio output is priced as output, a web fetch has no price.
+  EXPECT_EQ(p.unit[index(Unit::kAudioOutputTokens)], meter::kNoUnitPrice);
+  EXPECT_EQ(p.unit[index(Unit::kWebFetchRequests)], meter::kNoUnitPrice);
+}
+
+TEST(PriceCatalog, BadLineItemPricesNameTheirKey) {
+  const auto errors = errorsOf(kUpstreams + R"(
+prices:
+  "m":
+    input: "1.00"
+    output: "2.00"
+    web_fetch_per_1k: "0.0000000001"
+    audio_output: "-1"
+    file_search: "2.50"
+)");
+  const auto has = [&](std::string_view text) {
+    for (const auto& e : errors) {
+      if (e.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  std::string all;
+  for (const auto& e : errors) all += e + "\n";
+  EXPECT_TRUE(has("prices.\"m\".web_fetch_per_1k: expected")) << all;
+  EXPECT_TRUE(has("prices.\"m\".audio_output"));
+  EXPECT_TRUE(has("prices.\"m\".file_search: unknown key"));
+}
+
+TEST(PriceCatalog, TheBundledCatalogPricesTheLineItemsAndTheCompatibleProviders) {
+  const Config c = parseValid(kUpstreams);
+  const auto book = bookOf(c);
+  using meter::index;
+  using meter::Unit;
+  const auto unit = [&](std::string_view model, Unit u) {
+    const auto* entry = book.find(model, "", 0);
+    return entry == nullptr ? int64_t{-2} : entry->price.unit[index(u)];
+  };
+  EXPECT_EQ(unit("claude-sonnet-4-6", Unit::kWebSearchRequests), 10'000'000'000);
+  EXPECT_EQ(unit("claude-sonnet-4-6", Unit::kWebFetchRequests), 0);
+  EXPECT_EQ(unit("gpt-4.1", Unit::kFileSearchCalls), 2'500'000'000);
+  EXPECT_EQ(unit("gpt-4o-audio-preview-2025-06-03", Unit::kAudioInputTokens), 40'000'000);
+  EXPECT_EQ(unit("gemini-2.5-flash", Unit::kGroundingRequests), 35'000'000'000);
+  // The advisor model and the OpenAI-compatible providers have entries.
+  for (const char* model :
+       {"claude-opus-4-6", "deepseek-chat", "grok-3-mini", "qwen/qwen3-32b", "mistral-small-latest",
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo", "accounts/fireworks/models/deepseek-v3p1",
+        "anthropic/claude-sonnet-4.5"}) {
+    EXPECT_NE(book.find(model, "", 0), nullptr) << model;
+  }
 }
 
 TEST(PriceCatalog, PriceDefaultsFalseLeavesOnlyTheUsersPrices) {

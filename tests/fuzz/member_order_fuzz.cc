@@ -3,6 +3,8 @@
 // nesting level, a permutation drawn from the selector), the meter must give the result it gives
 // with the members in their original order, cut anywhere. JSON member order carries no meaning
 // (RFC 8259). Objects naming a member twice are skipped: which one a reader keeps is its choice.
+// The whole result is compared, line items included: the usage's units and unknown units, the
+// usage on other models (Anthropic's advisor iterations) and the provider's own cost.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -77,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!(a.usage == b.usage) || a.usage_source != b.usage_source ||
         a.upstream_error != b.upstream_error || a.error_type != b.error_type ||
         a.response_model != b.response_model || a.response_id != b.response_id ||
-        a.finish_reasons != b.finish_reasons || a.service_tier != b.service_tier) {
+        a.finish_reasons != b.finish_reasons || a.service_tier != b.service_tier ||
+        a.other_models != b.other_models || a.provider_cost != b.provider_cost) {
       // Which reader and what differs, before the crash file is written.
       std::fprintf(stderr,
                    "member order changed the result: target %d (%s) input %lld/%lld output "

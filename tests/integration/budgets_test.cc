@@ -43,6 +43,8 @@ TEST(Budgets, ACallWhoseWorstCaseDoesNotFitGetsOpenAisExhaustedQuotaShape) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(Json(events[0]).str("/data/outcome"), "rejected");
   EXPECT_EQ(Json(events[1]).str("/data/outcome"), "ok");
+  EXPECT_EQ(stack.metric("tollgate_spend_refusals_total{code=\"budget_exceeded\"}"), 1);
+  EXPECT_EQ(stack.metric("tollgate_spend_holds_settled_total"), 1);
 }
 
 TEST(Budgets, RequestsPerMinuteRefuseWithRetryAfterAndRateLimitHeaders) {

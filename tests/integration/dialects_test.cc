@@ -76,7 +76,7 @@ TEST_F(DialectsTest, AnthropicMessageIsPricedWithCacheReadsAndWritesOnce) {
   EXPECT_EQ(e.num("/data/usage/cache_write_tokens"), 500);
   EXPECT_EQ(e.num("/data/usage/output_tokens"), 200);
   EXPECT_EQ(e.str("/data/usage_source"), "provider");
-  EXPECT_EQ(e.str("/data/price_ref"), "tollgate-default-2026-11-22/claude-sonnet-4*");
+  EXPECT_EQ(e.str("/data/price_ref"), "tollgate-default-2026-12-05/claude-sonnet-4*");
   // 1500 x 3.00 + 1000 x 0.30 + 500 x 3.75 + 200 x 15.00, per 1M tokens.
   EXPECT_EQ(e.str("/data/cost/input"), "0.0045");
   EXPECT_EQ(e.str("/data/cost/cache_read"), "0.0003");

@@ -30,6 +30,42 @@ TEST(CostRecord, ReadsTheGatewaysEvent) {
   EXPECT_TRUE(r.completed_inference);
 }
 
+// A v2 event (line items): a web search request and advisor usage on another model are in the
+// total, which the ledger books whole; its parts still add up to it.
+TEST(CostRecord, ReadsAVersion2EventWithLineItems) {
+  meter::CostEvent event = testing::costEvent(EventSpec{});
+  event.usage[meter::Unit::kWebSearchRequests] = 2;
+  meter::Price price;
+  price.input = price.cache_read = price.cache_write = 3'000'000;
+  price.output = price.reasoning = 12'000'000;
+  price.unit[meter::index(meter::Unit::kWebSearchRequests)] = 10'000'000'000;  // $10 per 1,000
+  event.cost = meter::computeCost(price, event.usage);
+  meter::OtherModelCharge advisor;
+  advisor.usage = {"claude-opus-4-6", meter::Usage{.input_tokens = 1000, .output_tokens = 100}};
+  advisor.priced = true;
+  advisor.price_ref = "test/claude-opus-4-6";
+  advisor.cost.total = meter::Money::fromPico(7'500'000'000);
+  event.other_models.push_back(advisor);
+  event.cost.other_models = advisor.cost.total;
+  event.cost.total += advisor.cost.total;
+  std::string json;
+  meter::appendCloudEventJson(event, json);
+  ASSERT_NE(json.find(R"("type":"dev.tollgate.llm.usage.v2")"), std::string::npos) << json;
+
+  CostEventParser parser;
+  const auto parsed = parser.parse(json);
+  ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+  // 0.0093 of tokens + 2 x $0.01 of searches + $0.0075 of advisor usage.
+  EXPECT_EQ(parsed.record.cost.total.toDecimalString(), "0.0368");
+  EXPECT_EQ(parsed.record.cost.requests.toDecimalString(), "0.02");
+  EXPECT_EQ(parsed.record.cost.other_models.toDecimalString(), "0.0075");
+
+  // The same total without the parts that make it up is refused, as in v1.
+  std::string lost = json;
+  lost.replace(lost.find(R"("requests":"0.02")"), 17, R"("requests":"0.00")");
+  EXPECT_EQ(parser.parse(lost).status, ParseStatus::kMalformed);
+}
+
 TEST(CostRecord, APoolCallCarriesItsPoolAndExactTimesToTheMicrosecond) {
   CostEventParser parser;
   EventSpec spec;

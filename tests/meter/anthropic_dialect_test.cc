@@ -218,11 +218,14 @@ TEST(AnthropicRegression, CumulativeMessageDeltasAreNotAddedUpAndTheirInputSuper
   const auto r = meterAtEverySplit(dialect, claudeInfo(true), 200, kSse,
                                    readFixture("anthropic/stream_server_tools.sse"));
   // Two message_delta events (120 then 510 output): the last wins, not 630; its input (2679)
-  // and cache read (1500) replace message_start's 410.
-  EXPECT_EQ(r.usage, (Usage{.input_tokens = 2679 + 1500,
-                            .cache_read_tokens = 1500,
-                            .cache_write_tokens = 0,
-                            .output_tokens = 510}));
+  // and cache read (1500) replace message_start's 410. The last delta's server_tool_use names
+  // one web search request, a line item of its own.
+  Usage expected{.input_tokens = 2679 + 1500,
+                 .cache_read_tokens = 1500,
+                 .cache_write_tokens = 0,
+                 .output_tokens = 510};
+  expected[Unit::kWebSearchRequests] = 1;
+  EXPECT_EQ(r.usage, expected);
   EXPECT_EQ(r.usage_source, UsageSource::kProvider);
 }
 

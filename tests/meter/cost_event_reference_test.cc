@@ -304,7 +304,7 @@ class RandomEvents {
     e.usage_source = static_cast<UsageSource>(rng_() % 3);
     e.priced = rng_() % 4 != 0;
     e.price_ref = text();
-    e.cost = CostBreakdown{money(), money(), money(), money(), money()};
+    e.cost = CostBreakdown{money(), money(), money(), money(), money(), {}, {}, {}};
     e.end_unix_ns = time();
     // Mostly a call's length after its start; sometimes anything at all.
     // (Wrapping near the ends of the range: an arbitrary time then.)

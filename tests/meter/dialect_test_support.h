@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "meter/dialect.h"
+#include "meter/meter_support.h"
 #include "meter/price_book.h"
 
 namespace tollgate::meter::testing {
@@ -56,6 +57,8 @@ inline void expectSameResult(const MeterResult& a, const MeterResult& b, const s
   EXPECT_EQ(a.upstream_error, b.upstream_error) << how;
   EXPECT_EQ(a.error_type, b.error_type) << how;
   EXPECT_EQ(a.service_tier, b.service_tier) << how;
+  EXPECT_EQ(a.other_models, b.other_models) << how;
+  EXPECT_EQ(a.provider_cost, b.provider_cost) << how;
 }
 
 // Meters `body` whole, then split in two at every byte position, then one byte at a time;
@@ -77,6 +80,17 @@ inline MeterResult meterAtEverySplit(const Dialect& dialect, const RequestInfo& 
   EXPECT_EQ(bytewise.out, body);
   expectSameResult(bytewise.result, whole.result, "one byte at a time");
   return whole.result;
+}
+
+// meterAtEverySplit with the pre-filter (the raw-byte readers) on and off: both must agree.
+inline MeterResult meterBothWays(const Dialect& dialect, const RequestInfo& info,
+                                 std::string_view content_type, std::string_view body) {
+  const MeterResult fast = meterAtEverySplit(dialect, info, 200, content_type, body);
+  support::setPreFilterEnabled(false);
+  const MeterResult slow = meterAtEverySplit(dialect, info, 200, content_type, body);
+  support::setPreFilterEnabled(true);
+  expectSameResult(fast, slow, "pre-filter on vs off");
+  return fast;
 }
 
 inline Price perMillion(std::string_view input, std::string_view cache_read,

@@ -3,6 +3,8 @@
 // read from raw bytes and by simdjson alike.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "dialect_test_support.h"
 #include "meter/meter_support.h"
 #include "meter/openai_dialect.h"
@@ -29,15 +31,8 @@ RequestInfo chatInfo(std::string model, bool stream, bool gateway_asked = false)
   return info;
 }
 
-// Meters `body` with the pre-filter on and off (both at every split); they must agree.
 MeterResult meterBothWays(const RequestInfo& info, std::string_view type, std::string_view body) {
-  const OpenAiDialect dialect;
-  const MeterResult fast = meterAtEverySplit(dialect, info, 200, type, body);
-  support::setPreFilterEnabled(false);
-  const MeterResult slow = meterAtEverySplit(dialect, info, 200, type, body);
-  support::setPreFilterEnabled(true);
-  testing::expectSameResult(fast, slow, "pre-filter on vs off");
-  return fast;
+  return testing::meterBothWays(OpenAiDialect{}, info, type, body);
 }
 
 // deepseek-chat / deepseek-reasoner as api-docs.deepseek.com/quick_start/pricing lists them from
@@ -129,6 +124,89 @@ TEST(CompatibleUsage, AbsurdCountsNeverMatchAConvention) {
   EXPECT_NE(r.usage_flags & kUsageCountRefused, 0u);
   EXPECT_LT(r.usage.cache_read_tokens, 1'000'000'000);
   EXPECT_GE(r.usage.output_tokens, 0);
+}
+
+// Flat test prices (not catalog entries) for the providers below: USD per 1M tokens.
+PriceEntry flat(std::string input, std::string cache_read, std::string output) {
+  PriceEntry entry;
+  entry.pattern = "*";
+  entry.price = testing::perMillion(input, cache_read, input, output);
+  return entry;
+}
+
+TEST(GroqUsage, ReasoningInsideCompletionAndTimesThatAreNotUnits) {
+  // qwen3-32b: total 320 = 20 + 300, so the 200 reasoning tokens are a part of the 300; the
+  // queue/prompt/completion/total times are not billed units.
+  const auto r =
+      meterBothWays(chatInfo("qwen/qwen3-32b", false), kJson, readFixture("openai/groq_chat.json"));
+  EXPECT_EQ(r.usage, (Usage{.input_tokens = 20, .output_tokens = 300, .reasoning_tokens = 200}));
+  EXPECT_EQ(totalCost(flat("0.29", "0.29", "0.59"), r.usage), "0.0001828");
+}
+
+TEST(GroqUsage, StreamedUsageInXGroqIsRead) {
+  // Groq's stream reports its usage inside the last chunk's x_groq object.
+  const auto r = meterBothWays(chatInfo("llama-3.3-70b-versatile", true), kSse,
+                               readFixture("openai/groq_stream_x_groq_usage.sse"));
+  EXPECT_EQ(r.usage_source, UsageSource::kProvider);
+  EXPECT_EQ(r.usage, (Usage{.input_tokens = 18, .output_tokens = 556}));
+  EXPECT_EQ(totalCost(flat("0.59", "0.59", "0.79"), r.usage), "0.00044986");
+}
+
+TEST(OpenRouterUsage, ItsOwnCostIsRecordedBesideOursWholeAndStreamed) {
+  for (const auto& [fixture, stream, type] :
+       {std::tuple{"openai/openrouter_chat.json", false, kJson},
+        std::tuple{"openai/openrouter_stream.sse", true, kSse}}) {
+    SCOPED_TRACE(fixture);
+    const auto r =
+        meterBothWays(chatInfo("anthropic/claude-sonnet-4.5", stream), type, readFixture(fixture));
+    EXPECT_EQ(r.usage, (Usage{.input_tokens = 1200,
+                              .cache_read_tokens = 1000,
+                              .output_tokens = 300,
+                              .reasoning_tokens = 120}));
+    ASSERT_TRUE(r.provider_cost.has_value());
+    EXPECT_EQ(r.provider_cost->toDecimalString(), "0.0051");
+    // Ours: 200 x 3 + 1,000 x 0.30 + 300 x 15 per 1M.
+    EXPECT_EQ(totalCost(flat("3.00", "0.30", "15.00"), r.usage), "0.0054");
+  }
+}
+
+TEST(MistralUsage, PlainCountsWholeAndAudioSecondsStreamedAreSurfaced) {
+  const auto whole = meterBothWays(chatInfo("mistral-small-latest", false), kJson,
+                                   readFixture("openai/mistral_chat.json"));
+  // prompt_audio_seconds null: nothing unknown.
+  EXPECT_EQ(whole.usage, (Usage{.input_tokens = 12, .output_tokens = 180}));
+  EXPECT_EQ(totalCost(flat("0.10", "0.10", "0.30"), whole.usage), "0.0000552");
+  // Voxtral bills audio by the second: an unknown unit, counted and flagged, never dropped.
+  const auto audio = meterBothWays(chatInfo("voxtral-small-latest", true), kSse,
+                                   readFixture("openai/mistral_stream.sse"));
+  EXPECT_EQ(audio.usage, (Usage{.input_tokens = 410, .output_tokens = 22, .unknown_units = 1}));
+}
+
+TEST(TogetherUsage, UsageInTheLastContentChunkWholeAndStreamed) {
+  for (const auto& [fixture, stream, type] :
+       {std::tuple{"openai/together_chat.json", false, kJson},
+        std::tuple{"openai/together_stream.sse", true, kSse}}) {
+    SCOPED_TRACE(fixture);
+    const auto r = meterBothWays(chatInfo("meta-llama/Llama-3.3-70B-Instruct-Turbo", stream), type,
+                                 readFixture(fixture));
+    EXPECT_EQ(r.usage_source, UsageSource::kProvider);
+    EXPECT_EQ(r.usage, (Usage{.input_tokens = 48, .output_tokens = 3}));
+    EXPECT_EQ(totalCost(flat("0.88", "0.88", "0.88"), r.usage), "0.00004488");
+  }
+}
+
+TEST(FireworksUsage, CachedPromptTokensWholeAndStreamed) {
+  for (const auto& [fixture, stream, type] :
+       {std::tuple{"openai/fireworks_chat.json", false, kJson},
+        std::tuple{"openai/fireworks_stream.sse", true, kSse}}) {
+    SCOPED_TRACE(fixture);
+    const auto r = meterBothWays(chatInfo("accounts/fireworks/models/deepseek-v3p1", stream), type,
+                                 readFixture(fixture));
+    EXPECT_EQ(r.usage,
+              (Usage{.input_tokens = 1500, .cache_read_tokens = 1024, .output_tokens = 200}));
+    // 476 x 0.56 + 1,024 x 0.28 + 200 x 1.68 per 1M.
+    EXPECT_EQ(totalCost(flat("0.56", "0.28", "1.68"), r.usage), "0.00088928");
+  }
 }
 
 }  // namespace

@@ -211,13 +211,13 @@ TEST(PriceBook, EffectiveDatesSelectThePriceInForceWhenTheCallStarted) {
 TEST(PriceBook, UserEntriesWinOverTheBaseCatalogWhosePriceRefNamesItsOwnVersion) {
   PriceEntry user = entryFor("gpt-4o", "9.00", "9.00");
   PriceEntry base_same = entryFor("gpt-4o", "2.50", "10.00");
-  base_same.catalog = "tollgate-default-2026-11-22";
+  base_same.catalog = "tollgate-default-2026-12-05";
   PriceEntry base_other = entryFor("o3", "2.00", "8.00");
-  base_other.catalog = "tollgate-default-2026-11-22";
+  base_other.catalog = "tollgate-default-2026-12-05";
   const PriceBook book("config", {user}, {base_same, base_other});
   EXPECT_EQ(book.find("gpt-4o", "", 0)->price.input, 9'000'000);
   EXPECT_EQ(book.priceRef(*book.find("gpt-4o", "", 0)), "config/gpt-4o");
-  EXPECT_EQ(book.priceRef(*book.find("o3", "", 0)), "tollgate-default-2026-11-22/o3");
+  EXPECT_EQ(book.priceRef(*book.find("o3", "", 0)), "tollgate-default-2026-12-05/o3");
   EXPECT_EQ(book.find("unknown-model", "", 0), nullptr);
 }
 

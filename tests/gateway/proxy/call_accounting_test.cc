@@ -77,6 +77,25 @@ TEST_F(CallAccountingTest, MeteredAnswerIsPricedAtTheAnsweredModel) {
   EXPECT_TRUE(call_.error_type.empty());
 }
 
+TEST_F(CallAccountingTest, UsageOnAnotherModelAndTheProvidersCostReachTheEvent) {
+  call_.upstream = &upstream_;
+  call_.status = 200;
+  call_.metered = true;
+  call_.info.model = "claude-sonnet-4-6";
+  call_.result.usage.input_tokens = 1'000'000;
+  call_.result.other_models.push_back(
+      {"claude-opus-4-6", meter::Usage{.input_tokens = 100'000, .output_tokens = 10'000}});
+  call_.result.provider_cost = meter::Money::fromPico(4'000'000'000'000);
+  const auto event = accountCall(call_, "tollgate://a", call_.start + 1ms, coster_);
+  ASSERT_EQ(event.other_models.size(), 1u);
+  EXPECT_EQ(event.other_models[0].price_ref, "v1/claude-*");
+  // The advisor's 0.1M x $3 + 0.01M x $15 = $0.45, beside the call's own 1M x $3.
+  EXPECT_EQ(event.cost.other_models.toDecimalString(), "0.45");
+  EXPECT_EQ(event.cost.total.toDecimalString(), "3.45");
+  EXPECT_EQ(event.provider_cost, meter::Money::fromPico(4'000'000'000'000));
+  EXPECT_TRUE(meter::usesLineItems(event));
+}
+
 TEST_F(CallAccountingTest, APoolCallsEventNamesThePoolWithItsEstimateFromTheReplicasOccupancy) {
   call_.upstream = &upstream_;
   call_.status = 200;

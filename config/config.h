@@ -123,9 +123,17 @@ struct UpstreamTls {
   std::string server_name;  // SNI / verified host name; empty: the base_url host
 };
 
+// AWS credentials a `dialect: bedrock` upstream's requests are signed with (SigV4).
+struct UpstreamAws {
+  std::string region;  // "us-east-1": the SigV4 credential scope
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // temporary credentials only
+};
+
 struct UpstreamConfig {
   std::string name;
-  std::string dialect;  // openai | anthropic | gemini | ollama
+  std::string dialect;  // openai | anthropic | gemini | ollama | bedrock
   std::string base_url;
   // Parsed from base_url:
   std::string scheme;               // http | https
@@ -164,6 +172,8 @@ struct UpstreamConfig {
   LoadSignalConfig load_signal;
   // The self-hosted GPU pool this upstream's calls run on (gpu_pools[].name); empty: none.
   std::string gpu_pool;
+  // Set (region non-empty) exactly when dialect is bedrock: the gateway signs each request.
+  UpstreamAws aws;
 };
 
 // The endpoint identity of an upstream (see UpstreamConfig::endpoint_id).

@@ -114,6 +114,7 @@ class Loader {
                            std::vector<std::pair<std::string, std::string>>& headers);
 
   void loadTls(const YAML::Node& node, const std::string& path, UpstreamTls& tls);
+  void loadAws(const YAML::Node& node, const std::string& path, UpstreamAws& aws);
 
   // An upstream's pool: endpoints, balancer, health, outlier ejection, retries, fallbacks, the
   // load signal (upstream_pool_section.cc). Runs after the single-endpoint keys were read.

@@ -61,7 +61,8 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
                 "fallbacks",
                 "fallback_on",
                 "load_signal",
-                "gpu_pool"});
+                "gpu_pool",
+                "aws"});
 
   if (auto n = child(node, "name")) {
     const std::string name_path = path + ".name";
@@ -81,8 +82,9 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   }
 
   if (auto n = child(node, "dialect")) {
-    if (auto text = oneOf(*n, path + ".dialect", {"openai", "anthropic", "gemini", "ollama"},
-                          "must be one of openai, anthropic, gemini, ollama")) {
+    if (auto text =
+            oneOf(*n, path + ".dialect", {"openai", "anthropic", "gemini", "ollama", "bedrock"},
+                  "must be one of openai, anthropic, gemini, ollama, bedrock")) {
       upstream.dialect = *text;
     }
   } else {
@@ -121,6 +123,19 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   }
   if (auto n = child(node, "gpu_pool")) {
     if (auto text = nonEmptyString(*n, path + ".gpu_pool")) upstream.gpu_pool = *text;
+  }
+  // Bedrock is reached only with the gateway's own AWS signature, and nothing else is signed.
+  if (auto n = child(node, "aws")) {
+    if (upstream.dialect == "bedrock") {
+      loadAws(*n, path + ".aws", upstream.aws);
+    } else if (!upstream.dialect.empty()) {
+      error(path + ".aws", "is for dialect: bedrock only");
+    }
+  } else if (upstream.dialect == "bedrock") {
+    error(path + ".aws", "is required for dialect: bedrock (region and credentials)");
+  }
+  if (upstream.dialect == "bedrock" && upstream.passthrough_auth) {
+    error(path + ".passthrough_auth", "cannot be used with dialect: bedrock (the gateway signs)");
   }
   loadUpstreamPool(node, path, upstream);
 }
@@ -246,6 +261,49 @@ void Loader::loadTls(const YAML::Node& node, const std::string& path, UpstreamTl
   if (auto n = child(node, "server_name")) {
     if (auto text = stringValue(*n, path + ".server_name")) tls.server_name = *text;
   }
+}
+
+void Loader::loadAws(const YAML::Node& node, const std::string& path, UpstreamAws& aws) {
+  if (!checkSection(node, path,
+                    {"region", "access_key_id", "secret_access_key", "session_token"})) {
+    return;
+  }
+  // A region is part of the signature's scope and of no URL: a typo there fails every call
+  // with 403, so its shape is checked at load.
+  if (auto n = child(node, "region")) {
+    if (auto text = stringValue(*n, path + ".region")) {
+      const bool valid = !text->empty() && text->size() <= 32 &&
+                         std::all_of(text->begin(), text->end(), [](unsigned char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                         });
+      if (valid) {
+        aws.region = *text;
+      } else {
+        error(path + ".region", "must be an AWS region name such as us-east-1");
+      }
+    }
+  } else {
+    error(path + ".region", "is required");
+  }
+  const auto secret = [&](std::string_view key, std::string& out, bool required) {
+    const std::string key_path = path + "." + std::string(key);
+    auto n = child(node, std::string(key));
+    if (!n) {
+      if (required) error(key_path, "is required (write it as ${ENV_VAR})");
+      return;
+    }
+    auto text = stringValue(*n, key_path);
+    if (!text) return;
+    if (text->empty() || std::any_of(text->begin(), text->end(),
+                                     [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+      error(key_path, "must be non-empty without spaces or control characters");
+      return;
+    }
+    out = std::move(*text);
+  };
+  secret("access_key_id", aws.access_key_id, true);
+  secret("secret_access_key", aws.secret_access_key, true);
+  secret("session_token", aws.session_token, false);
 }
 
 }  // namespace tollgate::config

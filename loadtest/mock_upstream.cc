@@ -22,6 +22,7 @@ void printUsage(std::FILE* out) {
                "--tls-key key.pem]\n"
                "                     [--no-record] [--record-limit N] "
                "[--max-requests-per-connection N]\n"
+               "                     [--aws-secret-access-key SECRET]\n"
                "                     [--default-KNOB VALUE]...\n"
                "knobs (request header x-mock-KNOB overrides --default-KNOB): %.*s\n",
                static_cast<int>(tollgate::loadtest::knobNames().size()),
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
       options.max_requests_per_connection = static_cast<size_t>(*limit);
     } else if (name == "--tls-cert") {
       options.tls_cert = std::string(*value);
+    } else if (name == "--aws-secret-access-key") {
+      options.aws_secret_access_key = std::string(*value);
     } else if (name == "--tls-key") {
       options.tls_key = std::string(*value);
     } else if (name.starts_with("--default-")) {

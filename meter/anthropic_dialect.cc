@@ -10,6 +10,7 @@
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
+#include "meter/vertex_path.h"
 
 namespace tollgate::meter {
 namespace {
@@ -508,10 +509,23 @@ const Reader kReader;
 
 }  // namespace
 
+bool AnthropicDialect::parseVertexPath(std::string_view path, std::string_view& model) {
+  const std::string_view rest = vertexModelAndMethod(path, "anthropic");
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view method = rest.substr(colon + 1);
+  if (method != "rawPredict" && method != "streamRawPredict") return false;
+  model = rest.substr(0, colon);
+  return model.find('/') == std::string_view::npos;
+}
+
 std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view path,
                                                              std::string_view body,
                                                              RequestInfo& info) const {
-  if (path != "/v1/messages") return unknownEndpoint(name(), path);
+  std::string_view vertex_model;
+  if (path != "/v1/messages" && !parseVertexPath(path, vertex_model)) {
+    return unknownEndpoint(name(), path);
+  }
   info.operation = "chat";
   CommonRequestFields common;
   TokenEstimator estimator;
@@ -527,8 +541,10 @@ std::optional<RequestError> AnthropicDialect::inspectRequest(std::string_view pa
         return simdjson::SUCCESS;
       });
   if (error) return error;
-  if (auto bad = common.check(true)) return bad;
-  info.model = std::move(common.model);
+  // On Vertex AI the model is the path's; the body names none ("anthropic_version" instead).
+  const bool vertex = !vertex_model.empty();
+  if (auto bad = common.check(!vertex)) return bad;
+  info.model = vertex ? std::string(vertex_model) : std::move(common.model);
   info.max_output_tokens = common.max_output_tokens;
   info.stream = common.stream;
   info.client_asked_usage = true;  // Anthropic always reports usage

@@ -12,6 +12,11 @@ namespace tollgate::meter {
 // carries supersedes message_start's. Answers are relayed unchanged.
 class AnthropicDialect final : public Dialect {
  public:
+  // Anthropic's models on Google Vertex AI: /v1/projects/{p}/locations/{l}/publishers/anthropic/
+  // models/{model}:rawPredict | :streamRawPredict, the Messages API with the model in the path
+  // (the body's "stream" says whether it streams). False for any other path.
+  static bool parseVertexPath(std::string_view path, std::string_view& model);
+
   std::string_view name() const override { return "anthropic"; }
   std::optional<RequestError> inspectRequest(std::string_view path, std::string_view body,
                                              RequestInfo& info) const override;

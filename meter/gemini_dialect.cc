@@ -9,6 +9,7 @@
 #include "meter/json_escape.h"
 #include "meter/json_scanner.h"
 #include "meter/meter_support.h"
+#include "meter/vertex_path.h"
 
 namespace tollgate::meter {
 namespace {
@@ -463,26 +464,31 @@ std::string_view grpcStatus(int status) {
   }
 }
 
+// "{model}:generateContent" or "{model}:streamGenerateContent".
+bool parseModelMethod(std::string_view rest, std::string_view& model, bool& stream) {
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view method = rest.substr(colon + 1);
+  if (method == "generateContent") {
+    stream = false;
+  } else if (method == "streamGenerateContent") {
+    stream = true;
+  } else {
+    return false;
+  }
+  model = rest.substr(0, colon);
+  return model.find('/') == std::string_view::npos;
+}
+
 }  // namespace
 
 bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bool& stream) {
   for (std::string_view prefix : kPrefixes) {
     if (path.substr(0, prefix.size()) != prefix) continue;
-    const std::string_view rest = path.substr(prefix.size());
-    const size_t colon = rest.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return false;
-    const std::string_view method = rest.substr(colon + 1);
-    if (method == "generateContent") {
-      stream = false;
-    } else if (method == "streamGenerateContent") {
-      stream = true;
-    } else {
-      return false;
-    }
-    model = rest.substr(0, colon);
-    return model.find('/') == std::string_view::npos;
+    return parseModelMethod(path.substr(prefix.size()), model, stream);
   }
-  return false;
+  const std::string_view vertex = vertexModelAndMethod(path, "google");
+  return !vertex.empty() && parseModelMethod(vertex, model, stream);
 }
 
 std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,

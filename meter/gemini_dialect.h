@@ -14,7 +14,8 @@ namespace tollgate::meter {
 class GeminiDialect final : public Dialect {
  public:
   // Splits a Gemini API path into its model and whether it streams; false when `path` is not
-  // one of the two generate methods.
+  // one of the two generate methods. Vertex AI's paths for Google's models,
+  // /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:..., are the same API.
   static bool parsePath(std::string_view path, std::string_view& model, bool& stream);
 
   std::string_view name() const override { return "gemini"; }

@@ -22,6 +22,7 @@
 #include "gateway/proxy/call_accounting.h"
 #include "gateway/proxy/framing_plan.h"
 #include "gateway/proxy/proxy_call.h"
+#include "gateway/upstream/aws_request_signing.h"
 #include "gateway/upstream/failover_planner.h"
 #include "meter/openai_dialect.h"
 
@@ -395,8 +396,8 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 }
 
 void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& call,
-                                           const config::UpstreamConfig& upstream, size_t body_size,
-                                           std::string& head) const {
+                                           const config::UpstreamConfig& upstream,
+                                           std::string_view body, std::string& head) const {
   const auto& names = call.runtime->config->attribution_headers;
   head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
@@ -412,6 +413,8 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
   // admission). Attribution and trace headers are the gateway's own and are re-issued below, as
   // are the fields the upstream's configuration sets.
   const bool pass_credentials = upstream.passthrough_auth;
+  // An AWS upstream is signed by the gateway: the client's own signing fields are dropped.
+  const bool aws_signed = !upstream.aws.region.empty();
   // The gateway answers Expect itself and sends the whole body; the response must be read as
   // plain bytes to be metered, so the upstream is asked for no content coding.
   const bool identity = ctx_.metering;
@@ -429,7 +432,8 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
       case http::field::unknown:
         if ((!pass_credentials &&
              (iequals(name, "x-api-key") || iequals(name, "x-goog-api-key"))) ||
-            iequals(name, "traceparent") || iequals(name, "x-request-id")) {
+            iequals(name, "traceparent") || iequals(name, "x-request-id") ||
+            (aws_signed && isClientAwsSigningField(name))) {
           return false;
         }
         break;
@@ -456,7 +460,8 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
   head.append(call.sampled ? "-01\r\n" : "-00\r\n");
   appendField("x-request-id", call.request_id, head);
   if (identity) appendField("Accept-Encoding", "identity", head);
-  appendContentLength(body_size, head);
+  appendContentLength(body.size(), head);
+  if (aws_signed) appendAwsSignature(upstream, body, std::chrono::system_clock::now(), head);
   head.append(kCrlf);
 }
 
@@ -517,7 +522,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     // again only when an attempt goes to another endpoint.
     if (head_for != call.upstream) {
       out.head.clear();
-      appendUpstreamHead(req, call, upstream, out.body.size(), out.head);
+      appendUpstreamHead(req, call, upstream, out.body, out.head);
       head_for = call.upstream;
     }
     pool.endpoints.onStart(endpoint);

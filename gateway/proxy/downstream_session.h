@@ -82,7 +82,7 @@ class DownstreamSession {
   // The request head for `upstream` (one endpoint): the client's end-to-end fields minus
   // credentials, attribution and trace fields, then the endpoint's own and the gateway's.
   void appendUpstreamHead(const Request& req, const ProxyCall& call,
-                          const config::UpstreamConfig& upstream, size_t body_size,
+                          const config::UpstreamConfig& upstream, std::string_view body,
                           std::string& head) const;
 
   // Sends the request on `conn` and relays the response to the client. `retry` is set when

@@ -1,6 +1,7 @@
 #include "gateway/upstream/router.h"
 
 #include "meter/anthropic_dialect.h"
+#include "meter/bedrock_dialect.h"
 #include "meter/gemini_dialect.h"
 #include "meter/glob.h"
 #include "meter/ollama_dialect.h"
@@ -13,6 +14,7 @@ const meter::OpenAiDialect kOpenAi;
 const meter::AnthropicDialect kAnthropic;
 const meter::GeminiDialect kGemini;
 const meter::OllamaDialect kOllama;
+const meter::BedrockDialect kBedrock;
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -31,10 +33,18 @@ Endpoint Router::endpointFor(std::string_view path) const {
     return {&kOpenAi};
   }
   if (path == "/v1/messages") return {&kAnthropic};
+  if (std::string_view vertex_model; meter::AnthropicDialect::parseVertexPath(path, vertex_model)) {
+    return {&kAnthropic};
+  }
   if (path == "/api/chat" || path == "/api/generate") return {&kOllama};
   std::string_view model;
   bool stream = false;
   if (meter::GeminiDialect::parsePath(path, model, stream)) return {&kGemini};
+  if (startsWith(path, "/model/")) {
+    std::string model_id;
+    meter::BedrockDialect::Api api;
+    if (meter::BedrockDialect::parsePath(path, model_id, api)) return {&kBedrock};
+  }
   return {};
 }
 
@@ -45,6 +55,7 @@ const meter::Dialect& Router::errorDialectFor(std::string_view path) const {
   if (startsWith(path, "/v1beta/") || startsWith(path, "/v1alpha/")) return kGemini;
   if (startsWith(path, "/v1/models/") && path.find(':') != std::string_view::npos) return kGemini;
   if (startsWith(path, "/api/")) return kOllama;
+  if (startsWith(path, "/model/")) return kBedrock;
   return kOpenAi;
 }
 

@@ -27,7 +27,7 @@ struct CallRecord {
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;  // lowercase names, request order
   std::string body;
-  std::string dialect;    // openai | anthropic | gemini | ollama | "" (unknown path)
+  std::string dialect;    // openai | anthropic | gemini | ollama | bedrock | "" (unknown path)
   std::string operation;  // chat | text_completion | embeddings | responses | ...
   std::string model;
   std::string response_model;

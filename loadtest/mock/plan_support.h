@@ -51,10 +51,12 @@ ResponsePlan planResponses(const MockRequest& request, const Behaviour& behaviou
 ResponsePlan planAnthropic(const MockRequest& request, const Behaviour& behaviour);
 ResponsePlan planGemini(const MockRequest& request, const Behaviour& behaviour);
 ResponsePlan planOllama(const MockRequest& request, const Behaviour& behaviour);
+ResponsePlan planBedrock(const MockRequest& request, const Behaviour& behaviour);
 
 std::string openAiErrorJson(int status, std::string_view message);
 std::string anthropicErrorJson(int status, std::string_view message);
 std::string geminiErrorJson(int status, std::string_view message);
 std::string ollamaErrorJson(std::string_view message);
+std::string bedrockErrorJson(std::string_view message);
 
 }  // namespace tollgate::loadtest::plan

@@ -7,10 +7,37 @@ namespace {
 
 constexpr std::string_view kGeminiPrefixes[] = {"/v1beta/models/", "/v1/models/"};
 
+// Vertex AI's path for a publisher's models: /v1/projects/{p}/locations/{l}/publishers/
+// {publisher}/models/{model}:method; nullopt for any other path.
+std::optional<std::string_view> vertexRest(std::string_view path, std::string_view publisher) {
+  if (!path.starts_with("/v1/projects/") && !path.starts_with("/v1beta1/projects/")) {
+    return std::nullopt;
+  }
+  const std::string marker = "/publishers/" + std::string(publisher) + "/models/";
+  const size_t at = path.find(marker);
+  if (at == std::string_view::npos || path.find("/locations/") > at) return std::nullopt;
+  return path.substr(at + marker.size());
+}
+
+// Anthropic's models on Vertex: the Messages API, the model in the path.
+std::optional<MockRequest> routeVertexAnthropic(std::string_view path) {
+  const auto rest = vertexRest(path, "anthropic");
+  if (!rest) return std::nullopt;
+  const size_t colon = rest->rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view method = rest->substr(colon + 1);
+  if (method != "rawPredict" && method != "streamRawPredict") return std::nullopt;
+  MockRequest request;
+  request.api = Api::kAnthropicMessages;
+  request.model = std::string(rest->substr(0, colon));
+  return request;
+}
+
 std::optional<MockRequest> routeGemini(std::string_view path, std::string_view query) {
+  const auto vertex = vertexRest(path, "google");
   for (std::string_view prefix : kGeminiPrefixes) {
-    if (!path.starts_with(prefix)) continue;
-    const std::string_view rest = path.substr(prefix.size());
+    if (!vertex && !path.starts_with(prefix)) continue;
+    const std::string_view rest = vertex ? *vertex : path.substr(prefix.size());
     const size_t colon = rest.rfind(':');
     if (colon == std::string_view::npos || colon == 0) return std::nullopt;
     const std::string_view method = rest.substr(colon + 1);
@@ -30,6 +57,40 @@ std::optional<MockRequest> routeGemini(std::string_view path, std::string_view q
     return request;
   }
   return std::nullopt;
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// /model/{modelId}/converse | /converse-stream; the SDKs percent-encode ':' in model ids.
+std::optional<MockRequest> routeBedrock(std::string_view path) {
+  constexpr std::string_view kPrefix = "/model/";
+  if (!path.starts_with(kPrefix)) return std::nullopt;
+  const std::string_view rest = path.substr(kPrefix.size());
+  const size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  const std::string_view operation = rest.substr(slash + 1);
+  MockRequest request;
+  request.api = Api::kBedrockConverse;
+  if (operation == "converse-stream") {
+    request.stream = true;
+  } else if (operation != "converse") {
+    return std::nullopt;
+  }
+  const std::string_view id = rest.substr(0, slash);
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (id[i] == '%' && i + 2 < id.size() && hexValue(id[i + 1]) >= 0 && hexValue(id[i + 2]) >= 0) {
+      request.model.push_back(static_cast<char>(hexValue(id[i + 1]) * 16 + hexValue(id[i + 2])));
+      i += 2;
+    } else {
+      request.model.push_back(id[i]);
+    }
+  }
+  return request;
 }
 
 simdjson::error_code readEmbeddingInput(simdjson::ondemand::value value, MockRequest& request) {
@@ -79,10 +140,12 @@ simdjson::error_code readBody(simdjson::ondemand::document& doc, MockRequest& re
     if (auto error = field.unescaped_key().get(key)) return error;
     simdjson::ondemand::value value;
     if (auto error = field.value().get(value)) return error;
-    if (key == "model" && request.api != Api::kGeminiGenerate) {
+    const bool api_in_path =
+        request.api == Api::kGeminiGenerate || request.api == Api::kBedrockConverse;
+    if (key == "model" && !api_in_path) {
       std::string_view model;
       if (!value.get_string().get(model)) request.model = std::string(model);
-    } else if (key == "stream" && request.api != Api::kGeminiGenerate) {
+    } else if (key == "stream" && !api_in_path) {
       bool stream = false;
       if (!value.get_bool().get(stream)) request.stream = stream;
     } else if (key == "stream_options") {
@@ -124,6 +187,10 @@ std::optional<MockRequest> route(std::string_view method, std::string_view path,
   } else if (path == "/api/generate") {
     request.api = Api::kOllamaGenerate;
     request.stream = true;
+  } else if (path.starts_with("/model/")) {
+    return routeBedrock(path);
+  } else if (auto vertex_anthropic = routeVertexAnthropic(path)) {
+    return vertex_anthropic;
   } else {
     return routeGemini(path, query);
   }
@@ -157,6 +224,8 @@ std::string_view dialectName(Api api) {
     case Api::kOllamaChat:
     case Api::kOllamaGenerate:
       return "ollama";
+    case Api::kBedrockConverse:
+      return "bedrock";
   }
   return "";
 }
@@ -166,6 +235,7 @@ std::string_view operationName(Api api) {
     case Api::kOpenAiChat:
     case Api::kAnthropicMessages:
     case Api::kOllamaChat:
+    case Api::kBedrockConverse:
       return "chat";
     case Api::kOpenAiCompletions:
     case Api::kOllamaGenerate:

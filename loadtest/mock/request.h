@@ -17,6 +17,7 @@ enum class Api {
   kGeminiGenerate,     // POST /v1beta/models/{model}:generateContent | :streamGenerateContent
   kOllamaChat,         // POST /api/chat
   kOllamaGenerate,     // POST /api/generate
+  kBedrockConverse,    // POST /model/{modelId}/converse | /converse-stream (AWS Bedrock Runtime)
 };
 
 // What the mock needs from a request to answer it.
@@ -32,7 +33,8 @@ struct MockRequest {
 };
 
 // Picks the API from method and path (no query). nullopt: not a provider endpoint.
-// For Gemini, the model and the stream flag come from the path and `alt=sse` from the query.
+// For Gemini, the model and the stream flag come from the path and `alt=sse` from the query; for
+// Bedrock, the (percent-decoded) model id and the stream flag from the path.
 std::optional<MockRequest> route(std::string_view method, std::string_view path,
                                  std::string_view query);
 
@@ -40,7 +42,7 @@ std::optional<MockRequest> route(std::string_view method, std::string_view path,
 // Returns an error message when the body is not a JSON object.
 std::optional<std::string> inspectBody(std::string_view body, MockRequest& request);
 
-std::string_view dialectName(Api api);    // openai | anthropic | gemini | ollama
+std::string_view dialectName(Api api);    // openai | anthropic | gemini | ollama | bedrock
 std::string_view operationName(Api api);  // chat | text_completion | embeddings | responses | ...
 
 }  // namespace tollgate::loadtest

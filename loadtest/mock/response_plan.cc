@@ -53,6 +53,9 @@ ResponsePlan planResponse(const MockRequest& request, const Behaviour& behaviour
     case Api::kOllamaGenerate:
       result = plan::planOllama(request, behaviour);
       break;
+    case Api::kBedrockConverse:
+      result = plan::planBedrock(request, behaviour);
+      break;
   }
   result.response_model = std::string(plan::responseModel(request, behaviour));
   return result;
@@ -77,6 +80,9 @@ ResponsePlan planError(Api api, int status, std::string_view message) {
     case Api::kOllamaChat:
     case Api::kOllamaGenerate:
       result.body = plan::ollamaErrorJson(message);
+      break;
+    case Api::kBedrockConverse:
+      result.body = plan::bedrockErrorJson(message);
       break;
   }
   return result;

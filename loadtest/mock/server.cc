@@ -24,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "loadtest/mock/aws_signature_check.h"
 #include "loadtest/mock/call_log.h"
 #include "loadtest/mock/content_encoder.h"
 #include "loadtest/mock/response_plan.h"
@@ -537,6 +538,21 @@ net::awaitable<After> sendNoContentWithBody(Stream& stream, Shared& shared, cons
   co_return close || b.close_after_answer ? After::kCloseGracefully : After::kKeepAlive;
 }
 
+// Why a Bedrock request is refused as unsigned (nullopt: signed, or not a Bedrock request).
+std::optional<std::string> bedrockSignatureProblem(const MockRequest& request,
+                                                   std::string_view method, std::string_view target,
+                                                   const http::request<http::string_body>& req,
+                                                   const ServerOptions& options) {
+  if (request.api != Api::kBedrockConverse) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& field : req) {
+    headers.emplace_back(
+        lowercase(std::string_view(field.name_string().data(), field.name_string().size())),
+        std::string(field.value().data(), field.value().size()));
+  }
+  return checkAwsSignature(method, target, headers, req.body(), options.aws_secret_access_key);
+}
+
 template <class Stream>
 net::awaitable<After> handle(Stream& stream, Shared& shared, http::request<http::string_body>& req,
                              bool last_on_connection) {
@@ -586,6 +602,9 @@ net::awaitable<After> handle(Stream& stream, Shared& shared, http::request<http:
     plan = planError(request->api, 400, *knob_error);
   } else if (body_error) {
     plan = planError(request->api, 400, *body_error);
+  } else if (auto unsigned_request =
+                 bedrockSignatureProblem(*request, method, target, req, shared.options)) {
+    plan = planError(request->api, 403, *unsigned_request);
   } else if (b.status != 200 && b.status != 101) {
     plan = planError(request->api, static_cast<int>(b.status),
                      "mock: x-mock-status " + std::to_string(b.status));

@@ -20,6 +20,9 @@ struct ServerOptions {
   // Close a connection after this many answers, the last with Connection: close (uvicorn's
   // --limit-max-requests, nginx's keepalive_requests). 0: no limit.
   size_t max_requests_per_connection = 0;
+  // Bedrock requests must carry a well-formed AWS SigV4 Authorization (else 403); with the
+  // secret set, the signature is verified too.
+  std::string aws_secret_access_key;
 };
 
 // Binds, prints the "listening" line to stdout, serves until SIGTERM/SIGINT. Returns the

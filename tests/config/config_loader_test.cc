@@ -372,7 +372,7 @@ logging: { level: loud }
           "server.listen: expected host:port (e.g. \"127.0.0.1:8080\" or \"[::1]:8080\")",
           "server.workers: expected an integer from 0 to 1024",
           "upstreams[0].name: must be 1 to 64 characters of [A-Za-z0-9_.-]",
-          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama",
+          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, bedrock",
           "upstreams[0].base_url: must start with http:// or https://",
           "upstreams[0].models: must list at least one model glob",
           "prices.\"gpt-4o*\".input: must be a decimal string of USD per 1M tokens with at most 6 "
@@ -518,7 +518,8 @@ TEST(ConfigLoaderTest, DialectMustBeKnown) {
   EXPECT_THAT(
       errorsOf(upstreamWith("name: a\n    dialect: OpenAI\n    base_url: \"http://h\"\n"
                             "    models: [\"*\"]\n")),
-      ElementsAre("upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama"));
+      ElementsAre(
+          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, bedrock"));
 }
 
 Config parseBaseUrl(const std::string& url) {
@@ -963,6 +964,84 @@ TEST(ConfigLoaderTest, ErrorsFromAFileCarryTheirPaths) {
                           "upstreams[2].name: duplicate upstream name \"openai\" (already used "
                           "by upstreams[0])",
                           "events.kafka.topic: must be 1 to 249 characters of [A-Za-z0-9._-]"));
+}
+
+// upstreams[].aws: the credentials a dialect: bedrock upstream is signed with.
+EnvLookup awsEnv() {
+  return envFrom({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+                  {"AWS_SECRET_ACCESS_KEY", "secret/with+chars"},
+                  {"AWS_SESSION_TOKEN", "token-1"}});
+}
+
+std::string bedrockUpstream(const std::string& dialect, const std::string& extra) {
+  return "upstreams:\n"
+         "  - name: bedrock\n"
+         "    dialect: " +
+         dialect +
+         "\n"
+         "    base_url: \"https://bedrock-runtime.us-east-1.amazonaws.com\"\n"
+         "    models: [\"anthropic.*\"]\n" +
+         extra;
+}
+
+const std::string kBedrockAws =
+    "    aws:\n"
+    "      region: us-east-1\n"
+    "      access_key_id: \"${AWS_ACCESS_KEY_ID}\"\n"
+    "      secret_access_key: \"${AWS_SECRET_ACCESS_KEY}\"\n";
+
+TEST(ConfigLoaderTest, BedrockCredentialsComeFromTheEnvironment) {
+  const Config config = parseValid(
+      bedrockUpstream("bedrock", kBedrockAws + "      session_token: \"${AWS_SESSION_TOKEN}\"\n"),
+      awsEnv());
+  ASSERT_EQ(config.upstreams.size(), 1u);
+  const auto& aws = config.upstreams[0].aws;
+  EXPECT_EQ(aws.region, "us-east-1");
+  EXPECT_EQ(aws.access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(aws.secret_access_key, "secret/with+chars");
+  EXPECT_EQ(aws.session_token, "token-1");
+}
+
+TEST(ConfigLoaderTest, ABedrockUpstreamWithoutAwsIsRefused) {
+  EXPECT_THAT(errorsOf(bedrockUpstream("bedrock", ""), awsEnv()),
+              ElementsAre("upstreams[0].aws: is required for dialect: bedrock (region and "
+                          "credentials)"));
+}
+
+TEST(ConfigLoaderTest, AwsOnAnotherDialectThanBedrockIsRefused) {
+  EXPECT_THAT(errorsOf(bedrockUpstream("anthropic", kBedrockAws), awsEnv()),
+              ElementsAre("upstreams[0].aws: is for dialect: bedrock only"));
+}
+
+TEST(ConfigLoaderTest, MissingAwsCredentialsAndABadRegionAreEachNamed) {
+  EXPECT_THAT(errorsOf(bedrockUpstream("bedrock", "    aws:\n      region: US East 1\n"), awsEnv()),
+              ElementsAre("upstreams[0].aws.region: must be an AWS region name such as us-east-1",
+                          "upstreams[0].aws.access_key_id: is required (write it as ${ENV_VAR})",
+                          "upstreams[0].aws.secret_access_key: is required (write it as "
+                          "${ENV_VAR})"));
+}
+
+TEST(ConfigLoaderTest, AnUnknownAwsKeyIsRefused) {
+  EXPECT_THAT(
+      errorsOf(bedrockUpstream("bedrock", kBedrockAws + "      profile: default\n"), awsEnv()),
+      ElementsAre(::testing::HasSubstr("upstreams[0].aws.profile")));
+}
+
+TEST(ConfigLoaderTest, AnEmptyAwsSecretIsRefused) {
+  EXPECT_THAT(
+      errorsOf(bedrockUpstream("bedrock",
+                               "    aws:\n      region: us-east-1\n      access_key_id: AK\n"
+                               "      secret_access_key: \"\"\n"),
+               awsEnv()),
+      ElementsAre("upstreams[0].aws.secret_access_key: must be non-empty without spaces "
+                  "or control characters"));
+}
+
+TEST(ConfigLoaderTest, PassthroughAuthOnBedrockIsRefusedBecauseTheGatewaySigns) {
+  EXPECT_THAT(
+      errorsOf(bedrockUpstream("bedrock", kBedrockAws + "    passthrough_auth: true\n"), awsEnv()),
+      ElementsAre("upstreams[0].passthrough_auth: cannot be used with dialect: bedrock "
+                  "(the gateway signs)"));
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // Admission end to end: gateway keys, attribution, policy, passthrough credentials, secrets.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <fstream>
 #include <sstream>
@@ -17,19 +16,6 @@ const std::string kSearchKey = "tg-search-dev-2d8e4b6f0a";
 const std::string kWrongKey = "tg-not-a-key-9c1d3e5f7a";
 const std::string kProviderKey = "sk-team-own-provider-6b2f8d";
 const std::string kUpstreamSecret = "upstream-secret-for-tests";
-
-std::string sha256Hex(const std::string& text) {
-  unsigned char digest[32];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 std::string keysYaml(const std::string& mode) {
   return "keys:\n"

@@ -1,6 +1,5 @@
 // SIGHUP reloads keys and prices without dropping a call; a bad config is refused.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -20,19 +19,6 @@ namespace {
 const std::string kChat = "/v1/chat/completions";
 const std::string kOldKey = "tg-reload-old-4a7c1e";
 const std::string kNewKey = "tg-reload-new-8b2d6f";
-
-std::string sha256Hex(const std::string& text) {
-  unsigned char digest[32];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
 
 std::string keyYaml(const std::string& id, const std::string& secret, const std::string& team) {
   return "  - id: " + id + "\n    sha256: \"" + sha256Hex(secret) + "\"\n    team: " + team +

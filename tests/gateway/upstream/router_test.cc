@@ -4,6 +4,7 @@
 
 #include "gateway/upstream/retry_policy.h"
 #include "gateway/upstream/upstream_set.h"
+#include "meter/gemini_dialect.h"
 
 namespace tollgate::gateway {
 namespace {
@@ -55,6 +56,59 @@ TEST_F(RouterTest, PathsSelectTheirDialectAndUnknownPathsNone) {
   EXPECT_EQ(router.endpointFor("/v1/unknown").dialect, nullptr);
   EXPECT_EQ(router.errorDialectFor("/v1/messages/batches").name(), "anthropic");
   EXPECT_EQ(router.errorDialectFor("/nothing").name(), "openai");
+}
+
+TEST_F(RouterTest, BedrockRuntimePathsSelectTheBedrockDialect) {
+  const Router router(config_);
+  for (const char* operation :
+       {"converse", "converse-stream", "invoke", "invoke-with-response-stream"}) {
+    const std::string path =
+        std::string("/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/") + operation;
+    ASSERT_NE(router.endpointFor(path).dialect, nullptr) << path;
+    EXPECT_EQ(router.endpointFor(path).dialect->name(), "bedrock") << path;
+  }
+  EXPECT_EQ(router.endpointFor("/model/anthropic.claude-v2/count-tokens").dialect, nullptr);
+  EXPECT_EQ(router.endpointFor("/model//converse").dialect, nullptr);
+  EXPECT_EQ(router.errorDialectFor("/model/anthropic.claude-v2/count-tokens").name(), "bedrock");
+}
+
+TEST_F(RouterTest, VertexAiPathsSelectTheirPublishersDialect) {
+  const Router router(config_);
+  const std::string base =
+      "/v1/projects/my-project/locations/us-central1/publishers/google/models/";
+  for (const char* method : {":generateContent", ":streamGenerateContent"}) {
+    const auto endpoint = router.endpointFor(base + "gemini-2.5-flash" + method);
+    ASSERT_NE(endpoint.dialect, nullptr) << method;
+    EXPECT_EQ(endpoint.dialect->name(), "gemini");
+  }
+  std::string_view model;
+  bool stream = false;
+  ASSERT_TRUE(meter::GeminiDialect::parsePath(
+      "/v1beta1/projects/p/locations/global/publishers/google/models/gemini-2.5-pro:"
+      "streamGenerateContent",
+      model, stream));
+  EXPECT_EQ(model, "gemini-2.5-pro");
+  EXPECT_TRUE(stream);
+  EXPECT_EQ(router.endpointFor(base + "gemini-2.5-flash:countTokens").dialect, nullptr);
+  EXPECT_EQ(router.endpointFor("/v1/projects/p/publishers/google/models/g:generateContent").dialect,
+            nullptr);
+  EXPECT_EQ(router
+                .endpointFor("/v1/projects/p/locations/l/x/publishers/google/models/g:"
+                             "generateContent")
+                .dialect,
+            nullptr);
+  for (const char* method : {":rawPredict", ":streamRawPredict"}) {
+    const auto endpoint = router.endpointFor(
+        std::string("/v1/projects/p/locations/us-east5/publishers/anthropic/models/"
+                    "claude-sonnet-4@20250514") +
+        method);
+    ASSERT_NE(endpoint.dialect, nullptr) << method;
+    EXPECT_EQ(endpoint.dialect->name(), "anthropic");
+  }
+  EXPECT_EQ(
+      router.endpointFor("/v1/projects/p/locations/l/publishers/anthropic/models/c:countTokens")
+          .dialect,
+      nullptr);
 }
 
 TEST_F(RouterTest, RoutedSetNamesTheConfiguredUpstreamItself) {

@@ -135,6 +135,10 @@ function parseHostPort(text) {
 }
 
 export const kUpstreamSecret = 'upstream-secret-for-tests';
+// AWS's documentation example credentials, which the gateway signs Bedrock calls with and the
+// mock verifies the signature with.
+export const kAwsAccessKeyId = 'AKIDEXAMPLE';
+export const kAwsSecretAccessKey = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 
 function gatewayYaml(mockPort, eventsPath) {
   return `server:
@@ -159,10 +163,19 @@ upstreams:
     dialect: anthropic
     base_url: "http://127.0.0.1:${mockPort}"
     models: ["claude-*"]
+  - name: bedrock
+    dialect: bedrock
+    base_url: "http://127.0.0.1:${mockPort}"
+    models: ["anthropic.claude-*"]
+    aws:
+      region: us-east-1
+      access_key_id: "${kAwsAccessKeyId}"
+      secret_access_key: "${kAwsSecretAccessKey}"
 prices:
   "gpt-test*": { input: "3.00", output: "12.00" }
   "claude-test*": { input: "3.00", cache_read: "0.30", cache_write: "3.75", output: "15.00" }
   "local-*": { input: "0", output: "0" }
+  "anthropic.claude-3-5-sonnet*": { input: "3.00", cache_read: "0.30", cache_write: "3.75", output: "15.00" }
 price_version: "node-itest-1"
 events:
   sink: file
@@ -194,7 +207,10 @@ export class Stack {
 
   async #start() {
     const bin = binDir();
-    const mock = new Child('mock_upstream', [join(bin, 'mock_upstream'), '--listen', '127.0.0.1:0']);
+    const mock = new Child('mock_upstream', [
+      join(bin, 'mock_upstream'), '--listen', '127.0.0.1:0',
+      '--aws-secret-access-key', kAwsSecretAccessKey,
+    ]);
     this.children.push(mock);
     this.mock = parseHostPort(await mock.waitForLine('mock_upstream listening on ', 10000));
 

@@ -1,6 +1,7 @@
 #include "tests/integration/support/stack.h"
 
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,19 @@
 #include <thread>
 
 namespace tollgate::testing {
+
+std::string sha256Hex(const std::string& text) {
+  unsigned char digest[32];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
 
 unsigned short unusedPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -97,7 +111,8 @@ Stack::Stack(StackOptions options) {
           "  \"gpt-4o-mini*\": { input: \"0.15\", cache_read: \"0.075\", output: \"0.60\" }\n"
           "  \"gpt-test*\": { input: \"3.00\", output: \"12.00\" }\n"
           "  \"o3*\": { input: \"2.00\", cache_read: \"0.50\", output: \"8.00\" }\n"
-          "price_version: \"itest-1\"\n"
+       << options.extra_prices_yaml
+       << "price_version: \"itest-1\"\n"
           "events:\n"
           "  sink: "
        << options.events_sink

@@ -17,6 +17,7 @@ struct StackOptions {
   std::string extra_server_yaml;     // appended under server: (indented by the caller)
   std::string extra_timeouts_yaml;   // appended under server.timeouts: (indented by the caller)
   std::string extra_upstreams_yaml;  // appended to upstreams: (@MOCK_PORT@ = the mock's port)
+  std::string extra_prices_yaml;     // appended under prices: (indented by the caller)
   std::string mock_args;             // extra mock_upstream arguments, space separated
   std::string extra_yaml;            // appended at the top level (keys:, attribution:, ...)
   bool start_mock = true;
@@ -69,6 +70,9 @@ class Stack {
   HostPort admin_;
   unsigned short refused_port_ = 0;
 };
+
+// Lowercase hex SHA-256 (a gateway key's `sha256` in keys:, a body's digest).
+std::string sha256Hex(const std::string& text);
 
 // A port nothing listens on (bound then released).
 unsigned short unusedPort();

@@ -77,6 +77,8 @@ struct UpstreamConfig {
   // Forward the client's own provider credential (Authorization, x-api-key, x-goog-api-key,
   // except the one holding the gateway key) instead of dropping it.
   bool passthrough_auth = false;
+  // The self-hosted GPU pool this upstream's calls run on (gpu_pools[].name); empty: none.
+  std::string gpu_pool;
 };
 
 // The endpoint identity of an upstream (see UpstreamConfig::endpoint_id).
@@ -195,6 +197,24 @@ struct AccessLogConfig {
   std::string path = "-";       // "-": standard output
 };
 
+// A self-hosted GPU pool (docs/gpu-pools.md): reserved GPUs billed whether they compute or
+// idle. The ledger shares the pool's cost among the calls that ran on it.
+struct GpuPoolConfig {
+  std::string name;
+  uint32_t gpus = 0;
+  tollgate::meter::Money gpu_hour;  // gpu_hour_usd, exact; the pool costs gpus x gpu_hour
+  // tokens: a running call's share of an interval follows its weighted token rate;
+  // time: every running call gets an equal share.
+  std::string share = "tokens";
+  uint32_t prefill_weight = 1;  // weights.prefill: per uncached input token
+  uint32_t decode_weight = 1;   // weights.decode: per output token
+  // separate: idle time is the pool's own line; proportional: spread over the calls by share.
+  std::string idle = "separate";
+  std::string compare_with;  // a managed model whose price the reports set beside the pool's
+  // The pool's cost per hour in picodollars.
+  __int128 hourPico() const { return static_cast<__int128>(gpus) * gpu_hour.pico(); }
+};
+
 // The whole validated configuration. Immutable once loaded; shared as shared_ptr<const Config>.
 struct Config {
   ServerConfig server;
@@ -212,6 +232,7 @@ struct Config {
   TelemetryConfig telemetry;
   MetricsConfig metrics;
   AccessLogConfig access_log;
+  std::vector<GpuPoolConfig> gpu_pools;
   // Facts worth a warning at startup that do not make the config invalid, each
   // "<key path>: <what>" (e.g. an upstream model glob that no price covers).
   std::vector<std::string> warnings;

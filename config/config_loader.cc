@@ -91,9 +91,10 @@ std::variant<Config, Errors> Loader::load(std::string_view text) {
 }
 
 void Loader::loadRoot(const YAML::Node& root, Config& config) {
-  if (!checkSection(root, "",
-                    {"server", "upstreams", "prices", "price_version", "price_defaults", "events",
-                     "attribution", "keys", "logging", "telemetry", "metrics", "access_log"})) {
+  if (!checkSection(
+          root, "",
+          {"server", "upstreams", "prices", "price_version", "price_defaults", "events",
+           "attribution", "keys", "logging", "telemetry", "metrics", "access_log", "gpu_pools"})) {
     error("upstreams", "is required");
     return;
   }
@@ -124,6 +125,8 @@ void Loader::loadRoot(const YAML::Node& root, Config& config) {
   if (auto node = child(root, "telemetry")) loadTelemetry(*node, config.telemetry);
   if (auto node = child(root, "metrics")) loadMetrics(*node, config.metrics);
   if (auto node = child(root, "access_log")) loadAccessLog(*node, config.access_log);
+  if (auto node = child(root, "gpu_pools")) loadGpuPools(*node, config.gpu_pools);
+  if (auto node = child(root, "upstreams")) checkUpstreamPools(*node, config);
 }
 
 std::string endpointIdentity(const UpstreamConfig& upstream) {

@@ -31,6 +31,11 @@ EnvLookup processEnv();
 std::variant<Config, std::vector<ConfigError>> parseConfig(std::string_view yaml_text,
                                                            const EnvLookup& env);
 
+// Only the `gpu_pools:` section of a gateway config, validated as the gateway validates it
+// (the ledger reads its pools this way; the rest of the file is the gateway's business).
+std::variant<std::vector<GpuPoolConfig>, std::vector<ConfigError>> parseGpuPools(
+    std::string_view yaml_text, const EnvLookup& env);
+
 // Reads the file then parseConfig. A file that cannot be read is one error with an empty path.
 std::variant<Config, std::vector<ConfigError>> loadConfigFile(const std::string& path,
                                                               const EnvLookup& env);

@@ -18,7 +18,7 @@ namespace tollgate::config {
 
 // Reads one configuration document into a Config, collecting every error with its key path.
 // Internal to config/: the typed readers are in loader.cc, each top-level section in its own
-// <section>_section.cc (server, upstreams, prices, events, attribution, telemetry), the
+// <section>_section.cc (server, upstreams, prices, events, attribution, telemetry, gpu_pools), the
 // document and the root in config_loader.cc. A new section is a new file and one line in
 // loadRoot.
 class Loader {
@@ -26,6 +26,9 @@ class Loader {
   explicit Loader(const EnvLookup& env) : env_(env) {}
 
   std::variant<Config, Errors> load(std::string_view text);
+
+  // Only the gpu_pools: section of a document (the ledger's view of a gateway config).
+  std::variant<std::vector<GpuPoolConfig>, Errors> loadGpuPoolsOnly(std::string_view text);
 
  private:
   // The typed readers (loader.cc).
@@ -158,6 +161,11 @@ class Loader {
   void loadMetrics(const YAML::Node& node, MetricsConfig& metrics);
 
   void loadAccessLog(const YAML::Node& node, AccessLogConfig& access_log);
+
+  // The gpu_pools: section, and each upstream's gpu_pool naming one (gpu_pools_section.cc).
+  void loadGpuPools(const YAML::Node& node, std::vector<GpuPoolConfig>& pools);
+
+  void checkUpstreamPools(const YAML::Node& upstreams, const Config& config);
 
   const EnvLookup& env_;
   Errors errors_;

@@ -40,7 +40,7 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   }
   checkSection(node, path,
                {"name", "dialect", "base_url", "models", "headers", "tls", "max_idle_connections",
-                "idle_keepalive_ms", "passthrough_auth"});
+                "idle_keepalive_ms", "passthrough_auth", "gpu_pool"});
 
   if (auto n = child(node, "name")) {
     const std::string name_path = path + ".name";
@@ -97,6 +97,9 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   }
   if (auto n = child(node, "passthrough_auth")) {
     if (auto v = boolean(*n, path + ".passthrough_auth")) upstream.passthrough_auth = *v;
+  }
+  if (auto n = child(node, "gpu_pool")) {
+    if (auto text = nonEmptyString(*n, path + ".gpu_pool")) upstream.gpu_pool = *text;
   }
   upstream.endpoint_id = endpointIdentity(upstream);
 }

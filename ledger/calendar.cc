@@ -64,7 +64,7 @@ std::optional<int64_t> hourOfDate(std::string_view text) {
   return daysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) * 24;
 }
 
-std::optional<int64_t> hourOfRfc3339(std::string_view text) {
+std::optional<int64_t> microsOfRfc3339(std::string_view text) {
   int64_t h = 0, mi = 0, s = 0;
   if (text.size() < 20 || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
       text[13] != ':' || text[16] != ':' || !readInt(text, 11, 2, h) || !readInt(text, 14, 2, mi) ||
@@ -74,10 +74,17 @@ std::optional<int64_t> hourOfRfc3339(std::string_view text) {
   auto day = hourOfDate(text.substr(0, 10));
   if (!day) return std::nullopt;
   size_t pos = 19;
+  int64_t micros = 0;
   if (text[pos] == '.') {
     ++pos;
     const size_t digits = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    // Digits past the sixth (below a microsecond) are read and dropped.
+    int64_t scale = 100'000;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      micros += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
     if (pos == digits) return std::nullopt;
   }
   int64_t offset_minutes = 0;
@@ -92,7 +99,13 @@ std::optional<int64_t> hourOfRfc3339(std::string_view text) {
     return std::nullopt;
   }
   const int64_t utc_minutes = *day * 60 + h * 60 + mi - offset_minutes;
-  return floorDiv(utc_minutes, 60);
+  return (utc_minutes * 60 + s) * 1'000'000 + micros;
+}
+
+std::optional<int64_t> hourOfRfc3339(std::string_view text) {
+  const auto micros = microsOfRfc3339(text);
+  if (!micros) return std::nullopt;
+  return floorDiv(*micros, 3'600'000'000);
 }
 
 std::string formatHour(int64_t hour) {

@@ -14,6 +14,8 @@ int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
 
 // The hour an RFC 3339 time falls in ("2026-11-22T14:42:30.123456Z", offsets allowed).
 std::optional<int64_t> hourOfRfc3339(std::string_view text);
+// The same time as unix microseconds (the cost event's resolution; finer digits dropped).
+std::optional<int64_t> microsOfRfc3339(std::string_view text);
 // A "YYYY-MM-DD" date as the unix hour of its midnight UTC.
 std::optional<int64_t> hourOfDate(std::string_view text);
 

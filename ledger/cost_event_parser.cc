@@ -11,6 +11,9 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view kUsageType = "dev.tollgate.llm.usage.v1";
+constexpr int64_t kMicrosPerHour = 3'600'000'000;
+
+int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 ParsedEvent malformed(std::string message) {
   ParsedEvent out;
@@ -88,9 +91,9 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
   }
   r.id.assign(text);
   if (root.find_field_unordered("time").get_string().get(text)) return malformed("time missing");
-  auto hour = hourOfRfc3339(text);
-  if (!hour) return malformed("time is not RFC 3339");
-  r.hour = *hour;
+  auto end_us = microsOfRfc3339(text);
+  if (!end_us) return malformed("time is not RFC 3339");
+  r.hour = floorDiv(*end_us, kMicrosPerHour);
 
   od::object data;
   if (root.find_field_unordered("data").get_object().get(data)) return malformed("data missing");
@@ -136,6 +139,32 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
   }
   if (r.cost.input + r.cost.cache_read + r.cost.cache_write + r.cost.output != r.cost.total) {
     return malformed("data.cost.total is not the sum of its parts");
+  }
+  {
+    auto pool = data.find_field_unordered("gpu_pool");
+    if (!pool.error()) {
+      od::object object;
+      std::string_view name;
+      if (pool.get_object().get(object) ||
+          object.find_field_unordered("name").get_string().get(name) || name.empty()) {
+        return malformed("data.gpu_pool.name missing or not a string");
+      }
+      r.gpu_pool.assign(name);
+      od::object timing;
+      std::string_view start;
+      if (data.find_field_unordered("timing").get_object().get(timing) ||
+          timing.find_field_unordered("start").get_string().get(start)) {
+        return malformed("data.timing.start missing on a GPU-pool call");
+      }
+      auto start_us = microsOfRfc3339(start);
+      if (!start_us || *start_us > *end_us) {
+        return malformed("data.timing.start is not RFC 3339 or is after time");
+      }
+      r.start_us = *start_us;
+      r.end_us = *end_us;
+    } else if (pool.error() != simdjson::NO_SUCH_FIELD) {
+      return malformed("data.gpu_pool is not an object");
+    }
   }
   out.status = ParseStatus::kRecord;
   return out;

@@ -20,6 +20,11 @@ struct CostRecord {
   bool priced = false;
   // The last attempt of a request (`final` absent or true) that ended ok: one inference.
   bool completed_inference = false;
+  // A call on a self-hosted GPU pool (`data.gpu_pool.name`); empty otherwise. Its exact times
+  // (timing.start and time, unix microseconds) feed the pool's sweep.
+  std::string gpu_pool;
+  int64_t start_us = 0;
+  int64_t end_us = 0;
 };
 
 // An event of another type (budget alerts share the topic's neighbours): not an error,

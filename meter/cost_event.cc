@@ -318,6 +318,14 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   out.raw(ttft_ms);
   out.literal(R"(,"overhead_us":)");
   out.integer(event.overhead_us);
+  // Only for pool calls, so that the events of ordinary calls stay byte for byte what they were.
+  if (!event.gpu_pool.empty()) [[unlikely]] {
+    out.literal(R"(},"gpu_pool":{"name":)");
+    out.string(event.gpu_pool);
+    out.literal(R"(,"estimated_cost":)");
+    out.money(event.gpu_cost_estimate);
+    out.literal(R"(,"estimate":true)");
+  }
   out.literal("}}}");
 }
 

@@ -53,6 +53,10 @@ struct CostEvent {
   int64_t end_unix_ns = 0;
   double ttft_ms = 0.0;     // time to first response byte from upstream; 0 when none
   int64_t overhead_us = 0;  // time spent in the gateway itself
+  // A call on a self-hosted GPU pool (upstreams[].gpu_pool): written as "gpu_pool" only then,
+  // with this replica's live estimate of the call's GPU cost (meter/gpu_pool_estimate.h).
+  std::string gpu_pool;
+  Money gpu_cost_estimate;
 };
 
 inline constexpr std::string_view kCostEventType = "dev.tollgate.llm.usage.v1";

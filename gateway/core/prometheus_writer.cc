@@ -14,8 +14,7 @@ std::string_view boundedLabelValue(std::string_view value, std::string& scratch)
   return scratch;
 }
 
-void PrometheusWriter::family(std::string_view name, std::string_view type,
-                              std::string_view help) {
+void PrometheusWriter::family(std::string_view name, std::string_view type, std::string_view help) {
   fmt::format_to(std::back_inserter(out_), "# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
 }
 

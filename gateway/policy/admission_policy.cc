@@ -7,8 +7,8 @@ namespace tollgate::gateway {
 
 PolicyRefusal toPolicyRefusal(Refusal&& refusal) {
   PolicyRefusal out;
-  out.error = GatewayError{refusal.status, std::string(toString(refusal.code)),
-                           std::move(refusal.message)};
+  out.error =
+      GatewayError{refusal.status, std::string(toString(refusal.code)), std::move(refusal.message)};
   out.code = refusal.code;
   out.unauthenticated =
       refusal.code == RefusalCode::kMissingApiKey || refusal.code == RefusalCode::kInvalidApiKey;
@@ -18,11 +18,11 @@ PolicyRefusal toPolicyRefusal(Refusal&& refusal) {
 std::optional<PolicyRefusal> AdmissionPolicy::onHead(const Fields& head, PolicyCall& call) {
   auto admitted = admission_.admit(head);
   if (auto* refusal = std::get_if<Refusal>(&admitted)) {
-    call.attribution = std::move(refusal->attribution);
+    *call.attribution = std::move(refusal->attribution);
     return toPolicyRefusal(std::move(*refusal));
   }
   auto& grant = std::get<Admitted>(admitted);
-  call.attribution = std::move(grant.attribution);
+  *call.attribution = std::move(grant.attribution);
   call.key = grant.key;
   call.key_headers = std::move(grant.key_headers);
   call.warnings = std::move(grant.warnings);
@@ -31,7 +31,7 @@ std::optional<PolicyRefusal> AdmissionPolicy::onHead(const Fields& head, PolicyC
 
 std::optional<PolicyRefusal> AdmissionPolicy::onRequest(PolicyCall& call) {
   if (call.request == nullptr) return std::nullopt;
-  auto refusal = admission_.checkModel(call.key, call.attribution, call.request->model);
+  auto refusal = admission_.checkModel(call.key, *call.attribution, call.request->model);
   if (!refusal) return std::nullopt;
   return toPolicyRefusal(std::move(*refusal));
 }

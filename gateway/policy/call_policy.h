@@ -40,7 +40,9 @@ class PolicyCallState {
 // What the policies know and decide about one call. Filled in order: the head's hooks set who
 // pays; the request is known from onRequest on; the event from onFinished.
 struct PolicyCall {
-  meter::Attribution attribution;
+  // Who pays: the call's own attribution (the event's, later), written by admission. Never
+  // null while hooks run.
+  meter::Attribution* attribution = nullptr;
   const config::KeyConfig* key = nullptr;  // the gateway key used; nullptr in open mode
   // Request fields that held the gateway key: removed before the request goes anywhere.
   std::vector<std::string> key_headers;
@@ -49,7 +51,8 @@ struct PolicyCall {
   std::string_view endpoint;                    // the path, without the query
   const meter::RequestInfo* request = nullptr;  // model, stream, max tokens: set for onRequest
   const meter::Dialect* dialect = nullptr;
-  // One slot per policy of the chain, for its own per-call state.
+  // Per-call state of the chain's policies, by their index in the chain; sized on first use
+  // (a chain whose policies keep nothing per call allocates nothing).
   std::vector<std::unique_ptr<PolicyCallState>> state;
 };
 
@@ -77,9 +80,6 @@ class CallPolicyChain {
     if (policy) links_.push_back(std::move(policy));
   }
 
-  // Prepares a call's state slots; then the hooks below, in order.
-  void begin(PolicyCall& call) const { call.state.resize(links_.size()); }
-
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) const {
     for (const auto& link : links_) {
       if (auto refusal = link->onHead(head, call)) return refusal;
@@ -100,10 +100,11 @@ class CallPolicyChain {
 
   size_t size() const { return links_.size(); }
 
-  // The slot of the policy at `index` (CallPolicy implementations learn their index from
-  // the chain that adds them, when they need per-call state).
-  static PolicyCallState* slot(PolicyCall& call, size_t index) {
-    return index < call.state.size() ? call.state[index].get() : nullptr;
+  // The per-call state slot of the policy at `index` in its chain (a policy that keeps state
+  // learns its index when it is added: size() before add).
+  static std::unique_ptr<PolicyCallState>& slot(PolicyCall& call, size_t index) {
+    if (call.state.size() <= index) call.state.resize(index + 1);
+    return call.state[index];
   }
 
  private:

@@ -296,11 +296,10 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
   // The policies' head hooks (admission: the gateway key and the attribution labels) run
   // before the body is read: a caller without a key never makes the gateway buffer its body.
   const auto& policies = call.runtime->policies;
-  policies.begin(call.policy);
+  call.policy.attribution = &call.attribution;
   call.policy.endpoint = path;
   call.policy.dialect = call.dialect;
   if (auto refusal = policies.onHead(req.base(), call.policy)) {
-    call.attribution = call.policy.attribution;
     const bool book = bookRefusal(call, *refusal);
     const bool keep = co_await refuseOnHead(call, parser, *call.dialect, refusal->error, book);
     co_return keep;
@@ -344,7 +343,6 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 
   // The gateway key goes no further, whatever the upstream's passthrough_auth says.
   for (const auto& name : call.policy.key_headers) req.erase(name);
-  call.attribution = call.policy.attribution;
   if (!call.policy.warnings.empty()) {
     ctx_.metrics->add(ctx_.metrics->attribution_warnings, call.policy.warnings.size());
     if (log_->should_log(spdlog::level::debug)) {

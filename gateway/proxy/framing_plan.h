@@ -17,12 +17,12 @@ enum class BodyFraming {
 // What the upstream's answer and the client's request say about framing the response.
 struct ResponseShape {
   int status = 200;
-  bool has_body = false;                        // the upstream's answer has a body to relay
-  std::optional<uint64_t> content_length;       // the upstream's, when it sent one
-  bool body_may_change = false;                 // the meter may alter the body (usage hiding)
-  unsigned client_version = 11;                 // 10 or 11
-  bool client_keep_alive = true;                // the client's request allows another one
-  bool draining = false;                        // the gateway is shutting down
+  bool has_body = false;                   // the upstream's answer has a body to relay
+  std::optional<uint64_t> content_length;  // the upstream's, when it sent one
+  bool body_may_change = false;            // the meter may alter the body (usage hiding)
+  unsigned client_version = 11;            // 10 or 11
+  bool client_keep_alive = true;           // the client's request allows another one
+  bool draining = false;                   // the gateway is shutting down
 };
 
 // The framing decision for one response: pure, so every combination has a unit test.

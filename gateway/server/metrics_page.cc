@@ -72,50 +72,51 @@ void renderWorkerMetrics(const std::vector<const WorkerMetrics*>& shards, const 
   }
   // Tokens and cost by team, project, model, upstream and status: PrometheusMetrics.
   out.counter("tollgate_unpriced_calls_total", "Calls routed to a model with no price.",
-          sum(shards, &WorkerMetrics::unpriced_calls));
+              sum(shards, &WorkerMetrics::unpriced_calls));
   out.counter("tollgate_estimated_usage_calls_total",
-          "Calls whose usage never arrived and was estimated.",
-          sum(shards, &WorkerMetrics::estimated_usage_calls));
+              "Calls whose usage never arrived and was estimated.",
+              sum(shards, &WorkerMetrics::estimated_usage_calls));
   out.counter("tollgate_usage_repaired_total",
-          "Calls whose provider usage was refused, clamped or read only in part (usage_flags).",
-          sum(shards, &WorkerMetrics::usage_repaired_calls));
+              "Calls whose provider usage was refused, clamped or read only in part (usage_flags).",
+              sum(shards, &WorkerMetrics::usage_repaired_calls));
   out.counter("tollgate_upstream_connect_errors_total", "Upstream connections that failed.",
-          sum(shards, &WorkerMetrics::upstream_connect_errors));
+              sum(shards, &WorkerMetrics::upstream_connect_errors));
   out.counter("tollgate_upstream_timeouts_total", "Upstream calls that timed out.",
-          sum(shards, &WorkerMetrics::upstream_timeouts));
+              sum(shards, &WorkerMetrics::upstream_timeouts));
   out.counter("tollgate_upstream_pool_reused_total", "Upstream calls on a pooled connection.",
-          sum(shards, &WorkerMetrics::pool_reused));
+              sum(shards, &WorkerMetrics::pool_reused));
   out.counter("tollgate_upstream_pool_connected_total", "Upstream connections opened.",
-          sum(shards, &WorkerMetrics::pool_connected));
+              sum(shards, &WorkerMetrics::pool_connected));
   out.counter("tollgate_upstream_stale_retries_total",
-          "Requests retried because a pooled connection had been closed by the upstream.",
-          sum(shards, &WorkerMetrics::pool_stale_retries));
+              "Requests retried because a pooled connection had been closed by the upstream.",
+              sum(shards, &WorkerMetrics::pool_stale_retries));
   out.counter("tollgate_upstream_interim_dropped_total",
-          "Interim (100, 103) upstream answers read and not relayed.",
-          sum(shards, &WorkerMetrics::upstream_interim_dropped));
+              "Interim (100, 103) upstream answers read and not relayed.",
+              sum(shards, &WorkerMetrics::upstream_interim_dropped));
   out.counter("tollgate_upstream_protocol_errors_total",
-          "Upstream answers the gateway cannot relay (101, endless interim answers).",
-          sum(shards, &WorkerMetrics::upstream_protocol_errors));
+              "Upstream answers the gateway cannot relay (101, endless interim answers).",
+              sum(shards, &WorkerMetrics::upstream_protocol_errors));
   out.counter("tollgate_upstream_encoded_responses_total",
-          "Upstream answers with a content coding despite Accept-Encoding: identity (booked "
-          "from the estimate).",
-          sum(shards, &WorkerMetrics::upstream_encoded_responses));
+              "Upstream answers with a content coding despite Accept-Encoding: identity (booked "
+              "from the estimate).",
+              sum(shards, &WorkerMetrics::upstream_encoded_responses));
   out.counter("tollgate_request_trailers_dropped_total",
-          "Trailer fields of chunked requests dropped (never taken as headers or forwarded).",
-          sum(shards, &WorkerMetrics::request_trailers_dropped));
-  out.counter("tollgate_refusal_events_suppressed_total",
-          "Refusals of calls without a valid key not booked as events (over the per-worker rate).",
-          sum(shards, &WorkerMetrics::refusal_events_suppressed));
+              "Trailer fields of chunked requests dropped (never taken as headers or forwarded).",
+              sum(shards, &WorkerMetrics::request_trailers_dropped));
+  out.counter(
+      "tollgate_refusal_events_suppressed_total",
+      "Refusals of calls without a valid key not booked as events (over the per-worker rate).",
+      sum(shards, &WorkerMetrics::refusal_events_suppressed));
   for (const auto& c : kResourceCounters) out.counter(c.name, c.help, sum(shards, c.field));
   out.counter("tollgate_detached_coroutine_failures_total",
-          "Connection or accept coroutines ended by an exception (a bug; see the error log).",
-          DetachedCompletion::failures());
+              "Connection or accept coroutines ended by an exception (a bug; see the error log).",
+              DetachedCompletion::failures());
   out.counter("tollgate_unallocated_calls_total",
-          "Calls served without a complete attribution (booked allocated: false).",
-          sum(shards, &WorkerMetrics::unallocated_calls));
+              "Calls served without a complete attribution (booked allocated: false).",
+              sum(shards, &WorkerMetrics::unallocated_calls));
   out.counter("tollgate_attribution_warnings_total",
-          "Attribution labels ignored or missing on calls let through in warn mode.",
-          sum(shards, &WorkerMetrics::attribution_warnings));
+              "Attribution labels ignored or missing on calls let through in warn mode.",
+              sum(shards, &WorkerMetrics::attribution_warnings));
   out.family("tollgate_admission_refusals_total", "counter",
              "Calls refused by the admission controller, by code.");
   for (size_t code = 0; code < kRefusalCodes; ++code) {
@@ -130,26 +131,25 @@ void renderWorkerMetrics(const std::vector<const WorkerMetrics*>& shards, const 
 
   out.counter("tollgate_events_accepted_total", "Cost events accepted by the sink.", st.accepted);
   out.counter("tollgate_events_dropped_total", "Cost events the sink could not accept.",
-          st.dropped);
+              st.dropped);
   out.counter("tollgate_events_delivered_total", "Cost events delivered by the sink.",
-          st.delivered);
+              st.delivered);
   out.counter("tollgate_events_failed_total", "Cost events whose delivery failed.", st.failed);
   out.gauge("tollgate_events_queue_depth", "Cost events accepted and not yet delivered.",
-        static_cast<int64_t>(st.queue_depth));
+            static_cast<int64_t>(st.queue_depth));
   out.gauge("tollgate_events_spool_bytes", "Bytes held in the sink's durable spool.",
-        static_cast<int64_t>(st.spool_bytes));
+            static_cast<int64_t>(st.spool_bytes));
   out.gauge("tollgate_events_delivery_lag_seconds",
             "Age of the oldest cost event accepted and not yet delivered.",
             std::chrono::duration<double>(st.delivery_lag).count());
   out.gauge("tollgate_events_pending", "Cost events accepted and not yet acknowledged by Kafka.",
-        static_cast<int64_t>(st.pending));
-  out.gauge("tollgate_events_spool_limit_bytes",
-        "The spool's disk bound (events.spool.max_bytes).",
-        static_cast<int64_t>(st.spool_limit_bytes));
+            static_cast<int64_t>(st.pending));
+  out.gauge("tollgate_events_spool_limit_bytes", "The spool's disk bound (events.spool.max_bytes).",
+            static_cast<int64_t>(st.spool_limit_bytes));
   out.counter("tollgate_events_spool_replayed_total",
-          "Unacknowledged events found in the spool at start and resent.", st.spool_replayed);
+              "Unacknowledged events found in the spool at start and resent.", st.spool_replayed);
   out.counter("tollgate_events_spool_torn_records_total",
-          "Truncated or corrupt spool records detected and skipped.", st.spool_torn_records);
+              "Truncated or corrupt spool records detected and skipped.", st.spool_torn_records);
 }
 
 }  // namespace tollgate::gateway

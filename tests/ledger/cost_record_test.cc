@@ -30,6 +30,35 @@ TEST(CostRecord, ReadsTheGatewaysEvent) {
   EXPECT_TRUE(r.completed_inference);
 }
 
+TEST(CostRecord, APoolCallCarriesItsPoolAndExactTimesToTheMicrosecond) {
+  CostEventParser parser;
+  EventSpec spec;
+  spec.gpu_pool = "h100-a";
+  spec.start_ns = spec.end_ns - 2'500'123'456;
+  const auto parsed = parser.parse(eventJson(spec));
+  ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+  EXPECT_EQ(parsed.record.gpu_pool, "h100-a");
+  EXPECT_EQ(parsed.record.end_us, spec.end_ns / 1000);
+  // The event's times are written to the microsecond, rounded down.
+  EXPECT_EQ(parsed.record.start_us, spec.end_ns / 1000 - 2'500'124);
+  EXPECT_EQ(parser.parse(eventJson(EventSpec{})).record.gpu_pool, "");
+}
+
+TEST(CostRecord, APoolCallWithoutAStartOrANamelessPoolIsMalformed) {
+  CostEventParser parser;
+  EventSpec spec;
+  spec.gpu_pool = "h100-a";
+  std::string line = eventJson(spec);
+  const auto start = line.find(R"("start":")");
+  ASSERT_NE(start, std::string::npos);
+  std::string no_start = line;
+  no_start.replace(start, 8, R"("begun":)");
+  EXPECT_EQ(parser.parse(no_start).status, ParseStatus::kMalformed);
+  std::string nameless = line;
+  nameless.replace(nameless.find(R"("name":"h100-a")"), 15, R"("name":"")");
+  EXPECT_EQ(parser.parse(nameless).status, ParseStatus::kMalformed);
+}
+
 TEST(CostRecord, FailedAttemptIsNotAnInference) {
   CostEventParser parser;
   EventSpec spec;

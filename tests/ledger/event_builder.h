@@ -32,6 +32,8 @@ struct EventSpec {
   bool priced = true;
   int64_t end_ns = kNov2At10Ns;
   meter::Outcome outcome = meter::Outcome::kOk;
+  std::string gpu_pool;  // a call on a self-hosted GPU pool
+  int64_t start_ns = 0;  // 0: one second before end_ns
 };
 
 inline meter::CostEvent costEvent(const EventSpec& s) {
@@ -62,7 +64,8 @@ inline meter::CostEvent costEvent(const EventSpec& s) {
     e.price_ref = "test/" + s.model;
     e.cost = meter::computeCost(price, e.usage);
   }
-  e.start_unix_ns = s.end_ns - 1'000'000'000;
+  e.start_unix_ns = s.start_ns != 0 ? s.start_ns : s.end_ns - 1'000'000'000;
+  e.gpu_pool = s.gpu_pool;
   e.end_unix_ns = s.end_ns;
   return e;
 }

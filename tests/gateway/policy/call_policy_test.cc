@@ -14,7 +14,8 @@ namespace {
 // Records the hooks it sees; refuses where told to.
 class ScriptedPolicy : public CallPolicy {
  public:
-  ScriptedPolicy(std::string name, std::vector<std::string>& log) : name_(std::move(name)), log_(log) {}
+  ScriptedPolicy(std::string name, std::vector<std::string>& log)
+      : name_(std::move(name)), log_(log) {}
 
   std::optional<PolicyRefusal> onHead(const Fields&, PolicyCall&) override {
     log_.push_back(name_ + ".head");
@@ -49,9 +50,13 @@ TEST(CallPolicyChain, HooksRunInOrderAndTheFirstRefusalWins) {
   CallPolicyChain chain;
   chain.add(first);
   chain.add(second);
+  meter::Attribution attribution;
   PolicyCall call;
-  chain.begin(call);
+  call.attribution = &attribution;
+  EXPECT_TRUE(call.state.empty());  // nothing allocated for policies that keep nothing
+  CallPolicyChain::slot(call, 1) = std::make_unique<PolicyCallState>();
   EXPECT_EQ(call.state.size(), 2u);
+  EXPECT_EQ(CallPolicyChain::slot(call, 0), nullptr);
   Fields head;
   EXPECT_FALSE(chain.onHead(head, call));
   meter::RequestInfo info;
@@ -77,7 +82,9 @@ TEST(CallPolicyChain, EveryPolicyIsToldTheCallFinishedEvenAfterARefusal) {
   CallPolicyChain chain;
   chain.add(first);
   chain.add(second);
+  meter::Attribution attribution;
   PolicyCall call;
+  call.attribution = &attribution;
   Fields head;
   ASSERT_TRUE(chain.onHead(head, call));
   chain.onFinished(call, meter::CostEvent{});
@@ -100,7 +107,9 @@ class AdmissionPolicyTest : public ::testing::Test {
 TEST_F(AdmissionPolicyTest, MissingKeyIsAnUnauthenticatedRefusalWithItsCode) {
   const AdmissionController admission(config_);
   AdmissionPolicy policy(admission);
+  meter::Attribution attribution;
   PolicyCall call;
+  call.attribution = &attribution;
   Fields head;
   const auto refusal = policy.onHead(head, call);
   ASSERT_TRUE(refusal);
@@ -113,12 +122,14 @@ TEST_F(AdmissionPolicyTest, MissingKeyIsAnUnauthenticatedRefusalWithItsCode) {
 TEST_F(AdmissionPolicyTest, KeyFixesWhoPaysAndItsHeaderIsMarkedForRemoval) {
   const AdmissionController admission(config_);
   AdmissionPolicy policy(admission);
+  meter::Attribution attribution;
   PolicyCall call;
+  call.attribution = &attribution;
   Fields head;
   head.insert("authorization", "Bearer tg-secret");
   EXPECT_FALSE(policy.onHead(head, call));
-  EXPECT_EQ(call.attribution.team, "fraud-platform");
-  EXPECT_EQ(call.attribution.key_id, "fraud-prod");
+  EXPECT_EQ(attribution.team, "fraud-platform");
+  EXPECT_EQ(attribution.key_id, "fraud-prod");
   ASSERT_NE(call.key, nullptr);
   EXPECT_EQ(call.key_headers, std::vector<std::string>{"authorization"});
 

@@ -62,7 +62,8 @@ TEST_F(ReloadTest, NewConfigurationIsSwappedInAndLongLivedPoliciesAreKept) {
   const auto after = holder_->load();
   EXPECT_NE(before, after);
   EXPECT_NE(after->prices.find("tollgate-test-model-1"), nullptr);
-  EXPECT_EQ(before->prices.find("tollgate-test-model-1"), nullptr);  // calls in flight keep their snapshot
+  EXPECT_EQ(before->prices.find("tollgate-test-model-1"),
+            nullptr);  // calls in flight keep their snapshot
   ASSERT_EQ(after->services.policies.size(), 1u);
   EXPECT_EQ(after->services.policies[0], kept_);
   EXPECT_EQ(after->policies.size(), 2u);  // admission, then the kept policy

@@ -65,10 +65,11 @@ bool ConfigReloader::reload(RuntimeHolder& holder) {
   log->info("reload: reading {}", source_name_);
   auto loaded = source_();
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) {
-    failed_.fetch_add(1, std::memory_order_relaxed);
     for (const auto& e : *errors) log->error("reload: {}: {}", source_name_, e.toString());
     log->error("reload refused: {} problem(s) in {}; the running configuration stays",
                errors->size(), source_name_);
+    // Counted after it is logged: whoever sees the count can read why.
+    failed_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   const auto running = holder.load();
@@ -78,8 +79,8 @@ bool ConfigReloader::reload(RuntimeHolder& holder) {
   try {
     runtime = std::make_shared<const Runtime>(std::move(next), running->services);
   } catch (const std::exception& e) {
-    failed_.fetch_add(1, std::memory_order_relaxed);
     log->error("reload refused: {}; the running configuration stays", e.what());
+    failed_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   // Spend control keeps its spend and holds; it takes the new rules and prices.
@@ -92,13 +93,13 @@ bool ConfigReloader::reload(RuntimeHolder& holder) {
     spdlog::set_level(spdlog::level::from_str(cfg.logging.level));
   }
   logAdmissionMode(cfg);
-  holder.store(std::move(runtime));
-  succeeded_.fetch_add(1, std::memory_order_relaxed);
   log->info(
       "reload: configuration from {} in use upstreams={} prices={} price_version={} "
       "keys={}",
       source_name_, cfg.upstreams.size(), cfg.prices.size(), cfg.price_catalog_version,
       cfg.keys.size());
+  holder.store(std::move(runtime));
+  succeeded_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 

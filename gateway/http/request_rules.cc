@@ -49,6 +49,11 @@ HeadDecision checkRequestHead(const Fields& head, unsigned version) {
       ++codings;
     }
   }
+  // A field whose list is empty (",, ,") names no coding: Beast then reads no body, and what the
+  // client meant as its body would be parsed as the next request (RFC 9112 6.3: 400, close).
+  if (codings == 0 && head.count(http::field::transfer_encoding) > 0) {
+    return refuse(400, "bad_http_request", "Transfer-Encoding names no transfer coding");
+  }
   if (codings > 0) {
     if (version < 11) {
       return refuse(400, "bad_http_request", "Transfer-Encoding is not allowed in HTTP/1.0");

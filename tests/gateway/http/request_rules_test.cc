@@ -41,6 +41,17 @@ TEST(RequestRules, ChunkedTwiceAcrossLinesIs400) {
   EXPECT_EQ(d.error->status, 400);
 }
 
+// Found by fuzz_request_head: a list of nothing but commas named no coding, so the body was not
+// read as one and would have been parsed as the next request.
+TEST(RequestRules, TransferEncodingNamingNoCodingIs400AndClose) {
+  for (const char* te : {",,,,,,,,,,, ", "", " , "}) {
+    const auto d = checkRequestHead(head({{"transfer-encoding", te}}), 11);
+    ASSERT_TRUE(d.error) << "'" << te << "'";
+    EXPECT_EQ(d.error->status, 400);
+    EXPECT_TRUE(d.close);
+  }
+}
+
 TEST(RequestRules, CodingBeforeChunkedIs501) {
   const auto d =
       checkRequestHead(head({{"transfer-encoding", "gzip"}, {"transfer-encoding", "chunked"}}), 11);

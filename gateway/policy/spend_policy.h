@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,8 +34,11 @@ class SpendPolicy final : public CallPolicy {
 
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
   std::optional<PolicyRefusal> onRequest(PolicyCall& call) override;
+  // A stream's output grows its hold (SpendState::extend): cut when a blocking budget with
+  // `streams: cut` or an output rate limit cannot cover it.
+  std::optional<OutputCut> onOutput(PolicyCall& call, int64_t output_tokens_so_far) override;
   void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
-  // Spend and limit per budget, refusals by code, holds, alerts, and Redis round trips.
+  // Spend and limit per budget, refusals by code, holds, cuts, alerts, and Redis round trips.
   void renderMetrics(PrometheusWriter& out) const override;
 
   // SIGHUP: the new rules and prices; spend, holds and fired alerts carry over.
@@ -57,6 +61,7 @@ class SpendPolicy final : public CallPolicy {
   std::array<std::atomic<uint64_t>, 3> refusals_{};
   std::atomic<uint64_t> holds_settled_{0};
   std::atomic<uint64_t> holds_released_{0};
+  std::map<std::string, uint64_t, std::less<>> cuts_;  // streams cut, by budget or limit (mutex_)
   std::shared_ptr<const meter::PriceBook> prices_;
 };
 

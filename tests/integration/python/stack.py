@@ -104,7 +104,7 @@ class Child:
         return self.proc.returncode
 
 
-def gateway_yaml(mock_port, events_path):
+def gateway_yaml(mock_port, events_path, extra_yaml=""):
     return f"""server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
@@ -139,19 +139,21 @@ events:
     path: "{events_path}"
 logging:
   level: info
-"""
+""" + extra_yaml
 
 
 class Stack:
-    def __init__(self):
+    def __init__(self, extra_yaml=""):
         self.dir = tempfile.mkdtemp(prefix="tollgate-python-")
+        # Top-level configuration added by a test; "@DIR@" stands for the stack's directory.
+        self.extra_yaml = extra_yaml.replace("@DIR@", self.dir)
         self.events_path = os.path.join(self.dir, "events.jsonl")
         self.children = []
         self.mock_encoding = os.environ.get("TOLLGATE_MOCK_ENCODING", "auto")
 
     @classmethod
-    def start(cls):
-        stack = cls()
+    def start(cls, extra_yaml=""):
+        stack = cls(extra_yaml)
         try:
             stack._start()
         except BaseException:
@@ -169,7 +171,7 @@ class Stack:
 
         config_path = os.path.join(self.dir, "tollgate.yaml")
         with open(config_path, "w") as f:
-            f.write(gateway_yaml(self.mock.port, self.events_path))
+            f.write(gateway_yaml(self.mock.port, self.events_path, self.extra_yaml))
         gateway = Child("tollgate", [os.path.join(directory, "tollgate"), "--config", config_path],
                         self.dir)
         self.children.append(gateway)

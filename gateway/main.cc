@@ -18,6 +18,7 @@
 #include "gateway/policy/spend_policy.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/server/embedded_config.h"
+#include "gateway/server/kafka_alert_channel.h"
 #include "gateway/server/reload.h"
 #include "gateway/server/server.h"
 #include "gateway/upstream/upstream_tls_context.h"
@@ -134,7 +135,13 @@ int main(int argc, char** argv) {
           test_clock_path, file_clock->nowMs());
       clock = [file_clock] { return file_clock->nowMs(); };
     }
-    if (auto spend = tollgate::gateway::SpendPolicy::create(config, 1, std::move(clock))) {
+    // With the Kafka sink, budget alerts also go to alerts.kafka_topic.
+    std::shared_ptr<tollgate::gateway::AlertChannel> alert_channel;
+    if (config->events.sink == "kafka" && !config->budgets.empty()) {
+      alert_channel = std::make_shared<tollgate::gateway::KafkaAlertChannel>(*config);
+    }
+    if (auto spend = tollgate::gateway::SpendPolicy::create(config, 1, std::move(clock),
+                                                            std::move(alert_channel))) {
       services.policies.push_back(std::move(spend));
     }
     auto runtime =

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/integration/support/alert_scenario.h"
+#include "tests/integration/support/kafka_cluster.h"
 
 namespace tollgate::testing {
 namespace {
@@ -39,6 +40,50 @@ TEST_P(BudgetAlertsOnOneReplica, EachThresholdReachesTheWebhookOncePerPeriodAndN
 
 INSTANTIATE_TEST_SUITE_P(Formats, BudgetAlertsOnOneReplica,
                          ::testing::Values("slack", "cloudevents"));
+
+// With the Kafka sink, every alert is also a CloudEvent on alerts.kafka_topic (default
+// llm.budget-alerts.v1), with the cost events' content-type header, keyed by the budget.
+TEST(BudgetAlertsToKafka, EachAlertIsOneCloudEventOnTheAlertsTopic) {
+  KafkaMockCluster cluster;
+  const std::string topic = "llm.budget-alerts.v1";
+  ASSERT_EQ(cluster.command("topic " + topic + " 2 3").substr(0, 2), "ok");
+  WebhookReceiver hook;
+  TempDir dir;
+  const ClockFile clock(dir, AlertScenario::december16());
+  StackOptions options;
+  options.events_sink = "kafka";
+  options.extra_events_yaml = "  kafka: { brokers: \"" + cluster.bootstrap() +
+                              "\", topic: " + cluster.topic() + " }\n  spool: { dir: \"" +
+                              dir.file("spool") + "\" }\n";
+  options.extra_yaml = AlertScenario::yaml(hook.url(), "slack") +
+                       "spend_state: { backend: local, file: \"" + dir.file("spend.tsv") + "\" }\n";
+  options.gateway_args = {"--test-clock-file", clock.path()};
+  Stack stack(options);
+
+  EXPECT_EQ(AlertScenario::crossEveryThreshold({&stack}, hook, 0), 0);
+  clock.set(AlertScenario::january16());
+  EXPECT_EQ(AlertScenario::crossEveryThreshold({&stack}, hook, 3), 0);
+  EXPECT_EQ(AlertScenario::counterSum({&stack}, "tollgate_budget_alerts_kafka_delivered_total", 6),
+            6)
+      << stack.gatewayProcess().stderrText();
+  EXPECT_EQ(stack.metric("tollgate_budget_alerts_kafka_failed_total"), 0);
+
+  std::vector<WebhookReceiver::Delivery> events;
+  for (const KafkaRecord& r : readKafkaTopic(cluster.bootstrap(), topic)) {
+    EXPECT_EQ(r.key, AlertScenario::kBudget);
+    std::string content_type;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "content-type") content_type = value;
+    }
+    EXPECT_EQ(content_type, "application/cloudevents+json; charset=UTF-8");
+    events.push_back({"application/cloudevents+json", r.value});
+  }
+  AlertScenario::expectTwoMonthsOfAlerts(events, "cloudevents");
+  // The webhook got them too, and the cost events still reach their own topic.
+  EXPECT_TRUE(hook.waitFor(6, std::chrono::seconds(10)));
+  EXPECT_EQ(AlertScenario::counterSum({&stack}, "tollgate_events_delivered_total", 14), 14);
+  EXPECT_EQ(cluster.readAll().size(), 14u);
+}
 
 }  // namespace
 }  // namespace tollgate::testing

@@ -74,17 +74,10 @@ SpendPolicy::~SpendPolicy() {
   state_.reset();  // the state's thread may still send alerts: stop it first
 }
 
-std::shared_ptr<const meter::PriceBook> SpendPolicy::prices() const {
-  std::lock_guard lock(mutex_);
-  return prices_;
-}
+std::shared_ptr<const meter::PriceBook> SpendPolicy::prices() const { return prices_.load(); }
 
 void SpendPolicy::reload(std::shared_ptr<const config::Config> config) {
-  auto prices = priceBookOf(*config);
-  {
-    std::lock_guard lock(mutex_);
-    prices_ = std::move(prices);
-  }
+  prices_.store(priceBookOf(*config));
   state_->reload(std::move(config));
 }
 

@@ -3,11 +3,11 @@
 #include <array>
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
+#include "gateway/core/snapshot_holder.h"
 #include "gateway/policy/alert_channel.h"
 #include "gateway/policy/alert_dispatcher.h"
 #include "gateway/policy/call_policy.h"
@@ -57,12 +57,12 @@ class SpendPolicy final : public CallPolicy {
   std::shared_ptr<AlertChannel> channel_;    // before alerts_: the dispatcher publishes to it
   std::unique_ptr<AlertDispatcher> alerts_;  // before state_: the state sends to it
   std::unique_ptr<SpendState> state_;
-  mutable std::mutex mutex_;
   // Refusals by code (budget_exceeded, rate_limited, spend_state_unavailable) and holds.
   std::array<std::atomic<uint64_t>, 3> refusals_{};
   std::atomic<uint64_t> holds_settled_{0};
   std::atomic<uint64_t> holds_released_{0};
-  std::shared_ptr<const meter::PriceBook> prices_;
+  // Read by every call, swapped by a reload: an atomic snapshot, no lock on the call path.
+  SnapshotHolder<meter::PriceBook> prices_;
 };
 
 }  // namespace tollgate::gateway

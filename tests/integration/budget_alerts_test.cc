@@ -41,6 +41,22 @@ TEST_P(BudgetAlertsOnOneReplica, EachThresholdReachesTheWebhookOncePerPeriodAndN
 INSTANTIATE_TEST_SUITE_P(Formats, BudgetAlertsOnOneReplica,
                          ::testing::Values("slack", "cloudevents"));
 
+// A gateway with the Kafka sink on `cluster`, the scenario's budget, the webhook at `hook` in
+// slack format, and the test clock.
+StackOptions kafkaOptions(const KafkaMockCluster& cluster, const WebhookReceiver& hook,
+                          const TempDir& dir, const ClockFile& clock,
+                          const std::string& kafka_properties = "") {
+  StackOptions options;
+  options.events_sink = "kafka";
+  options.extra_events_yaml = "  kafka: { brokers: \"" + cluster.bootstrap() +
+                              "\", topic: " + cluster.topic() + kafka_properties +
+                              " }\n  spool: { dir: \"" + dir.file("spool") + "\" }\n";
+  options.extra_yaml = AlertScenario::yaml(hook.url(), "slack") +
+                       "spend_state: { backend: local, file: \"" + dir.file("spend.tsv") + "\" }\n";
+  options.gateway_args = {"--test-clock-file", clock.path()};
+  return options;
+}
+
 // With the Kafka sink, every alert is also a CloudEvent on alerts.kafka_topic (default
 // llm.budget-alerts.v1), with the cost events' content-type header, keyed by the budget.
 TEST(BudgetAlertsToKafka, EachAlertIsOneCloudEventOnTheAlertsTopic) {
@@ -50,15 +66,7 @@ TEST(BudgetAlertsToKafka, EachAlertIsOneCloudEventOnTheAlertsTopic) {
   WebhookReceiver hook;
   TempDir dir;
   const ClockFile clock(dir, AlertScenario::december16());
-  StackOptions options;
-  options.events_sink = "kafka";
-  options.extra_events_yaml = "  kafka: { brokers: \"" + cluster.bootstrap() +
-                              "\", topic: " + cluster.topic() + " }\n  spool: { dir: \"" +
-                              dir.file("spool") + "\" }\n";
-  options.extra_yaml = AlertScenario::yaml(hook.url(), "slack") +
-                       "spend_state: { backend: local, file: \"" + dir.file("spend.tsv") + "\" }\n";
-  options.gateway_args = {"--test-clock-file", clock.path()};
-  Stack stack(options);
+  Stack stack(kafkaOptions(cluster, hook, dir, clock));
 
   EXPECT_EQ(AlertScenario::crossEveryThreshold({&stack}, hook, 0), 0);
   clock.set(AlertScenario::january16());
@@ -83,6 +91,24 @@ TEST(BudgetAlertsToKafka, EachAlertIsOneCloudEventOnTheAlertsTopic) {
   EXPECT_TRUE(hook.waitFor(6, std::chrono::seconds(10)));
   EXPECT_EQ(AlertScenario::counterSum({&stack}, "tollgate_events_delivered_total", 14), 14);
   EXPECT_EQ(cluster.readAll().size(), 14u);
+}
+
+// Kafka down: the alerts it cannot take are counted failed once librdkafka gives up on them
+// (message.timeout.ms), the webhook still gets every alert, and no call waits for either.
+TEST(BudgetAlertsToKafka, KafkaDownCountsTheAlertsFailedAndTheWebhookStillGetsThem) {
+  KafkaMockCluster cluster;
+  WebhookReceiver hook;
+  TempDir dir;
+  const ClockFile clock(dir, AlertScenario::december16());
+  Stack stack(
+      kafkaOptions(cluster, hook, dir, clock, ", properties: { message.timeout.ms: \"1000\" }"));
+  ASSERT_EQ(cluster.command("down all").substr(0, 2), "ok");
+
+  EXPECT_EQ(AlertScenario::crossEveryThreshold({&stack}, hook, 0), 0);
+  EXPECT_TRUE(hook.waitFor(3, std::chrono::seconds(10)));
+  EXPECT_EQ(AlertScenario::counterSum({&stack}, "tollgate_budget_alerts_kafka_failed_total", 3), 3);
+  EXPECT_EQ(stack.metric("tollgate_budget_alerts_kafka_delivered_total"), 0);
+  EXPECT_EQ(stack.metric("tollgate_budget_alerts_sent_total"), 3);
 }
 
 }  // namespace

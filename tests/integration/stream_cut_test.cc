@@ -141,5 +141,35 @@ TEST(StreamCutFinish, StreamsFinishCompletesTheStreamAndBooksTheOverrun) {
   EXPECT_EQ(stack.metric("tollgate_spend_stream_cuts_total{limit=\"team-cap\"}"), -1);
 }
 
+TEST(StreamCutRateLimit, AnOutputRateLimitCutsTheStreamWithRateLimited) {
+  TempDir state;
+  StackOptions options;
+  options.extra_yaml =
+      "rate_limits:\n"
+      "  - { name: team-otpm, scope: { team: fraud }, output_tokens_per_minute: 500 }\n"
+      "spend_state: { backend: local, file: \"" +
+      state.file("spend.tsv") + "\" }\n";
+  Stack stack(options);
+  auto client = stack.gatewayClient();
+  const auto r = client.post(kChatStream.path, kChatStream.body, kLongStream);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(r.complete);
+  const auto events = parseSse(r.body);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.back().data, "[DONE]");
+  const Json last(events[events.size() - 2].data);
+  EXPECT_EQ(last.str("/choices/0/finish_reason"), "length");
+  EXPECT_EQ(last.str("/tollgate/code"), "rate_limited");
+  EXPECT_EQ(last.str("/tollgate/limit"), "team-otpm");
+  const auto lines = stack.waitForEvents(1);
+  ASSERT_EQ(lines.size(), 1u);
+  const Json event(lines[0]);
+  EXPECT_EQ(event.str("/data/outcome"), "budget_cut");
+  // 500 tokens a minute: the stream passes it by at most one read.
+  EXPECT_GT(event.num("/data/usage/output_tokens"), 500);
+  EXPECT_LT(event.num("/data/usage/output_tokens"), 600);
+  EXPECT_EQ(stack.metric("tollgate_spend_stream_cuts_total{limit=\"team-otpm\"}"), 1);
+}
+
 }  // namespace
 }  // namespace tollgate::testing

@@ -96,8 +96,10 @@ TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
 // A stream's output through the policy's output hook: $1 per input and per output token, one
 // input token, a request that allows 2 output tokens (a $3 hold), holds that grow by one token
 // past it (default_output_tokens 4).
-class SpendPolicyStreamTest : public ::testing::Test {
+class SpendPolicyStreamTest : public SpendPolicyTest {
  protected:
+  void SetUp() override {}  // each test makes its own configuration
+
   void make(std::string streams, int64_t limit_usd, uint64_t output_per_minute = 0) {
     auto c = std::make_shared<config::Config>();
     c->spend_state.file = dir_.file("spend.tsv");
@@ -137,13 +139,6 @@ class SpendPolicyStreamTest : public ::testing::Test {
     policy_->renderMetrics(writer);
     return out;
   }
-
-  tollgate::testing::TempDir dir_;
-  testing::TestClock clock_;
-  std::shared_ptr<const config::Config> config_;
-  std::unique_ptr<SpendPolicy> policy_;
-  meter::RequestInfo info_;
-  meter::Attribution attribution_;
 };
 
 TEST_F(SpendPolicyStreamTest, CutsTheStreamWhoseBlockingBudgetCannotCoverItsOutput) {

@@ -228,6 +228,7 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
       }
       output_tokens = affordable;
       result.max_tokens = affordable;
+      result.clamped_by = budget.config->name;
       worst = worstCost(*call.price, call.input_tokens, output_tokens).pico();
     }
     budget_holds.push_back({i, blocking ? worst : 0});
@@ -235,6 +236,7 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
   if (!result.wants.empty()) {
     result.status = SpendAdmission::Status::kNeedsLease;
     result.max_tokens.reset();
+    result.clamped_by.clear();
     return result;
   }
   // A clamp by a later budget lowers what the earlier ones hold.

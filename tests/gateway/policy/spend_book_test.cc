@@ -201,6 +201,7 @@ TEST(SpendBook, ClampsMaxTokensToWhatTheBudgetBuys) {
   const auto a = book.admit(call(&p, 1000, 4000), kNow);
   ASSERT_EQ(a.status, Status::kAdmitted);
   EXPECT_EQ(a.max_tokens, 250);
+  EXPECT_EQ(a.clamped_by, "b");
   EXPECT_EQ(book.budgets()[0].held_pico, 1'500'000'000);
   // Nothing left for even one output token: refused.
   EXPECT_EQ(book.admit(call(&p, 1, 10), kNow).status, Status::kBudgetExceeded);

@@ -42,8 +42,42 @@ TEST(Budgets, ACallWhoseWorstCaseDoesNotFitGetsOpenAisExhaustedQuotaShape) {
   const auto events = stack.waitForEvents(2);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(Json(events[0]).str("/data/outcome"), "rejected");
+  EXPECT_EQ(Json(events[0]).str("/data/limit"), "tiny");
   EXPECT_EQ(Json(events[1]).str("/data/outcome"), "ok");
+  EXPECT_EQ(events[1].find("\"limit\""), std::string::npos) << events[1];
   EXPECT_EQ(stack.metric("tollgate_spend_refusals_total{code=\"budget_exceeded\"}"), 1);
+  EXPECT_EQ(stack.metric("tollgate_spend_holds_settled_total"), 1);
+}
+
+TEST(Budgets, AClampedCallIsForwardedWithTheOutputItsBudgetBuysAndSaysSo) {
+  TempDir state;
+  StackOptions options;
+  options.extra_yaml =
+      "budgets:\n"
+      "  - { name: clamped, scope: {}, period: month, limit_usd: \"0.05\", clamp_max_tokens: true "
+      "}\n"
+      "spend_state: { backend: local, file: \"" +
+      state.file("spend.tsv") + "\" }\n";
+  Stack stack(options);
+  auto client = stack.gatewayClient();
+  // 5000 output tokens at $12 per million would hold $0.06: the rest of $0.05 buys about 4165.
+  const auto r = client.post(kChat, chatBody(5000), {{"x-team", "fraud"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto events = stack.waitForEvents(1);
+  ASSERT_EQ(events.size(), 1u);
+  const Json event(events[0]);
+  EXPECT_EQ(event.str("/data/outcome"), "ok");
+  EXPECT_EQ(event.str("/data/limit"), "clamped");
+  const int64_t cap = event.num("/data/max_tokens_clamped");
+  EXPECT_GT(cap, 4000);
+  EXPECT_LT(cap, 5000);
+  // The upstream got the lowered cap in place of the request's, the rest of the body as sent
+  // (its Content-Length follows the body: the mock read it whole).
+  const Json calls(stack.mockCalls());
+  ASSERT_TRUE(calls.ok());
+  std::string expected = chatBody(5000);
+  expected.replace(expected.find("5000"), 4, std::to_string(cap));
+  EXPECT_EQ(calls.str("/calls/0/body"), expected);
   EXPECT_EQ(stack.metric("tollgate_spend_holds_settled_total"), 1);
 }
 
@@ -68,6 +102,12 @@ TEST(Budgets, RequestsPerMinuteRefuseWithRetryAfterAndRateLimitHeaders) {
   EXPECT_TRUE(refused.header("x-should-retry").empty());
   // Another team is not limited.
   EXPECT_EQ(client.post(kChat, chatBody(10), {{"x-team", "search"}}).status, 200);
+  const auto events = stack.waitForEvents(4);
+  ASSERT_EQ(events.size(), 4u);
+  const Json booked(events[2]);
+  EXPECT_EQ(booked.str("/data/outcome"), "rejected");
+  EXPECT_EQ(booked.num("/data/status"), 429);
+  EXPECT_EQ(booked.str("/data/limit"), "two-rpm");
 }
 
 // Calls whose worst case equals their cost: "Hi" is estimated at 5 input tokens (1 for its two

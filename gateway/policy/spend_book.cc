@@ -498,6 +498,11 @@ std::vector<SpendBook::Unsynced> SpendBook::takeUnsynced(int64_t now_ms) {
     if (counter.unsynced == 0 && returned == 0 && counter.cap == 0) return;
     out.push_back({{kind, rule, window, counter.unsynced}, returned});
     counter.unsynced = 0;
+    // The shared state takes what was settled out of this replica's lease, down to zero: the
+    // rest (output counted as a call ends, an input estimate that erred low) is already in its
+    // spend. The lease here follows; left negative, it would charge that rest a second time
+    // out of the next lease.
+    counter.cap = std::max<int64_t>(counter.cap, 0);
   };
   for (size_t i = 0; i < budgets_.size(); ++i) {
     if (budgets_[i].period.end == 0) continue;

@@ -18,7 +18,8 @@ if [[ "${TOLLGATE_TEST_SANITIZE:-1}" != 0 ]]; then
   echo "== ASan+UBSan build and tests"
   bash scripts/build.sh build-asan Debug -DTOLLGATE_SANITIZE=ON -DTOLLGATE_BUILD_BENCHMARKS=OFF
   # kafka_real (a real Kafka cluster under faults, minutes of wall time) runs in the Release pass
-  # only: what it proves is the delivery protocol, which the sanitizers add nothing to.
+  # only: what it proves is the delivery protocol, which the sanitizers add nothing to. So do the
+  # 2-replica Redis tests (redis_replicas: paced load on real processes).
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -LE kafka_real
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -LE "kafka_real|redis_replicas"
 fi

@@ -18,15 +18,21 @@ std::string chatBody(int max_tokens) {
          R"(,"messages":[{"role":"user","content":"Hi"}]})";
 }
 
-TEST(Budgets, ACallWhoseWorstCaseDoesNotFitGetsOpenAisExhaustedQuotaShape) {
-  TempDir state;
+// A stack whose spend control holds `rules` (budgets:, rate_limits:) in the local backend, its
+// state file in `state`.
+StackOptions localSpend(const std::string& rules, const TempDir& state) {
   StackOptions options;
   options.extra_yaml =
-      "budgets:\n"
-      "  - { name: tiny, scope: {}, period: month, limit_usd: \"0.05\" }\n"
-      "spend_state: { backend: local, file: \"" +
-      state.file("spend.tsv") + "\" }\n";
-  Stack stack(options);
+      rules + "spend_state: { backend: local, file: \"" + state.file("spend.tsv") + "\" }\n";
+  return options;
+}
+
+TEST(Budgets, ACallWhoseWorstCaseDoesNotFitGetsOpenAisExhaustedQuotaShape) {
+  TempDir state;
+  Stack stack(
+      localSpend("budgets:\n"
+                 "  - { name: tiny, scope: {}, period: month, limit_usd: \"0.05\" }\n",
+                 state));
   auto client = stack.gatewayClient();
   // 5000 output tokens at $12 per million: $0.06 held, more than the $0.05 limit.
   const auto refused = client.post(kChat, chatBody(5000), {{"x-team", "fraud"}});
@@ -51,14 +57,11 @@ TEST(Budgets, ACallWhoseWorstCaseDoesNotFitGetsOpenAisExhaustedQuotaShape) {
 
 TEST(Budgets, AClampedCallIsForwardedWithTheOutputItsBudgetBuysAndSaysSo) {
   TempDir state;
-  StackOptions options;
-  options.extra_yaml =
+  Stack stack(localSpend(
       "budgets:\n"
       "  - { name: clamped, scope: {}, period: month, limit_usd: \"0.05\", clamp_max_tokens: true "
-      "}\n"
-      "spend_state: { backend: local, file: \"" +
-      state.file("spend.tsv") + "\" }\n";
-  Stack stack(options);
+      "}\n",
+      state));
   auto client = stack.gatewayClient();
   // 5000 output tokens at $12 per million would hold $0.06: the rest of $0.05 buys about 4165.
   const auto r = client.post(kChat, chatBody(5000), {{"x-team", "fraud"}});
@@ -83,13 +86,10 @@ TEST(Budgets, AClampedCallIsForwardedWithTheOutputItsBudgetBuysAndSaysSo) {
 
 TEST(Budgets, RequestsPerMinuteRefuseWithRetryAfterAndRateLimitHeaders) {
   TempDir state;
-  StackOptions options;
-  options.extra_yaml =
-      "rate_limits:\n"
-      "  - { name: two-rpm, scope: { team: fraud }, requests_per_minute: 2 }\n"
-      "spend_state: { backend: local, file: \"" +
-      state.file("spend.tsv") + "\" }\n";
-  Stack stack(options);
+  Stack stack(
+      localSpend("rate_limits:\n"
+                 "  - { name: two-rpm, scope: { team: fraud }, requests_per_minute: 2 }\n",
+                 state));
   auto client = stack.gatewayClient();
   EXPECT_EQ(client.post(kChat, chatBody(10), {{"x-team", "fraud"}}).status, 200);
   EXPECT_EQ(client.post(kChat, chatBody(10), {{"x-team", "fraud"}}).status, 200);
@@ -117,20 +117,16 @@ constexpr int64_t kCallPico = 207'000'000;
 const Headers kKnownCost = {
     {"x-team", "fraud"}, {"x-mock-prompt-tokens", "5"}, {"x-mock-completion-tokens", "16"}};
 
-std::string budgetYaml(const std::string& file) {
-  return "budgets:\n"
-         "  - { name: race, scope: {}, limit_usd: \"0.01\" }\n"
-         "spend_state: { backend: local, file: \"" +
-         file + "\" }\n";
-}
+const std::string kRaceBudget =
+    "budgets:\n"
+    "  - { name: race, scope: {}, limit_usd: \"0.01\" }\n";
 
 TEST(Budgets, SixtyFourConcurrentCallersNeverBookPastTheLimitAndARestartKeepsTheSpend) {
   TempDir state;
   int admitted = 0;
   {
-    StackOptions options;
+    StackOptions options = localSpend(kRaceBudget, state);
     options.workers = 2;
-    options.extra_yaml = budgetYaml(state.file("spend.tsv"));
     Stack stack(options);
     std::atomic<int> ok{0};
     std::atomic<int> other{0};
@@ -160,9 +156,7 @@ TEST(Budgets, SixtyFourConcurrentCallersNeverBookPastTheLimitAndARestartKeepsThe
                 static_cast<double>(admitted) * kCallPico / 1e12);
   }
   // The gateway stopped; a new one reads the spend back and refuses at once.
-  StackOptions options;
-  options.extra_yaml = budgetYaml(state.file("spend.tsv"));
-  Stack again(options);
+  Stack again(localSpend(kRaceBudget, state));
   auto client = again.gatewayClient();
   const auto refused = client.post(kChat, chatBody(16), kKnownCost);
   EXPECT_EQ(refused.status, 429) << refused.body;

@@ -480,25 +480,6 @@ bool parseModelMethod(std::string_view rest, std::string_view& model, bool& stre
   return model.find('/') == std::string_view::npos;
 }
 
-// generationConfig.maxOutputTokens (the API takes the proto's snake_case names as well).
-simdjson::error_code readOutputCap(od::value config, std::optional<int64_t>& max_output_tokens) {
-  od::object members;
-  if (auto e = config.get_object().get(members)) return e;
-  for (auto member_result : members) {
-    od::field member;
-    if (auto e = std::move(member_result).get(member)) return e;
-    std::string_view key;
-    if (auto e = member.unescaped_key().get(key)) return e;
-    if (key != "maxOutputTokens" && key != "max_output_tokens") continue;
-    od::value value = member.value();
-    od::json_type type;
-    if (auto e = value.type().get(type)) return e;
-    // The name differs from the other dialects'; the rule for a usable count is theirs.
-    readMaxOutputTokens("max_output_tokens", value, type, max_output_tokens);
-  }
-  return simdjson::SUCCESS;
-}
-
 }  // namespace
 
 bool GeminiDialect::parsePath(std::string_view path, std::string_view& model, bool& stream) {
@@ -534,7 +515,9 @@ std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,
           return addParts(value, estimator);
         } else if ((key == "generationConfig" || key == "generation_config") &&
                    type == od::json_type::object) {
-          return readOutputCap(value, info.max_output_tokens);
+          // The API takes the proto's snake_case names as well.
+          return readNestedOutputCap(value, {"maxOutputTokens", "max_output_tokens"},
+                                     info.max_output_tokens);
         }
         return simdjson::SUCCESS;
       });

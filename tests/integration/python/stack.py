@@ -144,7 +144,9 @@ logging:
 
 class Stack:
     def __init__(self, extra_yaml=""):
-        self.extra_yaml = extra_yaml  # appended at the top level of the gateway's config
+        # Appended at the top level of the gateway's config; @DIR@ is the stack's temporary
+        # directory (for files the gateway writes).
+        self.extra_yaml = extra_yaml
         self.dir = tempfile.mkdtemp(prefix="tollgate-python-")
         self.events_path = os.path.join(self.dir, "events.jsonl")
         self.children = []
@@ -170,7 +172,8 @@ class Stack:
 
         config_path = os.path.join(self.dir, "tollgate.yaml")
         with open(config_path, "w") as f:
-            f.write(gateway_yaml(self.mock.port, self.events_path, self.extra_yaml))
+            f.write(gateway_yaml(self.mock.port, self.events_path,
+                                 self.extra_yaml.replace("@DIR@", self.dir)))
         gateway = Child("tollgate", [os.path.join(directory, "tollgate"), "--config", config_path],
                         self.dir)
         self.children.append(gateway)

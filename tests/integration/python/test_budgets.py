@@ -22,7 +22,7 @@ SPEND_YAML = """budgets:
   - { name: tiny-budget, scope: {}, period: month, limit_usd: "0.01" }
 rate_limits:
   - { name: tiny-tpm, scope: {}, input_tokens_per_minute: 20 }
-spend_state: { backend: local }
+spend_state: { backend: local, file: "@DIR@/spend-state.tsv" }
 """
 SHORT = [{"role": "user", "content": "Hi"}]  # 5 input tokens: within the rate limit
 # 240 bytes: 60 input tokens (+4 for the message), past the 20 a minute the limit allows.

@@ -82,6 +82,24 @@ TEST(Budgets, AClampedCallIsForwardedWithTheOutputItsBudgetBuysAndSaysSo) {
   expected.replace(expected.find("5000"), 4, std::to_string(cap));
   EXPECT_EQ(calls.str("/calls/0/body"), expected);
   EXPECT_EQ(stack.metric("tollgate_spend_holds_settled_total"), 1);
+
+  // A stream: the clamp and the gateway's own stream_options edit both reach the upstream.
+  const std::string streamed =
+      R"({"model":"gpt-test-1","stream":true,"max_tokens":5000,"messages":[{"role":"user","content":"Hi"}]})";
+  const auto s = client.post(kChat, streamed, {{"x-team", "fraud"}});
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_NE(s.body.find("data: [DONE]"), std::string::npos) << s.body;
+  const auto both = stack.waitForEvents(2);
+  ASSERT_EQ(both.size(), 2u);
+  const int64_t stream_cap = Json(both[1]).num("/data/max_tokens_clamped");
+  EXPECT_GT(stream_cap, 4000);
+  EXPECT_LE(stream_cap, cap);  // the first call's spend is gone from the budget
+  const std::string forwarded = Json(stack.mockCalls()).str("/calls/1/body");
+  EXPECT_NE(forwarded.find(R"("max_tokens":)" + std::to_string(stream_cap) + ","),
+            std::string::npos)
+      << forwarded;
+  EXPECT_NE(forwarded.find(R"("include_usage":true)"), std::string::npos) << forwarded;
+  EXPECT_EQ(forwarded.find("5000"), std::string::npos) << forwarded;
 }
 
 TEST(Budgets, RequestsPerMinuteRefuseWithRetryAfterAndRateLimitHeaders) {

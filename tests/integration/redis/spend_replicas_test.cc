@@ -269,7 +269,10 @@ TEST_F(SpendReplicasTest, RedisKilledUnderLoadClosedRefusesOnceLeasesRunOutThenR
   EXPECT_LE(outage.ok, 2 * 2 * 16);
   EXPECT_TRUE(a->gatewayProcess().running());
   EXPECT_TRUE(b->gatewayProcess().running());
-  EXPECT_EQ(a->metric("tollgate_spend_redis_available"), 0);
+  EXPECT_TRUE(eventually([&] {
+    return a->metric("tollgate_spend_redis_available") == 0 &&
+           b->metric("tollgate_spend_redis_available") == 0;
+  }));
 
   redis_->start();  // the same port, empty
   underLoad(both, after, [&] {

@@ -86,6 +86,7 @@ TEST_P(StreamCut, ABlockingBudgetEndsALongStreamInTheDialectsOwnForm) {
   ASSERT_EQ(lines.size(), 1u);
   const Json event(lines[0]);
   EXPECT_EQ(event.str("/data/outcome"), "budget_cut");
+  EXPECT_EQ(event.str("/data/limit"), "team-cap");
   EXPECT_EQ(event.str("/data/usage_source"), "estimated");
   const int64_t booked = event.num("/data/usage/output_tokens");
   // About 830 tokens fit in $0.01 with the input; the hold grows 25 tokens at a time and a read
@@ -165,6 +166,7 @@ TEST(StreamCutRateLimit, AnOutputRateLimitCutsTheStreamWithRateLimited) {
   ASSERT_EQ(lines.size(), 1u);
   const Json event(lines[0]);
   EXPECT_EQ(event.str("/data/outcome"), "budget_cut");
+  EXPECT_EQ(event.str("/data/limit"), "team-otpm");
   // 500 tokens a minute: the stream passes it by at most one read.
   EXPECT_GT(event.num("/data/usage/output_tokens"), 500);
   EXPECT_LT(event.num("/data/usage/output_tokens"), 600);

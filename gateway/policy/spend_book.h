@@ -53,7 +53,7 @@ struct SpendAdmission {
   // kAdmitted: a blocking budget holds money or a rate limit counts output, so the stream's
   // output must be reported (extend); otherwise the relay need not count it.
   bool watches_output = false;
-  std::string clamped_by;             // max_tokens: the budget that clamped it (the tightest)
+  std::string clamped_by;  // max_tokens: the budget that clamped it (the tightest)
   RateLimitHeaders headers;
   // kNeedsLease (shared books): the leases that are short; refused_by names the first.
   std::vector<LeaseWant> wants;

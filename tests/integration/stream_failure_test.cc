@@ -56,5 +56,51 @@ TEST(StreamFailure, AnUpstreamResetMidStreamEndsWithAnErrorEventAndAShortBody) {
   for (const auto& line : lines) EXPECT_EQ(Json(line).str("/data/outcome"), "upstream_error");
 }
 
+TEST(StreamFailure, GeminiSseAndOllamaNdjsonEndWithTheirOwnErrorForm) {
+  StackOptions options;
+  options.extra_upstreams_yaml =
+      "  - name: gemini\n"
+      "    dialect: gemini\n"
+      "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    models: [\"gemini-*\"]\n"
+      "  - name: ollama\n"
+      "    dialect: ollama\n"
+      "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    models: [\"llama*\"]\n";
+  Stack stack(options);
+  const Headers reset = {{"x-mock-chunks", "8"}, {"x-mock-reset-after", "3"}};
+  {
+    auto client = stack.gatewayClient();
+    const auto r = client.post("/v1beta/models/gemini-test-1:streamGenerateContent?alt=sse",
+                               R"({"contents":[{"role":"user","parts":[{"text":"Hi"}]}]})", reset);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_FALSE(r.complete);
+    bool whole = false;
+    const auto events = parseSse(r.body, &whole);
+    EXPECT_TRUE(whole) << r.body;
+    ASSERT_GE(events.size(), 2u) << r.body;
+    const Json last(events.back().data);
+    EXPECT_EQ(last.num("/error/code"), 502) << events.back().data;
+    EXPECT_EQ(last.str("/error/details/0/reason"), "upstream_stream_error");
+  }
+  {
+    auto client = stack.gatewayClient();
+    const auto r = client.post(
+        "/api/chat", R"({"model":"llama3.2","messages":[{"role":"user","content":"Hi"}]})", reset);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_FALSE(r.complete);
+    ASSERT_FALSE(r.body.empty());
+    ASSERT_EQ(r.body.back(), '\n');
+    const size_t start = r.body.rfind('\n', r.body.size() - 2);
+    const std::string line = r.body.substr(start == std::string::npos ? 0 : start + 1);
+    const Json last(line);
+    EXPECT_EQ(last.str("/code"), "upstream_stream_error") << r.body;
+    EXPECT_EQ(r.body.find("\"done\":true"), std::string::npos);
+  }
+  const auto lines = stack.waitForEvents(2);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) EXPECT_EQ(Json(line).str("/data/outcome"), "upstream_error");
+}
+
 }  // namespace
 }  // namespace tollgate::testing

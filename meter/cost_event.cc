@@ -323,9 +323,21 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   // Outcome and usage source names are constants that need no escaping.
   out.literal(R"(,"outcome":")");
   out.raw(toString(event.outcome));
+  if (event.attempt != 0) [[unlikely]] {
+    out.literal(R"(","attempt":)");
+    out.integer(event.attempt);
+    out.literal(R"(,"final":)");
+    out.boolean(event.final_attempt);
+    out.literal(R"(,"upstream_endpoint":{"index":)");
+    out.integer(event.upstream_endpoint_index);
+    out.literal(R"(,"host":)");
+    out.string(event.upstream_endpoint_host);
+    out.literal(R"(},"usage":)");
+  } else {
+    out.literal(R"(","usage":)");
+  }
 
   const Usage& usage = event.usage;
-  out.literal(R"(","usage":)");
   writeTokenCounts(usage, out);
   if (v2) [[unlikely]] {
     out.literal(R"(,"units":{)");

@@ -34,6 +34,9 @@ class SpendPolicy final : public CallPolicy {
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
   std::optional<PolicyRefusal> onRequest(PolicyCall& call) override;
   void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
+  // An earlier attempt's cost joins the call's hold and is settled with its last event, so a
+  // budget sees every attempt a provider may bill, exactly once.
+  void onAttempt(PolicyCall& call, const meter::CostEvent& event) override;
   // Spend and limit per budget, refusals by code, holds, alerts, and Redis round trips.
   void renderMetrics(PrometheusWriter& out) const override;
 

@@ -494,6 +494,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   FailoverPlanner planner(pools.config().upstreams, first, pools.pool(first).fallbacks,
                           pools.pool(first).budget);
   AttemptFailover failover(planner, pools);
+  call.failover = &failover;
   // A fallback asking for another model gets the body with that model (the client's is kept
   // to go back to it for a fallback that asks for the client's).
   std::string client_body;
@@ -572,10 +573,10 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     bool reusable = false;
     bool client_ok = false;
     if (auto* plain = std::get_if<UpstreamConnection::Plain>(&conn->stream)) {
-      client_ok = co_await relayCall(*plain, *conn, out, call, attempt, retry, reusable, failover);
+      client_ok = co_await relayCall(*plain, *conn, out, call, attempt, retry, reusable);
     } else {
       auto& tls = std::get<UpstreamConnection::Tls>(conn->stream);
-      client_ok = co_await relayCall(tls, *conn, out, call, attempt, retry, reusable, failover);
+      client_ok = co_await relayCall(tls, *conn, out, call, attempt, retry, reusable);
     }
     if (retry) {
       // A stale pooled connection: the same endpoint again, on a fresh connection.
@@ -684,8 +685,7 @@ GatewayError DownstreamSession::upstreamFailure(ProxyCall& call, int status, met
 template <class Stream>
 Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamConnection& conn,
                                              const UpstreamRequest& out, ProxyCall& call,
-                                             unsigned attempt, bool& retry, bool& reusable,
-                                             AttemptFailover& failover) {
+                                             unsigned attempt, bool& retry, bool& reusable) {
   const auto& timeouts = call.runtime->config->server.timeouts;
   auto& metrics = *ctx_.metrics;
   auto& tcp = conn.tcp();
@@ -693,9 +693,9 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   Deadline deadline(*ctx_.deadlines, tcp.socket());
   // ttft_timeout_ms: the head's first byte must come within it, or the call may move on. When it
   // may not (nothing left to try), the attempt waits on to upstream_response as before.
-  const auto ttft = call.upstream->ttft_timeout;
-  bool ttft_armed = ttft.count() > 0 && ttft < timeouts.upstream_response;
-  deadline.expiresAfter(ttft_armed ? ttft : timeouts.upstream_response);
+  bool ttft_armed = call.upstream->ttft_timeout.count() > 0 &&
+                    call.upstream->ttft_timeout < timeouts.upstream_response;
+  deadline.expiresAfter(ttft_armed ? call.upstream->ttft_timeout : timeouts.upstream_response);
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
   auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
@@ -711,15 +711,15 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
     parser->body_limit(boost::none);
     size_t n = 0;
-    std::tie(rec, n) =
-        co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
-    if (rec && ttft_armed && deadline.expired()) {
-      ttft_armed = false;
-      const bool silent = !parser->got_some() && conn.buffer.size() == 0;
-      if (silent && failover.moveOn(AttemptResult::kTtftTimeout, Clock::now())) break;
-      deadline.expiresAfter(timeouts.upstream_response - ttft);
+    // One read, resumed once when only the TTFT timeout passed and the call may not move on.
+    for (;;) {
       std::tie(rec, n) =
           co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
+      if (!rec || !ttft_armed || !deadline.expired()) break;
+      ttft_armed = false;
+      const bool silent = !parser->got_some() && conn.buffer.size() == 0;
+      if (silent && call.failover->moveOn(AttemptResult::kTtftTimeout, Clock::now())) break;
+      deadline.expiresAfter(timeouts.upstream_response - call.upstream->ttft_timeout);
     }
     if (rec) break;
     const unsigned code = parser->get().result_int();
@@ -743,7 +743,8 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
-  if (failover.movingOn()) {  // the ttft timeout: the next attempt, or a fallback, takes the call
+  if (call.failover
+          ->movingOn()) {  // the ttft timeout: the next attempt, or a fallback, takes the call
     call.upstream_end = Clock::now();
     upstreamFailure(
         call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
@@ -763,7 +764,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     }
     // Sent, then reset or closed before any answer: another endpoint or a fallback may take it
     // (the upstream may have started on it: the attempt is booked, with whatever it cost).
-    if (!wec && !timed_out && failover.moveOn(AttemptResult::kConnectError, Clock::now())) {
+    if (!wec && !timed_out && call.failover->moveOn(AttemptResult::kConnectError, Clock::now())) {
       call.upstream_end = Clock::now();
       upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
                       "the connection to the upstream '" + call.upstream->name + "' failed");
@@ -792,9 +793,9 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   if (const AttemptResult answer = classifyAnswer(call.status); answer != AttemptResult::kSuccess)
       [[unlikely]] {
     const auto now = Clock::now();
-    failover.onAnswerHead(call.status, head[http::field::retry_after], now,
-                          std::chrono::system_clock::now());
-    call.discarding = failover.moveOn(answer, now);
+    call.failover->onAnswerHead(call.status, head[http::field::retry_after], now,
+                                std::chrono::system_clock::now());
+    call.discarding = call.failover->moveOn(answer, now);
   }
   // A content coding the gateway asked not to get (Accept-Encoding: identity was ignored): the
   // bytes are relayed untouched and unread, and the call is booked from the estimate.

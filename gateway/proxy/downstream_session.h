@@ -91,8 +91,7 @@ class DownstreamSession {
   // caller does).
   template <class Stream>
   Awaitable<bool> relayCall(Stream& upstream, UpstreamConnection& conn, const UpstreamRequest& out,
-                            ProxyCall& call, unsigned attempt, bool& retry, bool& reusable,
-                            AttemptFailover& failover);
+                            ProxyCall& call, unsigned attempt, bool& retry, bool& reusable);
   // A failed attempt that another follows: its own cost event, then the call starts afresh.
   void bookAttempt(ProxyCall& call);
   // Counts the move failover decided and makes `out` ask the next upstream for its model.

@@ -636,6 +636,13 @@ DownstreamSession::NextRequest DownstreamSession::moveToNextAttempt(AttemptFailo
 }
 
 void DownstreamSession::bookAttempt(ProxyCall& call) {
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug(
+        "[C{}] attempt failed, the call moves on request_id={} upstream={} endpoint={} "
+        "status={} error={}",
+        connection_id_, call.request_id.view(), call.upstream->name, call.upstream->host_header,
+        call.status, call.error_type);
+  }
   if (!ctx_.metering) {
     resetAttempt(call);
     return;

@@ -703,6 +703,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   bool ttft_armed = call.upstream->ttft_timeout.count() > 0 &&
                     call.upstream->ttft_timeout < timeouts.upstream_response;
   deadline.expiresAfter(ttft_armed ? call.upstream->ttft_timeout : timeouts.upstream_response);
+  const auto ttft_due = Clock::now() + call.upstream->ttft_timeout;
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
   auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
@@ -900,7 +901,11 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     if (ec) client_ok = false;
   };
 
-  if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
+  // An answer whose head came in time but whose body has not begun (a stream's first token) is
+  // still within ttft_timeout_ms: its head is held back until the first body byte, so the call
+  // can move on without the client having seen anything.
+  bool hold_head = ttft_armed && has_body && !call.discarding;
+  if (has_body && conn.buffer.size() == 0 && !hold_head) co_await writeToClient({}, false);
 
   bool ended = false;  // the client's response has been ended
   // No answer may drip forever: each read waits at most upstream_idle, and all of them
@@ -916,8 +921,12 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
       over_total = true;
       break;
     }
-    deadline.expiresAfter(std::min<std::chrono::milliseconds>(
-        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
+    auto wait = std::min<std::chrono::milliseconds>(
+        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now));
+    const bool ttft_wait =
+        hold_head && ttft_due - now < std::chrono::duration_cast<Clock::duration>(wait);
+    if (ttft_wait) wait = std::chrono::ceil<std::chrono::milliseconds>(ttft_due - now);
+    deadline.expiresAfter(wait);
     auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, *parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     // async_read_some stops after one chunk of a chunked body even when more chunks are already
@@ -932,6 +941,19 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
       if (used == 0) break;
     }
     const size_t got = relay_buffer_.size() - body.size;
+    if (ttft_wait && got == 0 && ec && deadline.expired()) {
+      hold_head = false;
+      if (call.failover->moveOn(AttemptResult::kTtftTimeout, Clock::now())) {
+        call.upstream_end = Clock::now();
+        upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
+                        "the upstream '" + call.upstream->name +
+                            "' sent no answer byte within ttft_timeout_ms");
+        deadline.clear();
+        co_return true;  // not reusable: the rest of the answer may still come
+      }
+      continue;  // nothing left to try: the answer is the client's, however late
+    }
+    if (got > 0) hold_head = false;
     if (got > 0) {
       if (!call.has_first_byte) {
         call.has_first_byte = true;

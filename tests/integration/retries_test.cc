@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/support/raw_upstream.h"
@@ -171,6 +172,47 @@ TEST(Retries, ATtftTimeoutFallsBackBeforeTheSlowUpstreamAnswers) {
       EXPECT_EQ(event.str("/data/outcome"), "timeout");
     }
   }
+}
+
+// A stream whose head comes at once but whose first event does not (a server that answers
+// before its first token): the head is held back, and the TTFT timeout still falls back.
+TEST(Retries, AStreamWithoutItsFirstByteInTimeFallsBackThoughItsHeadCame) {
+  RawUpstream* upstream = nullptr;
+  RawUpstream head_only([&upstream](const RawUpstream::Call& call) {
+    RawUpstream::writeAll(call.fd,
+                          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                          "transfer-encoding: chunked\r\n\r\n");
+    // The first token never comes while the test runs (bounded: 5 s, or the upstream's end).
+    for (int i = 0; i < 250 && !upstream->stopping(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  });
+  upstream = &head_only;
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml =
+      fallbackPair("http://127.0.0.1:" + std::to_string(head_only.port()),
+                   "    ttft_timeout_ms: 300\n", "ttft_timeout");
+  options.extra_prices_yaml = kPrices;
+  Stack stack(options);
+  const auto r = stack.gatewayClient().post(kChat, chat("acme-chat-1", true));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete) << r.error;
+  EXPECT_NE(r.body.find("claude-sonnet-4-5"), std::string::npos) << r.body;
+  EXPECT_EQ(head_only.requests().size(), 1u);
+  const auto lines = stack.waitForEvents(2);
+  ASSERT_EQ(lines.size(), 2u);
+  std::vector<std::unique_ptr<Json>> parsed;
+  auto events = byId(parsed, lines);
+  const std::string id = r.header("x-request-id");
+  ASSERT_EQ(events.count(id), 1u);
+  EXPECT_EQ(events[id]->num("/data/status"), 504);
+  EXPECT_EQ(events[id]->str("/data/outcome"), "timeout");
+  EXPECT_FALSE(events[id]->boolean("/data/final"));
+  ASSERT_EQ(events.count(id + "-2"), 1u);
+  EXPECT_EQ(events[id + "-2"]->str("/data/model"), "claude-sonnet-4-5");
+  EXPECT_TRUE(events[id + "-2"]->boolean("/data/final"));
 }
 
 TEST(Retries, Without5xxInItsOnListAFallbackIsNotTakenAndTheAnswerIsRelayed) {

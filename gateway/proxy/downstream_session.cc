@@ -703,7 +703,8 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   bool ttft_armed = call.upstream->ttft_timeout.count() > 0 &&
                     call.upstream->ttft_timeout < timeouts.upstream_response;
   deadline.expiresAfter(ttft_armed ? call.upstream->ttft_timeout : timeouts.upstream_response);
-  const auto ttft_due = Clock::now() + call.upstream->ttft_timeout;
+  const auto ttft_due =
+      ttft_armed ? Clock::now() + call.upstream->ttft_timeout : Clock::time_point::max();
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
   auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);

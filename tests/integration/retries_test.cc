@@ -148,6 +148,35 @@ TEST(Retries, A429FallsBackToAnotherProvidersModelWithOneEventPerAttempt) {
   expectFallbackEvents(stack, r.header("x-request-id"), 429);
 }
 
+// Spend control is told of every attempt: the call's hold is settled once, with the sum of its
+// attempts' costs, never released because the first attempt failed.
+TEST(Retries, ABudgetIsChargedTheSumOfACallsAttemptsOnce) {
+  Mock limited({"--default-status", "429"});
+  TempDir state;
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml = fallbackPair(limited.url(), "", "\"429\"");
+  options.extra_prices_yaml = kPrices;
+  options.extra_yaml =
+      "budgets:\n  - { name: all, scope: {}, period: month, limit_usd: \"10\" }\n"
+      "spend_state: { backend: local, file: \"" +
+      state.file("spend.tsv") + "\" }\n";
+  Stack stack(options);
+  const auto r = stack.gatewayClient().post(kChat, chat("acme-chat-1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto lines = stack.waitForEvents(2);
+  ASSERT_EQ(lines.size(), 2u);
+  int64_t events_pico = 0;
+  for (const auto& line : lines) events_pico += pico(Json(line), "/data/cost/total");
+  EXPECT_EQ(events_pico, 276'000'000);
+  EXPECT_EQ(stack.metric("tollgate_spend_holds_settled_total"), 1);
+  EXPECT_EQ(stack.metric("tollgate_spend_holds_released_total"), 0);
+  const std::string metrics = stack.adminClient().get("/metrics").body;
+  EXPECT_NE(metrics.find("\ntollgate_budget_spend_usd{budget=\"all\"} 0.000276\n"),
+            std::string::npos)
+      << metrics.substr(metrics.find("tollgate_budget_spend_usd"), 200);
+}
+
 TEST(Retries, ATtftTimeoutFallsBackBeforeTheSlowUpstreamAnswers) {
   Mock slow({"--default-ttft-ms", "5000"});
   StackOptions options;

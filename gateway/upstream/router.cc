@@ -1,6 +1,8 @@
 #include "gateway/upstream/router.h"
 
 #include "meter/anthropic_dialect.h"
+#include "meter/azure_openai_dialect.h"
+#include "meter/azure_openai_path.h"
 #include "meter/bedrock_dialect.h"
 #include "meter/gemini_dialect.h"
 #include "meter/glob.h"
@@ -15,6 +17,7 @@ const meter::AnthropicDialect kAnthropic;
 const meter::GeminiDialect kGemini;
 const meter::OllamaDialect kOllama;
 const meter::BedrockDialect kBedrock;
+const meter::AzureOpenAiDialect kAzureOpenAi;
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -37,6 +40,7 @@ Endpoint Router::endpointFor(std::string_view path) const {
     return {&kAnthropic};
   }
   if (path == "/api/chat" || path == "/api/generate") return {&kOllama};
+  if (startsWith(path, "/openai/") && meter::parseAzureOpenAiPath(path)) return {&kAzureOpenAi};
   std::string_view model;
   bool stream = false;
   if (meter::GeminiDialect::parsePath(path, model, stream)) return {&kGemini};

@@ -27,7 +27,14 @@ StackOptions azureStack() {
       "    headers:\n"
       "      api-key: \"${TEST_AZURE_KEY}\"\n"
       "    deployments:\n"
-      "      prod-chat: gpt-atest-1\n";
+      "      prod-chat: gpt-atest-1\n"
+      "  - name: azure-byok\n"
+      "    dialect: azure_openai\n"
+      "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    models: [\"byok-*\"]\n"
+      "    passthrough_auth: true\n"
+      "    deployments:\n"
+      "      byok-chat: gpt-atest-1\n";
   options.extra_prices_yaml =
       "  \"gpt-atest*\": { input: \"2.50\", cache_read: \"1.25\", output: \"10.00\" }\n";
   options.extra_yaml = "keys:\n  - id: azure-team\n    sha256: \"" + sha256Hex(kGatewayKey) +
@@ -113,6 +120,30 @@ TEST_F(AzureOpenAiTest, V1ApiNamesTheDeploymentInTheBody) {
   ASSERT_EQ(response.status, 200) << response.body;
   expectBooked(onlyEvent(), false);
   expectAzureCredential();
+}
+
+TEST_F(AzureOpenAiTest, V1ResponsesApiIsMeteredFromItsCompletedEvent) {
+  auto response = stack_.gatewayClient().post(
+      "/openai/v1/responses", R"({"model":"prod-chat","input":"Say hello"})", clientHeaders());
+  ASSERT_EQ(response.status, 200) << response.body;
+  Json e = onlyEvent();
+  EXPECT_EQ(e.str("/data/operation"), "responses");
+  expectBooked(e, false);
+  expectAzureCredential();
+}
+
+TEST_F(AzureOpenAiTest, PassthroughAuthForwardsTheClientsOwnApiKeyNotTheGatewayKey) {
+  Headers headers = clientHeaders();
+  headers[0] = {"authorization", "Bearer " + kGatewayKey};
+  headers.emplace_back("api-key", "the-teams-own-azure-key");
+  auto response = stack_.gatewayClient().post(
+      "/openai/deployments/byok-chat/chat/completions?api-version=2024-10-21",
+      "{" + kMessages + "}", headers);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(onlyMockCall().str("/headers/api-key"), "the-teams-own-azure-key");
+  const std::string raw = stack_.mockCalls();
+  EXPECT_EQ(raw.find(kGatewayKey), std::string::npos) << raw;
+  EXPECT_EQ(onlyEvent().str("/data/model_requested"), "gpt-atest-1");
 }
 
 TEST_F(AzureOpenAiTest, AnUnroutedDeploymentIsRefusedInOpenAisShape) {

@@ -375,6 +375,13 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
+  // An Azure deployment is routed by its name, and priced and budgeted as the model it deploys.
+  std::string routed_as;
+  if (const auto priced = call.runtime->router.pricedModel(call.dialect->name(), call.info.model);
+      priced != call.info.model) {
+    routed_as = std::move(call.info.model);
+    call.info.model = priced;
+  }
   call.policy.request = &call.info;
   if (auto refusal = policies.onRequest(call.policy)) {
     bookRefusal(call, *refusal);
@@ -387,18 +394,13 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
-  call.upstreams = call.runtime->router.route(call.dialect->name(), call.info.model);
+  call.upstreams = call.runtime->router.route(call.dialect->name(),
+                                              routed_as.empty() ? call.info.model : routed_as);
   if (call.upstreams == nullptr) {
     const GatewayError error = rejectCall(call, 404, "model_not_found",
                                           "no upstream serves model '" + call.info.model + "'");
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
-  }
-  // An Azure deployment is routed by its name and priced as the model it deploys.
-  if (const auto& deployments = call.upstreams->config().deployments; !deployments.empty()) {
-    if (auto it = deployments.find(call.info.model); it != deployments.end()) {
-      call.info.model = it->second;
-    }
   }
   if (ctx_.open_calls != nullptr) {
     call.open_view.emplace(call, ctx_.event_source);

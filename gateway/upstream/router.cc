@@ -27,7 +27,10 @@ bool startsWith(std::string_view s, std::string_view prefix) {
 
 Router::Router(const config::Config& config) : config_(config) {
   sets_.reserve(config_.upstreams.size());
-  for (const auto& upstream : config_.upstreams) sets_.emplace_back(upstream);
+  for (const auto& upstream : config_.upstreams) {
+    sets_.emplace_back(upstream);
+    any_deployments_ = any_deployments_ || !upstream.deployments.empty();
+  }
 }
 
 Endpoint Router::endpointFor(std::string_view path) const {
@@ -72,6 +75,15 @@ const UpstreamSet* Router::route(std::string_view dialect, std::string_view mode
     }
   }
   return nullptr;
+}
+
+std::string_view Router::pricedModel(std::string_view dialect, std::string_view name) const {
+  if (!any_deployments_) return name;
+  const UpstreamSet* set = route(dialect, name);
+  if (set == nullptr) return name;
+  const auto& deployments = set->config().deployments;
+  const auto it = deployments.find(name);
+  return it == deployments.end() ? name : std::string_view(it->second);
 }
 
 }  // namespace tollgate::gateway

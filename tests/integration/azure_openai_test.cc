@@ -164,5 +164,28 @@ TEST_F(AzureOpenAiTest, AWrongApiKeyIsRefusedBeforeTheUpstream) {
   EXPECT_EQ(stack_.mockCalls().find("\"seq\""), std::string::npos);
 }
 
+// Spend control sees the model a deployment is priced as: a budget holds an Azure call's worst
+// case at the mapped model's price (the deployment name itself has none).
+TEST(AzureOpenAiBudgetTest, ABudgetHoldsADeploymentsCallAtItsModelsPrice) {
+  TempDir state;
+  StackOptions options = azureStack();
+  options.extra_yaml +=
+      "budgets:\n"
+      "  - { name: tiny, scope: {}, period: month, limit_usd: \"0.01\" }\n"
+      "spend_state: { backend: local, file: \"" +
+      state.file("spend.tsv") + "\" }\n";
+  Stack stack(options);
+  // 5000 output tokens at $10 per million: $0.05 held, more than the $0.01 limit.
+  auto response = stack.gatewayClient().post(kChatPath, "{" + kMessages + R"(,"max_tokens":5000})",
+                                             clientHeaders());
+  EXPECT_EQ(response.status, 429) << response.body;
+  EXPECT_EQ(stack.mockCalls().find("\"seq\""), std::string::npos);
+  auto events = stack.waitForEvents(1);
+  ASSERT_EQ(events.size(), 1u);
+  Json e(events.back());
+  EXPECT_EQ(e.str("/data/model_requested"), "gpt-atest-1");
+  EXPECT_EQ(e.str("/data/outcome"), "rejected");
+}
+
 }  // namespace
 }  // namespace tollgate::testing

@@ -135,6 +135,17 @@ TEST_F(RouterTest, AzureDeploymentsAreRoutedByTheirNameToAzureUpstreamsOnly) {
   EXPECT_EQ(router.route("openai", "prod-chat")->config().name, "all-openai");
 }
 
+TEST_F(RouterTest, AnAzureDeploymentIsPricedAsTheModelItsUpstreamMapsItTo) {
+  auto azure = upstream("azure", "azure_openai", {"prod-*"});
+  azure.deployments = {{"prod-chat", "gpt-4o-2024-11-20"}};
+  config_.upstreams.push_back(azure);
+  const Router router(config_);
+  EXPECT_EQ(router.pricedModel("azure_openai", "prod-chat"), "gpt-4o-2024-11-20");
+  EXPECT_EQ(router.pricedModel("azure_openai", "prod-other"), "prod-other");      // not mapped
+  EXPECT_EQ(router.pricedModel("azure_openai", "staging-chat"), "staging-chat");  // not routed
+  EXPECT_EQ(router.pricedModel("openai", "prod-chat"), "prod-chat");
+}
+
 TEST_F(RouterTest, RoutedSetNamesTheConfiguredUpstreamItself) {
   const Router router(config_);
   const UpstreamSet* set = router.route("openai", "gpt-4o-mini");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "gateway/upstream/access_token_file.h"
 #include "gateway/upstream/balancer.h"
 #include "gateway/upstream/endpoint_set.h"
 #include "gateway/upstream/fallback_chain.h"
@@ -33,6 +34,7 @@ class UpstreamPools {
     RetryBudget budget;
     std::vector<FallbackStep> fallbacks;
     std::vector<config::UpstreamConfig> views;  // one per endpoint
+    AccessTokenFile access_token;               // the upstream's credentials_file
   };
 
   UpstreamPools(const config::Config& config, Clock::time_point now, uint64_t seed,

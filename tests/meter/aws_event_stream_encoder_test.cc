@@ -58,8 +58,9 @@ TEST(AwsEventStreamEncoder, MessagesRoundTripThroughTheFramerAtEverySplit) {
     ASSERT_EQ(seen.size(), 2u) << split;
     EXPECT_EQ(seen[0],
               R"(event|metadata||application/json|{"usage":{"inputTokens":3,"outputTokens":5}})");
-    EXPECT_EQ(seen[1],
-              R"(exception||internalServerException|application/json|{"message":"upstream failed"})");
+    EXPECT_EQ(
+        seen[1],
+        R"(exception||internalServerException|application/json|{"message":"upstream failed"})");
   }
 }
 

@@ -115,8 +115,7 @@ TEST(StreamEndingGeminiArray, FailureAtABoundaryEndsWithAnErrorElement) {
     ASSERT_EQ(elements.back().at_pointer("/error/code").get(code), simdjson::SUCCESS);
     EXPECT_EQ(code, 502);
     std::string_view reason;
-    ASSERT_EQ(elements.back().at_pointer("/error/details/0/reason").get(reason),
-              simdjson::SUCCESS);
+    ASSERT_EQ(elements.back().at_pointer("/error/details/0/reason").get(reason), simdjson::SUCCESS);
     EXPECT_EQ(reason, "upstream_stream_error");
   }
 }
@@ -216,8 +215,9 @@ TEST(StreamEndingBedrock, FailureEndsWithAnExceptionMessage) {
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read.back().message_type, "exception");
   EXPECT_EQ(read.back().exception_type, "internalServerException");
-  EXPECT_EQ(read.back().payload,
-            R"({"message":"The upstream 'u' failed during the answer; the answer is incomplete."})");
+  EXPECT_EQ(
+      read.back().payload,
+      R"({"message":"The upstream 'u' failed during the answer; the answer is incomplete."})");
 
   read = readEventStream(stream + ending.failureEnd(kBedrock, upstreamFailure("upstream_timeout")),
                          &faults);
@@ -234,9 +234,8 @@ TEST(StreamEndingBedrock, NothingIsWrittenInsideAMessage) {
 }
 
 TEST(StreamEndingBedrock, InvokeStreamCutEndsWithAThrottlingException) {
-  const meter::AwsEventStreamHeader headers[] = {{":event-type", "chunk"},
-                                                 {":content-type", "application/json"},
-                                                 {":message-type", "event"}};
+  const meter::AwsEventStreamHeader headers[] = {
+      {":event-type", "chunk"}, {":content-type", "application/json"}, {":message-type", "event"}};
   const std::string stream =
       meter::encodeAwsEventStreamMessage(headers, R"({"bytes":"eyJ0eXBlIjoicGluZyJ9"})");
   StreamEnding ending(Form::kBedrockEventStream);

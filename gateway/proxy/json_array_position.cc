@@ -1,5 +1,7 @@
 #include "gateway/proxy/json_array_position.h"
 
+#include <cstring>
+
 namespace tollgate::gateway {
 
 void JsonArrayPosition::step(char c) {
@@ -39,7 +41,31 @@ void JsonArrayPosition::step(char c) {
 }
 
 void JsonArrayPosition::relayed(std::string_view bytes) {
-  for (const char c : bytes) step(c);
+  // Most of the stream is string content (the answer's text): jump from quote to quote with
+  // memchr, and decide whether a quote is escaped by the backslashes right before it.
+  const char* const data = bytes.data();
+  size_t at = 0;
+  while (at < bytes.size()) {
+    if (!in_string_) {
+      step(data[at++]);
+      continue;
+    }
+    if (escaped_) {
+      escaped_ = false;
+      ++at;
+      continue;
+    }
+    const void* found = std::memchr(data + at, '"', bytes.size() - at);
+    const size_t end = found == nullptr ? bytes.size() : static_cast<const char*>(found) - data;
+    size_t backslashes = 0;
+    while (end - backslashes > at && data[end - backslashes - 1] == '\\') ++backslashes;
+    if (found == nullptr) {
+      escaped_ = backslashes % 2 == 1;
+      return;
+    }
+    if (backslashes % 2 == 0) in_string_ = false;
+    at = end + 1;
+  }
 }
 
 bool JsonArrayPosition::atBoundary() const {

@@ -9,8 +9,9 @@ namespace tollgate::gateway {
 
 // Where the relayed bytes of a JSON-array stream (Gemini's streamGenerateContent without
 // alt=sse: "[" obj "," obj ... "]") stand: between elements of the top-level array or inside
-// one, and whether a "," must precede a new element. One pass per byte, strings and their
-// escapes skipped; no bytes kept. Pure.
+// one, and whether a "," must precede a new element. Strings (the answer's text, most of the
+// stream) are crossed with memchr from quote to quote; the bytes between them one at a time; no
+// bytes kept. Pure.
 class JsonArrayPosition {
  public:
   void relayed(std::string_view bytes);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/proxy/json_array_position.h"
 #include "gateway/proxy/stream_ending.h"
 #include "meter/aws_event_stream_encoder.h"
 #include "meter/aws_event_stream_framer.h"
@@ -70,6 +71,22 @@ TEST(StreamEndingGeminiArray, BoundariesAreBeforeTheArrayAndAfterWholeElementsOn
     if (ending.atBoundary() && p > 0) ++whole;
   }
   EXPECT_GT(whole, 3u);  // each element's end, and the separators after it
+}
+
+TEST(StreamEndingGeminiArray, ThePositionDoesNotDependOnWhereChunksEnd) {
+  // Splits inside strings, escapes and backslash runs: the escape state carries over.
+  for (size_t end = 0; end <= kGeminiStream.size(); ++end) {
+    JsonArrayPosition whole;
+    whole.relayed(kGeminiStream.substr(0, end));
+    for (size_t split = 0; split <= end; ++split) {
+      JsonArrayPosition pieces;
+      pieces.relayed(kGeminiStream.substr(0, split));
+      pieces.relayed(kGeminiStream.substr(split, end - split));
+      ASSERT_EQ(pieces.atBoundary(), whole.atBoundary()) << split << ".." << end;
+      ASSERT_EQ(pieces.needsSeparator(), whole.needsSeparator()) << split << ".." << end;
+      ASSERT_EQ(pieces.opened(), whole.opened());
+    }
+  }
 }
 
 TEST(StreamEndingGeminiArray, CutAtEveryBoundaryParsesWithAFinalMaxTokensElement) {

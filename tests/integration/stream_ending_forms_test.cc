@@ -47,7 +47,8 @@ const std::string kBedrockUpstream =
     "      access_key_id: \"AKIDEXAMPLE\"\n"
     "      secret_access_key: \"" +
     kAwsSecret + "\"\n";
-const std::string kConversePath = "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream";
+const std::string kConversePath =
+    "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream";
 const std::string kConverseBody =
     R"({"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":100}})";
 
@@ -98,9 +99,8 @@ std::vector<EventMessage> readEventStream(const std::string& body, bool* whole) 
       const std::string name = body.substr(h + 1, name_len);
       h += 1 + name_len;
       if (body[h] != 7) return out;  // the gateway and the mock write string headers only
-      const size_t value_len =
-          static_cast<size_t>(static_cast<unsigned char>(body[h + 1])) << 8 |
-          static_cast<unsigned char>(body[h + 2]);
+      const size_t value_len = static_cast<size_t>(static_cast<unsigned char>(body[h + 1])) << 8 |
+                               static_cast<unsigned char>(body[h + 2]);
       m.headers[name] = body.substr(h + 3, value_len);
       h += 3 + value_len;
     }

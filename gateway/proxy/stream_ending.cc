@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "meter/aws_event_stream_encoder.h"
 #include "meter/json_escape.h"
 #include "meter/meter_support.h"
 
@@ -26,6 +27,14 @@ StreamEnding::Form StreamEnding::formOf(std::string_view dialect, const meter::R
   if (dialect == "ollama") {
     return info.operation == "chat" ? Form::kOllamaChat : Form::kOllamaGenerate;
   }
+  if (dialect == "bedrock") {
+    constexpr std::string_view kEventStream = "application/vnd.amazon.eventstream";
+    return content_type.substr(0, kEventStream.size()) == kEventStream ? Form::kBedrockEventStream
+                                                                       : Form::kNone;
+  }
+  if (dialect == "gemini" && !meter::support::isEventStream(content_type)) {
+    return Form::kGeminiJsonArray;
+  }
   if (!meter::support::isEventStream(content_type)) return Form::kNone;
   if (dialect == "openai") {
     if (info.operation == "chat") return Form::kOpenAiChat;
@@ -39,6 +48,8 @@ StreamEnding::Form StreamEnding::formOf(std::string_view dialect, const meter::R
 }
 
 void StreamEnding::relayed(std::string_view bytes) {
+  if (form_ == Form::kGeminiJsonArray) return array_.relayed(bytes);
+  if (form_ == Form::kBedrockEventStream) return events_.relayed(bytes);
   if (bytes.size() >= tail_.size()) {
     std::copy(bytes.end() - tail_.size(), bytes.end(), tail_.begin());
     tail_size_ = tail_.size();
@@ -61,9 +72,15 @@ bool StreamEnding::endsEvent(std::string_view tail, bool ndjson) {
   return end > 0 && isLineEnd(tail[end - 1]);
 }
 
-bool StreamEnding::atBoundary() const { return endsEvent(tail(), ndjson()); }
+bool StreamEnding::atBoundary() const {
+  if (form_ == Form::kGeminiJsonArray) return array_.atBoundary();
+  if (form_ == Form::kBedrockEventStream) return events_.atBoundary();
+  return endsEvent(tail(), ndjson());
+}
 
 std::optional<size_t> StreamEnding::boundaryIn(std::string_view next) const {
+  if (form_ == Form::kGeminiJsonArray) return array_.boundaryIn(next);
+  if (form_ == Form::kBedrockEventStream) return events_.boundaryIn(next);
   std::string joined(tail());
   joined.append(next);
   for (size_t i = next.size(); i > 0; --i) {
@@ -110,9 +127,73 @@ void StreamEnding::appendTollgate(const StreamEndNotice& notice, std::string_vie
   out.push_back('}');
 }
 
+std::string StreamEnding::geminiCutCandidate(const StreamEndNotice& notice) {
+  std::string data = R"({"candidates":[{"content":{"role":"model","parts":[{"text":""}]},)"
+                     R"("finishReason":"MAX_TOKENS","index":0}],)";
+  appendField("modelVersion", notice.model, data);
+  data.push_back(',');
+  appendField("responseId", notice.response_id, data);
+  appendTollgate(notice, "budget_cut", data);
+  data.push_back('}');
+  return data;
+}
+
+std::string StreamEnding::lastArrayElement(std::string_view element) const {
+  if (!array_.atBoundary() || array_.closed()) return {};
+  std::string out;
+  if (!array_.opened()) {
+    out.push_back('[');
+  } else if (array_.needsSeparator()) {
+    out.append(",\r\n");
+  }
+  out.append(element);
+  out.push_back(']');
+  return out;
+}
+
+std::string StreamEnding::bedrockCutEnd(const StreamEndNotice& notice) const {
+  if (!events_.atBoundary()) return {};
+  // InvokeModelWithResponseStream carries the model's own events, base64 in "chunk" events,
+  // whose shape differs per model family: a cut there ends with an exception the SDKs raise.
+  if (events_.firstEventType() == "chunk") return bedrockException("throttlingException", notice);
+  std::string stop = R"({"stopReason":"max_tokens")";
+  appendTollgate(notice, "budget_cut", stop);
+  stop.push_back('}');
+  const meter::AwsEventStreamHeader stop_headers[] = {{":event-type", "messageStop"},
+                                                      {":content-type", "application/json"},
+                                                      {":message-type", "event"}};
+  std::string out = meter::encodeAwsEventStreamMessage(stop_headers, stop);
+  std::string usage = R"({"usage":{"inputTokens":)";
+  usage.append(std::to_string(notice.input_tokens));
+  usage.append(R"(,"outputTokens":)");
+  usage.append(std::to_string(notice.output_tokens));
+  usage.append(R"(,"totalTokens":)");
+  usage.append(std::to_string(notice.input_tokens + notice.output_tokens));
+  usage.append("}}");
+  const meter::AwsEventStreamHeader usage_headers[] = {{":event-type", "metadata"},
+                                                       {":content-type", "application/json"},
+                                                       {":message-type", "event"}};
+  out.append(meter::encodeAwsEventStreamMessage(usage_headers, usage));
+  return out;
+}
+
+std::string StreamEnding::bedrockException(std::string_view type,
+                                           const StreamEndNotice& notice) const {
+  if (!events_.atBoundary()) return {};
+  std::string payload = "{";
+  appendField("message", notice.message, payload);
+  payload.push_back('}');
+  const meter::AwsEventStreamHeader headers[] = {{":exception-type", type},
+                                                 {":content-type", "application/json"},
+                                                 {":message-type", "exception"}};
+  return meter::encodeAwsEventStreamMessage(headers, payload);
+}
+
 std::string StreamEnding::cutEnd(const meter::Dialect& dialect,
                                  const StreamEndNotice& notice) const {
-  std::string out = closeOpenEvent();
+  std::string out = form_ == Form::kGeminiJsonArray || form_ == Form::kBedrockEventStream
+                        ? std::string()
+                        : closeOpenEvent();
   std::string data;
   const std::string created = std::to_string(notice.created_unix_s);
   switch (form_) {
@@ -159,15 +240,12 @@ std::string StreamEnding::cutEnd(const meter::Dialect& dialect,
       out.append(sseEvent("error", dialect.errorBody(429, notice.code, notice.message)));
       return out;
     case Form::kGeminiSse:
-      data = R"({"candidates":[{"content":{"role":"model","parts":[{"text":""}]},)"
-             R"("finishReason":"MAX_TOKENS","index":0}],)";
-      appendField("modelVersion", notice.model, data);
-      data.push_back(',');
-      appendField("responseId", notice.response_id, data);
-      appendTollgate(notice, "budget_cut", data);
-      data.push_back('}');
-      out.append(sseEvent({}, data));
+      out.append(sseEvent({}, geminiCutCandidate(notice)));
       return out;
+    case Form::kGeminiJsonArray:
+      return lastArrayElement(geminiCutCandidate(notice));
+    case Form::kBedrockEventStream:
+      return bedrockCutEnd(notice);
     case Form::kOllamaChat:
     case Form::kOllamaGenerate:
       data = "{";
@@ -185,11 +263,21 @@ std::string StreamEnding::cutEnd(const meter::Dialect& dialect,
 
 std::string StreamEnding::failureEnd(const meter::Dialect& dialect,
                                      const StreamEndNotice& notice) const {
-  if (form_ == Form::kNone) return {};
-  std::string out = closeOpenEvent();
   constexpr int kStatus = 502;
+  if (form_ == Form::kNone) return {};
+  if (form_ == Form::kGeminiJsonArray) {
+    return lastArrayElement(dialect.errorBody(kStatus, notice.code, notice.message));
+  }
+  if (form_ == Form::kBedrockEventStream) {
+    return bedrockException(notice.code == "upstream_timeout" ? "serviceUnavailableException"
+                                                              : "internalServerException",
+                            notice);
+  }
+  std::string out = closeOpenEvent();
   switch (form_) {
     case Form::kNone:
+    case Form::kGeminiJsonArray:
+    case Form::kBedrockEventStream:
       break;
     case Form::kOpenAiChat:
     case Form::kOpenAiCompletion:

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/proxy/event_stream_position.h"
+#include "gateway/proxy/json_array_position.h"
 #include "meter/dialect.h"
 
 namespace tollgate::gateway {
@@ -21,17 +23,21 @@ struct StreamEndNotice {
   std::string_view response_id;
   std::string_view model;
   int64_t created_unix_s = 0;
+  // The usage up to the end (Bedrock's metadata event reports it).
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
 };
 
 // The end of a streamed answer that the gateway writes itself, in the dialect's own form, so
 // that the official SDKs end cleanly or raise a clear error instead of hanging or taking a cut
 // answer for a complete one (docs/budgets.md "Streams", docs/upstreams.md "Mid-stream failures").
-// Tracks whether the bytes relayed so far end at an event boundary (the last few bytes only:
-// O(1) per chunk), so that a cut ends after a whole event. Pure.
+// Tracks whether the bytes relayed so far end at an event boundary (SSE and NDJSON: the last few
+// bytes only, O(1) per chunk; Gemini's JSON array: one pass per byte; Bedrock's event stream: one
+// step per message), so that a cut ends after a whole event. Pure.
 class StreamEnding {
  public:
   enum class Form {
-    kNone,  // no form the gateway can end (not a stream, a JSON array, a binary event stream)
+    kNone,  // no form the gateway can end (not a stream, a body with a Content-Length)
     kOpenAiChat,
     kOpenAiCompletion,
     kOpenAiResponses,
@@ -39,9 +45,12 @@ class StreamEnding {
     kGeminiSse,
     kOllamaChat,
     kOllamaGenerate,
+    kGeminiJsonArray,     // streamGenerateContent without alt=sse
+    kBedrockEventStream,  // ConverseStream, InvokeModelWithResponseStream
   };
 
-  // The form of an answer: a 2xx stream of a dialect and operation, as SSE (Ollama: NDJSON).
+  // The form of an answer: a 2xx stream of a dialect and operation, as SSE (Ollama: NDJSON;
+  // Gemini: SSE or a JSON array; Bedrock: the AWS event stream).
   static Form formOf(std::string_view dialect, const meter::RequestInfo& info, int status,
                      std::string_view content_type);
 
@@ -63,7 +72,9 @@ class StreamEnding {
   std::string cutEnd(const meter::Dialect& dialect, const StreamEndNotice& notice) const;
   // The end of a stream whose upstream failed after bytes were relayed: an explicit error event,
   // never an end that looks complete. Closes an event left open first (the client then sees a
-  // malformed event before the error: still an error, never a complete answer).
+  // malformed event before the error: still an error, never a complete answer). A JSON array
+  // or an event stream left inside an element or a message gets nothing: there is no way to
+  // close it, and the short body is the error.
   std::string failureEnd(const meter::Dialect& dialect, const StreamEndNotice& notice) const;
 
  private:
@@ -73,6 +84,12 @@ class StreamEnding {
   // What closes an event left open, so that a new event can follow.
   std::string closeOpenEvent() const;
   std::string sseEvent(std::string_view name, std::string_view data) const;
+  // The last element of a JSON array ("," before it when needed, "]" after it); "" when the
+  // relayed bytes stop inside an element or the array is already complete.
+  std::string lastArrayElement(std::string_view element) const;
+  std::string bedrockCutEnd(const StreamEndNotice& notice) const;
+  std::string bedrockException(std::string_view type, const StreamEndNotice& notice) const;
+  static std::string geminiCutCandidate(const StreamEndNotice& notice);
   static void appendTollgate(const StreamEndNotice& notice, std::string_view outcome,
                              std::string& out);
 
@@ -80,6 +97,8 @@ class StreamEnding {
   // The last bytes relayed: enough to see "\r\n\r\n".
   std::array<char, 4> tail_{};
   size_t tail_size_ = 0;
+  JsonArrayPosition array_;
+  EventStreamPosition events_;
 };
 
 }  // namespace tollgate::gateway

@@ -38,6 +38,8 @@ std::string StreamGuard::cutEnd(const meter::Dialect& dialect, const meter::Mete
   notice.response_id = answer.response_id;
   notice.model = answer.response_model;
   notice.created_unix_s = created_unix_s;
+  notice.input_tokens = answer.usage.input_tokens;
+  notice.output_tokens = answer.usage.output_tokens;
   return ending_.cutEnd(dialect, notice);
 }
 

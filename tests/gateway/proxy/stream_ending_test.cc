@@ -12,6 +12,7 @@
 #include "meter/gemini_dialect.h"
 #include "meter/ollama_dialect.h"
 #include "meter/openai_dialect.h"
+#include "tests/gateway/proxy/stream_end_notices.h"
 
 namespace tollgate::gateway {
 namespace {
@@ -61,23 +62,8 @@ std::string str(simdjson::dom::element root, const char* pointer) {
   return std::string(value);
 }
 
-StreamEndNotice budgetCut() {
-  StreamEndNotice notice;
-  notice.code = "budget_exceeded";
-  notice.message = "The gateway ended this stream: the budget team ran out.";
-  notice.limit = "team";
-  notice.response_id = "resp_1";
-  notice.model = "m-1";
-  notice.created_unix_s = 1700000000;
-  return notice;
-}
-
-StreamEndNotice upstreamFailure() {
-  StreamEndNotice notice;
-  notice.code = "upstream_stream_error";
-  notice.message = "The upstream 'u' failed during the answer; the answer is incomplete.";
-  return notice;
-}
+using testing::budgetCut;
+using testing::upstreamFailure;
 
 const meter::OpenAiDialect kOpenAi;
 const meter::AnthropicDialect kAnthropic;
@@ -105,9 +91,12 @@ TEST(StreamEnding, FormFollowsDialectOperationAndEventStream) {
             Form::kOllamaChat);
   EXPECT_EQ(StreamEnding::formOf("ollama", streamOf("text_completion"), 200, ""),
             Form::kOllamaGenerate);
-  // Gemini's streamed JSON array, an error answer, a body that is not a stream: no form.
   EXPECT_EQ(StreamEnding::formOf("gemini", streamOf("generate_content"), 200, "application/json"),
-            Form::kNone);
+            Form::kGeminiJsonArray);
+  EXPECT_EQ(
+      StreamEnding::formOf("bedrock", streamOf("chat"), 200, "application/vnd.amazon.eventstream"),
+      Form::kBedrockEventStream);
+  // An error answer, a body that is not a stream: no form.
   EXPECT_EQ(StreamEnding::formOf("openai", streamOf("chat"), 500, sse), Form::kNone);
   EXPECT_EQ(StreamEnding::formOf("openai", meter::RequestInfo{}, 200, sse), Form::kNone);
   EXPECT_EQ(StreamEnding::formOf("bedrock", streamOf("chat"), 200, sse), Form::kNone);

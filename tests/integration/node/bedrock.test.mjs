@@ -187,3 +187,57 @@ describe('@aws-sdk/client-bedrock-runtime through the gateway', () => {
     assert.deepEqual(await stack.mockCalls(), []);
   });
 });
+
+// A budget that runs out while a ConverseStream runs: the gateway ends the stream with
+// messageStop (stopReason max_tokens) and a metadata event, which the SDK decodes like
+// Bedrock's own (docs/budgets.md "Streams").
+const kBudgetYaml = `budgets:
+  - { name: stream-cap, scope: {}, limit_usd: "0.01", streams: cut }
+spend_state: { backend: local, default_output_tokens: 100, file: "@DIR@/spend-state.tsv" }
+`;
+// 2000 output tokens in 200 events, 1 ms apart: $0.01 buys about 660 of them.
+const kLongStreamHeaders = {
+  'x-mock-prompt-tokens': '5',
+  'x-mock-completion-tokens': '2000',
+  'x-mock-chunks': '200',
+  'x-mock-chunk-delay-ms': '1',
+};
+
+describe('@aws-sdk/client-bedrock-runtime: a ConverseStream cut by a budget', () => {
+  let stack;
+
+  beforeEach(async () => {
+    stack = await Stack.start(kBudgetYaml);
+  });
+
+  afterEach(async () => {
+    assert.deepEqual((await stack?.close()) ?? [], []);
+    stack = undefined;
+  });
+
+  test('the stream ends with stopReason max_tokens and the usage up to the cut', async () => {
+    const response = await client(stack.gateway.url, kLongStreamHeaders).send(
+      new ConverseStreamCommand({ ...kRequest, inferenceConfig: { maxTokens: 100 } }),
+    );
+    const kinds = [];
+    let stop;
+    let metadata;
+    for await (const item of response.stream) {
+      const [kind] = Object.keys(item);
+      kinds.push(kind);
+      if (kind === 'messageStop') stop = item.messageStop;
+      if (kind === 'metadata') metadata = item.metadata;
+    }
+    assert.deepEqual(kinds.slice(-2), ['messageStop', 'metadata']);
+    assert.ok(kinds.filter((k) => k === 'contentBlockDelta').length < 200, 'the stream was cut');
+    assert.equal(stop.stopReason, 'max_tokens');
+
+    const events = await stack.waitForEvents(1);
+    assert.equal(events.length, 1);
+    const event = events[0].data;
+    assert.equal(event.outcome, 'budget_cut');
+    assert.equal(event.limit, 'stream-cap');
+    assert.equal(metadata.usage.outputTokens, event.usage.output_tokens);
+    assert.ok(metadata.usage.outputTokens > 0);
+  });
+});

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "config/config.h"
+#include "gateway/core/attempt_record.h"
 #include "gateway/core/ids.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -52,6 +54,8 @@ struct CallRecord {
   std::string gpu_pool;
   __int128 gpu_pool_hour_pico = 0;
   __int128 gpu_pool_occupancy_ns = 0;
+  // Each attempt at an upstream endpoint, in order (most calls make one).
+  boost::container::small_vector<AttemptRecord, 2> attempts;
 };
 
 // Told about every finished call, on the worker thread that handled it, after the cost event

@@ -20,6 +20,7 @@
 #include "gateway/http/http_head.h"
 #include "gateway/http/request_rules.h"
 #include "gateway/proxy/call_accounting.h"
+#include "gateway/proxy/call_attempts.h"
 #include "gateway/proxy/framing_plan.h"
 #include "gateway/proxy/proxy_call.h"
 #include "gateway/upstream/aws_request_signing.h"
@@ -526,6 +527,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       head_for = call.upstream;
     }
     pool.endpoints.onStart(endpoint);
+    beginAttempt(call, upstream, endpoint, ctx_.ids.spanId(), now);
     auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, !after_stale);
     after_stale = false;
     if (!acquired.connection) {
@@ -546,15 +548,21 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       const auto next = planner.next(AttemptResult::kConnectError, false, endpoint_left, failed_at);
       if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
         metrics.add(metrics.upstream_endpoint_retries);
+        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
+                   AttemptNext::kNextEndpoint, failed_at);
         continue;
       }
       // A fallback naming another model would need the request rewritten: not done yet, so only
       // fallbacks asking for the client's model are followed.
       if (next.kind == FailoverPlanner::Kind::kFallback && next.fallback->model.empty()) {
         metrics.add(metrics.upstream_fallbacks);
+        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kFallback,
+                   failed_at);
         tried.clear();
         continue;
       }
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kNone,
+                 failed_at);
       if (next.reason == FailoverPlanner::GiveUp::kBudget ||
           next.reason == FailoverPlanner::GiveUp::kMaxAttempts) {
         metrics.add(metrics.upstream_retries_denied);
@@ -583,6 +591,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     if (retry) {
       // A stale pooled connection: the same endpoint again, on a fresh connection.
       pool.endpoints.onCancel(endpoint);
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kSameEndpoint,
+                 Clock::now());
       after_stale = true;
       metrics.add(metrics.pool_stale_retries);
       continue;
@@ -595,17 +605,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
 
 void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
                                       const ProxyCall& call) {
-  // What the attempt says about the endpoint: no answer at all (reset, timeout) counts as a
-  // connect failure, a 5xx as a server error; the time to the first byte feeds the latency.
-  AttemptResult result = AttemptResult::kSuccess;
-  if (call.error_type == "upstream_connection_error" || call.error_type == "upstream_timeout" ||
-      call.error_type == "upstream_protocol_error") {
-    result = AttemptResult::kConnectError;
-  } else if (call.status >= 500) {
-    result = AttemptResult::k5xx;
-  } else if (call.status == 429) {
-    result = AttemptResult::k429;
-  }
+  // What the attempt says about the endpoint; the time to the first byte feeds the latency.
+  const AttemptResult result = attemptResultOf(call);
   std::optional<PeakEwma::Nanos> latency;
   if (call.has_first_byte) latency = call.first_byte - call.upstream_start;
   if (endpoints.onFinish(endpoint, result, latency, Clock::now())) {
@@ -955,6 +956,7 @@ void DownstreamSession::finishCall(ProxyCall& call) {
   auto& metrics = *ctx_.metrics;
   if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
   metrics.recordEvent(event);
+  endFinalAttempt(call, call.upstream_end);
   for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
   if (log_->should_log(spdlog::level::debug)) {
     log_->debug(

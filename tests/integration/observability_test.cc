@@ -138,7 +138,7 @@ TEST(ObservabilityTest, SpansReachARealOtlpReceiverAndJoinTheCostEvent) {
   ASSERT_TRUE(eventually(
       [&] {
         spans = parseSpans(receiver.spans());
-        return spans.size() >= 2;
+        return spans.size() >= 3;
       },
       std::chrono::seconds(15)))
       << receiver.spans();
@@ -154,6 +154,16 @@ TEST(ObservabilityTest, SpansReachARealOtlpReceiverAndJoinTheCostEvent) {
   EXPECT_EQ(client->parent_span_id, server->span_id);
   EXPECT_EQ(server->trace_state, "vendor=abc");
   EXPECT_EQ(server->status, 0);
+
+  // The one attempt is the CLIENT span's child and names its endpoint and outcome.
+  const Span* attempt = findSpan(spans, client_trace, 1);
+  ASSERT_NE(attempt, nullptr) << receiver.spans();
+  EXPECT_EQ(attempt->parent_span_id, client->span_id);
+  EXPECT_EQ(attempt->attrs.at("tollgate.attempt"), "1");
+  EXPECT_EQ(attempt->attrs.at("tollgate.endpoint"), "0");
+  EXPECT_EQ(attempt->attrs.at("http.response.status_code"), "200");
+  EXPECT_EQ(attempt->attrs.at("server.port"), std::to_string(stack.mock().port));
+  EXPECT_EQ(attempt->attrs.count("error.type"), 0u);
 
   // GenAI attributes equal what the mock sent.
   const auto& a = client->attrs;
@@ -258,13 +268,13 @@ TEST(ObservabilityTest, SampleRatioZeroRecordsNothingAndTellsTheUpstreamNotSampl
   Json calls(stack.mockCalls());
   EXPECT_EQ(calls.str("/calls/0/headers/traceparent").substr(53), "00");
   EXPECT_EQ(calls.str("/calls/1/headers/traceparent").substr(53), "01");
-  // Shut down (flushes the exporter): still only the sampled call's two spans.
+  // Shut down (flushes the exporter): still only the sampled call's three spans (server,
+  // client, its one attempt).
   stack.gatewayProcess().signal(SIGTERM);
   ASSERT_TRUE(stack.gatewayProcess().wait(std::chrono::seconds(10)).has_value());
   spans = parseSpans(receiver.spans());
-  ASSERT_EQ(spans.size(), 2u);
-  EXPECT_EQ(spans[0].trace_id, "0af7651916cd43dd8448eb211c80319c");
-  EXPECT_EQ(spans[1].trace_id, "0af7651916cd43dd8448eb211c80319c");
+  ASSERT_EQ(spans.size(), 3u);
+  for (const auto& span : spans) EXPECT_EQ(span.trace_id, "0af7651916cd43dd8448eb211c80319c");
 }
 
 // Runs a command through the shell; returns its exit status and what it printed.

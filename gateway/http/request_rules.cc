@@ -25,12 +25,23 @@ HeadDecision refuse(int status, const char* code, std::string message) {
 }  // namespace
 
 HeadDecision checkRequestHead(const Fields& head, unsigned version) {
-  // Every Transfer-Encoding line, in order, is one list of codings (RFC 9110 section 5.3).
+  // One pass over the fields: a lookup by name is a search of Beast's tree, and this runs on
+  // every call. Every Transfer-Encoding line, in order, is one list of codings (RFC 9110
+  // section 5.3).
+  int te_lines = 0;
   int codings = 0;
   int chunked_at = -1;
   bool other = false;
-  for (auto [it, end] = head.equal_range(http::field::transfer_encoding); it != end; ++it) {
-    const std::string_view value = it->value();
+  int expect_lines = 0;
+  std::string_view expect;
+  for (const auto& f : head) {
+    if (f.name() == http::field::expect) {
+      if (expect_lines++ == 0) expect = f.value();
+      continue;
+    }
+    if (f.name() != http::field::transfer_encoding) continue;
+    ++te_lines;
+    const std::string_view value = f.value();
     size_t i = 0;
     while (i <= value.size()) {
       size_t j = value.find(',', i);
@@ -51,7 +62,7 @@ HeadDecision checkRequestHead(const Fields& head, unsigned version) {
   }
   // A field whose list is empty (",, ,") names no coding: Beast then reads no body, and what the
   // client meant as its body would be parsed as the next request (RFC 9112 6.3: 400, close).
-  if (codings == 0 && head.count(http::field::transfer_encoding) > 0) {
+  if (codings == 0 && te_lines > 0) {
     return refuse(400, "bad_http_request", "Transfer-Encoding names no transfer coding");
   }
   if (codings > 0) {
@@ -69,9 +80,8 @@ HeadDecision checkRequestHead(const Fields& head, unsigned version) {
   }
 
   HeadDecision d;
-  const auto expect = head[http::field::expect];
   if (!expect.empty()) {
-    if (!iequals(trim(expect), "100-continue") || head.count(http::field::expect) > 1) {
+    if (!iequals(trim(expect), "100-continue") || expect_lines > 1) {
       return refuse(417, "expectation_failed", "only Expect: 100-continue is supported");
     }
     // HTTP/1.0 clients cannot take an interim response (RFC 9110 section 10.1.1).

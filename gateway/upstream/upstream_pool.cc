@@ -75,8 +75,13 @@ UpstreamPool::UpstreamPool(Executor executor, WorkerMetrics& metrics, RateLimite
       sweep_timer_(executor_) {}
 
 UpstreamPool::Endpoint& UpstreamPool::endpoint(const config::UpstreamConfig& upstream) {
-  if (!upstream.endpoint_id.empty()) return endpoints_[upstream.endpoint_id];
-  return endpoints_[endpointKey(upstream)];
+  if (upstream.endpoint_id.empty()) return endpoints_[endpointKey(upstream)];
+  // An identity is a few hundred bytes: hashing it twice a call cost more than the rest of the
+  // pool. Calls mostly repeat the last endpoint, and comparing with it is a memcmp.
+  if (last_endpoint_ != nullptr && last_id_ == upstream.endpoint_id) return *last_endpoint_;
+  last_endpoint_ = &endpoints_[upstream.endpoint_id];  // entries are never erased
+  last_id_ = upstream.endpoint_id;
+  return *last_endpoint_;
 }
 
 Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& upstream,

@@ -99,6 +99,8 @@ class UpstreamPool {
   WorkerMetrics& metrics_;
   RateLimitedLog* warnings_;
   std::unordered_map<std::string, Endpoint> endpoints_;
+  std::string last_id_;                // the identity looked up last
+  Endpoint* last_endpoint_ = nullptr;  // its entry
   Timer sweep_timer_;
   bool sweep_armed_ = false;
   Clock::time_point sweep_at_;

@@ -3,6 +3,7 @@
 // Prometheus server, and the access log.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -275,6 +276,65 @@ TEST(ObservabilityTest, SampleRatioZeroRecordsNothingAndTellsTheUpstreamNotSampl
   spans = parseSpans(receiver.spans());
   ASSERT_EQ(spans.size(), 3u);
   for (const auto& span : spans) EXPECT_EQ(span.trace_id, "0af7651916cd43dd8448eb211c80319c");
+}
+
+TEST(ObservabilityTest, ARetriedCallShowsEachAttemptAsASpanWithItsEndpointAndOutcome) {
+  OtlpReceiver receiver;
+  StackOptions options;
+  options.workers = 1;
+  const unsigned short dead = unusedPort();
+  // Endpoint 0 refuses connections and is never ejected: the first call tries it first.
+  options.extra_upstreams_yaml =
+      "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n"
+      "    balancer: round_robin\n    endpoints:\n"
+      "      - url: \"http://127.0.0.1:" +
+      std::to_string(dead) +
+      "\"\n      - url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    outlier_detection: {consecutive_connect_failures: 0}\n";
+  options.extra_yaml = telemetryYaml(receiver.endpoint(), "1.0");
+  Stack stack(options);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(stack.gatewayClient().post(kChat, chatBody("pool-a", false)).status, 200);
+  }
+  std::vector<Span> spans;
+  ASSERT_TRUE(eventually(
+      [&] {
+        spans = parseSpans(receiver.spans());
+        return spans.size() >= 7;  // 2 x (server, client, attempt) + a failed attempt at least
+      },
+      std::chrono::seconds(15)))
+      << receiver.spans();
+  // Each call: its attempts on the dead endpoint fail and move on, the one on the mock answers.
+  size_t failed = 0;
+  for (const auto& a : spans) {
+    if (a.kind != 1) continue;
+    const Span* client = findSpan(spans, a.trace_id, 3);
+    ASSERT_NE(client, nullptr) << receiver.spans();
+    EXPECT_EQ(a.parent_span_id, client->span_id);
+    if (a.attrs.at("tollgate.endpoint") == "0") {
+      ++failed;
+      EXPECT_EQ(a.attrs.at("tollgate.attempt"), "1");
+      EXPECT_EQ(a.attrs.at("server.port"), std::to_string(dead));
+      EXPECT_EQ(a.attrs.at("error.type"), R"("connect_error")");
+      EXPECT_EQ(a.attrs.at("tollgate.attempt.next"), R"("retry")");
+      EXPECT_EQ(a.attrs.count("http.response.status_code"), 0u);
+      EXPECT_EQ(a.status, 2);
+    } else {
+      EXPECT_EQ(a.attrs.at("server.port"), std::to_string(stack.mock().port));
+      EXPECT_EQ(a.attrs.at("http.response.status_code"), "200");
+      EXPECT_EQ(a.attrs.count("tollgate.attempt.next"), 0u);
+      EXPECT_EQ(a.attrs.count("error.type"), 0u);
+      EXPECT_EQ(a.status, 0);
+      // Second when the call tried the dead endpoint first.
+      const bool retried = std::any_of(spans.begin(), spans.end(), [&](const Span& other) {
+        return other.kind == 1 && other.trace_id == a.trace_id && &other != &a;
+      });
+      EXPECT_EQ(a.attrs.at("tollgate.attempt"), retried ? "2" : "1");
+    }
+  }
+  // Round robin starts the pool's rotation on one of the two: at least one call met the dead one.
+  EXPECT_GE(failed, 1u);
+  EXPECT_EQ(spans.size(), 4 + 2 + failed) << receiver.spans();
 }
 
 // Runs a command through the shell; returns its exit status and what it printed.

@@ -14,9 +14,11 @@
 #include "config/config_loader.h"
 #include "gateway/events/open_call_recovery.h"
 #include "gateway/events/sink_factory.h"
+#include "gateway/policy/file_clock.h"
 #include "gateway/policy/spend_policy.h"
 #include "gateway/proxy/runtime.h"
 #include "gateway/server/embedded_config.h"
+#include "gateway/server/kafka_alert_channel.h"
 #include "gateway/server/reload.h"
 #include "gateway/server/server.h"
 #include "gateway/upstream/upstream_tls_context.h"
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 1 << 20);
   std::string config_path;
+  std::string test_clock_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -76,6 +79,12 @@ int main(int argc, char** argv) {
     if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
       check_only = arg == "--check-config";
       config_path = argv[++i];
+      continue;
+    }
+    // Test-only and left out of the usage on purpose (docs/budgets.md, "A clock for tests"):
+    // budgets then follow the time written in the file, not the real clock.
+    if (arg == "--test-clock-file" && i + 1 < argc) {
+      test_clock_path = argv[++i];
       continue;
     }
     std::fprintf(stderr, "tollgate: unknown or incomplete argument '%s'\n%s", argv[i],
@@ -116,8 +125,23 @@ int main(int argc, char** argv) {
     const std::string instance = config->server.instance_id;
     // Spend control runs after admission (chain index 1) and outlives reloads.
     tollgate::gateway::RuntimeServices services;
-    if (auto spend = tollgate::gateway::SpendPolicy::create(
-            config, 1, tollgate::gateway::systemSpendClock())) {
+    tollgate::gateway::SpendClock clock = tollgate::gateway::systemSpendClock();
+    if (!test_clock_path.empty()) {
+      auto file_clock = std::make_shared<tollgate::gateway::FileClock>(test_clock_path);
+      spdlog::get("gateway")->critical(
+          "TEST CLOCK ON: budgets, rate limits and alerts follow the time written in {} (now {} "
+          "ms), not the real clock. --test-clock-file is for tests only; never run a production "
+          "gateway with it.",
+          test_clock_path, file_clock->nowMs());
+      clock = [file_clock] { return file_clock->nowMs(); };
+    }
+    // With the Kafka sink, budget alerts also go to alerts.kafka_topic.
+    std::shared_ptr<tollgate::gateway::AlertChannel> alert_channel;
+    if (config->events.sink == "kafka" && !config->budgets.empty()) {
+      alert_channel = std::make_shared<tollgate::gateway::KafkaAlertChannel>(*config);
+    }
+    if (auto spend = tollgate::gateway::SpendPolicy::create(config, 1, std::move(clock),
+                                                            std::move(alert_channel))) {
       services.policies.push_back(std::move(spend));
     }
     auto runtime =

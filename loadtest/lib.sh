@@ -7,6 +7,13 @@
 #                                    $nginx_main_extra is added to its main context)
 #   start_kafka                      -> kafka_bootstrap (kafka_mock_cluster, one broker)
 #   events_yaml SINK                 prints the gateway's events section for SINK
+#   start_redis                      -> redis_port (redis-server on loopback, no persistence)
+#   redis_commands                   prints "TOTAL EVALSHA": the commands Redis has run (INFO
+#                                    commandstats, INFO itself left out; the commands a Lua
+#                                    script runs are counted too) and the EVALSHAs among them
+#                                    (what the gateways sent)
+#   budgets_yaml BACKEND FILE        prints a budget and a rate limit every call meets, far from
+#                                    their limits (spend_state: BACKEND; local keeps it in FILE)
 #   start_gateway NAME WORKERS EVENTS_YAML [EXTRA_YAML]
 #                                    -> gw_addr, gw_admin, gw_pid (config in $work/NAME.yaml)
 #   stop_pid PID                     SIGTERM and wait
@@ -195,6 +202,33 @@ YAML
 gateway_accepts() {  # gateway_accepts EVENTS_YAML: the built tollgate validates that config
   mock_addr=${mock_addr:-127.0.0.1:9} gateway_yaml "$work/check.yaml" 1 "$1"
   "$build/bin/tollgate" --check-config "$work/check.yaml" >"$work/check.out" 2>&1
+}
+
+start_redis() {
+  command -v redis-server >/dev/null || lib_die "redis-server is missing (run scripts/setup.sh)"
+  redis_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return; sleep 0.05; done
+  lib_die "redis-server did not answer on port $redis_port"
+}
+
+redis_commands() {
+  redis-cli -p "$redis_port" info commandstats |
+    awk -F'[=,:]' '/^cmdstat_/ && !/^cmdstat_info:/ {n += $3} /^cmdstat_evalsha:/ {e = $3}
+                   END {print n + 0, e + 0}'
+}
+
+budgets_yaml() {
+  local state="{ backend: local, file: \"$2\" }"
+  [[ $1 == redis ]] && state="{ backend: redis, redis: { url: \"redis://127.0.0.1:$redis_port/0\" } }"
+  cat <<YAML
+budgets:
+  - { name: bench, scope: {}, period: month, limit_usd: "1000000" }
+rate_limits:
+  - { name: bench-tpm, scope: {}, input_tokens_per_minute: 1000000000, requests_per_minute: 1000000000 }
+spend_state: $state
+YAML
 }
 
 start_gateway() {

@@ -15,7 +15,8 @@ import sys
 RSS_GOAL_BYTES = 32 * 1024
 ADDED_P99_GOAL_MS = 0.2
 SINK_COST_GOAL = 0.05
-TARGETS = ("direct", "nginx", "gateway", "gateway-bare")
+TARGETS = ("direct", "nginx", "gateway", "gateway-bare", "gateway-budgets-local",
+           "gateway-budgets-redis")
 
 
 MEDIAN_FIELDS = ("rate", "rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
@@ -85,6 +86,13 @@ def sink_cpu_cost(runs, w, sc):
     return g / bare - 1 if g is not None and bare else None
 
 
+def budgets_cost(runs, w, sc, target, field):
+    """What spend control changes against the same gateway without it: target / gateway - 1."""
+    b = num(runs.get(("throughput", w, sc, target)), field)
+    g = num(runs.get(("throughput", w, sc, "gateway")), field)
+    return b / g - 1 if b is not None and g else None
+
+
 def added_p99(runs, w, sc):
     g = num(runs.get(("latency", w, sc, "gateway")), "p99_ms")
     n = num(runs.get(("latency", w, sc, "nginx")), "p99_ms")
@@ -94,7 +102,7 @@ def added_p99(runs, w, sc):
 def print_tables(runs, workers, scenarios):
     for w in workers:
         print(f"{w} worker(s) each; throughput: wrk, closed loop, saturated")
-        print(f"  {'scenario':<16}{'target':<14}{'req/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
+        print(f"  {'scenario':<16}{'target':<22}{'req/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
               f"{'vs nginx':>10}{'vs direct':>10}{'spread':>8}{'CPU us/call':>12}{'vs nginx':>9}"
               f"{'errors':>8}")
         for sc in scenarios:
@@ -110,7 +118,7 @@ def print_tables(runs, workers, scenarios):
                 errors = int(r["errors"] or 0) + int(r["non2xx"] or 0)
                 cpu = num(r, "cpu_us_per_call")
                 cpu_vs_n = ratio(cpu, nginx_cpu) if t.startswith("gateway") else None
-                print(f"  {sc:<16}{t:<14}{rps:>10.0f}{num(r, 'p50_ms'):>9.3f}{num(r, 'p99_ms'):>9.3f}"
+                print(f"  {sc:<16}{t:<22}{rps:>10.0f}{num(r, 'p50_ms'):>9.3f}{num(r, 'p99_ms'):>9.3f}"
                       f"{num(r, 'p999_ms'):>9.3f}   {fmt(vs_n, 9, '.2f', 'x')}{fmt(vs_d, 10, '.2f', 'x')}"
                       f"{fmt(r['spread'] and 100 * r['spread'], 7, '.0f', '%')}{fmt(cpu, 12, '.1f')}"
                       f"{fmt(cpu_vs_n, 8, '.2f', 'x')}{errors:>8}{'  FAILED' if failed(r) else ''}")
@@ -120,9 +128,15 @@ def print_tables(runs, workers, scenarios):
                 print(f"  {'':<16}metering + sink cost (gateway vs gateway-bare): {100 * cost:+.1f}% req/s, "
                       f"{fmt(cpu_cost and 100 * cpu_cost, 0, '+.1f', '%')} gateway CPU/call"
                       f" (+ mock broker {fmt(broker, 0, '.1f')} us/call)")
+            for t in ("gateway-budgets-local", "gateway-budgets-redis"):
+                rps_cost = budgets_cost(runs, w, sc, t, "rps")
+                if rps_cost is not None:
+                    cpu = budgets_cost(runs, w, sc, t, "cpu_us_per_call")
+                    print(f"  {'':<16}budgets + rate limit ({t} vs gateway): {100 * rps_cost:+.1f}% "
+                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} gateway CPU/call")
         if any(k[0] == "latency" and k[1] == w for k in runs):
             print(f"{w} worker(s) each; latency: rate_load, open loop at half of nginx's req/s")
-            print(f"  {'scenario':<16}{'target':<14}{'rate/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
+            print(f"  {'scenario':<16}{'target':<22}{'rate/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"
                   f"{'added p99':>11}{'errors':>8}")
             for sc in scenarios:
                 for t in TARGETS:
@@ -131,7 +145,7 @@ def print_tables(runs, workers, scenarios):
                         continue
                     added = added_p99(runs, w, sc) if t == "gateway" else None
                     errors = int(r["errors"] or 0) + int(r["non2xx"] or 0)
-                    print(f"  {sc:<16}{t:<14}{num(r, 'rate'):>10.0f}{num(r, 'p50_ms'):>9.3f}"
+                    print(f"  {sc:<16}{t:<22}{num(r, 'rate'):>10.0f}{num(r, 'p50_ms'):>9.3f}"
                           f"{num(r, 'p99_ms'):>9.3f}{num(r, 'p999_ms'):>9.3f}   "
                           f"{fmt(added, 8, '+.3f')}{errors:>8}{'  FAILED' if failed(r) else ''}")
         print()
@@ -191,6 +205,9 @@ def main():
     for r in rows:
         if r["kind"] == "sink":
             print(f"sink ({r['workers']} worker(s)): {r['note']}")
+        if r["kind"] == "redis":
+            print(f"redis ({r['scenario']}, {r['workers']} worker(s), round {r['round']}, "
+                  f"{float(r['rps']):.0f} req/s): {r['note']}")
     print("\ngoals (same run, side by side):")
     verdicts = {True: "met    ", False: "NOT met", None: "FAILED "}
     for goal, measured, met in goals(rows, runs, workers, scenarios):

@@ -17,8 +17,9 @@ bash scripts/fuzz.sh 20  # every libFuzzer target (framers, dialect parsers) for
 if [[ "${TOLLGATE_TEST_SANITIZE:-1}" != 0 ]]; then
   echo "== ASan+UBSan build and tests"
   bash scripts/build.sh build-asan Debug -DTOLLGATE_SANITIZE=ON -DTOLLGATE_BUILD_BENCHMARKS=OFF
-  # kafka_real (a real Kafka cluster under faults, minutes of wall time) runs in the Release pass
-  # only: what it proves is the delivery protocol, which the sanitizers add nothing to.
+  # kafka_real (a real Kafka cluster under faults, minutes of wall time) and redis (redis-server
+  # and gateway replicas, timing-driven lease and alert protocols) run in the Release pass only:
+  # what they prove is a protocol between processes, which the sanitizers add nothing to.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -LE kafka_real
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 600 -LE 'kafka_real|redis'
 fi

@@ -3,12 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 
 #include "gateway/core/thread_name.h"
+#include "gateway/events/kafka_producer_conf.h"
 
 namespace tollgate::gateway {
 namespace {
@@ -38,11 +38,6 @@ uint64_t unixMillis() {
 std::shared_ptr<spdlog::logger> log() {
   auto logger = spdlog::get("events");
   return logger ? logger : spdlog::default_logger();
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 // Errors a resend cannot cure: the record stays in the spool (replayed at the next start, after
@@ -87,35 +82,8 @@ KafkaSink::KafkaSink(const config::EventsConfig& config)
   }
 
   char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  auto set = [&](const std::string& name, const std::string& value, const std::string& where) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error(where + ": " + err);
-    }
-  };
-  set("bootstrap.servers", config_.brokers, "events.kafka.brokers");
-  set("client.id", "tollgate", "events.kafka");
-  // The Java client's partitioner: consumers in any language find a team on the same partition.
-  set("partitioner", "murmur2_random", "events.kafka");
   // Without a spool the producer's queue is the only copy: never expire it.
-  if (!durable_) set("message.timeout.ms", "0", "events.kafka");
-  for (const auto& [name, value] : config_.properties) {
-    const std::string where = "events.kafka.properties.\"" + name + "\"";
-    const std::string v = lower(value);
-    if (name == "enable.idempotence" && v != "true") {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error(where + ": the Kafka sink requires enable.idempotence=true");
-    }
-    if ((name == "acks" || name == "request.required.acks") && v != "all" && v != "-1") {
-      rd_kafka_conf_destroy(conf);
-      throw std::runtime_error(where + ": the Kafka sink requires acks=all");
-    }
-    set(name, value, where);
-  }
-  // Set last so that nothing above weakens the delivery guarantee.
-  set("enable.idempotence", "true", "events.kafka");
-  set("acks", "all", "events.kafka");
+  rd_kafka_conf_t* conf = idempotentProducerConf(config_, !durable_);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::onDelivery);
   rd_kafka_conf_set_error_cb(conf, &KafkaSink::onError);
   rd_kafka_conf_set_log_cb(conf, &KafkaSink::onLog);

@@ -34,12 +34,19 @@ std::string resetText(int64_t ms) {
 }  // namespace
 
 std::shared_ptr<SpendPolicy> SpendPolicy::create(std::shared_ptr<const config::Config> config,
-                                                 size_t chain_index, SpendClock clock) {
+                                                 size_t chain_index, SpendClock clock,
+                                                 std::shared_ptr<AlertChannel> channel) {
   if (config->budgets.empty() && config->rate_limits.empty()) return nullptr;
   AlertDispatcher::Options options;
   options.webhook = config->alerts.webhook;
   options.source = "tollgate://" + config->server.instance_id;
-  auto alerts = std::make_unique<AlertDispatcher>(options, net::postWebhook);
+  AlertDispatcher::Extra extra;
+  if (channel) {
+    extra = [channel, source = options.source](const BudgetAlert& alert) {
+      channel->publish(alert, alert.toCloudEvent(source));
+    };
+  }
+  auto alerts = std::make_unique<AlertDispatcher>(options, net::postWebhook, std::move(extra));
   std::unique_ptr<SpendState> state;
   if (config->spend_state.backend == "redis") {
     RedisSpendState::Options redis;
@@ -50,12 +57,15 @@ std::shared_ptr<SpendPolicy> SpendPolicy::create(std::shared_ptr<const config::C
   } else {
     state = std::make_unique<LocalSpendState>(config, std::move(clock), alerts.get());
   }
-  return std::make_shared<SpendPolicy>(config, chain_index, std::move(alerts), std::move(state));
+  return std::make_shared<SpendPolicy>(config, chain_index, std::move(alerts), std::move(state),
+                                       std::move(channel));
 }
 
 SpendPolicy::SpendPolicy(std::shared_ptr<const config::Config> config, size_t chain_index,
-                         std::unique_ptr<AlertDispatcher> alerts, std::unique_ptr<SpendState> state)
+                         std::unique_ptr<AlertDispatcher> alerts, std::unique_ptr<SpendState> state,
+                         std::shared_ptr<AlertChannel> channel)
     : index_(chain_index),
+      channel_(std::move(channel)),
       alerts_(std::move(alerts)),
       state_(std::move(state)),
       prices_(priceBookOf(*config)) {}
@@ -64,17 +74,10 @@ SpendPolicy::~SpendPolicy() {
   state_.reset();  // the state's thread may still send alerts: stop it first
 }
 
-std::shared_ptr<const meter::PriceBook> SpendPolicy::prices() const {
-  std::lock_guard lock(mutex_);
-  return prices_;
-}
+std::shared_ptr<const meter::PriceBook> SpendPolicy::prices() const { return prices_.load(); }
 
 void SpendPolicy::reload(std::shared_ptr<const config::Config> config) {
-  auto prices = priceBookOf(*config);
-  {
-    std::lock_guard lock(mutex_);
-    prices_ = std::move(prices);
-  }
+  prices_.store(priceBookOf(*config));
   state_->reload(std::move(config));
 }
 
@@ -232,6 +235,13 @@ void SpendPolicy::renderMetrics(PrometheusWriter& out) const {
     out.counter("tollgate_budget_alert_attempts_failed_total",
                 "Failed delivery attempts of budget alerts (each retried with backoff).",
                 a.failed_attempts);
+  }
+  if (channel_) {
+    const auto c = channel_->stats();
+    out.counter("tollgate_budget_alerts_kafka_delivered_total",
+                "Budget alerts acknowledged by Kafka (alerts.kafka_topic).", c.delivered);
+    out.counter("tollgate_budget_alerts_kafka_failed_total",
+                "Budget alerts Kafka refused or did not acknowledge in time.", c.failed);
   }
   if (const auto* redis = dynamic_cast<const RedisSpendState*>(state_.get())) {
     const auto r = redis->stats();

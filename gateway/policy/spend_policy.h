@@ -3,11 +3,12 @@
 #include <array>
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
+#include "gateway/core/snapshot_holder.h"
+#include "gateway/policy/alert_channel.h"
 #include "gateway/policy/alert_dispatcher.h"
 #include "gateway/policy/call_policy.h"
 #include "gateway/policy/spend_state.h"
@@ -23,12 +24,15 @@ namespace tollgate::gateway {
 class SpendPolicy final : public CallPolicy {
  public:
   // nullptr when the configuration has neither budgets nor rate limits. `chain_index` is the
-  // policy's place in the chain (its per-call state slot).
+  // policy's place in the chain (its per-call state slot). `channel`: where alerts go besides
+  // the webhook (the Kafka alerts topic with the Kafka sink), or nullptr.
   static std::shared_ptr<SpendPolicy> create(std::shared_ptr<const config::Config> config,
-                                             size_t chain_index, SpendClock clock);
+                                             size_t chain_index, SpendClock clock,
+                                             std::shared_ptr<AlertChannel> channel = nullptr);
 
   SpendPolicy(std::shared_ptr<const config::Config> config, size_t chain_index,
-              std::unique_ptr<AlertDispatcher> alerts, std::unique_ptr<SpendState> state);
+              std::unique_ptr<AlertDispatcher> alerts, std::unique_ptr<SpendState> state,
+              std::shared_ptr<AlertChannel> channel = nullptr);
   ~SpendPolicy() override;
 
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
@@ -50,14 +54,15 @@ class SpendPolicy final : public CallPolicy {
   void countRefusal(std::string_view code);
 
   size_t index_;
+  std::shared_ptr<AlertChannel> channel_;    // before alerts_: the dispatcher publishes to it
   std::unique_ptr<AlertDispatcher> alerts_;  // before state_: the state sends to it
   std::unique_ptr<SpendState> state_;
-  mutable std::mutex mutex_;
   // Refusals by code (budget_exceeded, rate_limited, spend_state_unavailable) and holds.
   std::array<std::atomic<uint64_t>, 3> refusals_{};
   std::atomic<uint64_t> holds_settled_{0};
   std::atomic<uint64_t> holds_released_{0};
-  std::shared_ptr<const meter::PriceBook> prices_;
+  // Read by every call, swapped by a reload: an atomic snapshot, no lock on the call path.
+  SnapshotHolder<meter::PriceBook> prices_;
 };
 
 }  // namespace tollgate::gateway

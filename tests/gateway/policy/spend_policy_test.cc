@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include "gateway/policy/local_spend_state.h"
 #include "tests/gateway/policy/spend_test_support.h"
 #include "tests/integration/support/process.h"
@@ -125,6 +128,77 @@ TEST(SpendPolicyRefusal, UnavailableIs503WithRetryAfter) {
 TEST(SpendPolicyCreate, NoBudgetsAndNoRateLimitsMeansNoPolicy) {
   auto c = std::make_shared<config::Config>();
   EXPECT_EQ(SpendPolicy::create(c, 1, systemSpendClock()), nullptr);
+}
+
+// Stands in for the Kafka alerts topic: records what it is given.
+class RecordingChannel final : public AlertChannel {
+ public:
+  void publish(const BudgetAlert& alert, const std::string& cloud_event) override {
+    std::lock_guard lock(mutex_);
+    ids_.push_back(alert.id());
+    events_.push_back(cloud_event);
+  }
+  Stats stats() const override { return {7, 2}; }
+  std::vector<std::string> events() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::vector<std::string> ids() const {
+    std::lock_guard lock(mutex_);
+    return ids_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> ids_, events_;
+};
+
+TEST(SpendPolicyCreate, AnAlertChannelGetsEachCrossingOnceAsACloudEventAndIsCounted) {
+  tollgate::testing::TempDir dir;
+  auto c = std::make_shared<config::Config>();
+  c->server.instance_id = "gw-1";
+  c->spend_state.file = dir.file("spend.tsv");
+  c->budgets.push_back(testing::budgetOf("team-budget", 4 * kUsd));
+  c->budgets[0].alert_at = {50, 80};
+  meter::PriceEntry price = testing::dollarPerInputToken();
+  price.pattern = "gpt-*";
+  c->prices.push_back(price);
+  testing::TestClock clock;
+  auto channel = std::make_shared<RecordingChannel>();
+  auto policy = SpendPolicy::create(c, 1, clock.clock(), channel);
+  ASSERT_NE(policy, nullptr);
+
+  meter::RequestInfo info;
+  info.model = "gpt-x";
+  info.estimated_input_tokens = 1;
+  meter::Attribution attribution;
+  attribution.team = "fraud";
+  for (int i = 0; i < 4; ++i) {  // $1 a call: 50 % after the 2nd, 80 % after the 4th (100 %)
+    PolicyCall call;
+    call.attribution = &attribution;
+    call.request = &info;
+    ASSERT_FALSE(policy->onRequest(call));
+    meter::CostEvent event;
+    event.priced = true;
+    event.usage.input_tokens = 1;
+    event.cost.total = meter::Money::fromPico(kUsd);
+    policy->onFinished(call, event);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (channel->ids().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_THAT(channel->ids(),
+              ::testing::ElementsAre("team-budget/2026-12/50", "team-budget/2026-12/80"));
+  ASSERT_EQ(channel->events().size(), 2u);
+  EXPECT_THAT(channel->events()[0],
+              ::testing::HasSubstr("\"type\":\"dev.tollgate.budget.threshold.v1\""));
+  EXPECT_THAT(channel->events()[0], ::testing::HasSubstr("\"source\":\"tollgate://gw-1\""));
+  std::string metrics;
+  PrometheusWriter writer(metrics);
+  policy->renderMetrics(writer);
+  EXPECT_THAT(metrics, ::testing::HasSubstr("\ntollgate_budget_alerts_kafka_delivered_total 7\n"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("\ntollgate_budget_alerts_kafka_failed_total 2\n"));
 }
 
 }  // namespace

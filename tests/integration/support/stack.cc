@@ -126,6 +126,7 @@ Stack::Stack(StackOptions options) {
        << options.extra_yaml;
   dir_.write("tollgate.yaml", yaml.str());
   gateway_env_ = options.gateway_env;
+  gateway_args_ = options.gateway_args;
   startGateway();
 }
 
@@ -135,10 +136,9 @@ void Stack::killGateway() {
 }
 
 void Stack::startGateway() {
-  gateway_process_ = std::make_unique<Process>(
-      "tollgate",
-      std::vector<std::string>{binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")},
-      gateway_env_);
+  std::vector<std::string> args{binDir() + "/tollgate", "--config", dir_.file("tollgate.yaml")};
+  args.insert(args.end(), gateway_args_.begin(), gateway_args_.end());
+  gateway_process_ = std::make_unique<Process>("tollgate", args, gateway_env_);
   auto line = gateway_process_->waitForLine("tollgate listening on ", std::chrono::seconds(10));
   if (!line) throw std::runtime_error("tollgate did not start: " + gateway_process_->stderrText());
   const auto admin_at = line->find(" admin ");

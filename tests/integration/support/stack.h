@@ -24,6 +24,7 @@ struct StackOptions {
   std::string events_sink = "file";  // events.sink; "none" turns metering and events off
   std::string extra_events_yaml;     // appended under events: (indented by 2)
   std::vector<std::pair<std::string, std::string>> gateway_env;  // added to the gateway's
+  std::vector<std::string> gateway_args;  // after --config FILE (e.g. --test-clock-file PATH)
 };
 
 // The mock upstream and the gateway in front of it, as real processes on loopback ports the OS
@@ -65,6 +66,7 @@ class Stack {
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
   std::vector<std::pair<std::string, std::string>> gateway_env_;
+  std::vector<std::string> gateway_args_;
   HostPort mock_;
   HostPort gateway_;
   HostPort admin_;

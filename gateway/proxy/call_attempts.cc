@@ -20,11 +20,24 @@ std::string_view failureName(AttemptResult result) {
   return "";
 }
 
+AttemptNext attemptNextOf(FailoverPlanner::Kind kind) {
+  switch (kind) {
+    case FailoverPlanner::Kind::kNextEndpoint:
+      return AttemptNext::kNextEndpoint;
+    case FailoverPlanner::Kind::kFallback:
+      return AttemptNext::kFallback;
+    case FailoverPlanner::Kind::kGiveUp:
+      break;
+  }
+  return AttemptNext::kNone;
+}
+
 AttemptResult attemptResultOf(const CallRecord& call) {
   if (call.error_type == "upstream_connection_error" || call.error_type == "upstream_timeout" ||
       call.error_type == "upstream_protocol_error") {
     return AttemptResult::kConnectError;
   }
+  if (call.error_type == "upstream_ttft_timeout") return AttemptResult::kTtftTimeout;
   if (call.status >= 500) return AttemptResult::k5xx;
   if (call.status == 429) return AttemptResult::k429;
   return AttemptResult::kSuccess;

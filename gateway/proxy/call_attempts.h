@@ -6,6 +6,7 @@
 #include "gateway/core/call_record.h"
 #include "gateway/upstream/attempt_result.h"
 #include "gateway/upstream/endpoint_set.h"
+#include "gateway/upstream/failover_planner.h"
 
 namespace tollgate::gateway {
 
@@ -16,6 +17,9 @@ enum class AttemptNext : uint8_t {
   kFallback,      // a fallback upstream
   kSameEndpoint,  // the same endpoint on a fresh connection (a pooled one had been closed)
 };
+
+// Where the planner's decision sends the call (kNone: it gives up).
+AttemptNext attemptNextOf(FailoverPlanner::Kind kind);
 
 // The two calls the attempt loop makes around each attempt, so every attempt shows as a span
 // and its endpoint's retry and fallback counters move. `endpoint` is the index EndpointSet
@@ -31,7 +35,8 @@ void endAttempt(CallRecord& call, EndpointSet& endpoints, AttemptResult result, 
 void endFinalAttempt(CallRecord& call, std::chrono::steady_clock::time_point end);
 
 // What the call's outcome says about the endpoint its last attempt went to: no answer at all
-// (reset, timeout, a status the gateway cannot relay) is a connect failure, a 5xx a server error.
+// (reset, timeout, a status the gateway cannot relay) is a connect failure, no head within
+// ttft_timeout_ms a TTFT timeout, a 5xx a server error.
 AttemptResult attemptResultOf(const CallRecord& call);
 
 // The name of a failure as retry_on and fallbacks[].on spell it ("" for kSuccess).

@@ -546,23 +546,22 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       // The upstream never saw the call: another endpoint or a fallback may take it.
       const bool endpoint_left = tried.size() < pool.views.size();
       const auto next = planner.next(AttemptResult::kConnectError, false, endpoint_left, failed_at);
-      if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
-        metrics.add(metrics.upstream_endpoint_retries);
-        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
-                   AttemptNext::kNextEndpoint, failed_at);
-        continue;
-      }
       // A fallback naming another model would need the request rewritten: not done yet, so only
       // fallbacks asking for the client's model are followed.
-      if (next.kind == FailoverPlanner::Kind::kFallback && next.fallback->model.empty()) {
+      const bool moves_on =
+          next.kind == FailoverPlanner::Kind::kNextEndpoint ||
+          (next.kind == FailoverPlanner::Kind::kFallback && next.fallback->model.empty());
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
+                 moves_on ? attemptNextOf(next.kind) : AttemptNext::kNone, failed_at);
+      if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
+        metrics.add(metrics.upstream_endpoint_retries);
+        continue;
+      }
+      if (moves_on) {
         metrics.add(metrics.upstream_fallbacks);
-        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kFallback,
-                   failed_at);
         tried.clear();
         continue;
       }
-      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kNone,
-                 failed_at);
       if (next.reason == FailoverPlanner::GiveUp::kBudget ||
           next.reason == FailoverPlanner::GiveUp::kMaxAttempts) {
         metrics.add(metrics.upstream_retries_denied);

@@ -107,5 +107,18 @@ TEST(CallAttempts, ACallWithoutAttemptsStaysWithout) {
   EXPECT_TRUE(call.attempts.empty());
 }
 
+TEST(CallAttempts, NoHeadWithinTheTtftTimeoutIsATtftTimeout) {
+  CallRecord call;
+  call.status = 504;
+  call.error_type = "upstream_ttft_timeout";
+  EXPECT_EQ(attemptResultOf(call), AttemptResult::kTtftTimeout);
+}
+
+TEST(CallAttempts, ThePlannersDecisionNamesTheNextStep) {
+  EXPECT_EQ(attemptNextOf(FailoverPlanner::Kind::kNextEndpoint), AttemptNext::kNextEndpoint);
+  EXPECT_EQ(attemptNextOf(FailoverPlanner::Kind::kFallback), AttemptNext::kFallback);
+  EXPECT_EQ(attemptNextOf(FailoverPlanner::Kind::kGiveUp), AttemptNext::kNone);
+}
+
 }  // namespace
 }  // namespace tollgate::gateway

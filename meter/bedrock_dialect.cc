@@ -580,6 +580,12 @@ std::optional<RequestError> BedrockDialect::inspectRequest(std::string_view path
           estimator.addMessage();
           return addContentText(value, estimator);
         }
+        // The output cap: Converse's inferenceConfig.maxTokens; an InvokeModel body in
+        // Anthropic's Messages shape sets max_tokens.
+        if (key == "inferenceConfig" && type == od::json_type::object) {
+          return readNestedOutputCap(value, {"maxTokens"}, info.max_output_tokens);
+        }
+        if (key == "max_tokens") readMaxOutputTokens(key, value, type, info.max_output_tokens);
         return simdjson::SUCCESS;
       });
   if (error) return error;

@@ -323,9 +323,19 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
   // Outcome and usage source names are constants that need no escaping.
   out.literal(R"(,"outcome":")");
   out.raw(toString(event.outcome));
+  out.literal(R"(")");
+  // Only when spend control acted on the call, so that other events stay what they were.
+  if (!event.limit.empty()) [[unlikely]] {
+    out.literal(R"(,"limit":)");
+    out.string(event.limit);
+  }
+  if (event.max_tokens_clamped) [[unlikely]] {
+    out.literal(R"(,"max_tokens_clamped":)");
+    out.integer(*event.max_tokens_clamped);
+  }
 
   const Usage& usage = event.usage;
-  out.literal(R"(","usage":)");
+  out.literal(R"(,"usage":)");
   writeTokenCounts(usage, out);
   if (v2) [[unlikely]] {
     out.literal(R"(,"units":{)");

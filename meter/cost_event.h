@@ -47,6 +47,12 @@ struct CostEvent {
   bool stream = false;
   int status = 0;  // HTTP status the client received
   Outcome outcome = Outcome::kOk;
+  // Spend control (docs/budgets.md): the budget or rate limit that refused the call (outcome
+  // rejected) or clamped its output cap; written as "limit" only when set.
+  std::string limit;
+  // The output cap forwarded in place of the request's (a budget's clamp_max_tokens); written
+  // as "max_tokens_clamped" only when set.
+  std::optional<int64_t> max_tokens_clamped;
   Usage usage;
   UsageSource usage_source = UsageSource::kNone;
   UsageFlags usage_flags = 0;  // written as "usage_flags" only when not empty

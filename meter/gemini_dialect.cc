@@ -513,6 +513,11 @@ std::optional<RequestError> GeminiDialect::inspectRequest(std::string_view path,
         } else if ((key == "systemInstruction" || key == "system_instruction") &&
                    type == od::json_type::object) {
           return addParts(value, estimator);
+        } else if ((key == "generationConfig" || key == "generation_config") &&
+                   type == od::json_type::object) {
+          // The API takes the proto's snake_case names as well.
+          return readNestedOutputCap(value, {"maxOutputTokens", "max_output_tokens"},
+                                     info.max_output_tokens);
         }
         return simdjson::SUCCESS;
       });

@@ -1,5 +1,6 @@
 #include "meter/meter_support.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -278,6 +279,26 @@ bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type ty
     max_output_tokens = static_cast<int64_t>(count);
   }
   return true;
+}
+
+simdjson::error_code readNestedOutputCap(od::value object,
+                                         std::initializer_list<std::string_view> keys,
+                                         std::optional<int64_t>& max_output_tokens) {
+  od::object members;
+  if (auto e = object.get_object().get(members)) return e;
+  for (auto member_result : members) {
+    od::field member;
+    if (auto e = std::move(member_result).get(member)) return e;
+    std::string_view key;
+    if (auto e = member.unescaped_key().get(key)) return e;
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    od::value value = member.value();
+    od::json_type type;
+    if (auto e = value.type().get(type)) return e;
+    // The names differ between dialects; the rule for a usable count is the same.
+    readMaxOutputTokens("max_output_tokens", value, type, max_output_tokens);
+  }
+  return simdjson::SUCCESS;
 }
 
 std::optional<RequestError> CommonRequestFields::check(bool model_required) const {

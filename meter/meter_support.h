@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -98,6 +99,13 @@ class CommonRequestFields {
 // is one of them.
 bool readMaxOutputTokens(std::string_view key, od::value value, od::json_type type,
                          std::optional<int64_t>& max_output_tokens);
+
+// Reads an output cap from a member of `object` named one of `keys` (a dialect that nests it:
+// Gemini's generationConfig.maxOutputTokens, Bedrock's inferenceConfig.maxTokens, Ollama's
+// options.num_predict), by readMaxOutputTokens' rule for a usable count.
+simdjson::error_code readNestedOutputCap(od::value object,
+                                         std::initializer_list<std::string_view> keys,
+                                         std::optional<int64_t>& max_output_tokens);
 
 RequestError unknownEndpoint(std::string_view dialect, std::string_view path);
 

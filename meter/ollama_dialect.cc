@@ -167,6 +167,9 @@ std::optional<RequestError> OllamaDialect::inspectRequest(std::string_view path,
         } else if (!chat && (key == "prompt" || key == "system") && type == od::json_type::string) {
           if (key == "prompt") estimator.addMessage();
           return addContentText(value, estimator);
+        } else if (key == "options" && type == od::json_type::object) {
+          // num_predict -1 (no limit) or -2 (fill the context) leaves the cap unknown.
+          return readNestedOutputCap(value, {"num_predict"}, info.max_output_tokens);
         }
         return simdjson::SUCCESS;
       });

@@ -2,7 +2,9 @@
 
 #include <boost/container/small_vector.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +48,10 @@ struct CallRecord {
   int status = 0;  // what the client received
   meter::Outcome outcome = meter::Outcome::kOk;
   std::string error_type;  // why it failed (gateway code or upstream type)
+  // Spend control: the budget or rate limit that refused the call or clamped its output cap,
+  // and the cap forwarded when clamped (the event's "limit" and "max_tokens_clamped").
+  std::string limit;
+  std::optional<int64_t> max_tokens_clamped;
   meter::MeterResult result;
   bool metered = false;  // `result` holds the response meter's answer
   bool booked = false;   // the cost event was built and handed on

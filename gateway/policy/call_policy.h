@@ -52,6 +52,10 @@ struct PolicyCall {
   std::string_view endpoint;                    // the path, without the query
   const meter::RequestInfo* request = nullptr;  // model, stream, max tokens: set for onRequest
   const meter::Dialect* dialect = nullptr;
+  // Spend control's clamp (a budget's clamp_max_tokens): the output cap to forward instead of
+  // the request's, which the session writes into the body, and the budget that set it.
+  std::optional<int64_t> max_output_tokens;
+  std::string clamped_by;
   // Per-call state of the chain's policies, by their index in the chain; sized on first use
   // (a chain whose policies keep nothing per call allocates nothing).
   std::vector<std::unique_ptr<PolicyCallState>> state;

@@ -228,6 +228,7 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
       }
       output_tokens = affordable;
       result.max_tokens = affordable;
+      result.clamped_by = budget.config->name;
       worst = worstCost(*call.price, call.input_tokens, output_tokens).pico();
     }
     budget_holds.push_back({i, blocking ? worst : 0});
@@ -235,6 +236,7 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
   if (!result.wants.empty()) {
     result.status = SpendAdmission::Status::kNeedsLease;
     result.max_tokens.reset();
+    result.clamped_by.clear();
     return result;
   }
   // A clamp by a later budget lowers what the earlier ones hold.
@@ -496,6 +498,11 @@ std::vector<SpendBook::Unsynced> SpendBook::takeUnsynced(int64_t now_ms) {
     if (counter.unsynced == 0 && returned == 0 && counter.cap == 0) return;
     out.push_back({{kind, rule, window, counter.unsynced}, returned});
     counter.unsynced = 0;
+    // The shared state takes what was settled out of this replica's lease, down to zero: the
+    // rest (output counted as a call ends, an input estimate that erred low) is already in its
+    // spend. The lease here follows; left negative, it would charge that rest a second time
+    // out of the next lease.
+    counter.cap = std::max<int64_t>(counter.cap, 0);
   };
   for (size_t i = 0; i < budgets_.size(); ++i) {
     if (budgets_[i].period.end == 0) continue;

@@ -8,6 +8,7 @@
 #include "gateway/net/webhook_client.h"
 #include "gateway/policy/local_spend_state.h"
 #include "gateway/policy/redis_spend_state.h"
+#include "meter/output_cap_rewrite.h"
 
 namespace tollgate::gateway {
 
@@ -153,13 +154,18 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
     if (refusal) countRefusal(refusal->error.code);
     return refusal;
   }
-  if (admission.max_tokens) {
-    // The clamp needs the forwarded body rewritten, which the chain cannot do yet: the call is
-    // refused rather than forwarded with an output its hold does not cover.
+  const bool rewritable = call.dialect != nullptr &&
+                          meter::hasOutputCapField(call.dialect->name(), call.request->operation);
+  if (admission.max_tokens && rewritable) {
+    call.max_output_tokens = admission.max_tokens;
+    call.clamped_by = admission.clamped_by;
+  } else if (admission.max_tokens) {
+    // A request without an output cap the gateway can write (Bedrock, Ollama) is refused rather
+    // than forwarded with an output its hold does not cover.
     state_->release(admission.hold);
     SpendAdmission refused;
     refused.status = SpendAdmission::Status::kBudgetExceeded;
-    refused.refused_by = "clamp_max_tokens";
+    refused.refused_by = admission.clamped_by;
     refused.retry_after_s = 1;
     countRefusal("budget_exceeded");
     return refusalFor(refused);

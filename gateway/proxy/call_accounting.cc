@@ -35,6 +35,8 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
   event.stream = call.info.stream;
   event.status = call.status;
   event.outcome = call.outcome;
+  event.limit = call.limit;
+  event.max_tokens_clamped = call.max_tokens_clamped;
   if (call.upstream != nullptr) {
     event.upstream = call.upstream->name;
     event.provider = call.upstream->dialect;

@@ -22,6 +22,7 @@
 #include "gateway/proxy/call_accounting.h"
 #include "gateway/proxy/call_attempts.h"
 #include "gateway/proxy/framing_plan.h"
+#include "gateway/proxy/output_cap_clamp.h"
 #include "gateway/proxy/proxy_call.h"
 #include "gateway/upstream/aws_request_signing.h"
 #include "gateway/upstream/failover_planner.h"
@@ -225,6 +226,7 @@ bool DownstreamSession::bookRefusal(ProxyCall& call, const PolicyRefusal& refusa
   call.status = refusal.error.status;
   call.outcome = meter::Outcome::kRejected;
   call.error_type = refusal.error.code;
+  call.limit = refusal.limit_name;
   if (refusal.code) {
     ctx_.metrics->add(ctx_.metrics->admission_refusals[static_cast<size_t>(*refusal.code)]);
   }
@@ -378,6 +380,12 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
   if (auto refusal = policies.onRequest(call.policy)) {
     bookRefusal(call, *refusal);
     const bool keep = co_await refuseCall(call, refusal->error);
+    co_return keep;
+  }
+  if (call.policy.max_output_tokens && !clampOutputCap(call.policy, call, req.body())) {
+    const GatewayError error = rejectCall(call, 400, "invalid_request",
+                                          "the request's output cap is not a number of tokens");
+    const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
   call.upstreams = call.runtime->router.route(call.dialect->name(), call.info.model);

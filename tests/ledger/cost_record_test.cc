@@ -7,6 +7,7 @@
 namespace tollgate::ledger {
 namespace {
 
+using testing::costEvent;
 using testing::eventJson;
 using testing::EventSpec;
 
@@ -102,6 +103,25 @@ TEST(CostRecord, FailedAttemptIsNotAnInference) {
   const auto parsed = parser.parse(eventJson(spec));
   ASSERT_EQ(parsed.status, ParseStatus::kRecord);
   EXPECT_FALSE(parsed.record.completed_inference);
+}
+
+TEST(CostRecord, ASpendRefusalNamingItsLimitIsBookedAsRejectedAtNoCost) {
+  CostEventParser parser;
+  EventSpec spec;
+  spec.outcome = meter::Outcome::kRejected;
+  spec.priced = false;
+  spec.input_tokens = spec.output_tokens = 0;
+  meter::CostEvent event = costEvent(spec);
+  event.status = 429;
+  event.limit = "fraud-monthly";
+  std::string json;
+  meter::appendCloudEventJson(event, json);
+  ASSERT_NE(json.find(R"("limit":"fraud-monthly")"), std::string::npos);
+  const auto parsed = parser.parse(json);
+  ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+  EXPECT_EQ(labelOf(parsed.record.labels, Label::kOutcome), "rejected");
+  EXPECT_FALSE(parsed.record.completed_inference);
+  EXPECT_EQ(parsed.record.cost.total, meter::Money());
 }
 
 TEST(CostRecord, NonFinalAttemptIsNotAnInference) {

@@ -90,6 +90,23 @@ TEST(BedrockInspectRequest, TakesTheModelFromThePathAndEstimatesMessagesAndSyste
   EXPECT_EQ(bad->code, "invalid_json");
 }
 
+TEST(BedrockInspectRequest, ReadsTheOutputCapOfConverseAndOfAnAnthropicInvokeBody) {
+  const BedrockDialect dialect;
+  RequestInfo converse;
+  ASSERT_FALSE(dialect.inspectRequest(
+      "/model/amazon.nova-lite-v1%3A0/converse",
+      R"({"messages":[],"inferenceConfig":{"temperature":0.5,"maxTokens":512}})", converse));
+  EXPECT_EQ(converse.max_output_tokens, 512);
+  RequestInfo invoke;
+  ASSERT_FALSE(dialect.inspectRequest(
+      "/model/anthropic.claude-sonnet-4-20250514-v1%3A0/invoke",
+      R"({"anthropic_version":"bedrock-2023-05-31","max_tokens":300,"messages":[]})", invoke));
+  EXPECT_EQ(invoke.max_output_tokens, 300);
+  RequestInfo none;
+  ASSERT_FALSE(dialect.inspectRequest("/model/m/converse", R"({"messages":[]})", none));
+  EXPECT_FALSE(none.max_output_tokens.has_value());
+}
+
 TEST(BedrockConverse, UsageAddsCacheReadsAndWritesToInputTokens) {
   const BedrockDialect dialect;
   const auto r = meterAtEverySplit(dialect, bedrockInfo(false), 200, kJson,

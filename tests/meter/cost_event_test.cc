@@ -219,6 +219,37 @@ TEST(CloudEventJson, UsageFlagsAreWrittenOnlyWhenSetInFlagOrder) {
   }
 }
 
+TEST(CloudEventJson, SpendControlFieldsAreWrittenOnlyWhenSetAfterTheOutcome) {
+  CostEvent event = fullEvent();
+  const std::string plain = json(event);
+  EXPECT_EQ(plain.find(R"("limit")"), std::string::npos);
+  EXPECT_EQ(plain.find("max_tokens_clamped"), std::string::npos);
+  EXPECT_NE(plain.find(R"("outcome":"ok","usage":{)"), std::string::npos) << plain;
+
+  event.outcome = Outcome::kRejected;
+  event.limit = "fraud \"monthly\"";  // a name is the operator's text: escaped
+  const std::string refused = json(event);
+  EXPECT_NE(refused.find(R"("outcome":"rejected","limit":"fraud \"monthly\"","usage":{)"),
+            std::string::npos)
+      << refused;
+  Parsed parsed;
+  ASSERT_TRUE(parses(refused, parsed));
+  EXPECT_EQ(stringAt(parsed.root, "/data/limit"), "fraud \"monthly\"");
+
+  event.outcome = Outcome::kOk;
+  event.limit = "fraud-monthly";
+  event.max_tokens_clamped = 437;
+  const std::string clamped = json(event);
+  EXPECT_NE(
+      clamped.find(R"("outcome":"ok","limit":"fraud-monthly","max_tokens_clamped":437,"usage":)"),
+      std::string::npos)
+      << clamped;
+  ASSERT_TRUE(parses(clamped, parsed));
+  int64_t cap = 0;
+  ASSERT_EQ(parsed.root.at_pointer("/data/max_tokens_clamped").get(cap), simdjson::SUCCESS);
+  EXPECT_EQ(cap, 437);
+}
+
 TEST(CloudEventJson, EmptyTagsAndDefaultsAreWellFormed) {
   CostEvent event;
   event.outcome = Outcome::kClientDisconnect;

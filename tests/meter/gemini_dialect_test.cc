@@ -76,6 +76,30 @@ TEST(GeminiInspectRequest, EstimatesContentsAndSystemInstruction) {
   EXPECT_EQ(bad->code, "invalid_json");
 }
 
+TEST(GeminiInspectRequest, ReadsTheOutputCapFromGenerationConfigInEitherSpelling) {
+  const GeminiDialect dialect;
+  const std::string_view path = "/v1beta/models/gemini-2.5-pro:generateContent";
+  RequestInfo camel;
+  ASSERT_FALSE(dialect.inspectRequest(
+      path,
+      R"({"contents":[],"generationConfig":{"temperature":0.2,"maxOutputTokens":512,"topK":3}})",
+      camel));
+  EXPECT_EQ(camel.max_output_tokens, 512);
+  RequestInfo snake;
+  ASSERT_FALSE(dialect.inspectRequest(
+      path, R"({"generation_config":{"max_output_tokens":64},"contents":[]})", snake));
+  EXPECT_EQ(snake.max_output_tokens, 64);
+  // Without one, or with one that is not a count, the cap is unknown (the default applies).
+  for (std::string_view body : {R"({"contents":[]})", R"({"generationConfig":{"temperature":1}})",
+                                R"({"generationConfig":{"maxOutputTokens":"9"}})",
+                                R"({"generationConfig":{"maxOutputTokens":-1}})",
+                                R"({"maxOutputTokens":9,"generationConfig":null})"}) {
+    RequestInfo info;
+    ASSERT_FALSE(dialect.inspectRequest(path, body, info)) << body;
+    EXPECT_FALSE(info.max_output_tokens.has_value()) << body;
+  }
+}
+
 TEST(GeminiErrorBody, HasGooglesShapeWithTheGatewayCodeAsReason) {
   const GeminiDialect dialect;
   EXPECT_EQ(

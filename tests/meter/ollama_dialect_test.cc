@@ -56,6 +56,23 @@ TEST(OllamaInspectRequest, StreamsByDefaultAndEstimatesMessages) {
   EXPECT_EQ(err->status, 404);
 }
 
+TEST(OllamaInspectRequest, ReadsTheOutputCapFromOptionsNumPredict) {
+  const OllamaDialect dialect;
+  RequestInfo info;
+  ASSERT_FALSE(dialect.inspectRequest(
+      "/api/generate",
+      R"({"model":"llama3.2","prompt":"hi","options":{"temperature":0,"num_predict":128}})", info));
+  EXPECT_EQ(info.max_output_tokens, 128);
+  // -1 (no limit) and -2 (fill the context) are no cap: the default applies.
+  for (std::string_view body : {R"({"model":"m","prompt":"hi","options":{"num_predict":-1}})",
+                                R"({"model":"m","prompt":"hi","options":{"num_predict":-2}})",
+                                R"({"model":"m","prompt":"hi","num_predict":9})"}) {
+    RequestInfo none;
+    ASSERT_FALSE(dialect.inspectRequest("/api/generate", body, none)) << body;
+    EXPECT_FALSE(none.max_output_tokens.has_value()) << body;
+  }
+}
+
 TEST(OllamaErrorBody, HasOllamasShapeWithTheGatewayCode) {
   const OllamaDialect dialect;
   EXPECT_EQ(dialect.errorBody(404, "model_not_found", "no upstream serves model 'x'"),

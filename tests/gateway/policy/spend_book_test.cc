@@ -201,6 +201,7 @@ TEST(SpendBook, ClampsMaxTokensToWhatTheBudgetBuys) {
   const auto a = book.admit(call(&p, 1000, 4000), kNow);
   ASSERT_EQ(a.status, Status::kAdmitted);
   EXPECT_EQ(a.max_tokens, 250);
+  EXPECT_EQ(a.clamped_by, "b");
   EXPECT_EQ(book.budgets()[0].held_pico, 1'500'000'000);
   // Nothing left for even one output token: refused.
   EXPECT_EQ(book.admit(call(&p, 1, 10), kNow).status, Status::kBudgetExceeded);
@@ -388,6 +389,32 @@ TEST(SpendBook, SharedBooksReturnTheirSpareWhenTheSharedStateRunsLow) {
   const auto unsynced = book.takeUnsynced(kNow);
   ASSERT_EQ(unsynced.size(), 1u);
   EXPECT_EQ(unsynced[0].returned, 2 * kUsd);
+}
+
+// Output is counted when a call ends: past the lease, the shared state books the excess as
+// spent and takes the lease to zero, never below. The replica's lease must follow, or the
+// excess would be charged again out of its next lease (measured: output TPM across 2 replicas
+// stopped at 75 % of the limit).
+TEST(SpendBook, SharedBooksDoNotChargeOutputPastTheLeaseTwice) {
+  config::Config config;
+  config.rate_limits.push_back(rateLimit(0, 320, 0));  // slices of 10 output tokens
+  SpendBook book(config, true);
+  const auto first = book.admit(call(nullptr, 1, 100), kNow);
+  ASSERT_EQ(first.status, Status::kNeedsLease);
+  book.grant(first.wants[0], first.wants[0].amount, 310, kNow + 1000);
+  const auto a = book.admit(call(nullptr, 1, 100), kNow);
+  ASSERT_EQ(a.status, Status::kAdmitted);
+  book.settle(a.hold, usage(1, 100), Money(), kNow);
+  const auto reported = book.takeUnsynced(kNow);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].counter.amount, 100);
+  // The next call asks for one slice, as the shared state sees this replica's lease: empty.
+  const auto next = book.admit(call(nullptr, 1, 100), kNow);
+  ASSERT_EQ(next.status, Status::kNeedsLease);
+  ASSERT_EQ(next.wants.size(), 1u);
+  EXPECT_EQ(next.wants[0].amount, 10);
+  book.grant(next.wants[0], 10, 200, kNow + 1000);
+  EXPECT_EQ(book.admit(call(nullptr, 1, 100), kNow).status, Status::kAdmitted);
 }
 
 TEST(BudgetPeriod, DayWeekAndMonthInUtcAndInAZone) {

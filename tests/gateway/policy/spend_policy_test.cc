@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "gateway/policy/local_spend_state.h"
+#include "meter/ollama_dialect.h"
+#include "meter/openai_dialect.h"
 #include "tests/gateway/policy/spend_test_support.h"
 #include "tests/integration/support/process.h"
 
@@ -91,6 +93,48 @@ TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
   call.request = &info_;
   info_.estimated_input_tokens = 1'000'000;
   EXPECT_FALSE(policy_->onRequest(call));
+}
+
+// $3 with clamp_max_tokens; $1 an input token and 1 cent an output token.
+class SpendPolicyClampTest : public SpendPolicyTest {
+ protected:
+  void SetUp() override {
+    auto c = std::make_shared<config::Config>();
+    c->spend_state.file = dir_.file("spend.tsv");
+    c->budgets.push_back(testing::budgetOf("clamped", 3 * kUsd));
+    c->budgets[0].clamp_max_tokens = true;
+    meter::PriceEntry price = testing::dollarPerInputToken();
+    price.price.output = price.price.reasoning = kUsd / 100;
+    c->prices.push_back(price);
+    config_ = c;
+    policy_ = std::make_unique<SpendPolicy>(
+        config_, 1, nullptr, std::make_unique<LocalSpendState>(config_, clock_.clock(), nullptr));
+    info_.operation = "chat";
+    info_.max_output_tokens = 1000;  // $10 of output: more than the budget
+  }
+};
+
+TEST_F(SpendPolicyClampTest, ACallThatFitsWithFewerTokensIsForwardedWithWhatTheBudgetBuys) {
+  const meter::OpenAiDialect openai;
+  PolicyCall call;
+  call.dialect = &openai;
+  ASSERT_FALSE(request(call, 1));
+  // $3 - $1 of input buys 200 output tokens.
+  EXPECT_EQ(call.max_output_tokens, 200);
+  EXPECT_EQ(call.clamped_by, "clamped");
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 3 * kUsd);
+}
+
+TEST_F(SpendPolicyClampTest, ADialectWithoutAWritableCapIsRefusedInstead) {
+  const meter::OllamaDialect ollama;
+  PolicyCall call;
+  call.dialect = &ollama;
+  const auto refusal = request(call, 1);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->error.code, "budget_exceeded");
+  EXPECT_EQ(refusal->limit_name, "clamped");
+  EXPECT_FALSE(call.max_output_tokens);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
 }
 
 TEST(SpendPolicyRefusal, RateLimitedCarriesRetryAfterAndOpenAiRateLimitHeaders) {

@@ -136,6 +136,23 @@ TEST_F(CallAccountingTest, RefusedCallIsNotPricedAndKeepsItsErrorType) {
   EXPECT_EQ(call_.error_type, "model_not_allowed");
 }
 
+TEST_F(CallAccountingTest, ASpendRefusalNamesItsLimitAndAClampItsCap) {
+  call_.status = 429;
+  call_.outcome = meter::Outcome::kRejected;
+  call_.error_type = "budget_exceeded";
+  call_.limit = "fraud-monthly";
+  auto event = accountCall(call_, "s", call_.start, coster_);
+  EXPECT_EQ(event.limit, "fraud-monthly");
+  EXPECT_FALSE(event.max_tokens_clamped.has_value());
+
+  CallRecord clamped;
+  clamped.limit = "fraud-monthly";
+  clamped.max_tokens_clamped = 250;
+  event = accountCall(clamped, "s", clamped.start, coster_);
+  EXPECT_EQ(event.limit, "fraud-monthly");
+  EXPECT_EQ(event.max_tokens_clamped, 250);
+}
+
 TEST_F(CallAccountingTest, UpstreamErrorInTheAnswerNamesTheErrorType) {
   call_.upstream = &upstream_;
   call_.status = 429;

@@ -140,7 +140,7 @@ export const kUpstreamSecret = 'upstream-secret-for-tests';
 export const kAwsAccessKeyId = 'AKIDEXAMPLE';
 export const kAwsSecretAccessKey = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 
-function gatewayYaml(mockPort, eventsPath) {
+function gatewayYaml(mockPort, eventsPath, extraYaml = '') {
   return `server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
@@ -183,12 +183,14 @@ events:
     path: "${eventsPath}"
 logging:
   level: info
-`;
+${extraYaml}`;
 }
 
 export class Stack {
-  static async start() {
-    const stack = new Stack();
+  // `extraYaml` is appended at the top level of the gateway's config; @DIR@ in it is the
+  // stack's temporary directory (for files the gateway writes).
+  static async start(extraYaml = '') {
+    const stack = new Stack(extraYaml);
     try {
       await stack.#start();
     } catch (err) {
@@ -198,8 +200,9 @@ export class Stack {
     return stack;
   }
 
-  constructor() {
+  constructor(extraYaml = '') {
     this.dir = mkdtempSync(join(tmpdir(), 'tollgate-node-'));
+    this.extraYaml = extraYaml.replaceAll('@DIR@', this.dir);
     liveDirs.add(this.dir);
     this.eventsPath = join(this.dir, 'events.jsonl');
     this.children = [];
@@ -215,7 +218,7 @@ export class Stack {
     this.mock = parseHostPort(await mock.waitForLine('mock_upstream listening on ', 10000));
 
     const configPath = join(this.dir, 'tollgate.yaml');
-    writeFileSync(configPath, gatewayYaml(this.mock.port, this.eventsPath));
+    writeFileSync(configPath, gatewayYaml(this.mock.port, this.eventsPath, this.extraYaml));
     const gateway = new Child('tollgate', [join(bin, 'tollgate'), '--config', configPath]);
     this.children.push(gateway);
     const line = await gateway.waitForLine('tollgate listening on ', 10000);
@@ -261,6 +264,17 @@ export class Stack {
       .split('\n')
       .filter((line) => line.length > 0)
       .map((line) => JSON.parse(line));
+  }
+
+  // The value of one series of the gateway's /metrics, matched whole (`name` or
+  // `name{labels}` exactly as exposed); undefined when absent.
+  async metric(series) {
+    const res = await fetch(`${this.admin.url}/metrics`);
+    for (const line of (await res.text()).split('\n')) {
+      const at = line.lastIndexOf(' ');
+      if (line.slice(0, at) === series) return Number(line.slice(at + 1));
+    }
+    return undefined;
   }
 
   async mockCalls() {

@@ -104,7 +104,7 @@ class Child:
         return self.proc.returncode
 
 
-def gateway_yaml(mock_port, events_path):
+def gateway_yaml(mock_port, events_path, extra_yaml=""):
     return f"""server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
@@ -139,19 +139,22 @@ events:
     path: "{events_path}"
 logging:
   level: info
-"""
+{extra_yaml}"""
 
 
 class Stack:
-    def __init__(self):
+    def __init__(self, extra_yaml=""):
+        # Appended at the top level of the gateway's config; @DIR@ is the stack's temporary
+        # directory (for files the gateway writes).
+        self.extra_yaml = extra_yaml
         self.dir = tempfile.mkdtemp(prefix="tollgate-python-")
         self.events_path = os.path.join(self.dir, "events.jsonl")
         self.children = []
         self.mock_encoding = os.environ.get("TOLLGATE_MOCK_ENCODING", "auto")
 
     @classmethod
-    def start(cls):
-        stack = cls()
+    def start(cls, extra_yaml=""):
+        stack = cls(extra_yaml)
         try:
             stack._start()
         except BaseException:
@@ -169,7 +172,8 @@ class Stack:
 
         config_path = os.path.join(self.dir, "tollgate.yaml")
         with open(config_path, "w") as f:
-            f.write(gateway_yaml(self.mock.port, self.events_path))
+            f.write(gateway_yaml(self.mock.port, self.events_path,
+                                 self.extra_yaml.replace("@DIR@", self.dir)))
         gateway = Child("tollgate", [os.path.join(directory, "tollgate"), "--config", config_path],
                         self.dir)
         self.children.append(gateway)
@@ -209,6 +213,16 @@ class Stack:
             return []
         with open(self.events_path, encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
+
+    def metric(self, series):
+        """The value of one series of the gateway's /metrics, matched whole (`name` or
+        `name{labels}` exactly as exposed); None when absent."""
+        with urllib.request.urlopen(f"{self.admin.url}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                name, _, value = line.rpartition(" ")
+                if name == series:
+                    return float(value)
+        return None
 
     def mock_calls(self):
         with urllib.request.urlopen(f"{self.mock.url}/mock/calls", timeout=10) as response:

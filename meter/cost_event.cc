@@ -440,6 +440,8 @@ std::string_view toString(Outcome outcome) {
       return "rejected";
     case Outcome::kInterrupted:
       return "interrupted";
+    case Outcome::kBudgetCut:
+      return "budget_cut";
   }
   return "ok";
 }

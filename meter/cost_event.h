@@ -15,7 +15,17 @@ namespace tollgate::meter {
 // How a call ended (contract.md, "The cost event").
 // kInterrupted: the gateway died during the call; booked at its next start from the call's
 // open-call record, with estimated usage (docs/events.md, "Calls the gateway dies in").
-enum class Outcome { kOk, kUpstreamError, kClientDisconnect, kTimeout, kRejected, kInterrupted };
+// kBudgetCut: a blocking budget (streams: cut) or an output rate limit ran out while the answer
+// streamed; the gateway ended the stream in its dialect, with the usage up to the cut.
+enum class Outcome {
+  kOk,
+  kUpstreamError,
+  kClientDisconnect,
+  kTimeout,
+  kRejected,
+  kInterrupted,
+  kBudgetCut
+};
 std::string_view toString(Outcome outcome);
 
 // Who pays for a call.

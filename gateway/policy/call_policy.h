@@ -31,6 +31,14 @@ struct PolicyRefusal {
   std::string limit_name;
 };
 
+// Why a policy ends a stream that is already running (a budget or an output rate limit ran
+// out): the session ends the stream in its dialect with this and books `outcome: budget_cut`.
+struct OutputCut {
+  std::string limit_name;  // the budget or rate limit that ran out
+  std::string code;        // budget_exceeded | rate_limited, as a refusal would say
+  std::string message;     // for the caller, in the dialect's final event
+};
+
 // Something a policy keeps for one call between its hooks (a budget hold, a rate-limit
 // reservation). Owned by the call; destroyed when the call ends.
 class PolicyCallState {
@@ -59,12 +67,14 @@ struct PolicyCall {
   // Per-call state of the chain's policies, by their index in the chain; sized on first use
   // (a chain whose policies keep nothing per call allocates nothing).
   std::vector<std::unique_ptr<PolicyCallState>> state;
+  // Set by a policy that reads the relayed output (onOutput): a call that nobody watches pays
+  // nothing per relayed chunk.
+  bool watches_output = false;
 };
 
 // One link of the chain every call passes: admission first (the key and the labels), then spend
 // control (budgets and rate limits). Hooks run on the call's worker thread and must not block:
 // a policy decides from what it holds (shared spend state is leased ahead, off the call path).
-// A hook on the relayed output (to cut a stream whose budget ran out) is spend control's to add.
 class CallPolicy {
  public:
   virtual ~CallPolicy() = default;
@@ -73,6 +83,12 @@ class CallPolicy {
   virtual std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) = 0;
   // On the parsed request (call.request set): model allow-lists, holds of worst-case cost.
   virtual std::optional<PolicyRefusal> onRequest(PolicyCall& call) = 0;
+  // While the answer is relayed (only for a call whose watches_output a policy set): the output
+  // so far, in tokens (the provider's running count or the estimate of the relayed text). A cut
+  // ends the stream after the current event.
+  virtual std::optional<OutputCut> onOutput(PolicyCall&, int64_t /*output_tokens_so_far*/) {
+    return std::nullopt;
+  }
   // The call has ended and its cost event is built (refused calls too): settle what was held.
   virtual void onFinished(PolicyCall& call, const meter::CostEvent& event) = 0;
   // Its own metric families, when /metrics is scraped (the admin thread: read atomics or lock).
@@ -97,6 +113,13 @@ class CallPolicyChain {
   std::optional<PolicyRefusal> onRequest(PolicyCall& call) const {
     for (const auto& link : links_) {
       if (auto refusal = link->onRequest(call)) return refusal;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<OutputCut> onOutput(PolicyCall& call, int64_t output_tokens_so_far) const {
+    for (const auto& link : links_) {
+      if (auto cut = link->onOutput(call, output_tokens_so_far)) return cut;
     }
     return std::nullopt;
   }

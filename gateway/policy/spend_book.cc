@@ -256,9 +256,11 @@ SpendAdmission SpendBook::admit(const SpendCall& call, int64_t now_ms) {
   for (const BudgetHold& held : budget_holds) {
     budgets_[held.budget].money.held += held.amount;
     hold.budgets.push_back(held);
+    result.watches_output = result.watches_output || held.amount != 0;
   }
   for (const size_t i : limits) {
     RateState& limit = limits_[i];
+    result.watches_output = result.watches_output || limit.config->output_tokens_per_minute != 0;
     if (limit.config->requests_per_minute != 0) limit.requests.held += 1;
     if (limit.config->input_tokens_per_minute != 0) limit.input.held += call.input_tokens;
     hold.limits.push_back({i, call.input_tokens, 0});

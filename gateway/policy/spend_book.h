@@ -50,7 +50,10 @@ struct SpendAdmission {
   std::string refused_by;             // the budget or rate limit's name
   int64_t retry_after_s = 0;          // refusals: when to come back
   std::optional<int64_t> max_tokens;  // kAdmitted: forward this max_tokens instead (clamped)
-  std::string clamped_by;             // max_tokens: the budget that clamped it (the tightest)
+  // kAdmitted: a blocking budget holds money or a rate limit counts output, so the stream's
+  // output must be reported (extend); otherwise the relay need not count it.
+  bool watches_output = false;
+  std::string clamped_by;  // max_tokens: the budget that clamped it (the tightest)
   RateLimitHeaders headers;
   // kNeedsLease (shared books): the leases that are short; refused_by names the first.
   std::vector<LeaseWant> wants;

@@ -171,7 +171,34 @@ std::optional<PolicyRefusal> SpendPolicy::onRequest(PolicyCall& call) {
     return refusalFor(refused);
   }
   CallPolicyChain::slot(call, index_) = std::make_unique<SpendHold>(admission.hold);
+  call.watches_output = call.watches_output || admission.watches_output;
   return std::nullopt;
+}
+
+std::optional<OutputCut> SpendPolicy::onOutput(PolicyCall& call, int64_t output_tokens_so_far) {
+  if (call.state.size() <= index_) return std::nullopt;
+  const auto* held = static_cast<const SpendHold*>(call.state[index_].get());
+  if (held == nullptr) return std::nullopt;
+  StreamVerdict verdict = state_->extend(held->hold, output_tokens_so_far);
+  if (verdict.action != StreamVerdict::Action::kCut) return std::nullopt;
+  OutputCut cut;
+  bool budget = false;
+  for (const auto& view : state_->budgets()) budget = budget || view.config->name == verdict.cut_by;
+  if (budget) {
+    cut.code = "budget_exceeded";
+    cut.message = "The gateway ended this stream: the budget " + verdict.cut_by +
+                  " ran out during the answer, which is incomplete.";
+  } else {
+    cut.code = "rate_limited";
+    cut.message = "The gateway ended this stream: the output rate limit " + verdict.cut_by +
+                  " ran out during the answer, which is incomplete.";
+  }
+  {
+    std::lock_guard lock(cuts_mutex_);
+    ++cuts_[verdict.cut_by];
+  }
+  cut.limit_name = std::move(verdict.cut_by);
+  return cut;
 }
 
 void SpendPolicy::onFinished(PolicyCall& call, const meter::CostEvent& event) {
@@ -225,6 +252,14 @@ void SpendPolicy::renderMetrics(PrometheusWriter& out) const {
   for (size_t i = 0; i < refusals_.size(); ++i) {
     out.sample("tollgate_spend_refusals_total", {{"code", kSpendRefusalCodes[i]}},
                refusals_[i].load(std::memory_order_relaxed));
+  }
+  out.family("tollgate_spend_stream_cuts_total", "counter",
+             "Streams ended while they ran, by the budget or output rate limit that ran out.");
+  {
+    std::lock_guard lock(cuts_mutex_);
+    for (const auto& [name, count] : cuts_) {
+      out.sample("tollgate_spend_stream_cuts_total", {{"limit", name}}, count);
+    }
   }
   out.counter("tollgate_spend_holds_settled_total", "Holds settled to a finished call's cost.",
               holds_settled_.load(std::memory_order_relaxed));

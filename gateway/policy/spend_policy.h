@@ -2,7 +2,9 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -37,8 +39,11 @@ class SpendPolicy final : public CallPolicy {
 
   std::optional<PolicyRefusal> onHead(const Fields& head, PolicyCall& call) override;
   std::optional<PolicyRefusal> onRequest(PolicyCall& call) override;
+  // A stream's output grows its hold (SpendState::extend): cut when a blocking budget with
+  // `streams: cut` or an output rate limit cannot cover it.
+  std::optional<OutputCut> onOutput(PolicyCall& call, int64_t output_tokens_so_far) override;
   void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
-  // Spend and limit per budget, refusals by code, holds, alerts, and Redis round trips.
+  // Spend and limit per budget, refusals by code, holds, cuts, alerts, and Redis round trips.
   void renderMetrics(PrometheusWriter& out) const override;
 
   // SIGHUP: the new rules and prices; spend, holds and fired alerts carry over.
@@ -63,6 +68,8 @@ class SpendPolicy final : public CallPolicy {
   std::atomic<uint64_t> holds_released_{0};
   // Read by every call, swapped by a reload: an atomic snapshot, no lock on the call path.
   SnapshotHolder<meter::PriceBook> prices_;
+  mutable std::mutex cuts_mutex_;
+  std::map<std::string, uint64_t, std::less<>> cuts_;  // streams cut, by budget or limit
 };
 
 }  // namespace tollgate::gateway

@@ -24,6 +24,7 @@
 #include "gateway/proxy/framing_plan.h"
 #include "gateway/proxy/output_cap_clamp.h"
 #include "gateway/proxy/proxy_call.h"
+#include "gateway/proxy/stream_guard.h"
 #include "gateway/upstream/aws_request_signing.h"
 #include "gateway/upstream/failover_planner.h"
 #include "meter/openai_dialect.h"
@@ -805,6 +806,14 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
 
   if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
 
+  // Spend control may cut the stream; a stream the gateway must end (a cut, an upstream failure)
+  // ends in its dialect, which needs a body the gateway frames and reads.
+  StreamGuard guard(call.runtime->policies, call.policy,
+                    framing.body == BodyFraming::kContentLength || encoded
+                        ? StreamEnding::Form::kNone
+                        : StreamEnding::formOf(call.dialect->name(), call.info, call.status,
+                                               head[http::field::content_type]));
+
   bool ended = false;  // the client's response has been ended
   // No answer may drip forever: each read waits at most upstream_idle, and all of them
   // together at most upstream_total from when the request was sent.
@@ -860,9 +869,10 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
         }
         ended = true;
       } else {
-        co_await writeToClient(out, false);
+        co_await writeToClient(guard.onChunk(out, *meter), false);
       }
     }
+    if (guard.cutDue()) break;
     if (ec) {
       upstream_failed = true;
       upstream_timed_out = deadline.expired();
@@ -875,11 +885,30 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     upstream_failed = true;
     upstream_timed_out = true;
   }
-  if (!ended) {
+  const bool cut = guard.cutDue();
+  if (cut) {
+    // The usage up to the cut: the provider's count when it arrived, else the estimate.
+    meter->onEnd(false);
+    co_await writeToClient(guard.cutEnd(*call.dialect, accountant().result(),
+                                        std::chrono::duration_cast<std::chrono::seconds>(
+                                            call.start_wall.time_since_epoch())
+                                            .count()),
+                           guard.endsInDialect());
+  } else if (!ended) {
     const auto tail = meter->onEnd(complete);
     if (complete && client_ok) bookAnswer(call, accountant());
-    // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
-    co_await writeToClient(tail, complete);
+    if (!complete && guard.endsInDialect()) {
+      // Bytes were relayed: the client is told the answer failed, in its dialect, and its
+      // body is left short, never ended as if complete.
+      guard.relayed(tail);
+      co_await writeToClient(tail, false);
+      co_await writeToClient(
+          guard.failureEnd(*call.dialect, accountant().result(), call.upstream->name,
+                           upstream_timed_out || over_total),
+          false);
+    } else {
+      co_await writeToClient(tail, complete);
+    }
   }
   if (!call.booked) {  // bookAnswer already took the result of a complete answer
     call.result = accountant().result();
@@ -889,6 +918,10 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
 
   if (!client_ok) {
     call.outcome = meter::Outcome::kClientDisconnect;
+  } else if (cut) {
+    call.outcome = meter::Outcome::kBudgetCut;
+    call.error_type = guard.cut()->code;
+    call.limit = guard.cut()->limit_name;
   } else if (upstream_timed_out) {
     call.outcome = meter::Outcome::kTimeout;
     metrics.add(metrics.upstream_timeouts);
@@ -899,8 +932,9 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   // nothing follows it: bytes after a response (past its Content-Length, a 204's "body") would
   // be read as the next caller's answer.
   reusable = complete && parser->keep_alive() && conn.buffer.size() == 0;
-  // A body cut short by the upstream cannot be ended properly: the client sees the cut too.
-  co_return client_ok&& complete&& keep_alive;
+  // A body cut short by the upstream is left short (after its error event): the connection
+  // closes. A cut stream that ended in its dialect is complete.
+  co_return client_ok && (complete || (cut && guard.endsInDialect())) && keep_alive;
 }
 
 void DownstreamSession::bookAnswer(ProxyCall& call, const meter::ResponseMeter& meter) {

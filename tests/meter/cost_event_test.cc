@@ -103,6 +103,8 @@ TEST(OutcomeToString, NamesEveryOutcomeAsTheContractSpellsIt) {
   EXPECT_EQ(toString(Outcome::kClientDisconnect), "client_disconnect");
   EXPECT_EQ(toString(Outcome::kTimeout), "timeout");
   EXPECT_EQ(toString(Outcome::kRejected), "rejected");
+  EXPECT_EQ(toString(Outcome::kInterrupted), "interrupted");
+  EXPECT_EQ(toString(Outcome::kBudgetCut), "budget_cut");
 }
 
 TEST(AppendRfc3339, FormatsUtcWithMicroseconds) {

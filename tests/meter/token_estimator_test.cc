@@ -189,5 +189,18 @@ TEST(TokenEstimator, ErrorAgainstProviderReportedUsageIsWhatDocsMeteringSays) {
   EXPECT_EQ(by_provider.size(), 4u);
 }
 
+TEST(OutputTokensSoFar, TakesTheLargerOfTheProvidersRunningCountAndTheRelayedTextsEstimate) {
+  Usage reported;
+  EXPECT_EQ(outputTokensSoFar(reported, 0), 0);
+  EXPECT_EQ(outputTokensSoFar(reported, 9), 3);  // ceil(9 / 4)
+  reported.output_tokens = 1;                    // Anthropic's message_start: lags the text
+  EXPECT_EQ(outputTokensSoFar(reported, 400), 100);
+  reported.output_tokens = 150;  // a running count ahead of the text (reasoning not relayed)
+  EXPECT_EQ(outputTokensSoFar(reported, 400), 150);
+  reported.output_tokens = 0;
+  reported.reasoning_tokens = 200;
+  EXPECT_EQ(outputTokensSoFar(reported, 400), 200);
+}
+
 }  // namespace
 }  // namespace tollgate::meter

@@ -74,6 +74,37 @@ TEST(CallPolicyChain, HooksRunInOrderAndTheFirstRefusalWins) {
                                            "first.finished:req-9", "second.finished:req-9"}));
 }
 
+// Cuts a stream once its output passes `after` tokens.
+class CuttingPolicy : public ScriptedPolicy {
+ public:
+  CuttingPolicy(std::string name, std::vector<std::string>& log, int64_t after)
+      : ScriptedPolicy(name, log), name_(std::move(name)), after_(after) {}
+  std::optional<OutputCut> onOutput(PolicyCall&, int64_t tokens) override {
+    if (tokens <= after_) return std::nullopt;
+    return OutputCut{name_, "budget_exceeded", "cut"};
+  }
+
+ private:
+  std::string name_;
+  int64_t after_;
+};
+
+TEST(CallPolicyChain, OutputContinuesByDefaultAndTheFirstCutWins) {
+  std::vector<std::string> log;
+  CallPolicyChain chain;
+  chain.add(std::make_shared<ScriptedPolicy>("admission", log));  // no output hook: continue
+  chain.add(std::make_shared<CuttingPolicy>("late", log, 100));
+  chain.add(std::make_shared<CuttingPolicy>("early", log, 10));
+  PolicyCall call;
+  EXPECT_FALSE(chain.onOutput(call, 10));
+  const auto cut = chain.onOutput(call, 101);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->limit_name, "late");
+  EXPECT_EQ(chain.onOutput(call, 50)->limit_name, "early");
+  // Nobody asked to watch the output: the relay does not call the hook at all.
+  EXPECT_FALSE(call.watches_output);
+}
+
 TEST(CallPolicyChain, EveryPolicyIsToldTheCallFinishedEvenAfterARefusal) {
   std::vector<std::string> log;
   auto first = std::make_shared<ScriptedPolicy>("first", log);

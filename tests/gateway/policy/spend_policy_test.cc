@@ -95,6 +95,120 @@ TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
   EXPECT_FALSE(policy_->onRequest(call));
 }
 
+// A stream's output through the policy's output hook: $1 per input and per output token, one
+// input token, a request that allows 2 output tokens (a $3 hold), holds that grow by one token
+// past it (default_output_tokens 4).
+class SpendPolicyStreamTest : public SpendPolicyTest {
+ protected:
+  void SetUp() override {}  // each test makes its own configuration
+
+  void make(std::string streams, int64_t limit_usd, uint64_t output_per_minute = 0) {
+    auto c = std::make_shared<config::Config>();
+    c->spend_state.file = dir_.file("spend.tsv");
+    c->spend_state.default_output_tokens = 4;
+    if (limit_usd > 0) {
+      c->budgets.push_back(testing::budgetOf("team-budget", limit_usd * kUsd));
+      c->budgets[0].streams = std::move(streams);
+    }
+    if (output_per_minute > 0) {
+      config::RateLimitConfig limit;
+      limit.name = "team-otpm";
+      limit.output_tokens_per_minute = output_per_minute;
+      c->rate_limits.push_back(limit);
+    }
+    meter::PriceEntry price = testing::dollarPerInputToken();
+    price.price.output = price.price.reasoning = kUsd;
+    c->prices.push_back(price);
+    config_ = c;
+    policy_ = std::make_unique<SpendPolicy>(
+        config_, 1, nullptr, std::make_unique<LocalSpendState>(config_, clock_.clock(), nullptr));
+  }
+
+  void start(PolicyCall& call) {
+    info_.model = "gpt-x";
+    info_.stream = true;
+    info_.estimated_input_tokens = 1;
+    info_.max_output_tokens = 2;
+    attribution_.team = "fraud";
+    call.attribution = &attribution_;
+    call.request = &info_;
+    ASSERT_FALSE(policy_->onRequest(call));
+  }
+
+  std::string metrics() const {
+    std::string out;
+    PrometheusWriter writer(out);
+    policy_->renderMetrics(writer);
+    return out;
+  }
+};
+
+TEST_F(SpendPolicyStreamTest, CutsTheStreamWhoseBlockingBudgetCannotCoverItsOutput) {
+  make("cut", 10);
+  PolicyCall call;
+  start(call);
+  EXPECT_TRUE(call.watches_output);
+  EXPECT_FALSE(policy_->onOutput(call, 2));  // what was held
+  EXPECT_FALSE(policy_->onOutput(call, 9));  // $1 + $9: exactly the limit
+  const auto cut = policy_->onOutput(call, 10);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->limit_name, "team-budget");
+  EXPECT_EQ(cut->code, "budget_exceeded");
+  EXPECT_NE(cut->message.find("team-budget"), std::string::npos);
+  EXPECT_NE(metrics().find("tollgate_spend_stream_cuts_total{limit=\"team-budget\"} 1\n"),
+            std::string::npos)
+      << metrics();
+  // The cut call settles what it spent up to the cut.
+  meter::CostEvent event;
+  event.outcome = meter::Outcome::kBudgetCut;
+  event.priced = true;
+  event.cost.total = meter::Money::fromPico(10 * kUsd);
+  policy_->onFinished(call, event);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 10 * kUsd);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
+}
+
+TEST_F(SpendPolicyStreamTest, StreamsFinishLetsTheStreamRunPastTheBudget) {
+  make("finish", 10);
+  PolicyCall call;
+  start(call);
+  EXPECT_FALSE(policy_->onOutput(call, 10));
+  EXPECT_FALSE(policy_->onOutput(call, 50));
+  EXPECT_EQ(metrics().find("tollgate_spend_stream_cuts_total{"), std::string::npos);
+  meter::CostEvent event;
+  event.priced = true;
+  event.cost.total = meter::Money::fromPico(51 * kUsd);
+  policy_->onFinished(call, event);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 51 * kUsd);  // the overrun is booked
+}
+
+TEST_F(SpendPolicyStreamTest, AnOutputRateLimitCutsWithRateLimited) {
+  make("cut", 0, 5);
+  PolicyCall call;
+  start(call);
+  EXPECT_TRUE(call.watches_output);
+  EXPECT_FALSE(policy_->onOutput(call, 5));
+  const auto cut = policy_->onOutput(call, 6);
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->limit_name, "team-otpm");
+  EXPECT_EQ(cut->code, "rate_limited");
+}
+
+TEST_F(SpendPolicyStreamTest, ACallNoBlockingBudgetHoldsIsNotWatched) {
+  make("cut", 10);
+  PolicyCall call;
+  attribution_.team = "search";  // the budget has no scope: give it one the call misses
+  auto c = std::make_shared<config::Config>(*config_);
+  c->budgets[0].scope.team = "fraud";
+  policy_->reload(c);
+  info_.model = "gpt-x";
+  info_.estimated_input_tokens = 1;
+  call.attribution = &attribution_;
+  call.request = &info_;
+  ASSERT_FALSE(policy_->onRequest(call));
+  EXPECT_FALSE(call.watches_output);
+}
+
 // $3 with clamp_max_tokens; $1 an input token and 1 cent an output token.
 class SpendPolicyClampTest : public SpendPolicyTest {
  protected:

@@ -87,7 +87,6 @@ std::variant<Config, Errors> Loader::load(std::string_view text) {
   loadRoot(root, config);
   if (!errors_.empty()) return std::move(errors_);
   addPriceWarnings(config);
-  addPoolWarnings(config);
   return config;
 }
 

@@ -145,9 +145,6 @@ class Loader {
   std::optional<std::chrono::milliseconds> milliseconds(const YAML::Node& node,
                                                         const std::string& path, uint64_t min);
 
-  // Pool behaviour the gateway does not have yet, one warning per upstream that would use it.
-  static void addPoolWarnings(Config& config);
-
   // Across upstreams: every fallback names another upstream of the same dialect, and following
   // fallbacks never comes back to where it started.
   void checkFallbacks(const std::vector<UpstreamConfig>& upstreams);

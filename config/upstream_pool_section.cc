@@ -410,6 +410,15 @@ void Loader::checkFallbacks(const std::vector<UpstreamConfig>& upstreams) {
                                    quoteKey(to.name) + " (no glob of its models matches)");
         continue;
       }
+      // The gateway rewrites the body's "model" for such a fallback; these APIs name the model
+      // in the request path, which it does not rewrite.
+      if (!fallback.model.empty() && (to.dialect == "gemini" || to.dialect == "bedrock")) {
+        error(path + ".model",
+              "a fallback to another model needs a dialect that names the model "
+              "in the body (openai, anthropic, ollama), not " +
+                  to.dialect + "; use the provider's OpenAI-compatible endpoint");
+        continue;
+      }
       targets[i].emplace_back(it->second, j);
     }
   }
@@ -438,20 +447,6 @@ void Loader::checkFallbacks(const std::vector<UpstreamConfig>& upstreams) {
   };
   for (size_t i = 0; i < upstreams.size(); ++i) {
     if (marks[i] == Mark::kNew) visit(i);
-  }
-}
-
-void Loader::addPoolWarnings(Config& config) {
-  for (size_t i = 0; i < config.upstreams.size(); ++i) {
-    const UpstreamConfig& u = config.upstreams[i];
-    const bool retries = u.endpoints.size() > 1 || !u.fallbacks.empty();
-    if (retries || u.ttft_timeout.count() != 0) {
-      config.warnings.push_back(indexPath("upstreams", i) +
-                                ": only connect errors are retried or sent to a fallback for "
-                                "now; 429, 5xx, ttft_timeout (and ttft_timeout_ms itself) and "
-                                "fallbacks to another model are not acted on yet "
-                                "(docs/upstreams.md)");
-    }
   }
 }
 

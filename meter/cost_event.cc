@@ -333,6 +333,18 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
     out.literal(R"(,"max_tokens_clamped":)");
     out.integer(*event.max_tokens_clamped);
   }
+  // Only for a call of several attempts (retries, fallbacks), likewise.
+  if (event.attempt != 0) [[unlikely]] {
+    out.literal(R"(,"attempt":)");
+    out.integer(event.attempt);
+    out.literal(R"(,"final":)");
+    out.boolean(event.final_attempt);
+    out.literal(R"(,"upstream_endpoint":{"index":)");
+    out.integer(event.upstream_endpoint_index);
+    out.literal(R"(,"host":)");
+    out.string(event.upstream_endpoint_host);
+    out.literal("}");
+  }
 
   const Usage& usage = event.usage;
   out.literal(R"(,"usage":)");

@@ -79,6 +79,14 @@ struct CostEvent {
   // with this replica's live estimate of the call's GPU cost (meter/gpu_pool_estimate.h).
   std::string gpu_pool;
   Money gpu_cost_estimate;
+  // One of several attempts of a call (docs/upstreams.md, "Cost events per attempt"): 1-based;
+  // 0 is a call's only attempt, written without "attempt", "final" and "upstream_endpoint" so
+  // that the events of ordinary calls stay byte for byte what they were.
+  uint32_t attempt = 0;
+  bool final_attempt = true;  // the call's last event (its answer, or the gateway's refusal)
+  // The pool endpoint the attempt used: its index in the upstream's endpoints and its host.
+  uint32_t upstream_endpoint_index = 0;
+  std::string upstream_endpoint_host;
 };
 
 inline constexpr std::string_view kCostEventType = "dev.tollgate.llm.usage.v1";

@@ -60,6 +60,14 @@ struct CallRecord {
   std::string gpu_pool;
   __int128 gpu_pool_hour_pico = 0;
   __int128 gpu_pool_occupancy_ns = 0;
+  // Retries and fallbacks (docs/upstreams.md): the endpoint of `upstream` the attempt uses, the
+  // call's earlier attempts already booked as events of their own, the model a fallback was
+  // asked for in the client's stead (empty: the client's), and whether this attempt's answer is
+  // read for its cost only (another attempt follows; the client never sees it).
+  uint32_t endpoint_index = 0;
+  uint32_t attempts_booked = 0;
+  std::string attempt_model;
+  bool discarding = false;
   // Each attempt at an upstream endpoint, in order (most calls make one).
   boost::container::small_vector<AttemptRecord, 2> attempts;
 };

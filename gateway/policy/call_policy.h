@@ -91,6 +91,9 @@ class CallPolicy {
   }
   // The call has ended and its cost event is built (refused calls too): settle what was held.
   virtual void onFinished(PolicyCall& call, const meter::CostEvent& event) = 0;
+  // An attempt of the call that another attempt follows (a retry or fallback, docs/upstreams.md)
+  // has its own event: what it cost is spent too, settled with the call's last event.
+  virtual void onAttempt(PolicyCall&, const meter::CostEvent&) {}
   // Its own metric families, when /metrics is scraped (the admin thread: read atomics or lock).
   virtual void renderMetrics(PrometheusWriter&) const {}
 };
@@ -126,6 +129,10 @@ class CallPolicyChain {
 
   void onFinished(PolicyCall& call, const meter::CostEvent& event) const {
     for (const auto& link : links_) link->onFinished(call, event);
+  }
+
+  void onAttempt(PolicyCall& call, const meter::CostEvent& event) const {
+    for (const auto& link : links_) link->onAttempt(call, event);
   }
 
   void renderMetrics(PrometheusWriter& out) const {

@@ -18,7 +18,26 @@ namespace {
 struct SpendHold final : PolicyCallState {
   explicit SpendHold(uint64_t h) : hold(h) {}
   uint64_t hold;
+  // The call's earlier attempts (retries, fallbacks): settled with its last event.
+  bool attempted = false;
+  meter::Usage usage;
+  meter::Money cost;
 };
+
+void addUsage(const meter::Usage& from, meter::Usage& to) {
+  to.input_tokens += from.input_tokens;
+  to.cache_read_tokens += from.cache_read_tokens;
+  to.cache_write_tokens += from.cache_write_tokens;
+  to.output_tokens += from.output_tokens;
+  to.reasoning_tokens += from.reasoning_tokens;
+  to.cache_write_1h_tokens += from.cache_write_1h_tokens;
+  for (size_t i = 0; i < to.units.size(); ++i) to.units[i] += from.units[i];
+  to.unknown_units += from.unknown_units;
+}
+
+meter::Money eventCost(const meter::CostEvent& event) {
+  return event.priced ? event.cost.total : meter::Money();
+}
 
 std::shared_ptr<const meter::PriceBook> priceBookOf(const config::Config& config) {
   return std::make_shared<const meter::PriceBook>(config.price_catalog_version, config.prices,
@@ -205,14 +224,24 @@ void SpendPolicy::onFinished(PolicyCall& call, const meter::CostEvent& event) {
   if (call.state.size() <= index_) return;
   auto* held = dynamic_cast<SpendHold*>(call.state[index_].get());
   if (held == nullptr) return;
-  if (event.outcome == meter::Outcome::kRejected) {
+  if (event.outcome == meter::Outcome::kRejected && !held->attempted) {
     state_->release(held->hold);  // a later policy refused it: nothing was spent
     holds_released_.fetch_add(1, std::memory_order_relaxed);
   } else {
-    state_->settle(held->hold, event.usage, event.priced ? event.cost.total : meter::Money());
+    addUsage(event.usage, held->usage);
+    state_->settle(held->hold, held->usage, held->cost + eventCost(event));
     holds_settled_.fetch_add(1, std::memory_order_relaxed);
   }
   call.state[index_].reset();
+}
+
+void SpendPolicy::onAttempt(PolicyCall& call, const meter::CostEvent& event) {
+  if (call.state.size() <= index_) return;
+  auto* held = dynamic_cast<SpendHold*>(call.state[index_].get());
+  if (held == nullptr) return;
+  held->attempted = true;
+  addUsage(event.usage, held->usage);
+  held->cost += eventCost(event);
 }
 
 namespace {

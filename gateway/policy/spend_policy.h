@@ -43,6 +43,9 @@ class SpendPolicy final : public CallPolicy {
   // `streams: cut` or an output rate limit cannot cover it.
   std::optional<OutputCut> onOutput(PolicyCall& call, int64_t output_tokens_so_far) override;
   void onFinished(PolicyCall& call, const meter::CostEvent& event) override;
+  // An earlier attempt's cost joins the call's hold and is settled with its last event, so a
+  // budget sees every attempt a provider may bill, exactly once.
+  void onAttempt(PolicyCall& call, const meter::CostEvent& event) override;
   // Spend and limit per budget, refusals by code, holds, cuts, alerts, and Redis round trips.
   void renderMetrics(PrometheusWriter& out) const override;
 

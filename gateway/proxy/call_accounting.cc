@@ -41,8 +41,10 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
     event.upstream = call.upstream->name;
     event.provider = call.upstream->dialect;
   }
-  event.model = call.metered && !call.result.response_model.empty() ? call.result.response_model
-                                                                    : call.info.model;
+  // What this attempt asked for: a fallback's own model, else the client's.
+  const std::string& asked = call.attempt_model.empty() ? call.info.model : call.attempt_model;
+  event.model =
+      call.metered && !call.result.response_model.empty() ? call.result.response_model : asked;
   if (call.metered) {
     event.usage = call.result.usage;
     event.usage_source = call.result.usage_source;
@@ -59,8 +61,8 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
     const std::string& variant = call.metered && !call.result.service_tier.empty()
                                      ? call.result.service_tier
                                      : call.info.service_tier;
-    meter::CostInput input{event.model,         event.model_requested, variant,
-                           event.start_unix_ns, event.end_unix_ns,     event.upstream};
+    meter::CostInput input{event.model,       asked,         variant, event.start_unix_ns,
+                           event.end_unix_ns, event.upstream};
     if (call.metered) {
       input.other_models = call.result.other_models;
       event.provider_cost = call.result.provider_cost;

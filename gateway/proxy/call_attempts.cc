@@ -67,11 +67,24 @@ AttemptRecord* close(CallRecord& call, AttemptResult result, int status,
   return &a;
 }
 
+// The upstream's own status in the call, or 0 when the failure left the gateway's there.
+int upstreamStatus(const CallRecord& call, AttemptResult result) {
+  const bool no_answer =
+      result == AttemptResult::kConnectError || result == AttemptResult::kTtftTimeout;
+  return no_answer ? 0 : call.status;
+}
+
 }  // namespace
 
 void endFinalAttempt(CallRecord& call, std::chrono::steady_clock::time_point end) {
   const AttemptResult result = attemptResultOf(call);
-  close(call, result, result == AttemptResult::kConnectError ? 0 : call.status, end);
+  close(call, result, upstreamStatus(call, result), end);
+}
+
+void endAttemptByOutcome(CallRecord& call, EndpointSet& endpoints, AttemptNext next,
+                         std::chrono::steady_clock::time_point now) {
+  const AttemptResult result = attemptResultOf(call);
+  endAttempt(call, endpoints, result, upstreamStatus(call, result), next, now);
 }
 
 void endAttempt(CallRecord& call, EndpointSet& endpoints, AttemptResult result, int status,

@@ -30,6 +30,12 @@ void beginAttempt(CallRecord& call, const config::UpstreamConfig& endpoint_view,
 void endAttempt(CallRecord& call, EndpointSet& endpoints, AttemptResult result, int status,
                 AttemptNext next, std::chrono::steady_clock::time_point now);
 
+// endAttempt with the failure and status read from the call's outcome (attemptResultOf; no
+// upstream status for a connect error or a TTFT timeout, whose status is the gateway's): for
+// an attempt whose answer, reset or timeout the relay recorded in the call.
+void endAttemptByOutcome(CallRecord& call, EndpointSet& endpoints, AttemptNext next,
+                         std::chrono::steady_clock::time_point now);
+
 // The attempt still open when the call is booked is its last: closed at `end` with what the
 // call's own outcome says of it. Nothing when every attempt was closed.
 void endFinalAttempt(CallRecord& call, std::chrono::steady_clock::time_point end);

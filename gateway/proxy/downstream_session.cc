@@ -19,6 +19,8 @@
 #include "gateway/http/http_fields.h"
 #include "gateway/http/http_head.h"
 #include "gateway/http/request_rules.h"
+#include "gateway/proxy/attempt_accounting.h"
+#include "gateway/proxy/attempt_failover.h"
 #include "gateway/proxy/call_accounting.h"
 #include "gateway/proxy/call_attempts.h"
 #include "gateway/proxy/framing_plan.h"
@@ -28,6 +30,7 @@
 #include "gateway/upstream/aws_request_signing.h"
 #include "gateway/upstream/failover_planner.h"
 #include "meter/openai_dialect.h"
+#include "meter/request_model_rewrite.h"
 
 namespace tollgate::gateway {
 
@@ -500,12 +503,17 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   pools.pool(first).budget.onCall(call.upstream_start);
   FailoverPlanner planner(pools.config().upstreams, first, pools.pool(first).fallbacks,
                           pools.pool(first).budget);
-  std::vector<size_t> tried;
+  AttemptFailover failover(planner, pools);
+  call.failover = &failover;
+  // A fallback asking for another model gets the body with that model (the client's is kept
+  // to go back to it for a fallback that asks for the client's).
+  std::string client_body;
   bool after_stale = false;
   for (unsigned attempt = 0;; ++attempt) {
     UpstreamPools::Pool& pool = pools.pool(planner.currentUpstream());
     const auto now = Clock::now();
-    const EndpointPick pick = pool.endpoints.pick(*pool.balancer, pools.random(), now, tried);
+    const EndpointPick pick =
+        pool.endpoints.pick(*pool.balancer, pools.random(), now, failover.tried());
     if (pick.kind != EndpointPick::Kind::kPicked) {
       call.upstream_end = now;
       const std::string& name = pools.config().upstreams[planner.currentUpstream()].name;
@@ -527,6 +535,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     }
     const size_t endpoint = pick.index;
     call.upstream = &pool.views[endpoint];
+    call.endpoint_index = static_cast<uint32_t>(endpoint);
+    failover.begin(endpoint);
     const auto& upstream = *call.upstream;
     // The upstream request's head is written straight into one buffer (no fields container),
     // again only when an attempt goes to another endpoint.
@@ -551,30 +561,17 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
                                   failed_at)) {
         metrics.add(metrics.upstream_ejections);
       }
-      tried.push_back(endpoint);
       // The upstream never saw the call: another endpoint or a fallback may take it.
-      const bool endpoint_left = tried.size() < pool.views.size();
-      const auto next = planner.next(AttemptResult::kConnectError, false, endpoint_left, failed_at);
-      // A fallback naming another model would need the request rewritten: not done yet, so only
-      // fallbacks asking for the client's model are followed.
-      const bool moves_on =
-          next.kind == FailoverPlanner::Kind::kNextEndpoint ||
-          (next.kind == FailoverPlanner::Kind::kFallback && next.fallback->model.empty());
-      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
-                 moves_on ? attemptNextOf(next.kind) : AttemptNext::kNone, failed_at);
-      if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
-        metrics.add(metrics.upstream_endpoint_retries);
-        continue;
+      if (failover.moveOn(AttemptResult::kConnectError, failed_at)) {
+        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
+                   attemptNextOf(failover.decision().kind), failed_at);
+        const auto request = moveToNextAttempt(failover, call, out, client_body);
+        if (request == NextRequest::kRewritten) head_for = nullptr;
+        if (request != NextRequest::kCannotRewrite) continue;
       }
-      if (moves_on) {
-        metrics.add(metrics.upstream_fallbacks);
-        tried.clear();
-        continue;
-      }
-      if (next.reason == FailoverPlanner::GiveUp::kBudget ||
-          next.reason == FailoverPlanner::GiveUp::kMaxAttempts) {
-        metrics.add(metrics.upstream_retries_denied);
-      }
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kNone,
+                 failed_at);
+      if (failover.denied()) metrics.add(metrics.upstream_retries_denied);
       call.upstream_end = failed_at;
       const GatewayError error =
           timed_out
@@ -607,8 +604,77 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     }
     finishAttempt(pool.endpoints, endpoint, call);
     if (reusable) ctx_.pool->release(std::move(conn), upstream);
+    if (failover.denied()) metrics.add(metrics.upstream_retries_denied);
+    if (failover.movingOn()) {
+      // Nothing was relayed: this attempt is booked on its own, the call goes on.
+      endAttemptByOutcome(call, pool.endpoints, attemptNextOf(failover.decision().kind),
+                          Clock::now());
+      bookAttempt(call);
+      const auto request = moveToNextAttempt(failover, call, out, client_body);
+      if (request == NextRequest::kRewritten) head_for = nullptr;
+      if (request != NextRequest::kCannotRewrite) continue;
+      call.upstream_end = Clock::now();
+      const GatewayError error = upstreamFailure(
+          call, 502, meter::Outcome::kUpstreamError, "upstream_unavailable",
+          "the upstream '" + upstream.name +
+              "' failed and the request could not be rewritten for its fallback's model");
+      const bool keep = co_await refuseCall(call, error);
+      co_return keep;
+    }
     co_return client_ok;
   }
+}
+
+DownstreamSession::NextRequest DownstreamSession::moveToNextAttempt(AttemptFailover& failover,
+                                                                    ProxyCall& call,
+                                                                    UpstreamRequest& out,
+                                                                    std::string& client_body) {
+  auto& metrics = *ctx_.metrics;
+  const auto& next = failover.decision();
+  failover.enterNext();
+  if (next.kind == FailoverPlanner::Kind::kNextEndpoint) {
+    metrics.add(metrics.upstream_endpoint_retries);
+    return NextRequest::kSame;
+  }
+  metrics.add(metrics.upstream_fallbacks);
+  if (next.fallback->model == call.attempt_model) return NextRequest::kSame;
+  if (next.fallback->model.empty()) {
+    out.body = std::move(client_body);
+    call.attempt_model.clear();
+    return NextRequest::kRewritten;
+  }
+  // The configuration allows a model of its own only for fallbacks whose dialect names the
+  // model in the body; the client's body passed the dialect's reading, so it is an object.
+  const std::string_view from = call.attempt_model.empty() ? out.body : client_body;
+  auto rewritten = meter::rewriteRequestModel(from, next.fallback->model);
+  if (!rewritten) return NextRequest::kCannotRewrite;
+  if (call.attempt_model.empty()) client_body = std::move(out.body);
+  out.body = std::move(*rewritten);
+  call.attempt_model = next.fallback->model;
+  return NextRequest::kRewritten;
+}
+
+void DownstreamSession::bookAttempt(ProxyCall& call) {
+  if (log_->should_log(spdlog::level::debug)) {
+    log_->debug(
+        "[C{}] attempt failed, the call moves on request_id={} upstream={} endpoint={} "
+        "status={} error={}",
+        connection_id_, call.request_id.view(), call.upstream->name, call.upstream->host_header,
+        call.status, call.error_type);
+  }
+  if (!ctx_.metering) {
+    resetAttempt(call);
+    return;
+  }
+  meter::CostEvent event =
+      accountAttempt(call, ctx_.event_source, Clock::now(), call.runtime->coster);
+  call.runtime->policies.onAttempt(call.policy, event);
+  if (!ctx_.sink->tryEmit(std::move(event))) {
+    ctx_.metrics->add(ctx_.metrics->events_dropped);
+    warn("cost_event_dropped", "[C{}] cost event dropped: sink queue full request_id={}",
+         connection_id_, call.request_id.view());
+  }
+  resetAttempt(call);
 }
 
 void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
@@ -617,6 +683,7 @@ void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
   const AttemptResult result = attemptResultOf(call);
   std::optional<PeakEwma::Nanos> latency;
   if (call.has_first_byte) latency = call.first_byte - call.upstream_start;
+  if (result == AttemptResult::kTtftTimeout) latency = call.upstream->ttft_timeout;
   if (endpoints.onFinish(endpoint, result, latency, Clock::now())) {
     ctx_.metrics->add(ctx_.metrics->upstream_ejections);
   }
@@ -639,7 +706,13 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   auto& tcp = conn.tcp();
 
   Deadline deadline(*ctx_.deadlines, tcp.socket());
-  deadline.expiresAfter(timeouts.upstream_response);
+  // ttft_timeout_ms: the head's first byte must come within it, or the call may move on. When it
+  // may not (nothing left to try), the attempt waits on to upstream_response as before.
+  bool ttft_armed = call.upstream->ttft_timeout.count() > 0 &&
+                    call.upstream->ttft_timeout < timeouts.upstream_response;
+  deadline.expiresAfter(ttft_armed ? call.upstream->ttft_timeout : timeouts.upstream_response);
+  const auto ttft_due =
+      ttft_armed ? Clock::now() + call.upstream->ttft_timeout : Clock::time_point::max();
   const std::array<asio::const_buffer, 2> request_buffers = {asio::buffer(out.head),
                                                              asio::buffer(out.body)};
   auto [wec, written] = co_await asio::async_write(upstream_stream, request_buffers, kNoThrow);
@@ -655,8 +728,16 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     parser.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fieldsAllocator()));
     parser->body_limit(boost::none);
     size_t n = 0;
-    std::tie(rec, n) =
-        co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
+    // One read, resumed once when only the TTFT timeout passed and the call may not move on.
+    for (;;) {
+      std::tie(rec, n) =
+          co_await http::async_read_header(upstream_stream, conn.buffer, *parser, kNoThrow);
+      if (!rec || !ttft_armed || !deadline.expired()) break;
+      ttft_armed = false;
+      const bool silent = !parser->got_some() && conn.buffer.size() == 0;
+      if (silent && call.failover->moveOn(AttemptResult::kTtftTimeout, Clock::now())) break;
+      deadline.expiresAfter(timeouts.upstream_response - call.upstream->ttft_timeout);
+    }
     if (rec) break;
     const unsigned code = parser->get().result_int();
     if (code >= 200) break;
@@ -679,6 +760,14 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
+  if (call.failover
+          ->movingOn()) {  // the ttft timeout: the next attempt, or a fallback, takes the call
+    call.upstream_end = Clock::now();
+    upstreamFailure(
+        call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
+        "the upstream '" + call.upstream->name + "' sent nothing within ttft_timeout_ms");
+    co_return true;
+  }
   if (wec || rec) {
     const auto ec = wec ? wec : rec;
     const bool timed_out = deadline.expired();
@@ -688,6 +777,14 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     failure.request_bytes_written = written > 0;
     if (ctx_.retry_policy.shouldRetry(failure, attempt)) {
       retry = true;
+      co_return true;
+    }
+    // Sent, then reset or closed before any answer: another endpoint or a fallback may take it
+    // (the upstream may have started on it: the attempt is booked, with whatever it cost).
+    if (!wec && !timed_out && call.failover->moveOn(AttemptResult::kConnectError, Clock::now())) {
+      call.upstream_end = Clock::now();
+      upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
+                      "the connection to the upstream '" + call.upstream->name + "' failed");
       co_return true;
     }
     metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
@@ -708,6 +805,15 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
 
   auto& head = parser->get();
   call.status = static_cast<int>(head.result_int());
+  // A failing answer (429, 5xx) that another attempt may replace is read for its cost, never
+  // relayed: the client gets one answer, the last attempt's.
+  if (const AttemptResult answer = classifyAnswer(call.status); answer != AttemptResult::kSuccess)
+      [[unlikely]] {
+    const auto now = Clock::now();
+    call.failover->onAnswerHead(call.status, head[http::field::retry_after], now,
+                                std::chrono::system_clock::now());
+    call.discarding = call.failover->moveOn(answer, now);
+  }
   // A content coding the gateway asked not to get (Accept-Encoding: identity was ignored): the
   // bytes are relayed untouched and unread, and the call is booked from the estimate.
   const auto coding = head[http::field::content_encoding];
@@ -784,7 +890,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
 
   // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
   auto writeToClient = [&](std::string_view bytes, bool last) -> Awaitable<void> {
-    if (!client_ok || (bytes.empty() && !last && head_sent)) co_return;
+    if (call.discarding || !client_ok || (bytes.empty() && !last && head_sent)) co_return;
     std::array<asio::const_buffer, 5> buffers;
     size_t n = 0;
     if (!head_sent) buffers[n++] = asio::buffer(response_head);
@@ -804,7 +910,11 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     if (ec) client_ok = false;
   };
 
-  if (has_body && conn.buffer.size() == 0) co_await writeToClient({}, false);
+  // An answer whose head came in time but whose body has not begun (a stream's first token) is
+  // still within ttft_timeout_ms: its head is held back until the first body byte, so the call
+  // can move on without the client having seen anything.
+  bool hold_head = ttft_armed && has_body && !call.discarding;
+  if (has_body && conn.buffer.size() == 0 && !hold_head) co_await writeToClient({}, false);
 
   // Spend control may cut the stream; a stream the gateway must end (a cut, an upstream failure)
   // ends in its dialect, which needs a body the gateway frames and reads.
@@ -828,8 +938,12 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
       over_total = true;
       break;
     }
-    deadline.expiresAfter(std::min<std::chrono::milliseconds>(
-        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now)));
+    auto wait = std::min<std::chrono::milliseconds>(
+        timeouts.upstream_idle, std::chrono::ceil<std::chrono::milliseconds>(give_up_at - now));
+    const bool ttft_wait =
+        hold_head && ttft_due - now < std::chrono::duration_cast<Clock::duration>(wait);
+    if (ttft_wait) wait = std::chrono::ceil<std::chrono::milliseconds>(ttft_due - now);
+    deadline.expiresAfter(wait);
     auto [ec, n] = co_await http::async_read_some(upstream_stream, conn.buffer, *parser, kNoThrow);
     if (ec == http::error::need_buffer) ec = {};
     // async_read_some stops after one chunk of a chunked body even when more chunks are already
@@ -844,6 +958,19 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
       if (used == 0) break;
     }
     const size_t got = relay_buffer_.size() - body.size;
+    if (ttft_wait && got == 0 && ec && deadline.expired()) {
+      hold_head = false;
+      if (call.failover->moveOn(AttemptResult::kTtftTimeout, Clock::now())) {
+        call.upstream_end = Clock::now();
+        upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
+                        "the upstream '" + call.upstream->name +
+                            "' sent no answer byte within ttft_timeout_ms");
+        deadline.clear();
+        co_return true;  // not reusable: the rest of the answer may still come
+      }
+      continue;  // nothing left to try: the answer is the client's, however late
+    }
+    if (got > 0) hold_head = false;
     if (got > 0) {
       if (!call.has_first_byte) {
         call.has_first_byte = true;
@@ -944,7 +1071,7 @@ void DownstreamSession::bookAnswer(ProxyCall& call, const meter::ResponseMeter& 
   if (call.result.upstream_error || call.status >= 400) {
     call.outcome = meter::Outcome::kUpstreamError;
   }
-  finishCall(call);
+  if (!call.discarding) finishCall(call);  // a discarded answer is its attempt's: forward books it
 }
 
 Awaitable<bool> DownstreamSession::refuseCall(ProxyCall& call, const GatewayError& error) {
@@ -992,6 +1119,7 @@ void DownstreamSession::finishCall(ProxyCall& call) {
     return;
   }
   meter::CostEvent event = accountCall(call, ctx_.event_source, Clock::now(), call.runtime->coster);
+  stampLastAttempt(call, event);
   call.runtime->policies.onFinished(call.policy, event);
 
   auto& metrics = *ctx_.metrics;

@@ -26,6 +26,7 @@
 namespace tollgate::gateway {
 
 struct ProxyCall;
+class AttemptFailover;
 
 // A request as it goes upstream: its serialized head and its body.
 struct UpstreamRequest {
@@ -91,6 +92,12 @@ class DownstreamSession {
   template <class Stream>
   Awaitable<bool> relayCall(Stream& upstream, UpstreamConnection& conn, const UpstreamRequest& out,
                             ProxyCall& call, unsigned attempt, bool& retry, bool& reusable);
+  // A failed attempt that another follows: its own cost event, then the call starts afresh.
+  void bookAttempt(ProxyCall& call);
+  // Counts the move failover decided and makes `out` ask the next upstream for its model.
+  enum class NextRequest { kSame, kRewritten, kCannotRewrite };
+  NextRequest moveToNextAttempt(AttemptFailover& failover, ProxyCall& call, UpstreamRequest& out,
+                                std::string& client_body);
 
   // Marks `call` refused by the gateway itself (status, rejected, error type): its answer.
   GatewayError rejectCall(ProxyCall& call, int status, std::string code, std::string message);

@@ -12,6 +12,8 @@
 
 namespace tollgate::gateway {
 
+class AttemptFailover;
+
 // A call as the proxy handles it: what observers see (CallRecord), plus the configuration
 // snapshot it started with, kept alive until the call ends.
 struct ProxyCall : CallRecord {
@@ -20,6 +22,9 @@ struct ProxyCall : CallRecord {
   const UpstreamSet* upstreams = nullptr;  // the routed upstream; `upstream` is its attempt's pick
   std::shared_ptr<UpstreamPools> pools;    // the worker's pools of `runtime`'s config
   __int128 gpu_pool_mark = 0;              // GpuPoolOccupancy::begin's mark while gpu_pool is set
+  // While forward() runs: where a failed attempt goes next (asked by the relay before anything
+  // is relayed; a member, not an argument, so the relay's coroutine frame stays as it was).
+  AttemptFailover* failover = nullptr;
   // While the call is forwarded: its link into the worker's open-call journal (declared after
   // the view it reads, so unlinked first).
   std::optional<CallRecordOpenCall> open_view;

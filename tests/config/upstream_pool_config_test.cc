@@ -376,14 +376,32 @@ TEST(UpstreamPoolConfig, BadFallbackEntriesNameTheirPaths) {
                           "5xx, ttft_timeout"));
 }
 
-TEST(UpstreamPoolConfig, RetriesNotYetActedOnAreAWarningNamingTheUpstream) {
-  const Config pooled = parseValid(poolWith(kThreeEndpoints));
-  EXPECT_THAT(pooled.warnings,
-              Contains(HasSubstr("upstreams[0]: only connect errors are retried")));
-  const Config plain =
-      parseValid(poolWith("    base_url: \"http://a\"\n    balancer: round_robin\n"));
-  for (const auto& warning : plain.warnings)
-    EXPECT_THAT(warning, ::testing::Not(HasSubstr("only connect errors")));
+TEST(UpstreamPoolConfig, PoolKeysAreAllActedOnSoNoneIsWarnedAbout) {
+  std::string yaml = poolWith(kThreeEndpoints);
+  yaml += "    ttft_timeout_ms: 500\n";
+  const Config pooled = parseValid(yaml);
+  for (const auto& warning : pooled.warnings)
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("not acted on")));
+  const Config fallbacks = parseValid(kFallbackPair);
+  for (const auto& warning : fallbacks.warnings)
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("not acted on")));
+}
+
+TEST(UpstreamPoolConfig, AFallbackModelOnADialectWithTheModelInThePathIsRefused) {
+  const auto errors = errorsOf(R"(upstreams:
+  - name: a
+    dialect: gemini
+    base_url: "http://a"
+    models: ["gemini-2.5-pro"]
+    fallbacks: [{upstream: b, model: gemini-2.5-flash}]
+  - name: b
+    dialect: gemini
+    base_url: "http://b"
+    models: ["gemini-*"]
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], HasSubstr("upstreams[0].fallbacks[0].model: a fallback to another model "
+                                   "needs a dialect that names the model in the body"));
 }
 
 }  // namespace

@@ -306,5 +306,30 @@ TEST(CloudEventJson, AppendsToExistingBuffer) {
   EXPECT_EQ(out, "prefix" + readFixture("cost_event_full.json"));
 }
 
+TEST(CloudEventJson, AttemptFieldsAreWrittenOnlyForACallOfSeveralAttempts) {
+  CostEvent event = fullEvent();
+  const std::string single = json(event);
+  EXPECT_EQ(single.find("\"attempt\""), std::string::npos);
+  EXPECT_EQ(single.find("upstream_endpoint"), std::string::npos);
+  event.attempt = 2;
+  event.final_attempt = false;
+  event.upstream_endpoint_index = 1;
+  event.upstream_endpoint_host = "api.example.com:8443";
+  const std::string text = json(event);
+  EXPECT_NE(text.find(R"("outcome":"ok","attempt":2,"final":false,"upstream_endpoint":)"
+                      R"({"index":1,"host":"api.example.com:8443"},"usage":)"),
+            std::string::npos)
+      << text;
+  Parsed parsed;
+  ASSERT_TRUE(parses(text, parsed));
+  int64_t attempt = 0;
+  ASSERT_EQ(parsed.root.at_pointer("/data/attempt").get(attempt), simdjson::SUCCESS);
+  EXPECT_EQ(attempt, 2);
+  // Everything else is the single attempt's event, byte for byte.
+  const size_t at = text.find(R"(,"attempt")");
+  const size_t end = text.find(R"(,"usage")");
+  EXPECT_EQ(text.substr(0, at) + text.substr(end), single);
+}
+
 }  // namespace
 }  // namespace tollgate::meter

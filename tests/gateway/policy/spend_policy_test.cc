@@ -85,6 +85,46 @@ TEST_F(SpendPolicyTest, ACallRefusedLaterReleasesItsHold) {
   EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 0);
 }
 
+// A retried call's earlier attempts (a 429 that still billed prompt tokens, say) are spent too:
+// the budget settles the sum of every attempt's cost, exactly, with the call's last event.
+TEST_F(SpendPolicyTest, EveryAttemptOfARetriedCallIsSettledOnce) {
+  PolicyCall call;
+  ASSERT_FALSE(request(call, 1));
+  meter::CostEvent failed;
+  failed.priced = true;
+  failed.usage.input_tokens = 1;
+  failed.cost.total = meter::Money::fromPico(kUsd / 4 + 7);
+  policy_->onAttempt(call, failed);
+  policy_->onAttempt(call, failed);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 0);  // settled with the last event
+  meter::CostEvent last;
+  last.priced = true;
+  last.usage.input_tokens = 1;
+  last.cost.total = meter::Money::fromPico(kUsd + 3);
+  policy_->onFinished(call, last);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 2 * (kUsd / 4 + 7) + kUsd + 3);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
+  // The hold is gone: a late event for the same call changes nothing.
+  policy_->onFinished(call, last);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, 2 * (kUsd / 4 + 7) + kUsd + 3);
+}
+
+// A call whose attempts reached upstreams and that the gateway then refused (no endpoint left)
+// still spent what its attempts cost: its hold is settled, not released.
+TEST_F(SpendPolicyTest, ARefusalAfterBilledAttemptsSettlesWhatTheyCost) {
+  PolicyCall call;
+  ASSERT_FALSE(request(call, 1));
+  meter::CostEvent failed;
+  failed.priced = true;
+  failed.cost.total = meter::Money::fromPico(kUsd / 2);
+  policy_->onAttempt(call, failed);
+  meter::CostEvent refused;
+  refused.outcome = meter::Outcome::kRejected;
+  policy_->onFinished(call, refused);
+  EXPECT_EQ(policy_->state().budgets()[0].settled_pico, kUsd / 2);
+  EXPECT_EQ(policy_->state().budgets()[0].held_pico, 0);
+}
+
 TEST_F(SpendPolicyTest, OtherTeamsAndUnpricedModelsPass) {
   PolicyCall call;
   info_.model = "llama-local";

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "gateway/proxy/attempt_accounting.h"
 #include "meter/price_book.h"
 
 namespace tollgate::gateway {
@@ -181,6 +182,79 @@ TEST_F(CallAccountingTest, ReportedServiceTierWinsOverTheRequestedOne) {
   const auto event = accountCall(call_, "s", call_.start, coster);
   EXPECT_EQ(event.price_ref, "v1/gpt-4o-mini*#flex");
   EXPECT_EQ(event.cost.total.toDecimalString(), "0.075");
+}
+
+// Retries and fallbacks: one event per attempt (gateway/proxy/attempt_accounting.h).
+TEST_F(CallAccountingTest, AFailedAttemptIsBookedAndTheCallKeepsItsAttribution) {
+  upstream_.host_header = "10.0.0.2:8000";
+  call_.upstream = &upstream_;
+  call_.status = 429;
+  call_.outcome = meter::Outcome::kUpstreamError;
+  call_.metered = true;
+  call_.result.usage.input_tokens = 1'000;
+  call_.endpoint_index = 1;
+  const auto event = accountAttempt(call_, "tollgate://t", call_.start + 10ms, coster_);
+  EXPECT_EQ(event.id, "req-1");
+  EXPECT_EQ(event.attempt, 1u);
+  EXPECT_FALSE(event.final_attempt);
+  EXPECT_EQ(event.upstream_endpoint_index, 1u);
+  EXPECT_EQ(event.upstream_endpoint_host, "10.0.0.2:8000");
+  EXPECT_EQ(event.status, 429);
+  EXPECT_EQ(event.attribution.team, "fraud-platform");
+  EXPECT_EQ(event.cost.total.pico(), int64_t{1'000} * 150'000);  // $0.15 per 1M input tokens
+  EXPECT_EQ(call_.attribution.team, "fraud-platform");
+  EXPECT_EQ(call_.attempts_booked, 1u);
+
+  resetAttempt(call_);
+  EXPECT_EQ(call_.status, 0);
+  EXPECT_FALSE(call_.metered);
+  EXPECT_EQ(call_.result.usage.input_tokens, 0);
+  const auto second = accountAttempt(call_, "tollgate://t", call_.start + 20ms, coster_);
+  EXPECT_EQ(second.id, "req-1-2");
+  EXPECT_EQ(second.attempt, 2u);
+}
+
+TEST_F(CallAccountingTest, AFallbackAttemptIsPricedAtTheModelItAskedFor) {
+  call_.upstream = &upstream_;
+  call_.attempt_model = "claude-sonnet-4-5";
+  call_.status = 200;
+  call_.metered = true;
+  call_.result.usage.input_tokens = 1'000;
+  call_.attempts_booked = 1;
+  const auto event = accountAttempt(call_, "tollgate://t", call_.start + 10ms, coster_);
+  EXPECT_EQ(event.model_requested, "gpt-4o-mini");  // the client's
+  EXPECT_EQ(event.model, "claude-sonnet-4-5");
+  EXPECT_EQ(event.cost.total.pico(), int64_t{1'000} * 3'000'000);  // $3 per 1M input tokens
+  EXPECT_EQ(event.id, "req-1-2");
+}
+
+TEST_F(CallAccountingTest, TheLastEventOfARetriedCallIsTheFinalAttempt) {
+  call_.upstream = &upstream_;
+  meter::CostEvent only;
+  only.id = "req-1";
+  stampLastAttempt(call_, only);  // one attempt: unchanged
+  EXPECT_EQ(only.id, "req-1");
+  EXPECT_EQ(only.attempt, 0u);
+  call_.attempts_booked = 2;
+  meter::CostEvent last;
+  last.id = "req-1";
+  stampLastAttempt(call_, last);
+  EXPECT_EQ(last.id, "req-1-3");
+  EXPECT_EQ(last.attempt, 3u);
+  EXPECT_TRUE(last.final_attempt);
+}
+
+TEST(StampAttempt, OnlyAttemptsAfterTheFirstGetANewId) {
+  meter::CostEvent event;
+  event.id = "req-9";
+  stampAttempt(event, 1, false, 0, "a:1");
+  EXPECT_EQ(event.id, "req-9");
+  meter::CostEvent third;
+  third.id = "req-9";
+  stampAttempt(third, 3, true, 2, "b:2");
+  EXPECT_EQ(third.id, "req-9-3");
+  EXPECT_TRUE(third.final_attempt);
+  EXPECT_EQ(third.upstream_endpoint_index, 2u);
 }
 
 }  // namespace

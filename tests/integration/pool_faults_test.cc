@@ -194,17 +194,12 @@ TEST(PoolFaults, AnEndpointKilledMidLoadFailsOverUntouchedCallsCutsRelayedStream
     (r.stream ? streams : whole) += 1;
     const bool in_flight = r.start < killed_at && r.end > killed_at;
     if (!r.stream) {
+      // Nothing of a whole answer is relayed before it is complete: a call refused a connect,
+      // or reset after it was sent, moves on to another endpoint. No client sees an error.
       if (in_flight) ++in_flight_whole;
-      if (r.status == 200) {
-        EXPECT_TRUE(r.complete);
-        continue;
-      }
-      // Only a call already sent to the endpoint when it died may fail, and only with an
-      // explicit gateway error (a retry once the request was sent is not wired yet).
-      EXPECT_TRUE(in_flight) << r.status << " " << r.body;
-      EXPECT_EQ(r.status, 502) << r.body;
-      EXPECT_NE(r.body.find("upstream_connection_error"), std::string::npos) << r.body;
-      ++in_flight_whole_failed;
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_TRUE(r.complete) << r.body;
+      if (r.status != 200 && in_flight) ++in_flight_whole_failed;
       continue;
     }
     if (endedCleanly(r)) continue;

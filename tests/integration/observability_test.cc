@@ -337,6 +337,52 @@ TEST(ObservabilityTest, ARetriedCallShowsEachAttemptAsASpanWithItsEndpointAndOut
   EXPECT_EQ(spans.size(), 4 + 2 + failed) << receiver.spans();
 }
 
+TEST(ObservabilityTest, AnAttemptAnswered429ShowsItsStatusAndTheRetry) {
+  OtlpReceiver receiver;
+  Process limited("mock_upstream", {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0",
+                                    "--default-status", "429"});
+  const auto at = limited.waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
+  ASSERT_TRUE(at.has_value());
+  const unsigned short limited_port = parseHostPort(*at).port;
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml =
+      "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n"
+      "    balancer: round_robin\n    endpoints:\n"
+      "      - url: \"http://127.0.0.1:" +
+      std::to_string(limited_port) + "\"\n      - url: \"http://127.0.0.1:@MOCK_PORT@\"\n";
+  options.extra_yaml = telemetryYaml(receiver.endpoint(), "1.0");
+  Stack stack(options);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(stack.gatewayClient().post(kChat, chatBody("pool-a", false)).status, 200);
+  }
+  std::vector<Span> spans;
+  ASSERT_TRUE(eventually(
+      [&] {
+        spans = parseSpans(receiver.spans());
+        return spans.size() >= 7;  // 2 x (server, client, attempt) + a 429 attempt at least
+      },
+      std::chrono::seconds(15)))
+      << receiver.spans();
+  size_t limited_attempts = 0;
+  for (const auto& a : spans) {
+    if (a.kind != 1 || a.attrs.at("server.port") != std::to_string(limited_port)) continue;
+    ++limited_attempts;
+    EXPECT_EQ(a.attrs.at("http.response.status_code"), "429");
+    EXPECT_EQ(a.attrs.at("error.type"), R"("429")");
+    EXPECT_EQ(a.attrs.at("tollgate.attempt.next"), R"("retry")");
+    EXPECT_EQ(a.status, 2);
+    // The call's next attempt answered.
+    const bool answered = std::any_of(spans.begin(), spans.end(), [&](const Span& other) {
+      return other.kind == 1 && other.trace_id == a.trace_id &&
+             other.attrs.at("tollgate.attempt") == "2" &&
+             other.attrs.at("http.response.status_code") == "200";
+    });
+    EXPECT_TRUE(answered) << receiver.spans();
+  }
+  EXPECT_GE(limited_attempts, 1u) << receiver.spans();
+}
+
 // Runs a command through the shell; returns its exit status and what it printed.
 std::pair<int, std::string> shell(const std::string& command) {
   std::string output;

@@ -133,7 +133,7 @@ struct UpstreamAws {
 
 struct UpstreamConfig {
   std::string name;
-  std::string dialect;  // openai | anthropic | gemini | ollama | bedrock
+  std::string dialect;  // openai | anthropic | gemini | ollama | bedrock | azure_openai
   std::string base_url;
   // Parsed from base_url:
   std::string scheme;               // http | https
@@ -174,6 +174,12 @@ struct UpstreamConfig {
   std::string gpu_pool;
   // Set (region non-empty) exactly when dialect is bedrock: the gateway signs each request.
   UpstreamAws aws;
+  // azure_openai only: deployment name -> the model its calls are priced as (a deployment not
+  // listed is priced as its own name).
+  std::map<std::string, std::string, std::less<>> deployments;
+  // A file holding a bearer access token (Vertex AI), sent as Authorization: Bearer <token> and
+  // re-read when the file changes; "" for none.
+  std::string credentials_file;
 };
 
 // The endpoint identity of an upstream (see UpstreamConfig::endpoint_id).

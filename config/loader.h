@@ -115,6 +115,10 @@ class Loader {
 
   void loadTls(const YAML::Node& node, const std::string& path, UpstreamTls& tls);
   void loadAws(const YAML::Node& node, const std::string& path, UpstreamAws& aws);
+  void loadDeployments(const YAML::Node& node, const std::string& path,
+                       std::map<std::string, std::string, std::less<>>& deployments);
+  void loadCredentialsFile(const YAML::Node& node, const std::string& path,
+                           UpstreamConfig& upstream);
 
   // An upstream's pool: endpoints, balancer, health, outlier ejection, retries, fallbacks, the
   // load signal (upstream_pool_section.cc). Runs after the single-endpoint keys were read.

@@ -62,7 +62,9 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
                 "fallback_on",
                 "load_signal",
                 "gpu_pool",
-                "aws"});
+                "aws",
+                "deployments",
+                "credentials_file"});
 
   if (auto n = child(node, "name")) {
     const std::string name_path = path + ".name";
@@ -83,8 +85,9 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
 
   if (auto n = child(node, "dialect")) {
     if (auto text =
-            oneOf(*n, path + ".dialect", {"openai", "anthropic", "gemini", "ollama", "bedrock"},
-                  "must be one of openai, anthropic, gemini, ollama, bedrock")) {
+            oneOf(*n, path + ".dialect",
+                  {"openai", "anthropic", "gemini", "ollama", "bedrock", "azure_openai"},
+                  "must be one of openai, anthropic, gemini, ollama, bedrock, azure_openai")) {
       upstream.dialect = *text;
     }
   } else {
@@ -137,7 +140,64 @@ void Loader::loadUpstream(const YAML::Node& node, const std::string& path,
   if (upstream.dialect == "bedrock" && upstream.passthrough_auth) {
     error(path + ".passthrough_auth", "cannot be used with dialect: bedrock (the gateway signs)");
   }
+  if (auto n = child(node, "deployments")) {
+    if (upstream.dialect == "azure_openai") {
+      loadDeployments(*n, path + ".deployments", upstream.deployments);
+    } else if (!upstream.dialect.empty()) {
+      error(path + ".deployments", "is for dialect: azure_openai only");
+    }
+  }
+  if (auto n = child(node, "credentials_file")) loadCredentialsFile(*n, path, upstream);
   loadUpstreamPool(node, path, upstream);
+}
+
+void Loader::loadDeployments(const YAML::Node& node, const std::string& path,
+                             std::map<std::string, std::string, std::less<>>& deployments) {
+  if (!checkDataMap(node, path, "a mapping of deployment name to model")) return;
+  forEachEntry(node, path, false,
+               [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+                 if (key.empty() || key.find('/') != std::string::npos) {
+                   error(key_path, "a deployment name is non-empty and has no '/'");
+                   return;
+                 }
+                 auto model = stringValue(value, key_path);
+                 if (!model) return;
+                 if (model->empty()) {
+                   error(key_path, "must name a model");
+                   return;
+                 }
+                 deployments.emplace(key, std::move(*model));
+               });
+}
+
+void Loader::loadCredentialsFile(const YAML::Node& node, const std::string& path,
+                                 UpstreamConfig& upstream) {
+  const std::string key_path = path + ".credentials_file";
+  auto text = stringValue(node, key_path);
+  if (!text) return;
+  if (upstream.dialect == "bedrock") {
+    error(key_path, "cannot be used with dialect: bedrock (the gateway signs with aws:)");
+    return;
+  }
+  if (upstream.passthrough_auth) {
+    error(key_path, "cannot be used with passthrough_auth (the token replaces the client's)");
+    return;
+  }
+  for (const auto& header : upstream.headers) {
+    if (header.first == "authorization") {
+      error(key_path, "cannot be used with an injected authorization header");
+      return;
+    }
+  }
+  // Read here so that --check-config and a start fail on it, not the first call.
+  std::ifstream in(*text, std::ios::binary);
+  std::error_code ec;
+  std::string token;
+  if (text->empty() || std::filesystem::is_directory(*text, ec) || !in || !(in >> token)) {
+    error(key_path, "cannot read an access token from " + quoteKey(*text));
+    return;
+  }
+  upstream.credentials_file = *text;
 }
 
 void Loader::parseBaseUrl(const std::string& url, const std::string& path,

@@ -49,12 +49,76 @@ bool tokenCount(od::object& usage, std::string_view key, int64_t& out) {
   return true;
 }
 
+// The five token counts of a usage object (the call's, or an other_model line item's).
+bool readTokenCounts(od::object& usage, meter::Usage& out) {
+  return tokenCount(usage, "input_tokens", out.input_tokens) &&
+         tokenCount(usage, "cache_read_tokens", out.cache_read_tokens) &&
+         tokenCount(usage, "cache_write_tokens", out.cache_write_tokens) &&
+         tokenCount(usage, "output_tokens", out.output_tokens) &&
+         tokenCount(usage, "reasoning_tokens", out.reasoning_tokens);
+}
+
 bool moneyField(od::object& cost, std::string_view key, meter::Money& out) {
   std::string_view text;
   if (cost.find_field_unordered(key).get_string().get(text)) return false;
   auto money = meter::Money::parseUsd(text);
   if (!money) return false;
   out = *money;
+  return true;
+}
+
+// v2's data.usage.units: {"audio_input_tokens":300,...}. A name this version does not know
+// (a unit a later gateway counts) is skipped: its cost is still in cost.requests and the total.
+bool readUnits(od::object& usage, meter::UnitCounts& units) {
+  auto field = usage.find_field_unordered("units");
+  if (field.error() == simdjson::NO_SUCH_FIELD) return true;
+  od::object object;
+  if (field.get_object().get(object)) return false;
+  for (auto member : object) {
+    std::string_view name;
+    if (member.unescaped_key().get(name)) return false;
+    int64_t count = 0;
+    if (member.value().get_int64().get(count) || count < 0) return false;
+    for (const meter::Unit unit : meter::kAllUnits) {
+      if (meter::toString(unit) == name) units[meter::index(unit)] = count;
+    }
+  }
+  return true;
+}
+
+// v2's data.line_items: each unit's cost, and the usage on other models with its cost.
+bool readLineItems(od::object& data, CostRecord& r) {
+  auto field = data.find_field_unordered("line_items");
+  if (field.error() == simdjson::NO_SUCH_FIELD) return true;
+  od::array items;
+  if (field.get_array().get(items)) return false;
+  for (auto element : items) {
+    od::object item;
+    std::string_view unit;
+    if (element.get_object().get(item) ||
+        item.find_field_unordered("unit").get_string().get(unit)) {
+      return false;
+    }
+    if (unit == "other_model") {
+      OtherModelItem other;
+      std::string_view model;
+      od::object usage;
+      if (item.find_field_unordered("model").get_string().get(model) ||
+          item.find_field_unordered("usage").get_object().get(usage) ||
+          !readTokenCounts(usage, other.usage) || !moneyField(item, "cost", other.cost)) {
+        return false;
+      }
+      other.model.assign(model);
+      r.other_models.push_back(std::move(other));
+      continue;
+    }
+    for (const meter::Unit known : meter::kAllUnits) {
+      if (meter::toString(known) == unit &&
+          !moneyField(item, "cost", r.cost.units[meter::index(known)])) {
+        return false;
+      }
+    }
+  }
   return true;
 }
 
@@ -122,12 +186,11 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
   if (data.find_field_unordered("usage").get_object().get(usage)) {
     return malformed("data.usage missing");
   }
-  if (!tokenCount(usage, "input_tokens", r.usage.input_tokens) ||
-      !tokenCount(usage, "cache_read_tokens", r.usage.cache_read_tokens) ||
-      !tokenCount(usage, "cache_write_tokens", r.usage.cache_write_tokens) ||
-      !tokenCount(usage, "output_tokens", r.usage.output_tokens) ||
-      !tokenCount(usage, "reasoning_tokens", r.usage.reasoning_tokens)) {
+  if (!readTokenCounts(usage, r.usage)) {
     return malformed("data.usage has a count that is not a non-negative integer");
+  }
+  if (v2 && !readUnits(usage, r.usage.units)) {
+    return malformed("data.usage.units has a count that is not a non-negative integer");
   }
   if (data.find_field_unordered("priced").get_bool().get(r.priced)) {
     return malformed("data.priced missing");
@@ -149,6 +212,9 @@ ParsedEvent CostEventParser::parse(std::string_view line) {
           r.cost.other_models !=
       r.cost.total) {
     return malformed("data.cost.total is not the sum of its parts");
+  }
+  if (v2 && !readLineItems(data, r)) {
+    return malformed("data.line_items has an item without its unit, model, usage or cost");
   }
   {
     auto pool = data.find_field_unordered("gpu_pool");

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ledger/amount.h"
 #include "ledger/labels.h"
@@ -10,13 +11,23 @@
 
 namespace tollgate::ledger {
 
+// Usage a call ran on another model (a v2 `other_model` line item): priced at that model's
+// price, in the call's total.
+struct OtherModelItem {
+  std::string model;
+  meter::Usage usage;  // the five token counts
+  meter::Money cost;
+  friend bool operator==(const OtherModelItem&, const OtherModelItem&) = default;
+};
+
 // What the ledger keeps of one cost event (contract.md, "The cost event").
 struct CostRecord {
   std::string id;
   int64_t hour = 0;  // the hour of `time` (the call's end), UTC
   LabelValues labels;
-  meter::Usage usage;
-  meter::CostBreakdown cost;
+  meter::Usage usage;         // v2: usage.units holds the per-request and per-modality units
+  meter::CostBreakdown cost;  // v2: cost.units holds each unit's line-item cost
+  std::vector<OtherModelItem> other_models;  // v2
   bool priced = false;
   // The last attempt of a request (`final` absent or true) that ended ok: one inference.
   bool completed_inference = false;

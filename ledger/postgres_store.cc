@@ -25,6 +25,18 @@ CREATE TABLE IF NOT EXISTS rollup (
   PRIMARY KEY (hour, team, project, cost_center, workload_type, environment, model, upstream,
                provider, outcome)
 );
+CREATE TABLE IF NOT EXISTS rollup_line_item (
+  hour BIGINT NOT NULL,
+  team TEXT NOT NULL, project TEXT NOT NULL, cost_center TEXT NOT NULL,
+  workload_type TEXT NOT NULL, environment TEXT NOT NULL, model TEXT NOT NULL,
+  upstream TEXT NOT NULL, provider TEXT NOT NULL, outcome TEXT NOT NULL,
+  item TEXT NOT NULL, item_model TEXT NOT NULL, quantity BIGINT NOT NULL,
+  input_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+  cache_write_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL, cost_pico NUMERIC(40,0) NOT NULL,
+  PRIMARY KEY (hour, team, project, cost_center, workload_type, environment, model, upstream,
+               provider, outcome, item, item_model)
+);
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, raw TEXT);
 CREATE TABLE IF NOT EXISTS source_position (source TEXT PRIMARY KEY, position BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS imported (
@@ -286,6 +298,40 @@ std::optional<Store::BatchResult> PostgresStore::commitBatch(
       error = "rollup: " + r.error();
       return std::nullopt;
     }
+    // Line items are few (v2 calls with units or other models): a statement each.
+    for (const auto& [key, t] : batch) {
+      for (const auto& [item_key, item] : t.line_items) {
+        Params q = {std::to_string(key.hour)};
+        for (const auto& label : key.labels) q.emplace_back(label);
+        q.emplace_back(item_key.item);
+        q.emplace_back(item_key.model);
+        for (const int64_t v :
+             {item.quantity, item.input_tokens, item.cache_read_tokens, item.cache_write_tokens,
+              item.output_tokens, item.reasoning_tokens}) {
+          q.emplace_back(std::to_string(v));
+        }
+        q.emplace_back(item.cost.toPicoString());
+        Result li = run(conn_,
+                        "INSERT INTO rollup_line_item VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                        "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (hour, "
+                        "team, project, cost_center, workload_type, environment, model, upstream, "
+                        "provider, outcome, item, item_model) DO UPDATE SET quantity = "
+                        "rollup_line_item.quantity + EXCLUDED.quantity, input_tokens = "
+                        "rollup_line_item.input_tokens + EXCLUDED.input_tokens, "
+                        "cache_read_tokens = rollup_line_item.cache_read_tokens + "
+                        "EXCLUDED.cache_read_tokens, cache_write_tokens = "
+                        "rollup_line_item.cache_write_tokens + EXCLUDED.cache_write_tokens, "
+                        "output_tokens = rollup_line_item.output_tokens + EXCLUDED.output_tokens, "
+                        "reasoning_tokens = rollup_line_item.reasoning_tokens + "
+                        "EXCLUDED.reasoning_tokens, cost_pico = rollup_line_item.cost_pico + "
+                        "EXCLUDED.cost_pico",
+                        q);
+        if (!li.ok()) {
+          error = "rollup_line_item: " + li.error();
+          return std::nullopt;
+        }
+      }
+    }
   }
   for (const auto& [source, position] : positions) {
     Result r = run(conn_,
@@ -369,6 +415,31 @@ std::optional<LedgerData> PostgresStore::loadPeriod(const Period& period, std::s
       error = "rollup: " + corrupt;
       return std::nullopt;
     }
+  }
+  Result line_items =
+      run(conn_,
+          "SELECT hour, team, project, cost_center, workload_type, environment, model, upstream, "
+          "provider, outcome, item, item_model, quantity, input_tokens, cache_read_tokens, "
+          "cache_write_tokens, output_tokens, reasoning_tokens, cost_pico::text FROM "
+          "rollup_line_item WHERE hour >= $1 AND hour < $2",
+          range);
+  if (!line_items.ok()) {
+    error = "rollup_line_item: " + line_items.error();
+    return std::nullopt;
+  }
+  for (int r = 0; r < line_items.rows(); ++r) {
+    RollupKey key;
+    key.hour = line_items.int64(r, 0);
+    for (int l = 0; l < static_cast<int>(kLabelCount); ++l) {
+      key.labels[l] = line_items.text(r, 1 + l);
+    }
+    LineItemKey item_key;
+    LineItemTotals item;
+    if (!readLineItem(ResultRow{line_items, r}, 10, item_key, item)) {
+      error = "rollup_line_item: " + corrupt;
+      return std::nullopt;
+    }
+    data.rollups[key].line_items[item_key] = item;
   }
   Result imported = run(conn_,
                         "SELECT period_start_hour, period_end_hour, description, category, "

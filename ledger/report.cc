@@ -48,7 +48,9 @@ Report computeReport(const LedgerData& data, const std::vector<Label>& by,
   UnitCosts& u = report.unit_costs;
   Amount input_cost, output_cost;
 
+  LineItems line_items;
   for (const auto& [key, t] : data.rollups) {
+    for (const auto& [item_key, item] : t.line_items) line_items[item_key].merge(item);
     auto& row = rows[pick(key.labels, by)];
     row.cost += t.cost_total;
     row.metered += t.cost_total;
@@ -148,6 +150,9 @@ Report computeReport(const LedgerData& data, const std::vector<Label>& by,
       v.variance_pct = percentOf(variance, v.limit);
     }
     report.budget_variance.push_back(std::move(v));
+  }
+  for (const auto& [item_key, item] : line_items) {
+    report.line_items.push_back(LineItemRow{item_key.item, item_key.model, item});
   }
   return report;
 }

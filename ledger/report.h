@@ -75,6 +75,13 @@ struct BudgetVariance {
   std::string note;          // why "n/a"
 };
 
+// A line item summed over the period (v2 events): a unit, or usage on another model.
+struct LineItemRow {
+  std::string item;   // unit name ("web_search_requests", ...) or "other_model"
+  std::string model;  // other_model: the model
+  LineItemTotals totals;
+};
+
 struct Report {
   Period period;
   std::vector<Label> by;
@@ -82,6 +89,7 @@ struct Report {
   int64_t events = 0;
   int64_t unpriced_events = 0;
   std::vector<ShowbackRow> rows;           // by `by`, largest cost first, ties by labels
+  std::vector<LineItemRow> line_items;     // by item, then model
   std::vector<ChargebackLine> chargeback;  // by cost centre; the unallocated line last
   UnitCosts unit_costs;
   std::string gpu_idle_pct = "n/a";  // from `gpu` (computeGpuPools); "n/a" without pools

@@ -96,6 +96,24 @@ std::string formatJson(const Report& r, const RepriceResult* reprice) {
     j.close('}');
   }
   j.close(']');
+  j.key("line_items");
+  j.open('[');
+  for (const auto& item : r.line_items) {
+    j.open('{');
+    j.field("item", item.item);
+    if (!item.model.empty()) j.field("model", item.model);
+    j.field("quantity", item.totals.quantity);
+    if (!item.model.empty()) {
+      j.field("input_tokens", item.totals.input_tokens);
+      j.field("cache_read_tokens", item.totals.cache_read_tokens);
+      j.field("cache_write_tokens", item.totals.cache_write_tokens);
+      j.field("output_tokens", item.totals.output_tokens);
+      j.field("reasoning_tokens", item.totals.reasoning_tokens);
+    }
+    j.money("cost_usd", item.totals.cost);
+    j.close('}');
+  }
+  j.close(']');
   j.key("chargeback");
   j.open('[');
   for (const auto& line : r.chargeback) {
@@ -243,6 +261,7 @@ std::string formatJson(const Report& r, const RepriceResult* reprice) {
     j.money("old_total_usd", r.total);
     j.money("new_total_usd", r.total - reprice->old_total + reprice->new_total);
     j.field("events_unpriced_new", reprice->events_unpriced_new);
+    j.field("other_model_calls_unpriced_new", reprice->other_model_calls_unpriced_new);
     j.field("inexact_buckets", reprice->inexact_buckets);
     j.key("rows");
     j.open('[');

@@ -39,6 +39,16 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
     for (size_t i = 0; i < row.labels.size(); ++i) name += (i ? " / " : "") + shown(row.labels[i]);
     line(out, name, row.cost.toFixedString(2));
   }
+  if (!r.line_items.empty()) out += "\nLine items (in the totals above)\n";
+  for (const auto& item : r.line_items) {
+    const std::string name = item.model.empty() ? item.item : item.item + " " + item.model;
+    const std::string what = item.model.empty()
+                                 ? std::to_string(item.totals.quantity)
+                                 : std::to_string(item.totals.quantity) + " calls, " +
+                                       std::to_string(item.totals.input_tokens) + " in / " +
+                                       std::to_string(item.totals.output_tokens) + " out";
+    line(out, name + " (" + what + ")", item.totals.cost.toFixedString(2));
+  }
   out += "\nChargeback by cost centre\n";
   for (const auto& c : r.chargeback) {
     line(out, c.cost_center.empty() ? "unallocated" : c.cost_center, c.cost.toFixedString(2));
@@ -118,6 +128,10 @@ std::string formatTable(const Report& r, const RepriceResult* reprice) {
     if (reprice->events_unpriced_new > 0) {
       line(out, "events without a price in the catalog",
            std::to_string(reprice->events_unpriced_new));
+    }
+    if (reprice->other_model_calls_unpriced_new > 0) {
+      line(out, "calls' other-model usage without a price in the catalog",
+           std::to_string(reprice->other_model_calls_unpriced_new));
     }
     if (reprice->inexact_buckets > 0) {
       line(out, "buckets priced at a tiered entry's base price",

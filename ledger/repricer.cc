@@ -11,6 +11,18 @@ namespace {
 
 constexpr int64_t kNsPerHour = 3'600'000'000'000;
 
+// The five token sums of a bucket or of an other_model line item, as usage to price.
+template <class Totals>
+meter::Usage tokenUsage(const Totals& t) {
+  meter::Usage usage;
+  usage.input_tokens = t.input_tokens;
+  usage.cache_read_tokens = t.cache_read_tokens;
+  usage.cache_write_tokens = t.cache_write_tokens;
+  usage.output_tokens = t.output_tokens;
+  usage.reasoning_tokens = t.reasoning_tokens;
+  return usage;
+}
+
 }  // namespace
 
 std::variant<std::shared_ptr<const meter::PriceBook>, ConfigErrors> parsePriceCatalog(
@@ -52,21 +64,35 @@ RepriceResult reprice(const LedgerData& data, const meter::PriceBook& book,
     RepriceRow& row = rows[labels];
     row.old_cost += t.cost_total;
     result.old_total += t.cost_total;
-    const auto* entry = book.find(labelOf(key.labels, Label::kModel), "", key.hour * kNsPerHour);
+    const int64_t at_ns = key.hour * kNsPerHour;
+    __int128 pico = 0;
+    for (const auto& [item_key, item] : t.line_items) {
+      if (item_key.item != "other_model") continue;
+      const auto* other = book.find(item_key.model, "", at_ns);
+      if (other == nullptr) {
+        result.other_model_calls_unpriced_new += item.quantity;
+        continue;
+      }
+      const auto cost = meter::computeCost(other->price, tokenUsage(item));
+      if (!other->tiers.empty() || cost.total.pico() == INT64_MAX) ++result.inexact_buckets;
+      pico += cost.total.pico();
+    }
+    const auto* entry = book.find(labelOf(key.labels, Label::kModel), "", at_ns);
     if (entry == nullptr) {
       result.events_unpriced_new += t.events;
+      row.new_cost += Amount::fromPico(pico);
+      result.new_total += Amount::fromPico(pico);
       continue;
     }
-    meter::Usage usage;
-    usage.input_tokens = t.input_tokens;
-    usage.cache_read_tokens = t.cache_read_tokens;
-    usage.cache_write_tokens = t.cache_write_tokens;
-    usage.output_tokens = t.output_tokens;
-    usage.reasoning_tokens = t.reasoning_tokens;
+    meter::Usage usage = tokenUsage(t);
+    for (const meter::Unit unit : meter::kAllUnits) {
+      const auto it = t.line_items.find(LineItemKey{std::string(meter::toString(unit)), ""});
+      if (it != t.line_items.end()) usage[unit] = it->second.quantity;
+    }
     // The meter's own cost arithmetic, on the bucket's sums (see RepriceResult).
     const auto cost = meter::computeCost(entry->price, usage);
     if (!entry->tiers.empty() || cost.total.pico() == INT64_MAX) ++result.inexact_buckets;
-    const __int128 pico = cost.total.pico();
+    pico += cost.total.pico();
     row.new_cost += Amount::fromPico(pico);
     result.new_total += Amount::fromPico(pico);
   }

@@ -29,12 +29,17 @@ struct RepriceRow {
 // bucket's sums equals summing its calls' prices, except for an entry with long-context tiers
 // (the tier depends on each call's input), priced at the entry's base price, and a bucket whose
 // cost exceeds one Money (9.2 million USD in an hour for one label set), which saturates: both
-// are counted in `inexact_buckets`. Imported lines are not repriced.
+// are counted in `inexact_buckets`. Imported lines are not repriced. v2's line items are
+// repriced too: the bucket's unit counts at the catalog's unit prices (token units in place of
+// the text price of the tokens they are part of), and each other model's usage at that model's
+// entry.
 struct RepriceResult {
   std::string catalog_version;
   Amount old_total;
   Amount new_total;
   int64_t events_unpriced_new = 0;  // no entry for their model in the new catalog
+  // Calls' usage on another model that has no entry in the new catalog (priced at 0).
+  int64_t other_model_calls_unpriced_new = 0;
   int64_t inexact_buckets = 0;
   std::vector<RepriceRow> rows;  // by `by`, in label order
 };

@@ -28,6 +28,18 @@ CREATE TABLE IF NOT EXISTS rollup (
   PRIMARY KEY (hour, team, project, cost_center, workload_type, environment, model, upstream,
                provider, outcome)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_line_item (
+  hour INTEGER NOT NULL,
+  team TEXT NOT NULL, project TEXT NOT NULL, cost_center TEXT NOT NULL,
+  workload_type TEXT NOT NULL, environment TEXT NOT NULL, model TEXT NOT NULL,
+  upstream TEXT NOT NULL, provider TEXT NOT NULL, outcome TEXT NOT NULL,
+  item TEXT NOT NULL, item_model TEXT NOT NULL, quantity INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL, cost_pico TEXT NOT NULL,
+  PRIMARY KEY (hour, team, project, cost_center, workload_type, environment, model, upstream,
+               provider, outcome, item, item_model)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, raw TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS source_position (source TEXT PRIMARY KEY, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS imported (
@@ -130,6 +142,49 @@ struct StatementRow {
   bool isNull(int i) const { return s.isNull(i); }
 };
 
+// Adds `item` to the stored line item of the bucket `key` (read, merged, written back: the
+// cost is a 128-bit picodollar string SQLite cannot add).
+bool upsertLineItem(Statement& select, Statement& upsert, const RollupKey& key,
+                    const LineItemKey& item_key, const LineItemTotals& item, std::string& error) {
+  select.reset();
+  int c = 1;
+  select.bind(c++, key.hour);
+  for (int l = 0; l < kLabelColumns; ++l) select.bind(c++, key.labels[l]);
+  select.bind(c++, item_key.item);
+  select.bind(c++, item_key.model);
+  LineItemTotals merged = item;
+  const int rc = select.step();
+  if (rc == SQLITE_ROW) {
+    LineItemKey stored_key;
+    LineItemTotals stored;
+    if (!readLineItem(StatementRow{select}, 0, stored_key, stored)) {
+      error = "rollup_line_item: a stored cost is not an integer picodollar count";
+      return false;
+    }
+    merged.merge(stored);
+  } else if (rc != SQLITE_DONE) {
+    error = "rollup_line_item: " + select.error();
+    return false;
+  }
+  upsert.reset();
+  c = 1;
+  upsert.bind(c++, key.hour);
+  for (int l = 0; l < kLabelColumns; ++l) upsert.bind(c++, key.labels[l]);
+  upsert.bind(c++, item_key.item);
+  upsert.bind(c++, item_key.model);
+  for (const int64_t v :
+       {merged.quantity, merged.input_tokens, merged.cache_read_tokens, merged.cache_write_tokens,
+        merged.output_tokens, merged.reasoning_tokens}) {
+    upsert.bind(c++, v);
+  }
+  upsert.bind(c++, merged.cost.toPicoString());
+  if (upsert.step() != SQLITE_DONE) {
+    error = "rollup_line_item: " + upsert.error();
+    return false;
+  }
+  return true;
+}
+
 bool readTotals(const Statement& s, int first, RollupTotals& t) {
   return readRollupTotals(StatementRow{s}, first, t);
 }
@@ -213,12 +268,23 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
   Statement upsert(db_,
                    "INSERT OR REPLACE INTO rollup VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement select_item(
+      db_,
+      "SELECT item, item_model, quantity, input_tokens, cache_read_tokens, cache_write_tokens, "
+      "output_tokens, reasoning_tokens, cost_pico FROM rollup_line_item WHERE hour = ? AND "
+      "team = ? AND project = ? AND cost_center = ? AND workload_type = ? AND environment = ? AND "
+      "model = ? AND upstream = ? AND provider = ? AND outcome = ? AND item = ? AND "
+      "item_model = ?");
+  Statement upsert_item(db_,
+                        "INSERT OR REPLACE INTO rollup_line_item VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   Statement set_position(db_,
                          "INSERT OR REPLACE INTO source_position (source, position) VALUES (?, ?)");
   Statement insert_pool_call(db_,
                              "INSERT INTO pool_call VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                              "?, ?, ?, ?, ?)");
-  for (const Statement* s : {&insert_id, &select, &upsert, &set_position, &insert_pool_call}) {
+  for (const Statement* s : {&insert_id, &select, &upsert, &select_item, &upsert_item,
+                             &set_position, &insert_pool_call}) {
     if (!s->ok()) {
       error = s->error();
       return std::nullopt;
@@ -299,6 +365,11 @@ std::optional<SqliteStore::BatchResult> SqliteStore::commitBatch(
       error = "rollup: " + upsert.error();
       return std::nullopt;
     }
+    for (const auto& [item_key, item] : totals.line_items) {
+      if (!upsertLineItem(select_item, upsert_item, key, item_key, item, error)) {
+        return std::nullopt;
+      }
+    }
   }
   for (const auto& [source, position] : positions) {
     set_position.reset();
@@ -375,6 +446,12 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
                     "reasoning_tokens, cost_input_pico, cost_cache_read_pico, "
                     "cost_cache_write_pico, cost_output_pico, cost_total_pico FROM rollup "
                     "WHERE hour >= ? AND hour < ?");
+  Statement line_items(
+      db_,
+      "SELECT hour, team, project, cost_center, workload_type, environment, model, upstream, "
+      "provider, outcome, item, item_model, quantity, input_tokens, cache_read_tokens, "
+      "cache_write_tokens, output_tokens, reasoning_tokens, cost_pico FROM rollup_line_item "
+      "WHERE hour >= ? AND hour < ?");
   Statement imported(db_,
                      "SELECT period_start_hour, period_end_hour, description, category, "
                      "amount_pico, quantity, unit, rate_usd, team, project, cost_center, "
@@ -386,7 +463,7 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
       "model, upstream, provider, outcome, input_tokens, cache_read_tokens, cache_write_tokens, "
       "output_tokens, reasoning_tokens "
       "FROM pool_call WHERE end_us >= ? AND start_us < ?");
-  for (const Statement* s : {&rollups, &imported, &pool_calls}) {
+  for (const Statement* s : {&rollups, &line_items, &imported, &pool_calls}) {
     if (!s->ok()) {
       error = s->error();
       return std::nullopt;
@@ -407,6 +484,24 @@ std::optional<LedgerData> SqliteStore::loadPeriod(const Period& period, std::str
   }
   if (rc != SQLITE_DONE) {
     error = "rollup: " + rollups.error();
+    return std::nullopt;
+  }
+  line_items.bind(1, period.start_hour);
+  line_items.bind(2, period.end_hour);
+  while ((rc = line_items.step()) == SQLITE_ROW) {
+    RollupKey key;
+    key.hour = line_items.int64At(0);
+    for (int l = 0; l < kLabelColumns; ++l) key.labels[l] = line_items.textAt(1 + l);
+    LineItemKey item_key;
+    LineItemTotals item;
+    if (!readLineItem(StatementRow{line_items}, 1 + kLabelColumns, item_key, item)) {
+      error = "rollup_line_item: " + corrupt;
+      return std::nullopt;
+    }
+    data.rollups[key].line_items[item_key] = item;
+  }
+  if (rc != SQLITE_DONE) {
+    error = "rollup_line_item: " + line_items.error();
     return std::nullopt;
   }
   imported.bind(1, period.start_hour);

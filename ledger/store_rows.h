@@ -28,6 +28,21 @@ bool readRollupTotals(const Row& row, int first, RollupTotals& t) {
   return true;
 }
 
+// A rollup_line_item row from column `first` on: item, model, quantity, the five token counts,
+// cost_pico.
+template <class Row>
+bool readLineItem(const Row& row, int first, LineItemKey& key, LineItemTotals& t) {
+  key.item = row.text(first);
+  key.model = row.text(first + 1);
+  int64_t* counts[] = {&t.quantity,           &t.input_tokens,  &t.cache_read_tokens,
+                       &t.cache_write_tokens, &t.output_tokens, &t.reasoning_tokens};
+  for (int i = 0; i < 6; ++i) *counts[i] = row.int64(first + 2 + i);
+  auto cost = Amount::parsePicoString(row.text(first + 8));
+  if (!cost) return false;
+  t.cost = *cost;
+  return true;
+}
+
 // Columns: period_start_hour, period_end_hour, description, category, amount_pico, quantity,
 // unit, rate_usd, the five labels, runs_completed, fingerprint.
 template <class Row>

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "meter/anthropic_dialect.h"
+#include "meter/azure_openai_dialect.h"
 #include "meter/bedrock_dialect.h"
 #include "meter/cost_event.h"
 #include "meter/crc32.h"
@@ -68,6 +69,38 @@ std::string openAiChat(bool with_usage) {
         R"(],"usage":{"prompt_tokens":1200,"completion_tokens":2400,"total_tokens":3600,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}})" +
         "\n\n";
   }
+  return s + "data: [DONE]\n\n";
+}
+
+// Azure OpenAI's chat stream: OpenAI's chunks in Azure's member order, with its content-filter
+// additions (the prompt-filter chunk first, a verdict on every content chunk, a late verdict
+// chunk), which make each event about three times OpenAI's size.
+std::string azureChat() {
+  const std::string filters =
+      R"({"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}})";
+  const std::string tail =
+      R"(],"created":1764931200,"id":"chatcmpl-AzUr3f0bXk2","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ee1d74bde0","usage":null})";
+  std::string s =
+      R"(data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":)" +
+      filters + "}]}\n\n";
+  s +=
+      R"(data: {"choices":[{"content_filter_results":{},"delta":{"content":"","refusal":null,"role":"assistant"},"finish_reason":null,"index":0,"logprobs":null})" +
+      tail + "\n\n";
+  for (int i = 0; i < kEvents; ++i) {
+    s += R"(data: {"choices":[{"content_filter_results":)" + filters + R"(,"delta":{"content":")" +
+         kText + R"("},"finish_reason":null,"index":0,"logprobs":null})" + tail + "\n\n";
+  }
+  s +=
+      R"(data: {"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0,"logprobs":null})" +
+      tail + "\n\n";
+  s +=
+      R"(data: {"choices":[{"content_filter_offsets":{"check_offset":0,"start_offset":0,"end_offset":11200},"content_filter_results":)" +
+      filters +
+      R"(,"finish_reason":null,"index":0}],"created":0,"id":"","model":"","object":"","usage":null})" +
+      "\n\n";
+  s +=
+      R"(data: {"choices":[],"created":1764931200,"id":"chatcmpl-AzUr3f0bXk2","model":"gpt-4o-2024-11-20","object":"chat.completion.chunk","system_fingerprint":"fp_ee1d74bde0","usage":{"completion_tokens":2400,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":1200,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":1024},"total_tokens":3600}})"
+      "\n\n";
   return s + "data: [DONE]\n\n";
 }
 
@@ -225,6 +258,7 @@ const AnthropicDialect kAnthropic;
 const GeminiDialect kGemini;
 const OllamaDialect kOllama;
 const BedrockDialect kBedrock;
+const AzureOpenAiDialect kAzureOpenAi;
 
 void BM_OpenAiChatSse(benchmark::State& state) {
   static const std::string s = openAiChat(true);
@@ -257,6 +291,15 @@ void BM_OllamaNdjson(benchmark::State& state) {
 void BM_BedrockConverseStream(benchmark::State& state) {
   static const std::string s = bedrockConverseStream();
   meterStream(state, kBedrock, streamInfo("chat"), s, "application/vnd.amazon.eventstream");
+}
+
+void BM_AzureOpenAiChatSse(benchmark::State& state) {
+  static const std::string s = azureChat();
+  meterStream(state, kAzureOpenAi, streamInfo("chat"), s, "text/event-stream");
+}
+void BM_AzureOpenAiChatSseHidingUsage(benchmark::State& state) {
+  static const std::string s = azureChat();
+  meterStream(state, kAzureOpenAi, streamInfo("chat", true), s, "text/event-stream");
 }
 
 void BM_BedrockConverseBody(benchmark::State& state) {
@@ -497,6 +540,8 @@ BENCHMARK(BM_AnthropicSse);
 BENCHMARK(BM_GeminiSse);
 BENCHMARK(BM_GeminiJsonArray);
 BENCHMARK(BM_OllamaNdjson);
+BENCHMARK(BM_AzureOpenAiChatSse);
+BENCHMARK(BM_AzureOpenAiChatSseHidingUsage);
 BENCHMARK(BM_BedrockConverseStream);
 BENCHMARK(BM_BedrockConverseBody);
 BENCHMARK(BM_SseFramingOnly);

@@ -50,13 +50,8 @@ std::string_view openAiPath(std::string_view operation, bool v1) {
 
 }  // namespace
 
-std::optional<AzureOpenAiRoute> parseAzureOpenAiTarget(std::string_view target) {
-  const size_t q = target.find('?');
-  const std::string_view path = target.substr(0, q);
-  const std::string_view query =
-      q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+std::optional<AzureOpenAiRoute> parseAzureOpenAiPath(std::string_view path) {
   AzureOpenAiRoute route;
-  route.api_version = queryParam(query, "api-version");
   if (path.starts_with(kV1)) {
     route.v1 = true;
     route.openai_path = openAiPath(path.substr(kV1.size()), true);
@@ -64,7 +59,6 @@ std::optional<AzureOpenAiRoute> parseAzureOpenAiTarget(std::string_view target) 
     return route;
   }
   if (path == "/openai/responses") {
-    if (route.api_version.empty()) return std::nullopt;
     route.openai_path = "/v1/responses";
     return route;
   }
@@ -73,11 +67,21 @@ std::optional<AzureOpenAiRoute> parseAzureOpenAiTarget(std::string_view target) 
   const size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0) return std::nullopt;
   if (!percentDecode(rest.substr(0, slash), route.deployment) ||
-      route.deployment.find('/') != std::string::npos || route.api_version.empty()) {
+      route.deployment.find('/') != std::string::npos) {
     return std::nullopt;
   }
   route.openai_path = openAiPath(rest.substr(slash + 1), false);
   if (route.openai_path.empty()) return std::nullopt;
+  return route;
+}
+
+std::optional<AzureOpenAiRoute> parseAzureOpenAiTarget(std::string_view target) {
+  const size_t q = target.find('?');
+  auto route = parseAzureOpenAiPath(target.substr(0, q));
+  if (!route) return std::nullopt;
+  if (q != std::string_view::npos)
+    route->api_version = queryParam(target.substr(q + 1), "api-version");
+  if (!route->v1 && route->api_version.empty()) return std::nullopt;
   return route;
 }
 

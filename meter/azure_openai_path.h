@@ -28,4 +28,8 @@ struct AzureOpenAiRoute {
 // and for a deployment name that is empty, holds a '/', or a malformed %-escape.
 std::optional<AzureOpenAiRoute> parseAzureOpenAiTarget(std::string_view target);
 
+// The same for a path without its query (what the gateway routes on): api-version is not read
+// and not required; the upstream itself refuses a call without it.
+std::optional<AzureOpenAiRoute> parseAzureOpenAiPath(std::string_view path);
+
 }  // namespace tollgate::meter

@@ -619,4 +619,8 @@ std::string BedrockDialect::errorBody(int, std::string_view code, std::string_vi
   return out;
 }
 
+ErrorTypeHeader BedrockDialect::errorTypeHeader(int status, std::string_view) const {
+  return {"x-amzn-ErrorType", exceptionName(status)};
+}
+
 }  // namespace tollgate::meter

@@ -44,6 +44,8 @@ class BedrockDialect final : public Dialect {
   // {"message":M,"code":C}: Bedrock's shape; "code" is the gateway's stable code, an extra member
   // the SDKs ignore when x-amzn-ErrorType (exceptionName(status)) is set.
   std::string errorBody(int status, std::string_view code, std::string_view message) const override;
+  // x-amzn-ErrorType: exceptionName(status), where the AWS SDKs read an error's type.
+  ErrorTypeHeader errorTypeHeader(int status, std::string_view code) const override;
 };
 
 }  // namespace tollgate::meter

@@ -93,6 +93,12 @@ class ResponseMeter {
   virtual size_t retainedBytes() const { return 0; }
 };
 
+// A response header that carries an error's type where a dialect's clients look for it.
+struct ErrorTypeHeader {
+  std::string_view name;  // "" for none
+  std::string_view value;
+};
+
 // A client-facing API dialect: how to read its requests and responses, and how to speak its
 // error shape. Stateless and shared by all workers.
 class Dialect {
@@ -120,6 +126,12 @@ class Dialect {
   // {"error":{"message":...,"type":...,"param":null,"code":...}}.
   virtual std::string errorBody(int status, std::string_view code,
                                 std::string_view message) const = 0;
+
+  // The header that names the error's type beside errorBody, for dialects whose clients read
+  // the type from a header (Bedrock's x-amzn-ErrorType); none for the others.
+  virtual ErrorTypeHeader errorTypeHeader(int /*status*/, std::string_view /*code*/) const {
+    return {};
+  }
 };
 
 }  // namespace tollgate::meter

@@ -1032,6 +1032,13 @@ bool atDocumentEnd(od::document& doc) {
 std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
                                                           std::string_view body,
                                                           RequestInfo& info) const {
+  return inspectOpenAiRequest(path, body, info, true);
+}
+
+std::optional<RequestError> OpenAiDialect::inspectOpenAiRequest(std::string_view path,
+                                                                std::string_view body,
+                                                                RequestInfo& info,
+                                                                bool model_required) const {
   if (path == "/v1/chat/completions") {
     info.operation = "chat";
   } else if (path == "/v1/completions") {
@@ -1129,6 +1136,7 @@ std::optional<RequestError> OpenAiDialect::inspectRequest(std::string_view path,
 
   switch (model_state) {
     case Model::kMissing:
+      if (!model_required) break;
       return RequestError{400, "missing_model", "the request names no \"model\""};
     case Model::kNotString:
       return RequestError{400, "missing_model", "\"model\" must be a string"};

@@ -14,6 +14,10 @@ class OpenAiDialect final : public Dialect {
   std::string_view name() const override { return "openai"; }
   std::optional<RequestError> inspectRequest(std::string_view path, std::string_view body,
                                              RequestInfo& info) const override;
+  // inspectRequest for a path that may name the model itself (Azure's deployment paths): with
+  // `model_required` false a body without "model" is accepted and info.model left empty.
+  std::optional<RequestError> inspectOpenAiRequest(std::string_view path, std::string_view body,
+                                                   RequestInfo& info, bool model_required) const;
   std::optional<std::string> rewriteRequest(std::string_view body,
                                             RequestInfo& info) const override;
   std::unique_ptr<ResponseMeter> newResponseMeter(const RequestInfo& info, int status,

@@ -18,7 +18,8 @@ struct CapField {
 };
 
 std::optional<CapField> capFieldOf(std::string_view dialect, std::string_view operation) {
-  if (dialect == "openai") {
+  // Azure OpenAI's bodies are OpenAI's (its deployment is in the path or "model").
+  if (dialect == "openai" || dialect == "azure_openai") {
     if (operation == "responses") return CapField{{}, {"max_output_tokens", ""}};
     if (operation == "chat" || operation == "text_completion") {
       return CapField{{}, {"max_tokens", "max_completion_tokens"}};

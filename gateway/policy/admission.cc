@@ -80,7 +80,7 @@ std::variant<Admitted, Refusal> AdmissionController::admit(const Fields& head) c
     // Every line of every credential field counts: a gateway key in a second x-api-key line is
     // found (and its field removed) as surely as one in the first.
     constexpr std::string_view kCredentialFields[] = {"authorization", "x-api-key",
-                                                      "x-goog-api-key"};
+                                                      "x-goog-api-key", "api-key"};
     bool presented = false;
     for (const auto header : kCredentialFields) {
       bool holds_key = false;
@@ -102,8 +102,8 @@ std::variant<Admitted, Refusal> AdmissionController::admit(const Fields& head) c
     }
     if (!presented) {
       return refuse(401, RefusalCode::kMissingApiKey,
-                    "a gateway API key is required (Authorization: Bearer, x-api-key or "
-                    "x-goog-api-key)",
+                    "a gateway API key is required (Authorization: Bearer, x-api-key, "
+                    "x-goog-api-key or api-key)",
                     who);
     }
     if (out.key == nullptr) {

@@ -380,6 +380,13 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
+  // An Azure deployment is routed by its name, and priced and budgeted as the model it deploys.
+  std::string routed_as;
+  if (const auto priced = call.runtime->router.pricedModel(call.dialect->name(), call.info.model);
+      priced != call.info.model) {
+    routed_as = std::move(call.info.model);
+    call.info.model = priced;
+  }
   call.policy.request = &call.info;
   if (auto refusal = policies.onRequest(call.policy)) {
     bookRefusal(call, *refusal);
@@ -392,7 +399,8 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     const bool keep = co_await refuseCall(call, error);
     co_return keep;
   }
-  call.upstreams = call.runtime->router.route(call.dialect->name(), call.info.model);
+  call.upstreams = call.runtime->router.route(call.dialect->name(),
+                                              routed_as.empty() ? call.info.model : routed_as);
   if (call.upstreams == nullptr) {
     const GatewayError error = rejectCall(call, 404, "model_not_found",
                                           "no upstream serves model '" + call.info.model + "'");
@@ -410,7 +418,8 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 
 void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& call,
                                            const config::UpstreamConfig& upstream,
-                                           std::string_view body, std::string& head) const {
+                                           std::string_view bearer_token, std::string_view body,
+                                           std::string& head) const {
   const auto& names = call.runtime->config->attribution_headers;
   head.reserve(1024);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
@@ -440,11 +449,11 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
         if (identity) return false;
         break;
       case http::field::authorization:
-        if (!pass_credentials) return false;
+        if (!pass_credentials || !bearer_token.empty()) return false;
         break;
       case http::field::unknown:
-        if ((!pass_credentials &&
-             (iequals(name, "x-api-key") || iequals(name, "x-goog-api-key"))) ||
+        if ((!pass_credentials && (iequals(name, "x-api-key") || iequals(name, "x-goog-api-key") ||
+                                   iequals(name, "api-key"))) ||
             iequals(name, "traceparent") || iequals(name, "x-request-id") ||
             (aws_signed && isClientAwsSigningField(name))) {
           return false;
@@ -465,6 +474,11 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
   });
   appendField("Host", upstream.host_header, head);
   for (const auto& [name, value] : upstream.headers) appendField(name, value, head);
+  if (!bearer_token.empty()) {
+    head.append("Authorization: Bearer ");
+    head.append(bearer_token);
+    head.append(kCrlf);
+  }
   // traceparent: 00-<trace id>-<the CLIENT span's id>-<flags>, written in place.
   head.append("traceparent: 00-");
   head.append(call.trace_id);
@@ -542,7 +556,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     // again only when an attempt goes to another endpoint.
     if (head_for != call.upstream) {
       out.head.clear();
-      appendUpstreamHead(req, call, upstream, out.body, out.head);
+      appendUpstreamHead(req, call, upstream, pool.access_token.current(), out.body, out.head);
       head_for = call.upstream;
     }
     pool.endpoints.onStart(endpoint);
@@ -1091,6 +1105,9 @@ Awaitable<bool> DownstreamSession::replyError(const meter::Dialect& dialect, uns
   res.set("x-request-id", request_id);
   if (status == 405) res.set(http::field::allow, "POST");
   for (const auto& [name, value] : error.headers) res.set(name, value);
+  if (const auto type = dialect.errorTypeHeader(status, error.code); !type.name.empty()) {
+    res.set(type.name, type.value);
+  }
   res.body() = dialect.errorBody(status, error.code, error.message);
   const bool keep = keep_alive && !ctx_.isDraining();
   res.keep_alive(keep);

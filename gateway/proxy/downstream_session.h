@@ -81,10 +81,11 @@ class DownstreamSession {
   // Sends the request on `conn` and relays the response to the client. `stale` is set when a
   // pooled connection turned out closed before any response byte (the caller retries).
   // The request head for `upstream` (one endpoint): the client's end-to-end fields minus
-  // credentials, attribution and trace fields, then the endpoint's own and the gateway's.
+  // credentials, attribution and trace fields, then the endpoint's own and the gateway's
+  // (`bearer_token`: the upstream's credentials_file token, "" for none).
   void appendUpstreamHead(const Request& req, const ProxyCall& call,
-                          const config::UpstreamConfig& upstream, std::string_view body,
-                          std::string& head) const;
+                          const config::UpstreamConfig& upstream, std::string_view bearer_token,
+                          std::string_view body, std::string& head) const;
 
   // Sends the request on `conn` and relays the response to the client. `retry` is set when
   // attempt `attempt` failed before any response byte and the retry policy tries again (the

@@ -1,6 +1,8 @@
 #include "gateway/upstream/router.h"
 
 #include "meter/anthropic_dialect.h"
+#include "meter/azure_openai_dialect.h"
+#include "meter/azure_openai_path.h"
 #include "meter/bedrock_dialect.h"
 #include "meter/gemini_dialect.h"
 #include "meter/glob.h"
@@ -15,6 +17,7 @@ const meter::AnthropicDialect kAnthropic;
 const meter::GeminiDialect kGemini;
 const meter::OllamaDialect kOllama;
 const meter::BedrockDialect kBedrock;
+const meter::AzureOpenAiDialect kAzureOpenAi;
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -24,7 +27,10 @@ bool startsWith(std::string_view s, std::string_view prefix) {
 
 Router::Router(const config::Config& config) : config_(config) {
   sets_.reserve(config_.upstreams.size());
-  for (const auto& upstream : config_.upstreams) sets_.emplace_back(upstream);
+  for (const auto& upstream : config_.upstreams) {
+    sets_.emplace_back(upstream);
+    any_deployments_ = any_deployments_ || !upstream.deployments.empty();
+  }
 }
 
 Endpoint Router::endpointFor(std::string_view path) const {
@@ -37,6 +43,7 @@ Endpoint Router::endpointFor(std::string_view path) const {
     return {&kAnthropic};
   }
   if (path == "/api/chat" || path == "/api/generate") return {&kOllama};
+  if (startsWith(path, "/openai/") && meter::parseAzureOpenAiPath(path)) return {&kAzureOpenAi};
   std::string_view model;
   bool stream = false;
   if (meter::GeminiDialect::parsePath(path, model, stream)) return {&kGemini};
@@ -68,6 +75,15 @@ const UpstreamSet* Router::route(std::string_view dialect, std::string_view mode
     }
   }
   return nullptr;
+}
+
+std::string_view Router::pricedModel(std::string_view dialect, std::string_view name) const {
+  if (!any_deployments_) return name;
+  const UpstreamSet* set = route(dialect, name);
+  if (set == nullptr) return name;
+  const auto& deployments = set->config().deployments;
+  const auto it = deployments.find(name);
+  return it == deployments.end() ? name : std::string_view(it->second);
 }
 
 }  // namespace tollgate::gateway

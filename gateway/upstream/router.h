@@ -30,9 +30,14 @@ class Router {
   // The first upstream of `dialect` serving `model`, in config order; nullptr when none does.
   const UpstreamSet* route(std::string_view dialect, std::string_view model) const;
 
+  // The model a call routed by `name` is priced (and budgeted) as: the `deployments` entry of
+  // the upstream that serves it (an Azure deployment), else `name` itself.
+  std::string_view pricedModel(std::string_view dialect, std::string_view name) const;
+
  private:
   const config::Config& config_;
   std::vector<UpstreamSet> sets_;  // one per config_.upstreams entry, same order
+  bool any_deployments_ = false;   // some upstream maps deployments to models
 };
 
 }  // namespace tollgate::gateway

@@ -24,7 +24,8 @@ config::UpstreamConfig endpointView(const config::UpstreamConfig& upstream, size
 UpstreamPools::Pool::Pool(const config::UpstreamConfig& upstream, Clock::time_point now)
     : endpoints(upstream, now),
       balancer(makeBalancer(upstream.balancer, upstream.endpoints.size())),
-      budget(upstream.retry_budget) {
+      budget(upstream.retry_budget),
+      access_token(upstream.credentials_file) {
   views.reserve(upstream.endpoints.size());
   for (size_t i = 0; i < upstream.endpoints.size(); ++i) {
     views.push_back(endpointView(upstream, i));

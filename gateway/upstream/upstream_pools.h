@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "gateway/upstream/access_token_file.h"
 #include "gateway/upstream/balancer.h"
 #include "gateway/upstream/endpoint_metrics.h"
 #include "gateway/upstream/endpoint_set.h"
@@ -34,6 +35,7 @@ class UpstreamPools {
     RetryBudget budget;
     std::vector<FallbackStep> fallbacks;
     std::vector<config::UpstreamConfig> views;  // one per endpoint
+    AccessTokenFile access_token;               // the upstream's credentials_file
   };
 
   // With `metrics`, every endpoint publishes its state to worker `worker`'s shard there.

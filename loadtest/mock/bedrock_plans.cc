@@ -125,4 +125,16 @@ std::string bedrockErrorJson(std::string_view message) {
   return out;
 }
 
+std::string bedrockErrorTypeField(int status) {
+  std::string_view name = status < 500 ? "ValidationException" : "InternalServerException";
+  if (status == 403) name = "AccessDeniedException";
+  if (status == 404) name = "ResourceNotFoundException";
+  if (status == 429) name = "ThrottlingException";
+  if (status == 503) name = "ServiceUnavailableException";
+  std::string out = "x-amzn-ErrorType: ";
+  out += name;
+  out += ":http://internal.amazon.com/coral/com.amazon.bedrock/\r\n";
+  return out;
+}
+
 }  // namespace tollgate::loadtest::plan

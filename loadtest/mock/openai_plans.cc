@@ -41,6 +41,14 @@ std::string midStreamError() {
 
 // Chat chunks share everything but "choices"; `usage_member` is ,"usage":null when the client
 // asked for usage (OpenAI then puts it on every chunk) and empty otherwise.
+// Azure OpenAI's verdict on the prompt, in the answer (and, streamed, in a first chunk of its own
+// that has no choices and an empty model).
+constexpr std::string_view kAzurePromptFilterResults =
+    "[{\"prompt_index\":0,\"content_filter_results\":{\"hate\":{\"filtered\":false,"
+    "\"severity\":\"safe\"},\"self_harm\":{\"filtered\":false,\"severity\":\"safe\"},"
+    "\"sexual\":{\"filtered\":false,\"severity\":\"safe\"},\"violence\":{\"filtered\":false,"
+    "\"severity\":\"safe\"}}}]";
+
 struct ChatChunkFrame {
   std::string head;          // {"id":...,"choices":[
   std::string usage_member;  // "" or ,"usage":null
@@ -75,6 +83,10 @@ void planChat(const MockRequest& request, const Behaviour& b, ResponsePlan& plan
       appendCompletionUsage(out, b);
       plan.body_carries_usage = true;
     }
+    if (request.azure) {
+      out += ",\"prompt_filter_results\":";
+      out += kAzurePromptFilterResults;
+    }
     out += ",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_mock\"}";
     return;
   }
@@ -82,6 +94,14 @@ void planChat(const MockRequest& request, const Behaviour& b, ResponsePlan& plan
   plan.streaming = true;
   plan.content_type = "text/event-stream";
   const bool send_usage = request.include_usage && b.usage;
+  if (request.azure) {
+    std::string json =
+        "{\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+        "\"prompt_filter_results\":";
+    json += kAzurePromptFilterResults;
+    json += '}';
+    addEvent(plan, sseData(json), EventKind::kPreamble);
+  }
   ChatChunkFrame frame;
   frame.head = "{\"id\":\"" + id + "\",\"object\":\"chat.completion.chunk\",\"created\":";
   appendInt(frame.head, kCreated);

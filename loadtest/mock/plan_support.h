@@ -57,6 +57,9 @@ std::string openAiErrorJson(int status, std::string_view message);
 std::string anthropicErrorJson(int status, std::string_view message);
 std::string geminiErrorJson(int status, std::string_view message);
 std::string ollamaErrorJson(std::string_view message);
+// Bedrock's x-amzn-ErrorType line for an error status, as AWS writes it (the exception name, a
+// colon, the service's namespace URL).
+std::string bedrockErrorTypeField(int status);
 std::string bedrockErrorJson(std::string_view message);
 
 }  // namespace tollgate::loadtest::plan

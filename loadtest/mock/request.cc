@@ -165,6 +165,39 @@ simdjson::error_code readBody(simdjson::ondemand::document& doc, MockRequest& re
   return simdjson::SUCCESS;
 }
 
+// Azure OpenAI: /openai/deployments/{deployment}/{operation} (the deployment as sent, not
+// decoded: the mock's deployments are plain names) and /openai/v1/{operation}.
+std::optional<MockRequest> routeAzure(std::string_view path) {
+  MockRequest request;
+  request.azure = true;
+  std::string_view operation;
+  constexpr std::string_view kDeployments = "/openai/deployments/";
+  constexpr std::string_view kV1 = "/openai/v1/";
+  if (path.starts_with(kDeployments)) {
+    const std::string_view rest = path.substr(kDeployments.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+    request.deployment = std::string(rest.substr(0, slash));
+    operation = rest.substr(slash + 1);
+  } else if (path.starts_with(kV1)) {
+    operation = path.substr(kV1.size());
+  } else {
+    return std::nullopt;
+  }
+  if (operation == "chat/completions") {
+    request.api = Api::kOpenAiChat;
+  } else if (operation == "completions") {
+    request.api = Api::kOpenAiCompletions;
+  } else if (operation == "embeddings") {
+    request.api = Api::kOpenAiEmbeddings;
+  } else if (operation == "responses" && request.deployment.empty()) {
+    request.api = Api::kOpenAiResponses;
+  } else {
+    return std::nullopt;
+  }
+  return request;
+}
+
 }  // namespace
 
 std::optional<MockRequest> route(std::string_view method, std::string_view path,
@@ -189,6 +222,8 @@ std::optional<MockRequest> route(std::string_view method, std::string_view path,
     request.stream = true;
   } else if (path.starts_with("/model/")) {
     return routeBedrock(path);
+  } else if (path.starts_with("/openai/")) {
+    return routeAzure(path);
   } else if (auto vertex_anthropic = routeVertexAnthropic(path)) {
     return vertex_anthropic;
   } else {
@@ -206,6 +241,7 @@ std::optional<std::string> inspectBody(std::string_view body, MockRequest& reque
     return std::string("mock: request body is not a JSON object");
   }
   if (request.api == Api::kOpenAiEmbeddings) request.stream = false;
+  if (!request.deployment.empty()) request.model = request.deployment;
   if (!request.stream) request.include_usage = false;
   return std::nullopt;
 }

@@ -30,6 +30,11 @@ struct MockRequest {
   int64_t embedding_inputs = 1;
   int64_t embedding_dimensions = 8;
   bool embedding_base64 = false;
+  // Azure OpenAI (/openai/deployments/{deployment}/... or /openai/v1/...): OpenAI's answers with
+  // Azure's content-filter additions. `deployment` is the path's ("" for the v1 API, whose body
+  // "model" names the deployment); it is the model the mock answers as.
+  bool azure = false;
+  std::string deployment;
 };
 
 // Picks the API from method and path (no query). nullopt: not a provider endpoint.

@@ -83,6 +83,7 @@ ResponsePlan planError(Api api, int status, std::string_view message) {
       break;
     case Api::kBedrockConverse:
       result.body = plan::bedrockErrorJson(message);
+      result.extra_fields = plan::bedrockErrorTypeField(status);
       break;
   }
   return result;

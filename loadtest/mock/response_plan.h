@@ -36,6 +36,7 @@ struct ResponsePlan {
   std::string error_event;          // replaces the events after the error point
   CanonicalUsage usage;             // what a correct meter books for the whole answer
   std::string response_model;
+  std::string extra_fields;  // header lines ("Name: value\r\n") of a non-streamed answer
 };
 
 // The answer to `request` (status 200) under `behaviour`, which must have passed validate().

@@ -318,7 +318,8 @@ net::awaitable<After> sendFixed(Wire<Stream>& wire, Shared& shared, const Call& 
     wire.encoder.finish(encoded_storage);
     encoded = encoded_storage;
   }
-  wire.out = answerHead(wire, plan.status, plan.content_type, close, {}, encoded.size());
+  wire.out =
+      answerHead(wire, plan.status, plan.content_type, close, plan.extra_fields, encoded.size());
   const bool cut = plan.status == 200 && (b.cut_after >= 0 || b.reset_after > 0);
   if (cut) {
     frameInto(wire, encoded.substr(0, encoded.size() / 2));

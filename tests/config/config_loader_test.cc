@@ -2,7 +2,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -372,7 +375,8 @@ logging: { level: loud }
           "server.listen: expected host:port (e.g. \"127.0.0.1:8080\" or \"[::1]:8080\")",
           "server.workers: expected an integer from 0 to 1024",
           "upstreams[0].name: must be 1 to 64 characters of [A-Za-z0-9_.-]",
-          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, bedrock",
+          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, bedrock, "
+          "azure_openai",
           "upstreams[0].base_url: must start with http:// or https://",
           "upstreams[0].models: must list at least one model glob",
           "prices.\"gpt-4o*\".input: must be a decimal string of USD per 1M tokens with at most 6 "
@@ -515,11 +519,10 @@ upstreams:
 }
 
 TEST(ConfigLoaderTest, DialectMustBeKnown) {
-  EXPECT_THAT(
-      errorsOf(upstreamWith("name: a\n    dialect: OpenAI\n    base_url: \"http://h\"\n"
-                            "    models: [\"*\"]\n")),
-      ElementsAre(
-          "upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, bedrock"));
+  EXPECT_THAT(errorsOf(upstreamWith("name: a\n    dialect: OpenAI\n    base_url: \"http://h\"\n"
+                                    "    models: [\"*\"]\n")),
+              ElementsAre("upstreams[0].dialect: must be one of openai, anthropic, gemini, ollama, "
+                          "bedrock, azure_openai"));
 }
 
 Config parseBaseUrl(const std::string& url) {
@@ -1042,6 +1045,97 @@ TEST(ConfigLoaderTest, PassthroughAuthOnBedrockIsRefusedBecauseTheGatewaySigns) 
       errorsOf(bedrockUpstream("bedrock", kBedrockAws + "    passthrough_auth: true\n"), awsEnv()),
       ElementsAre("upstreams[0].passthrough_auth: cannot be used with dialect: bedrock "
                   "(the gateway signs)"));
+}
+
+// upstreams[].deployments: Azure OpenAI's deployment -> model map, for pricing.
+std::string azureUpstream(const std::string& dialect, const std::string& extra) {
+  return "upstreams:\n"
+         "  - name: azure\n"
+         "    dialect: " +
+         dialect +
+         "\n"
+         "    base_url: \"https://contoso.openai.azure.com\"\n"
+         "    models: [\"*\"]\n" +
+         extra;
+}
+
+TEST(ConfigLoaderTest, AzureDeploymentsMapDeploymentNamesToModels) {
+  const Config config = parseValid(azureUpstream("azure_openai",
+                                                 "    headers: {api-key: k}\n"
+                                                 "    deployments:\n"
+                                                 "      prod-chat: gpt-4o-2024-11-20\n"
+                                                 "      embed: text-embedding-3-small\n"));
+  ASSERT_EQ(config.upstreams.size(), 1u);
+  const auto& deployments = config.upstreams[0].deployments;
+  ASSERT_EQ(deployments.size(), 2u);
+  EXPECT_EQ(deployments.at("prod-chat"), "gpt-4o-2024-11-20");
+  EXPECT_EQ(deployments.at("embed"), "text-embedding-3-small");
+}
+
+TEST(ConfigLoaderTest, DeploymentsOnAnotherDialectThanAzureOpenAiAreRefused) {
+  EXPECT_THAT(errorsOf(azureUpstream("openai", "    deployments: {a: gpt-4o}\n")),
+              ElementsAre("upstreams[0].deployments: is for dialect: azure_openai only"));
+}
+
+TEST(ConfigLoaderTest, ADeploymentWithoutAModelIsRefused) {
+  EXPECT_THAT(errorsOf(azureUpstream("azure_openai", "    deployments: {a: \"\"}\n")),
+              ElementsAre("upstreams[0].deployments.a: must name a model"));
+}
+
+// upstreams[].credentials_file: a bearer token on disk (Vertex AI).
+class CredentialsFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tollgate-credentials-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  static std::string vertex(const std::string& extra) {
+    return "upstreams:\n"
+           "  - name: vertex\n"
+           "    dialect: gemini\n"
+           "    base_url: \"https://us-central1-aiplatform.googleapis.com\"\n"
+           "    models: [\"gemini-*\"]\n" +
+           extra;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CredentialsFileTest, AReadableTokenFileIsKept) {
+  const std::string path = write("token", "ya29.a0token\n");
+  const Config config = parseValid(vertex("    credentials_file: \"" + path + "\"\n"));
+  EXPECT_EQ(config.upstreams[0].credentials_file, path);
+}
+
+TEST_F(CredentialsFileTest, AMissingOrEmptyTokenFileIsRefusedAtLoad) {
+  const std::string empty = write("empty", " \n");
+  for (const std::string& path : {empty, (dir_ / "absent").string(), dir_.string()}) {
+    EXPECT_THAT(errorsOf(vertex("    credentials_file: \"" + path + "\"\n")),
+                ElementsAre("upstreams[0].credentials_file: cannot read an access token from \"" +
+                            path + "\""))
+        << path;
+  }
+}
+
+TEST_F(CredentialsFileTest, ATokenFileBesideAnotherCredentialIsRefused) {
+  const std::string path = write("token", "ya29.a0token\n");
+  const std::string file = "    credentials_file: \"" + path + "\"\n";
+  EXPECT_THAT(errorsOf(vertex(file + "    headers: {Authorization: \"Bearer x\"}\n")),
+              ElementsAre("upstreams[0].credentials_file: cannot be used with an injected "
+                          "authorization header"));
+  EXPECT_THAT(errorsOf(vertex(file + "    passthrough_auth: true\n")),
+              ElementsAre("upstreams[0].credentials_file: cannot be used with passthrough_auth "
+                          "(the token replaces the client's)"));
 }
 
 }  // namespace

@@ -198,7 +198,42 @@ TEST_F(BedrockTest, ACallWithoutTheGatewayKeyNeverReachesTheUpstream) {
   auto response = stack_.gatewayClient().post(kModelPath + "/converse", kConverse, headers);
   EXPECT_EQ(response.status, 401);
   EXPECT_NE(response.body.find("\"message\""), std::string::npos) << response.body;
+  EXPECT_EQ(response.header("x-amzn-errortype"), "AccessDeniedException");
   EXPECT_EQ(stack_.mockCalls().find("\"seq\""), std::string::npos);
+}
+
+// The AWS SDKs name an error by its x-amzn-ErrorType header: the gateway's own errors on
+// Bedrock paths carry it, and an upstream's is relayed as sent.
+TEST_F(BedrockTest, TheGatewaysOwnErrorsOnBedrockPathsNameTheirAwsException) {
+  auto unrouted = stack_.gatewayClient().post("/model/unknown.model-v1/converse", kConverse,
+                                              clientHeaders(10, 0, 0, 5));
+  EXPECT_EQ(unrouted.status, 404);
+  EXPECT_EQ(unrouted.header("x-amzn-errortype"), "ResourceNotFoundException");
+  Json body(unrouted.body);
+  EXPECT_NE(body.str("/message"), "") << unrouted.body;
+
+  auto unserved = stack_.gatewayClient().post(kModelPath + "/count-tokens", kConverse,
+                                              clientHeaders(10, 0, 0, 5));
+  EXPECT_EQ(unserved.status, 404);
+  EXPECT_EQ(unserved.header("x-amzn-errortype"), "ResourceNotFoundException");
+
+  auto invalid = stack_.gatewayClient().post(kModelPath + "/converse", "{not json",
+                                             clientHeaders(10, 0, 0, 5));
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(invalid.header("x-amzn-errortype"), "ValidationException");
+}
+
+TEST_F(BedrockTest, AnUpstreamBedrockErrorIsRelayedWithItsErrorTypeHeader) {
+  Headers headers = clientHeaders(10, 0, 0, 5);
+  headers.emplace_back("x-mock-status", "429");
+  auto response = stack_.gatewayClient().post(kModelPath + "/converse", kConverse, headers);
+  EXPECT_EQ(response.status, 429);
+  EXPECT_EQ(response.header("x-amzn-errortype"),
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/");
+  EXPECT_NE(response.body.find("\"message\""), std::string::npos) << response.body;
+  Json e = lastEvent(1);
+  EXPECT_EQ(e.str("/data/outcome"), "upstream_error");
+  EXPECT_EQ(e.num("/data/status"), 429);
 }
 
 }  // namespace

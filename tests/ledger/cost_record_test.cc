@@ -34,23 +34,7 @@ TEST(CostRecord, ReadsTheGatewaysEvent) {
 // A v2 event (line items): a web search request and advisor usage on another model are in the
 // total, which the ledger books whole; its parts still add up to it.
 TEST(CostRecord, ReadsAVersion2EventWithLineItems) {
-  meter::CostEvent event = testing::costEvent(EventSpec{});
-  event.usage[meter::Unit::kWebSearchRequests] = 2;
-  meter::Price price;
-  price.input = price.cache_read = price.cache_write = 3'000'000;
-  price.output = price.reasoning = 12'000'000;
-  price.unit[meter::index(meter::Unit::kWebSearchRequests)] = 10'000'000'000;  // $10 per 1,000
-  event.cost = meter::computeCost(price, event.usage);
-  meter::OtherModelCharge advisor;
-  advisor.usage = {"claude-opus-4-6", meter::Usage{.input_tokens = 1000, .output_tokens = 100}};
-  advisor.priced = true;
-  advisor.price_ref = "test/claude-opus-4-6";
-  advisor.cost.total = meter::Money::fromPico(7'500'000'000);
-  event.other_models.push_back(advisor);
-  event.cost.other_models = advisor.cost.total;
-  event.cost.total += advisor.cost.total;
-  std::string json;
-  meter::appendCloudEventJson(event, json);
+  const std::string json = testing::lineItemEventJson(EventSpec{});
   ASSERT_NE(json.find(R"("type":"dev.tollgate.llm.usage.v2")"), std::string::npos) << json;
 
   CostEventParser parser;
@@ -60,11 +44,42 @@ TEST(CostRecord, ReadsAVersion2EventWithLineItems) {
   EXPECT_EQ(parsed.record.cost.total.toDecimalString(), "0.0368");
   EXPECT_EQ(parsed.record.cost.requests.toDecimalString(), "0.02");
   EXPECT_EQ(parsed.record.cost.other_models.toDecimalString(), "0.0075");
+  // The line items themselves: the unit's count and cost, the other model's usage and cost.
+  EXPECT_EQ(parsed.record.usage[meter::Unit::kWebSearchRequests], 2);
+  EXPECT_EQ(
+      parsed.record.cost.units[meter::index(meter::Unit::kWebSearchRequests)].toDecimalString(),
+      "0.02");
+  ASSERT_EQ(parsed.record.other_models.size(), 1u);
+  EXPECT_EQ(parsed.record.other_models[0].model, "claude-opus-4-6");
+  EXPECT_EQ(parsed.record.other_models[0].usage.input_tokens, 1000);
+  EXPECT_EQ(parsed.record.other_models[0].usage.output_tokens, 100);
+  EXPECT_EQ(parsed.record.other_models[0].cost.toDecimalString(), "0.0075");
 
   // The same total without the parts that make it up is refused, as in v1.
   std::string lost = json;
   lost.replace(lost.find(R"("requests":"0.02")"), 17, R"("requests":"0.00")");
   EXPECT_EQ(parser.parse(lost).status, ParseStatus::kMalformed);
+}
+
+TEST(CostRecord, AVersion2UnitThisVersionDoesNotKnowIsSkippedNotRefused) {
+  std::string json = testing::lineItemEventJson(EventSpec{});
+  const std::string known = R"("units":{"web_search_requests":2})";
+  ASSERT_NE(json.find(known), std::string::npos) << json;
+  json.replace(json.find(known), known.size(),
+               R"("units":{"web_search_requests":2,"video_seconds":7})");
+  CostEventParser parser;
+  const auto parsed = parser.parse(json);
+  ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+  EXPECT_EQ(parsed.record.usage[meter::Unit::kWebSearchRequests], 2);
+}
+
+TEST(CostRecord, AVersion2OtherModelItemWithoutItsUsageIsMalformed) {
+  std::string json = testing::lineItemEventJson(EventSpec{});
+  const size_t at = json.find(R"("usage":{"input_tokens":1000)");
+  ASSERT_NE(at, std::string::npos) << json;
+  json.replace(at, 8, R"("usagx":)");
+  CostEventParser parser;
+  EXPECT_EQ(parser.parse(json).status, ParseStatus::kMalformed);
 }
 
 TEST(CostRecord, APoolCallCarriesItsPoolAndExactTimesToTheMicrosecond) {

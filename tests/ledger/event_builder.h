@@ -70,6 +70,33 @@ inline meter::CostEvent costEvent(const EventSpec& s) {
   return e;
 }
 
+// A v2 event (line items) on `s`: 2 web search requests at $10 per 1,000 and advisor usage on
+// claude-opus-4-6 (1000 in, 100 out) costing $0.0075, both in the total.
+inline meter::CostEvent lineItemEvent(const EventSpec& s) {
+  meter::CostEvent event = costEvent(s);
+  event.usage[meter::Unit::kWebSearchRequests] = 2;
+  meter::Price price;
+  price.input = price.cache_read = price.cache_write = s.input_price;
+  price.output = price.reasoning = s.output_price;
+  price.unit[meter::index(meter::Unit::kWebSearchRequests)] = 10'000'000'000;  // $10 per 1,000
+  event.cost = meter::computeCost(price, event.usage);
+  meter::OtherModelCharge advisor;
+  advisor.usage = {"claude-opus-4-6", meter::Usage{.input_tokens = 1000, .output_tokens = 100}};
+  advisor.priced = true;
+  advisor.price_ref = "test/claude-opus-4-6";
+  advisor.cost.total = meter::Money::fromPico(7'500'000'000);
+  event.other_models.push_back(advisor);
+  event.cost.other_models = advisor.cost.total;
+  event.cost.total += advisor.cost.total;
+  return event;
+}
+
+inline std::string lineItemEventJson(const EventSpec& s) {
+  std::string out;
+  meter::appendCloudEventJson(lineItemEvent(s), out);
+  return out;
+}
+
 inline std::string eventJson(const EventSpec& s) {
   std::string out;
   meter::appendCloudEventJson(costEvent(s), out);

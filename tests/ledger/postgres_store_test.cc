@@ -71,6 +71,10 @@ TEST_F(PostgresStoreTest, ReimportingTheSameLinesBooksThemOnceInOrder) {
   testing::expectReimportBooksOnceInOrder(*store_);
 }
 
+TEST_F(PostgresStoreTest, LineItemsAreKeptWithTheirBucketAndSummed) {
+  testing::expectLineItemsKeptAndSummed(*store_);
+}
+
 TEST_F(PostgresStoreTest, PoolCallsAreKeptOnceWithTheirExactTimes) {
   testing::expectPoolCallsKeptOnceWithTheirExactTimes(*store_);
 }

@@ -114,6 +114,47 @@ TEST(Report, JsonHasTheContractsFields) {
   EXPECT_TRUE(metrics["budget_variance"].is_array());
 }
 
+TEST(Report, LineItemsOfVersion2EventsAreSummedOverThePeriodAndShown) {
+  LedgerData data;
+  data.period = *parsePeriod("2026-11");
+  CostEventParser parser;
+  for (const std::string team : {"fraud", "search"}) {
+    EventSpec spec;
+    spec.id = "v2-" + team;
+    spec.team = team;
+    const auto parsed = parser.parse(testing::lineItemEventJson(spec));
+    ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+    addToRollups(data.rollups, parsed.record);
+  }
+  const Report r = computeReport(data, {Label::kTeam}, {}, {});
+  ASSERT_EQ(r.line_items.size(), 2u);
+  EXPECT_EQ(r.line_items[0].item, "other_model");
+  EXPECT_EQ(r.line_items[0].model, "claude-opus-4-6");
+  EXPECT_EQ(r.line_items[0].totals.quantity, 2);
+  EXPECT_EQ(r.line_items[0].totals.input_tokens, 2000);
+  EXPECT_EQ(r.line_items[0].totals.cost.toDecimalString(), "0.015");
+  EXPECT_EQ(r.line_items[1].item, "web_search_requests");
+  EXPECT_EQ(r.line_items[1].totals.quantity, 4);
+  EXPECT_EQ(r.line_items[1].totals.cost.toDecimalString(), "0.04");
+  // Parts of the metered total, not on top of it.
+  EXPECT_EQ(r.metered.toDecimalString(), "0.0736");
+
+  const std::string json = formatJson(r);
+  simdjson::dom::parser json_parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(json_parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_EQ(doc["line_items"].get_array().size(), 2u);
+  EXPECT_EQ(std::string_view(doc["line_items"].at(1)["item"]), "web_search_requests");
+  EXPECT_EQ(int64_t(doc["line_items"].at(1)["quantity"]), 4);
+  EXPECT_EQ(std::string_view(doc["line_items"].at(1)["cost_usd"]), "0.04");
+  EXPECT_EQ(std::string_view(doc["line_items"].at(0)["model"]), "claude-opus-4-6");
+  const std::string table = formatTable(r);
+  EXPECT_NE(table.find("web_search_requests (4)"), std::string::npos) << table;
+  EXPECT_NE(table.find("other_model claude-opus-4-6 (2 calls, 2000 in / 200 out)"),
+            std::string::npos)
+      << table;
+}
+
 TEST(Report, CsvQuotesLabelsThatNeedIt) {
   EXPECT_EQ(csvField("a,b"), "\"a,b\"");
   EXPECT_EQ(csvField("say \"hi\""), "\"say \"\"hi\"\"\"");

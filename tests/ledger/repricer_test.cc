@@ -20,6 +20,46 @@ std::shared_ptr<const meter::PriceBook> catalog(std::string_view yaml) {
   return std::get<std::shared_ptr<const meter::PriceBook>>(parsed);
 }
 
+TEST(Repricer, LineItemsAreRepricedWithTheCatalogsUnitAndOtherModelPrices) {
+  const auto book = catalog(R"(
+price_version: "2026-12-units"
+price_defaults: false
+prices:
+  "claude-sonnet-4*": { input: "3.00", output: "12.00", web_search_per_1k: "5.00" }
+  "claude-opus-4-6": { input: "10.00", output: "50.00" }
+)");
+  ASSERT_TRUE(book);
+  LedgerData data;
+  data.period = *parsePeriod("2026-11");
+  CostEventParser parser;
+  EventSpec spec;
+  spec.model = "claude-sonnet-4-5";
+  for (int i = 0; i < 3; ++i) {
+    spec.id = "e" + std::to_string(i);
+    const auto parsed = parser.parse(testing::lineItemEventJson(spec));
+    ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+    addToRollups(data.rollups, parsed.record);
+  }
+  const auto result = reprice(data, *book, {Label::kTeam});
+  // Booked: 3 x (0.0093 tokens + 0.02 searches + 0.0075 advisor).
+  EXPECT_EQ(result.old_total.toDecimalString(), "0.1104");
+  // Now 3 x (1500 x 3 + 400 x 12 per 1M = 0.0093, 2 searches at $5 per 1,000 = 0.01, advisor
+  // 1000 x 10 + 100 x 50 per 1M = 0.015).
+  EXPECT_EQ(result.new_total.toDecimalString(), "0.1029");
+  EXPECT_EQ(result.other_model_calls_unpriced_new, 0);
+  EXPECT_EQ(result.inexact_buckets, 0);
+
+  const auto without_opus = catalog(R"(
+price_defaults: false
+prices:
+  "claude-sonnet-4*": { input: "3.00", output: "12.00", web_search_per_1k: "5.00" }
+)");
+  ASSERT_TRUE(without_opus);
+  const auto partial = reprice(data, *without_opus, {Label::kTeam});
+  EXPECT_EQ(partial.new_total.toDecimalString(), "0.0579");
+  EXPECT_EQ(partial.other_model_calls_unpriced_new, 3);
+}
+
 TEST(Repricer, RepricingRollupsEqualsRepricingEachCall) {
   const auto book = catalog(R"(
 price_version: "2026-12-cut"

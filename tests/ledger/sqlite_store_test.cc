@@ -59,6 +59,12 @@ TEST(SqliteStore, ReimportingTheSameLinesBooksThemOnceInOrder) {
   testing::expectReimportBooksOnceInOrder(*store);
 }
 
+TEST(SqliteStore, LineItemsAreKeptWithTheirBucketAndSummed) {
+  tollgate::testing::TempDir dir;
+  auto store = openStore(dir);
+  testing::expectLineItemsKeptAndSummed(*store);
+}
+
 TEST(SqliteStore, PoolCallsAreKeptOnceWithTheirExactTimes) {
   tollgate::testing::TempDir dir;
   auto store = openStore(dir);

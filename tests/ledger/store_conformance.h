@@ -39,6 +39,35 @@ inline void expectDuplicateIdsBookedOnce(Store& store) {
   EXPECT_TRUE(store.loadPeriod(*parsePeriod("2026-10"), error)->rollups.empty());
 }
 
+// v2's line items (a unit's count and cost, another model's usage and cost) are kept with their
+// bucket, summed across batches, and loaded with the period.
+inline void expectLineItemsKeptAndSummed(Store& store) {
+  EventSpec a, b;
+  b.id = "evt-2";
+  CostEventParser parser;
+  std::string error;
+  for (const EventSpec* spec : {&a, &b}) {
+    auto parsed = parser.parse(lineItemEventJson(*spec));
+    ASSERT_EQ(parsed.status, ParseStatus::kRecord) << parsed.error;
+    ASSERT_TRUE(store.commitBatch({}, {parsed.record}, {}, error)) << error;
+  }
+  auto data = store.loadPeriod(*parsePeriod("2026-11"), error);
+  ASSERT_TRUE(data) << error;
+  ASSERT_EQ(data->rollups.size(), 1u);
+  const RollupTotals& t = data->rollups.begin()->second;
+  EXPECT_EQ(t.cost_total.toDecimalString(), "0.0736");
+  ASSERT_EQ(t.line_items.size(), 2u);
+  const LineItemTotals& search = t.line_items.at(LineItemKey{"web_search_requests", ""});
+  EXPECT_EQ(search.quantity, 4);
+  EXPECT_EQ(search.cost.toDecimalString(), "0.04");
+  const LineItemTotals& advisor = t.line_items.at(LineItemKey{"other_model", "claude-opus-4-6"});
+  EXPECT_EQ(advisor.quantity, 2);
+  EXPECT_EQ(advisor.input_tokens, 2000);
+  EXPECT_EQ(advisor.output_tokens, 200);
+  EXPECT_EQ(advisor.cost.toDecimalString(), "0.015");
+  EXPECT_TRUE(store.loadPeriod(*parsePeriod("2026-10"), error)->rollups.empty());
+}
+
 // A GPU-pool call is kept whole (pool, exact times, labels, tokens) once, and a period loads
 // every call running in it, including one that started in the month before.
 inline void expectPoolCallsKeptOnceWithTheirExactTimes(Store& store) {

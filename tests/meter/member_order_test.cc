@@ -10,6 +10,7 @@
 #include "json_member_permuter.h"
 #include "meter/anthropic_dialect.h"
 #include "meter/aws_event_stream_framer.h"
+#include "meter/azure_openai_dialect.h"
 #include "meter/bedrock_dialect.h"
 #include "meter/crc32.h"
 #include "meter/gemini_dialect.h"
@@ -33,6 +34,7 @@ const AnthropicDialect kAnthropic;
 const GeminiDialect kGemini;
 const OllamaDialect kOllama;
 const BedrockDialect kBedrock;
+const AzureOpenAiDialect kAzureOpenAi;
 
 struct Fixture {
   const char* path;
@@ -111,6 +113,8 @@ const Fixture kFixtures[] = {
     {"bedrock/invoke_anthropic.json", &kBedrock, "chat", false, 200, kJson},
     {"bedrock/error_throttling.json", &kBedrock, "chat", false, 429, kJson},
     {"bedrock/error_validation_typed.json", &kBedrock, "chat", false, 400, kJson},
+    {"azure/chat_completion.json", &kAzureOpenAi, "chat", false, 200, kJson},
+    {"azure/stream_with_usage.sse", &kAzureOpenAi, "chat", true, 200, kSse},
 };
 
 // The AWS event stream is binary: each message's JSON payload is permuted and the message

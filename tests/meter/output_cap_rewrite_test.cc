@@ -22,6 +22,16 @@ TEST(RewriteOutputCap, ReplacesOnlyTheValueKeepingMemberOrderAndWhitespace) {
             R"({"input":"hi","max_output_tokens":250})");
 }
 
+TEST(RewriteOutputCap, AzureOpenAiBodiesAreOpenAis) {
+  EXPECT_TRUE(hasOutputCapField("azure_openai", "chat"));
+  EXPECT_TRUE(hasOutputCapField("azure_openai", "responses"));
+  EXPECT_FALSE(hasOutputCapField("azure_openai", "embeddings"));
+  EXPECT_EQ(rewritten("azure_openai", "chat", R"({"messages":[],"max_completion_tokens":4096})"),
+            R"({"messages":[],"max_completion_tokens":250})");
+  EXPECT_EQ(rewritten("azure_openai", "responses", R"({"model":"prod-resp","input":"hi"})"),
+            R"({"max_output_tokens":250,"model":"prod-resp","input":"hi"})");
+}
+
 TEST(RewriteOutputCap, RewritesEverySpellingPresentAndANullOne) {
   EXPECT_EQ(rewritten("openai", "chat", R"({"max_completion_tokens":800,"max_tokens":900})"),
             R"({"max_completion_tokens":250,"max_tokens":250})");

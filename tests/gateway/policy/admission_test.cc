@@ -103,7 +103,8 @@ TEST_F(AdmissionTest, KeyIsAcceptedInEachCredentialHeader) {
            {"authorization", bearer(kFraudKey)},
            {"Authorization", "bearer   " + std::string(kFraudKey) + " "},
            {"x-api-key", std::string(kFraudKey)},
-           {"x-goog-api-key", std::string(kFraudKey)}}) {
+           {"x-goog-api-key", std::string(kFraudKey)},
+           {"api-key", std::string(kFraudKey)}}) {  // Azure OpenAI's SDKs
     const auto a = admitted({{header, value}, {"x-workload-type", "inference"}});
     EXPECT_EQ(a.attribution.key_id, "fraud-prod") << header;
     ASSERT_EQ(a.key_headers.size(), 1u) << header;

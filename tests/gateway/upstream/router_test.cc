@@ -111,6 +111,41 @@ TEST_F(RouterTest, VertexAiPathsSelectTheirPublishersDialect) {
       nullptr);
 }
 
+TEST_F(RouterTest, AzureOpenAiPathsSelectTheAzureDialect) {
+  const Router router(config_);
+  for (const char* path : {"/openai/deployments/prod-chat/chat/completions",
+                           "/openai/deployments/prod-chat/completions",
+                           "/openai/deployments/embed/embeddings", "/openai/v1/chat/completions",
+                           "/openai/v1/embeddings", "/openai/v1/responses", "/openai/responses"}) {
+    ASSERT_NE(router.endpointFor(path).dialect, nullptr) << path;
+    EXPECT_EQ(router.endpointFor(path).dialect->name(), "azure_openai") << path;
+  }
+  EXPECT_EQ(router.endpointFor("/openai/deployments/d/images/generations").dialect, nullptr);
+  EXPECT_EQ(router.endpointFor("/openai/v1/models").dialect, nullptr);
+  // Azure's error shape is OpenAI's.
+  EXPECT_EQ(router.errorDialectFor("/openai/v1/models").name(), "openai");
+}
+
+TEST_F(RouterTest, AzureDeploymentsAreRoutedByTheirNameToAzureUpstreamsOnly) {
+  config_.upstreams.push_back(upstream("azure", "azure_openai", {"prod-*"}));
+  const Router router(config_);
+  ASSERT_NE(router.route("azure_openai", "prod-chat"), nullptr);
+  EXPECT_EQ(router.route("azure_openai", "prod-chat")->config().name, "azure");
+  EXPECT_EQ(router.route("azure_openai", "gpt-4o"), nullptr);
+  EXPECT_EQ(router.route("openai", "prod-chat")->config().name, "all-openai");
+}
+
+TEST_F(RouterTest, AnAzureDeploymentIsPricedAsTheModelItsUpstreamMapsItTo) {
+  auto azure = upstream("azure", "azure_openai", {"prod-*"});
+  azure.deployments = {{"prod-chat", "gpt-4o-2024-11-20"}};
+  config_.upstreams.push_back(azure);
+  const Router router(config_);
+  EXPECT_EQ(router.pricedModel("azure_openai", "prod-chat"), "gpt-4o-2024-11-20");
+  EXPECT_EQ(router.pricedModel("azure_openai", "prod-other"), "prod-other");      // not mapped
+  EXPECT_EQ(router.pricedModel("azure_openai", "staging-chat"), "staging-chat");  // not routed
+  EXPECT_EQ(router.pricedModel("openai", "prod-chat"), "prod-chat");
+}
+
 TEST_F(RouterTest, RoutedSetNamesTheConfiguredUpstreamItself) {
   const Router router(config_);
   const UpstreamSet* set = router.route("openai", "gpt-4o-mini");

@@ -45,7 +45,7 @@ const kRequest = {
   inferenceConfig: { maxTokens: 512 },
 };
 
-function client(endpoint) {
+function client(endpoint, headers = kMockHeaders) {
   const bedrock = new BedrockRuntimeClient({
     region: 'us-east-1',
     endpoint,
@@ -57,7 +57,7 @@ function client(endpoint) {
   // The mock's knobs only: the SDK's own request is otherwise unchanged.
   bedrock.middlewareStack.add(
     (next) => async (args) => {
-      Object.assign(args.request.headers, kMockHeaders);
+      Object.assign(args.request.headers, headers);
       return next(args);
     },
     { step: 'build', name: 'mockKnobs' },
@@ -157,5 +157,33 @@ describe('@aws-sdk/client-bedrock-runtime through the gateway', () => {
     assert.deepEqual(event.usage, kUsage);
     assert.equal(event.usage_source, 'provider');
     assert.deepEqual(event.cost, kCost);
+  });
+
+  // The SDK names an error by its x-amzn-ErrorType header (then the body's "message").
+  test("an upstream Bedrock error reaches the SDK as its own exception, relayed", async () => {
+    const bedrock = client(stack.gateway.url, { ...kMockHeaders, 'x-mock-status': '429' });
+    await assert.rejects(bedrock.send(new ConverseCommand(kRequest)), (error) => {
+      assert.equal(error.name, 'ThrottlingException');
+      assert.equal(error.$metadata.httpStatusCode, 429);
+      assert.match(error.message, /x-mock-status 429/);
+      return true;
+    });
+    const event = await onlyEvent();
+    assert.equal(event.outcome, 'upstream_error');
+    assert.equal(event.status, 429);
+  });
+
+  test("the gateway's own errors on Bedrock paths reach the SDK as AWS exceptions", async () => {
+    const bedrock = client(stack.gateway.url);
+    await assert.rejects(
+      bedrock.send(new ConverseCommand({ ...kRequest, modelId: 'unknown.model-v1:0' })),
+      (error) => {
+        assert.equal(error.name, 'ResourceNotFoundException');
+        assert.equal(error.$metadata.httpStatusCode, 404);
+        assert.match(error.message, /unknown\.model-v1:0/);
+        return true;
+      },
+    );
+    assert.deepEqual(await stack.mockCalls(), []);
   });
 });

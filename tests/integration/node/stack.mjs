@@ -171,6 +171,14 @@ upstreams:
       region: us-east-1
       access_key_id: "${kAwsAccessKeyId}"
       secret_access_key: "${kAwsSecretAccessKey}"
+  - name: azure
+    dialect: azure_openai
+    base_url: "http://127.0.0.1:${mockPort}"
+    models: ["azure-*"]
+    headers:
+      api-key: "${kUpstreamSecret}"
+    deployments:
+      azure-chat: gpt-test-azure
 prices:
   "gpt-test*": { input: "3.00", output: "12.00" }
   "claude-test*": { input: "3.00", cache_read: "0.30", cache_write: "3.75", output: "15.00" }

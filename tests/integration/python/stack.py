@@ -127,6 +127,15 @@ upstreams:
     dialect: gemini
     base_url: "http://127.0.0.1:{mock_port}"
     models: ["gemini-*"]
+  - name: azure
+    dialect: azure_openai
+    base_url: "http://127.0.0.1:{mock_port}"
+    models: ["azure-*"]
+    headers:
+      api-key: "{UPSTREAM_SECRET}"
+    deployments:
+      azure-chat: gpt-test-azure
+      azure-embed: text-embedding-test-azure
 prices:
   "gpt-test*": {{ input: "3.00", output: "12.00" }}
   "text-embedding-test*": {{ input: "0.02", output: "0" }}

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "gateway/core/attempt_record.h"
 #include "gateway/core/ids.h"
 #include "meter/cost_event.h"
 #include "meter/dialect.h"
@@ -66,6 +68,8 @@ struct CallRecord {
   uint32_t attempts_booked = 0;
   std::string attempt_model;
   bool discarding = false;
+  // Each attempt at an upstream endpoint, in order (most calls make one).
+  boost::container::small_vector<AttemptRecord, 2> attempts;
 };
 
 // Told about every finished call, on the worker thread that handled it, after the cost event

@@ -22,6 +22,7 @@
 #include "gateway/proxy/attempt_accounting.h"
 #include "gateway/proxy/attempt_failover.h"
 #include "gateway/proxy/call_accounting.h"
+#include "gateway/proxy/call_attempts.h"
 #include "gateway/proxy/framing_plan.h"
 #include "gateway/proxy/output_cap_clamp.h"
 #include "gateway/proxy/proxy_call.h"
@@ -559,6 +560,7 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       head_for = call.upstream;
     }
     pool.endpoints.onStart(endpoint);
+    beginAttempt(call, upstream, endpoint, ctx_.ids.spanId(), now);
     auto acquired = co_await ctx_.pool->acquire(upstream, timeouts.upstream_connect, !after_stale);
     after_stale = false;
     if (!acquired.connection) {
@@ -575,10 +577,14 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
       }
       // The upstream never saw the call: another endpoint or a fallback may take it.
       if (failover.moveOn(AttemptResult::kConnectError, failed_at)) {
+        endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0,
+                   attemptNextOf(failover.decision().kind), failed_at);
         const auto request = moveToNextAttempt(failover, call, out, client_body);
         if (request == NextRequest::kRewritten) head_for = nullptr;
         if (request != NextRequest::kCannotRewrite) continue;
       }
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kNone,
+                 failed_at);
       if (failover.denied()) metrics.add(metrics.upstream_retries_denied);
       call.upstream_end = failed_at;
       const GatewayError error =
@@ -604,6 +610,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     if (retry) {
       // A stale pooled connection: the same endpoint again, on a fresh connection.
       pool.endpoints.onCancel(endpoint);
+      endAttempt(call, pool.endpoints, AttemptResult::kConnectError, 0, AttemptNext::kSameEndpoint,
+                 Clock::now());
       after_stale = true;
       metrics.add(metrics.pool_stale_retries);
       continue;
@@ -613,6 +621,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
     if (failover.denied()) metrics.add(metrics.upstream_retries_denied);
     if (failover.movingOn()) {
       // Nothing was relayed: this attempt is booked on its own, the call goes on.
+      endAttemptByOutcome(call, pool.endpoints, attemptNextOf(failover.decision().kind),
+                          Clock::now());
       bookAttempt(call);
       const auto request = moveToNextAttempt(failover, call, out, client_body);
       if (request == NextRequest::kRewritten) head_for = nullptr;
@@ -683,19 +693,8 @@ void DownstreamSession::bookAttempt(ProxyCall& call) {
 
 void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
                                       const ProxyCall& call) {
-  // What the attempt says about the endpoint: no answer at all (reset, timeout) counts as a
-  // connect failure, a 5xx as a server error; the time to the first byte feeds the latency.
-  AttemptResult result = AttemptResult::kSuccess;
-  if (call.error_type == "upstream_connection_error" || call.error_type == "upstream_timeout" ||
-      call.error_type == "upstream_protocol_error") {
-    result = AttemptResult::kConnectError;
-  } else if (call.error_type == "upstream_ttft_timeout") {
-    result = AttemptResult::kTtftTimeout;
-  } else if (call.status >= 500) {
-    result = AttemptResult::k5xx;
-  } else if (call.status == 429) {
-    result = AttemptResult::k429;
-  }
+  // What the attempt says about the endpoint; the time to the first byte feeds the latency.
+  const AttemptResult result = attemptResultOf(call);
   std::optional<PeakEwma::Nanos> latency;
   if (call.has_first_byte) latency = call.first_byte - call.upstream_start;
   if (result == AttemptResult::kTtftTimeout) latency = call.upstream->ttft_timeout;
@@ -1143,6 +1142,7 @@ void DownstreamSession::finishCall(ProxyCall& call) {
   auto& metrics = *ctx_.metrics;
   if (call.metered) metrics.add(metrics.responses_by_class[std::min(call.status / 100, 5)]);
   metrics.recordEvent(event);
+  endFinalAttempt(call, call.upstream_end);
   for (auto* observer : ctx_.observers) observer->onCallFinished(call, event);
   if (log_->should_log(spdlog::level::debug)) {
     log_->debug(

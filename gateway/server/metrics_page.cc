@@ -1,5 +1,9 @@
 #include "gateway/server/metrics_page.h"
 
+#include <algorithm>
+#include <array>
+#include <string>
+
 #include "gateway/core/detached_completion.h"
 #include "meter/money.h"
 
@@ -164,6 +168,78 @@ void renderWorkerMetrics(const std::vector<const WorkerMetrics*>& shards, const 
               "Unacknowledged events found in the spool at start and resent.", st.spool_replayed);
   out.counter("tollgate_events_spool_torn_records_total",
               "Truncated or corrupt spool records detected and skipped.", st.spool_torn_records);
+}
+
+void renderEndpointMetrics(const EndpointMetrics& metrics, const config::Config& live,
+                           std::chrono::steady_clock::time_point now, PrometheusWriter& out) {
+  struct Series {
+    std::string_view upstream;
+    std::string endpoint;
+    EndpointMetrics::Row row;
+  };
+  std::vector<Series> rows;
+  for (const auto& upstream : live.upstreams) {
+    const auto& endpoints = upstream.endpoints;
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      auto row = metrics.read(upstream.name, endpoints[i].endpoint_id, now);
+      if (!row) continue;
+      std::string label = endpoints[i].base_url;
+      const auto same_url = [&](const config::UpstreamEndpoint& e) {
+        return e.base_url == endpoints[i].base_url;
+      };
+      if (std::count_if(endpoints.begin(), endpoints.end(), same_url) > 1) {
+        label += "#" + std::to_string(i);
+      }
+      rows.push_back({upstream.name, std::move(label), *row});
+    }
+  }
+  if (rows.empty()) return;
+  const auto labels = [](const Series& s) {
+    return std::array<PrometheusWriter::Label, 2>{
+        {{"upstream", s.upstream}, {"endpoint", s.endpoint}}};
+  };
+  out.family("tollgate_upstream_endpoint_outstanding", "gauge",
+             "Calls in flight to the endpoint, over all workers.");
+  for (const auto& s : rows) {
+    out.sample("tollgate_upstream_endpoint_outstanding", labels(s), s.row.outstanding);
+  }
+  out.family("tollgate_upstream_endpoint_latency_seconds", "gauge",
+             "The balancer's peak-EWMA estimate of the time to first byte (highest over workers).");
+  for (const auto& s : rows) {
+    out.sample("tollgate_upstream_endpoint_latency_seconds", labels(s), s.row.latency_seconds);
+  }
+  out.family("tollgate_upstream_endpoint_state", "gauge",
+             "Workers whose view of the endpoint is healthy, ejected (outlier detection) or "
+             "unhealthy (active checks).");
+  for (const auto& s : rows) {
+    const auto l = labels(s);
+    const std::pair<std::string_view, size_t> states[] = {
+        {"healthy", s.row.healthy}, {"ejected", s.row.ejected}, {"unhealthy", s.row.unhealthy}};
+    for (const auto& [state, workers] : states) {
+      const std::array<PrometheusWriter::Label, 3> with_state{{l[0], l[1], {"state", state}}};
+      out.sample("tollgate_upstream_endpoint_state", with_state, uint64_t{workers});
+    }
+  }
+  struct CounterFamily {
+    std::string_view name;
+    std::string_view help;
+    uint64_t EndpointMetrics::Row::*field;
+  };
+  constexpr CounterFamily kCounters[] = {
+      {"tollgate_upstream_endpoint_ejections_total",
+       "Ejections of the endpoint by passive outlier detection (each worker its own).",
+       &EndpointMetrics::Row::ejections},
+      {"tollgate_upstream_endpoint_retried_total",
+       "Attempts that failed on the endpoint and were retried on another endpoint.",
+       &EndpointMetrics::Row::retried},
+      {"tollgate_upstream_endpoint_fallbacks_total",
+       "Attempts that failed on the endpoint and went to a fallback upstream.",
+       &EndpointMetrics::Row::fallbacks},
+  };
+  for (const auto& c : kCounters) {
+    out.family(c.name, "counter", c.help);
+    for (const auto& s : rows) out.sample(c.name, labels(s), s.row.*c.field);
+  }
 }
 
 }  // namespace tollgate::gateway

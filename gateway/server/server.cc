@@ -125,6 +125,7 @@ void Server::bind() {
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   auto endpoint = toEndpoint(cfg->server.listen, "server.listen");
   observability_ = std::make_unique<Observability>(*cfg, n, instance_id_, version_);
+  endpoint_metrics_ = std::make_unique<EndpointMetrics>(n);
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->acceptor = std::make_unique<Acceptor>(w->ioc.get_executor());
@@ -159,7 +160,8 @@ void Server::bind() {
     w->ctx.event_source = "tollgate://" + instance_id_;
     w->ctx.metrics = &w->metrics;
     w->ctx.pool = w->pool.get();
-    w->upstream_pools = std::make_unique<WorkerPools>(0x5eed0000ull + i);
+    w->upstream_pools =
+        std::make_unique<WorkerPools>(0x5eed0000ull + i, endpoint_metrics_.get(), i);
     w->ctx.upstream_pools = w->upstream_pools.get();
     // Checks follow the live snapshot, so a reload's new endpoints are checked before a call.
     w->monitor = std::make_unique<PoolMonitor>(
@@ -213,6 +215,8 @@ std::string Server::renderMetrics() const {
   out.reserve(8192);
   PrometheusWriter writer(out);
   renderWorkerMetrics(shards, sink_->stats(), version_, writer);
+  renderEndpointMetrics(*endpoint_metrics_, *runtime_.load()->config,
+                        std::chrono::steady_clock::now(), writer);
   observability_->renderPrometheus(writer);
   runtime_.load()->policies.renderMetrics(writer);
   if (reloader_) reloader_->renderMetrics(writer);

@@ -17,6 +17,7 @@
 #include "gateway/server/admin_server.h"
 #include "gateway/server/reload.h"
 #include "gateway/telemetry/observability.h"
+#include "gateway/upstream/endpoint_metrics.h"
 #include "gateway/upstream/pool_monitor.h"
 #include "gateway/upstream/worker_pools.h"
 
@@ -78,6 +79,8 @@ class Server {
                                 .count());
   std::string version_;
   std::atomic<bool> draining_{false};
+  // Every worker's per-endpoint stats (created in bind()); outlives the workers' pools.
+  std::unique_ptr<EndpointMetrics> endpoint_metrics_;
   std::vector<std::unique_ptr<Worker>> workers_;
   boost::asio::ip::tcp::endpoint listen_endpoint_;
   boost::asio::io_context admin_ioc_{1};

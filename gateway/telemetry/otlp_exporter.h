@@ -28,6 +28,7 @@ struct SpanAttribute {
 // One finished span, ready to be encoded. Ids are lowercase hex (OTLP/JSON wants hex, not the
 // base64 of the protobuf JSON mapping).
 struct SpanData {
+  static constexpr int kKindInternal = 1;
   static constexpr int kKindServer = 2;
   static constexpr int kKindClient = 3;
   static constexpr int kStatusUnset = 0;

@@ -117,6 +117,34 @@ void buildCallSpans(const CallRecord& call, const meter::CostEvent& event,
     client.status_message = call.error_type;
   }
   out.push_back(std::move(client));
+
+  // One child per attempt: which endpoint took it, how it ended and where the call went next.
+  for (const AttemptRecord& a : call.attempts) {
+    SpanData span;
+    span.trace_id = call.trace_id;
+    span.span_id = a.span_id;
+    span.parent_span_id = call.upstream_span_id;
+    span.trace_state = call.tracestate;
+    span.name = "upstream attempt";
+    span.kind = SpanData::kKindInternal;
+    span.start_unix_ns = unixNanosAt(call, event, a.start);
+    span.end_unix_ns = unixNanosAt(call, event, a.ended && a.end >= a.start ? a.end : a.start);
+    auto& aa = span.attributes;
+    aa.reserve(9);
+    aa.push_back({"tollgate.attempt", int64_t{a.number}});
+    aa.push_back({"tollgate.upstream", a.upstream->name});
+    aa.push_back({"tollgate.endpoint", int64_t{a.endpoint}});
+    aa.push_back({"server.address", a.upstream->host});
+    aa.push_back({"server.port", int64_t{a.upstream->port}});
+    if (a.status != 0) aa.push_back({"http.response.status_code", int64_t{a.status}});
+    if (!a.next.empty()) aa.push_back({"tollgate.attempt.next", std::string(a.next)});
+    if (!a.failure.empty()) {
+      aa.push_back({"error.type", std::string(a.failure)});
+      span.status_code = SpanData::kStatusError;
+      span.status_message = std::string(a.failure);
+    }
+    out.push_back(std::move(span));
+  }
 }
 
 class Tracer::WorkerTracer : public CallObserver {
@@ -146,7 +174,8 @@ class Tracer::WorkerTracer : public CallObserver {
 };
 
 Tracer::Tracer(const config::TelemetryConfig& config, OtlpResource resource, size_t workers) {
-  // queue_size bounds the whole process; each worker gets its share (a call needs 2 slots).
+  // queue_size bounds the whole process; each worker gets its share (a call needs 2 slots and
+  // one per upstream attempt; a call with more spans than a share holds is dropped, counted).
   const size_t share = std::max<size_t>(2, (config.queue_size + workers - 1) / workers);
   std::vector<SpanRing*> rings;
   for (size_t i = 0; i < workers; ++i) {

@@ -14,6 +14,36 @@ EndpointSet::EndpointSet(const config::UpstreamConfig& upstream, Clock::time_poi
   const size_t share = n * upstream.outlier_detection.max_ejected_percent / 100;
   max_ejected_ = std::min(share, n == 0 ? 0 : n - 1);
   candidates_.reserve(n);
+  stats_.assign(n, nullptr);
+}
+
+void EndpointSet::attachStats(size_t i, EndpointStats& stats, Clock::time_point now) {
+  stats_[i] = &stats;
+  stats.published.store(true, std::memory_order_relaxed);
+  publish(i, now);
+}
+
+void EndpointSet::publish(size_t i, Clock::time_point now) {
+  EndpointStats* s = stats_[i];
+  if (s == nullptr) return;
+  const EndpointState& e = endpoints_[i];
+  s->latency_ns.store(e.latency.estimate(now), std::memory_order_relaxed);
+  s->latency_stamp_ns.store(EndpointStats::nanos(now), std::memory_order_relaxed);
+  s->healthy.store(e.health.healthy(), std::memory_order_relaxed);
+  s->ejected_until_ns.store(EndpointStats::nanos(e.outlier.ejectedUntil()),
+                            std::memory_order_relaxed);
+}
+
+void EndpointSet::carryOver(size_t i, const EndpointState& old, Clock::time_point now) {
+  endpoints_[i].carryOver(old);
+  publish(i, now);
+}
+
+bool EndpointSet::onHealthCheck(size_t i, bool passed) {
+  if (!endpoints_[i].health.onCheck(passed)) return false;
+  if (auto* s = stats_[i])
+    s->healthy.store(endpoints_[i].health.healthy(), std::memory_order_relaxed);
+  return true;
 }
 
 EndpointPick EndpointSet::pick(Balancer& balancer, RandomSource& random, Clock::time_point now,
@@ -53,11 +83,16 @@ EndpointPick EndpointSet::pick(Balancer& balancer, RandomSource& random, Clock::
 bool EndpointSet::onFinish(size_t i, AttemptResult result,
                            std::optional<PeakEwma::Nanos> first_byte, Clock::time_point now) {
   EndpointState& e = endpoints_[i];
-  if (e.outstanding > 0) --e.outstanding;
-  if (first_byte) e.latency.observe(*first_byte, now);
+  release(i);
+  if (first_byte) {
+    e.latency.observe(*first_byte, now);
+    publish(i, now);
+  }
   if (!e.outlier.onOutcome(result, now)) return false;
   if (e.outlier.ejected(now) || ejectedCount(now) >= max_ejected_) return false;
   e.outlier.eject(now);
+  if (auto* s = stats_[i]) EndpointStats::bump(s->ejections);
+  publish(i, now);
   return true;
 }
 

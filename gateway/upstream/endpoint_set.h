@@ -10,6 +10,7 @@
 #include "gateway/upstream/attempt_result.h"
 #include "gateway/upstream/balancer.h"
 #include "gateway/upstream/endpoint_state.h"
+#include "gateway/upstream/endpoint_stats.h"
 #include "gateway/upstream/load_sample.h"
 
 namespace tollgate::gateway {
@@ -51,13 +52,14 @@ class EndpointSet {
                     std::span<const size_t> tried = {});
 
   // A call was sent to endpoint `i` (after pick).
-  void onStart(size_t i) { ++endpoints_[i].outstanding; }
+  void onStart(size_t i) {
+    ++endpoints_[i].outstanding;
+    if (auto* s = stats_[i]) s->outstanding.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // The call on `i` ended without saying anything about the endpoint (a pooled connection the
   // upstream had closed while idle).
-  void onCancel(size_t i) {
-    if (endpoints_[i].outstanding > 0) --endpoints_[i].outstanding;
-  }
+  void onCancel(size_t i) { release(i); }
 
   // The call on `i` ended. `first_byte`: the time to the response's first byte when one came
   // (or the time waited, for a TTFT timeout), which feeds the latency estimate. Returns true
@@ -69,21 +71,36 @@ class EndpointSet {
   void coolDown(size_t i, Clock::time_point until);
 
   // An active health check of `i` ended. Returns true when it changed the endpoint's health.
-  bool onHealthCheck(size_t i, bool passed) { return endpoints_[i].health.onCheck(passed); }
+  bool onHealthCheck(size_t i, bool passed);
 
   void onLoadSample(size_t i, const LoadSample& sample) { endpoints_[i].load = sample; }
 
-  void carryOver(size_t i, const EndpointState& old) { endpoints_[i].carryOver(old); }
+  // A failed attempt on `i` moved on: to another endpoint of this upstream, or to a fallback.
+  void onMovedOn(size_t i, bool to_fallback) {
+    if (auto* s = stats_[i]) EndpointStats::bump(to_fallback ? s->fallbacks : s->retried);
+  }
+
+  void carryOver(size_t i, const EndpointState& old, Clock::time_point now);
+
+  // From now on `i`'s state is published to `stats` (for /metrics), starting with what it is.
+  void attachStats(size_t i, EndpointStats& stats, Clock::time_point now);
 
   size_t size() const { return endpoints_.size(); }
   const EndpointState& endpoint(size_t i) const { return endpoints_[i]; }
   size_t ejectedCount(Clock::time_point now) const;
 
  private:
+  void release(size_t i) {
+    if (endpoints_[i].outstanding > 0) --endpoints_[i].outstanding;
+    if (auto* s = stats_[i]) s->outstanding.fetch_sub(1, std::memory_order_relaxed);
+  }
+  void publish(size_t i, Clock::time_point now);
+
   std::vector<EndpointState> endpoints_;
   size_t max_outstanding_;
   size_t max_ejected_;              // never more ejected at once (at least one endpoint stays in)
   std::vector<size_t> candidates_;  // reused by pick
+  std::vector<EndpointStats*> stats_;  // per endpoint; null when not published
 };
 
 }  // namespace tollgate::gateway

@@ -15,6 +15,11 @@ double PeakEwma::estimate(Clock::time_point now) const {
   return cost_ns_ * std::exp(-elapsed / tau_ns_);
 }
 
+double PeakEwma::decayed(double cost_ns, Nanos elapsed, Nanos decay) {
+  const double tau = static_cast<double>(std::max<Nanos::rep>(decay.count(), 1));
+  return cost_ns * std::exp(-static_cast<double>(std::max<Nanos::rep>(elapsed.count(), 0)) / tau);
+}
+
 void PeakEwma::observe(Nanos sample, Clock::time_point now) {
   const double rtt = static_cast<double>(std::max<Nanos::rep>(sample.count(), 0));
   if (!sampled_ || rtt > cost_ns_) {

@@ -23,6 +23,9 @@ class PeakEwma {
   // The estimate at `now`, in nanoseconds (decayed since the last sample).
   double estimate(Clock::time_point now) const;
 
+  // An estimate of `cost_ns` taken `elapsed` ago, decayed with time constant `decay`.
+  static double decayed(double cost_ns, Nanos elapsed, Nanos decay);
+
  private:
   double cost_ns_;
   bool sampled_ = false;

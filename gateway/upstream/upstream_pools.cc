@@ -33,19 +33,25 @@ UpstreamPools::Pool::Pool(const config::UpstreamConfig& upstream, Clock::time_po
 }
 
 UpstreamPools::UpstreamPools(const config::Config& config, Clock::time_point now, uint64_t seed,
-                             const UpstreamPools* previous)
+                             const UpstreamPools* previous, EndpointMetrics* metrics, size_t worker)
     : config_(config), random_(seed) {
   pools_.reserve(config.upstreams.size());
   const std::span<const config::UpstreamConfig> upstreams(config.upstreams);
   for (size_t u = 0; u < upstreams.size(); ++u) {
     Pool& pool = pools_.emplace_back(upstreams[u], now);
     pool.fallbacks = fallbackChain(upstreams, u);
+    if (metrics != nullptr) {
+      for (size_t i = 0; i < pool.views.size(); ++i) {
+        pool.endpoints.attachStats(
+            i, metrics->shard(worker, upstreams[u].name, pool.views[i].endpoint_id), now);
+      }
+    }
     if (previous == nullptr) continue;
     for (size_t i = 0; i < pool.views.size(); ++i) {
       for (const Pool& old : previous->pools_) {
         for (size_t j = 0; j < old.views.size(); ++j) {
           if (old.views[j].endpoint_id == pool.views[i].endpoint_id) {
-            pool.endpoints.carryOver(i, old.endpoints.endpoint(j));
+            pool.endpoints.carryOver(i, old.endpoints.endpoint(j), now);
           }
         }
       }

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "gateway/upstream/access_token_file.h"
 #include "gateway/upstream/balancer.h"
+#include "gateway/upstream/endpoint_metrics.h"
 #include "gateway/upstream/endpoint_set.h"
 #include "gateway/upstream/fallback_chain.h"
 #include "gateway/upstream/retry_budget.h"
@@ -37,8 +38,10 @@ class UpstreamPools {
     AccessTokenFile access_token;               // the upstream's credentials_file
   };
 
+  // With `metrics`, every endpoint publishes its state to worker `worker`'s shard there.
   UpstreamPools(const config::Config& config, Clock::time_point now, uint64_t seed,
-                const UpstreamPools* previous = nullptr);
+                const UpstreamPools* previous = nullptr, EndpointMetrics* metrics = nullptr,
+                size_t worker = 0);
 
   const config::Config& config() const { return config_; }
   Pool& pool(size_t upstream) { return pools_[upstream]; }

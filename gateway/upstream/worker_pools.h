@@ -16,12 +16,15 @@ class WorkerPools {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit WorkerPools(uint64_t seed) : seed_(seed) {}
+  // With `metrics`, the pools publish their endpoints' state there as worker `worker`.
+  explicit WorkerPools(uint64_t seed, EndpointMetrics* metrics = nullptr, size_t worker = 0)
+      : seed_(seed), metrics_(metrics), worker_(worker) {}
 
   std::shared_ptr<UpstreamPools> forConfig(const std::shared_ptr<const config::Config>& config,
                                            Clock::time_point now) {
     if (!current_ || config_.get() != config.get()) {
-      current_ = std::make_shared<UpstreamPools>(*config, now, ++seed_, current_.get());
+      current_ =
+          std::make_shared<UpstreamPools>(*config, now, ++seed_, current_.get(), metrics_, worker_);
       config_ = config;
     }
     return current_;
@@ -32,6 +35,8 @@ class WorkerPools {
 
  private:
   uint64_t seed_;
+  EndpointMetrics* metrics_;
+  size_t worker_;
   std::shared_ptr<const config::Config> config_;  // keeps the snapshot current_ refers to alive
   std::shared_ptr<UpstreamPools> current_;
 };

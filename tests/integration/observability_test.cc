@@ -3,6 +3,7 @@
 // Prometheus server, and the access log.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -138,7 +139,7 @@ TEST(ObservabilityTest, SpansReachARealOtlpReceiverAndJoinTheCostEvent) {
   ASSERT_TRUE(eventually(
       [&] {
         spans = parseSpans(receiver.spans());
-        return spans.size() >= 2;
+        return spans.size() >= 3;
       },
       std::chrono::seconds(15)))
       << receiver.spans();
@@ -154,6 +155,16 @@ TEST(ObservabilityTest, SpansReachARealOtlpReceiverAndJoinTheCostEvent) {
   EXPECT_EQ(client->parent_span_id, server->span_id);
   EXPECT_EQ(server->trace_state, "vendor=abc");
   EXPECT_EQ(server->status, 0);
+
+  // The one attempt is the CLIENT span's child and names its endpoint and outcome.
+  const Span* attempt = findSpan(spans, client_trace, 1);
+  ASSERT_NE(attempt, nullptr) << receiver.spans();
+  EXPECT_EQ(attempt->parent_span_id, client->span_id);
+  EXPECT_EQ(attempt->attrs.at("tollgate.attempt"), "1");
+  EXPECT_EQ(attempt->attrs.at("tollgate.endpoint"), "0");
+  EXPECT_EQ(attempt->attrs.at("http.response.status_code"), "200");
+  EXPECT_EQ(attempt->attrs.at("server.port"), std::to_string(stack.mock().port));
+  EXPECT_EQ(attempt->attrs.count("error.type"), 0u);
 
   // GenAI attributes equal what the mock sent.
   const auto& a = client->attrs;
@@ -258,13 +269,118 @@ TEST(ObservabilityTest, SampleRatioZeroRecordsNothingAndTellsTheUpstreamNotSampl
   Json calls(stack.mockCalls());
   EXPECT_EQ(calls.str("/calls/0/headers/traceparent").substr(53), "00");
   EXPECT_EQ(calls.str("/calls/1/headers/traceparent").substr(53), "01");
-  // Shut down (flushes the exporter): still only the sampled call's two spans.
+  // Shut down (flushes the exporter): still only the sampled call's three spans (server,
+  // client, its one attempt).
   stack.gatewayProcess().signal(SIGTERM);
   ASSERT_TRUE(stack.gatewayProcess().wait(std::chrono::seconds(10)).has_value());
   spans = parseSpans(receiver.spans());
-  ASSERT_EQ(spans.size(), 2u);
-  EXPECT_EQ(spans[0].trace_id, "0af7651916cd43dd8448eb211c80319c");
-  EXPECT_EQ(spans[1].trace_id, "0af7651916cd43dd8448eb211c80319c");
+  ASSERT_EQ(spans.size(), 3u);
+  for (const auto& span : spans) EXPECT_EQ(span.trace_id, "0af7651916cd43dd8448eb211c80319c");
+}
+
+TEST(ObservabilityTest, ARetriedCallShowsEachAttemptAsASpanWithItsEndpointAndOutcome) {
+  OtlpReceiver receiver;
+  StackOptions options;
+  options.workers = 1;
+  const unsigned short dead = unusedPort();
+  // Endpoint 0 refuses connections and is never ejected: the first call tries it first.
+  options.extra_upstreams_yaml =
+      "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n"
+      "    balancer: round_robin\n    endpoints:\n"
+      "      - url: \"http://127.0.0.1:" +
+      std::to_string(dead) +
+      "\"\n      - url: \"http://127.0.0.1:@MOCK_PORT@\"\n"
+      "    outlier_detection: {consecutive_connect_failures: 0}\n";
+  options.extra_yaml = telemetryYaml(receiver.endpoint(), "1.0");
+  Stack stack(options);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(stack.gatewayClient().post(kChat, chatBody("pool-a", false)).status, 200);
+  }
+  std::vector<Span> spans;
+  ASSERT_TRUE(eventually(
+      [&] {
+        spans = parseSpans(receiver.spans());
+        return spans.size() >= 7;  // 2 x (server, client, attempt) + a failed attempt at least
+      },
+      std::chrono::seconds(15)))
+      << receiver.spans();
+  // Each call: its attempts on the dead endpoint fail and move on, the one on the mock answers.
+  size_t failed = 0;
+  for (const auto& a : spans) {
+    if (a.kind != 1) continue;
+    const Span* client = findSpan(spans, a.trace_id, 3);
+    ASSERT_NE(client, nullptr) << receiver.spans();
+    EXPECT_EQ(a.parent_span_id, client->span_id);
+    if (a.attrs.at("tollgate.endpoint") == "0") {
+      ++failed;
+      EXPECT_EQ(a.attrs.at("tollgate.attempt"), "1");
+      EXPECT_EQ(a.attrs.at("server.port"), std::to_string(dead));
+      EXPECT_EQ(a.attrs.at("error.type"), R"("connect_error")");
+      EXPECT_EQ(a.attrs.at("tollgate.attempt.next"), R"("retry")");
+      EXPECT_EQ(a.attrs.count("http.response.status_code"), 0u);
+      EXPECT_EQ(a.status, 2);
+    } else {
+      EXPECT_EQ(a.attrs.at("server.port"), std::to_string(stack.mock().port));
+      EXPECT_EQ(a.attrs.at("http.response.status_code"), "200");
+      EXPECT_EQ(a.attrs.count("tollgate.attempt.next"), 0u);
+      EXPECT_EQ(a.attrs.count("error.type"), 0u);
+      EXPECT_EQ(a.status, 0);
+      // Second when the call tried the dead endpoint first.
+      const bool retried = std::any_of(spans.begin(), spans.end(), [&](const Span& other) {
+        return other.kind == 1 && other.trace_id == a.trace_id && &other != &a;
+      });
+      EXPECT_EQ(a.attrs.at("tollgate.attempt"), retried ? "2" : "1");
+    }
+  }
+  // Round robin starts the pool's rotation on one of the two: at least one call met the dead one.
+  EXPECT_GE(failed, 1u);
+  EXPECT_EQ(spans.size(), 4 + 2 + failed) << receiver.spans();
+}
+
+TEST(ObservabilityTest, AnAttemptAnswered429ShowsItsStatusAndTheRetry) {
+  OtlpReceiver receiver;
+  Process limited("mock_upstream", {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0",
+                                    "--default-status", "429"});
+  const auto at = limited.waitForLine("mock_upstream listening on ", std::chrono::seconds(10));
+  ASSERT_TRUE(at.has_value());
+  const unsigned short limited_port = parseHostPort(*at).port;
+  StackOptions options;
+  options.workers = 1;
+  options.extra_upstreams_yaml =
+      "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n"
+      "    balancer: round_robin\n    endpoints:\n"
+      "      - url: \"http://127.0.0.1:" +
+      std::to_string(limited_port) + "\"\n      - url: \"http://127.0.0.1:@MOCK_PORT@\"\n";
+  options.extra_yaml = telemetryYaml(receiver.endpoint(), "1.0");
+  Stack stack(options);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(stack.gatewayClient().post(kChat, chatBody("pool-a", false)).status, 200);
+  }
+  std::vector<Span> spans;
+  ASSERT_TRUE(eventually(
+      [&] {
+        spans = parseSpans(receiver.spans());
+        return spans.size() >= 7;  // 2 x (server, client, attempt) + a 429 attempt at least
+      },
+      std::chrono::seconds(15)))
+      << receiver.spans();
+  size_t limited_attempts = 0;
+  for (const auto& a : spans) {
+    if (a.kind != 1 || a.attrs.at("server.port") != std::to_string(limited_port)) continue;
+    ++limited_attempts;
+    EXPECT_EQ(a.attrs.at("http.response.status_code"), "429");
+    EXPECT_EQ(a.attrs.at("error.type"), R"("429")");
+    EXPECT_EQ(a.attrs.at("tollgate.attempt.next"), R"("retry")");
+    EXPECT_EQ(a.status, 2);
+    // The call's next attempt answered.
+    const bool answered = std::any_of(spans.begin(), spans.end(), [&](const Span& other) {
+      return other.kind == 1 && other.trace_id == a.trace_id &&
+             other.attrs.at("tollgate.attempt") == "2" &&
+             other.attrs.at("http.response.status_code") == "200";
+    });
+    EXPECT_TRUE(answered) << receiver.spans();
+  }
+  EXPECT_GE(limited_attempts, 1u) << receiver.spans();
 }
 
 // Runs a command through the shell; returns its exit status and what it printed.

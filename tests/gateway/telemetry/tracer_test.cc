@@ -147,5 +147,54 @@ TEST(Tracer, UnsampledCallsAreNotRecordedAndAFullQueueDropsWholeCalls) {
   EXPECT_EQ(s.exporter.queued_spans, 2u);
 }
 
+TEST(BuildCallSpans, EachAttemptIsAChildOfTheClientSpanWithItsEndpointAndOutcome) {
+  testing::CallFixture f;
+  config::UpstreamConfig second = f.upstream;
+  second.host = "127.0.0.2";
+  second.port = 9200;
+  using namespace std::chrono_literals;
+  AttemptRecord& first = f.call.attempts.emplace_back();
+  first.span_id = "3333333333333333";
+  first.upstream = &f.upstream;
+  first.endpoint = 0;
+  first.number = 1;
+  first.start = f.call.upstream_start;
+  first.end = f.call.upstream_start + 5ms;
+  first.ended = true;
+  first.failure = "connect_error";
+  first.next = "retry";
+  AttemptRecord& last = f.call.attempts.emplace_back();
+  last.span_id = "4444444444444444";
+  last.upstream = &second;
+  last.endpoint = 1;
+  last.number = 2;
+  last.start = first.end;
+  last.end = f.call.upstream_end;
+  last.ended = true;
+  last.status = 200;
+  std::vector<SpanData> spans;
+  buildCallSpans(f.call, f.event, spans);
+  ASSERT_EQ(spans.size(), 4u);
+  const SpanData& a1 = spans[2];
+  const SpanData& a2 = spans[3];
+  EXPECT_EQ(a1.parent_span_id, "2222222222222222");
+  EXPECT_EQ(a1.span_id, "3333333333333333");
+  EXPECT_EQ(a1.kind, SpanData::kKindInternal);
+  EXPECT_EQ(a1.end_unix_ns - a1.start_unix_ns, 5'000'000);
+  EXPECT_EQ(attr<int64_t>(a1, "tollgate.attempt"), 1);
+  EXPECT_EQ(attr<int64_t>(a1, "tollgate.endpoint"), 0);
+  EXPECT_EQ(attr<std::string>(a1, "error.type"), "connect_error");
+  EXPECT_EQ(attr<std::string>(a1, "tollgate.attempt.next"), "retry");
+  EXPECT_EQ(find(a1, "http.response.status_code"), nullptr);
+  EXPECT_EQ(a1.status_code, SpanData::kStatusError);
+  EXPECT_EQ(attr<int64_t>(a2, "tollgate.attempt"), 2);
+  EXPECT_EQ(attr<std::string>(a2, "server.address"), "127.0.0.2");
+  EXPECT_EQ(attr<int64_t>(a2, "server.port"), 9200);
+  EXPECT_EQ(attr<int64_t>(a2, "http.response.status_code"), 200);
+  EXPECT_EQ(find(a2, "error.type"), nullptr);
+  EXPECT_EQ(find(a2, "tollgate.attempt.next"), nullptr);
+  EXPECT_EQ(a2.status_code, SpanData::kStatusUnset);
+}
+
 }  // namespace
 }  // namespace tollgate::gateway

@@ -828,17 +828,30 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
                                 std::chrono::system_clock::now());
     call.discarding = call.failover->moveOn(answer, now);
   }
+  // The answer's coding and type, in one pass over its fields (a lookup by name is a search of
+  // Beast's field tree, and the meter and the stream guard both need the type).
+  std::string_view coding;
+  std::string_view content_type;
+  bool coding_seen = false;
+  bool type_seen = false;
+  for (const auto& f : head) {
+    if (f.name() == http::field::content_encoding && !coding_seen) {
+      coding = f.value();
+      coding_seen = true;
+    } else if (f.name() == http::field::content_type && !type_seen) {
+      content_type = f.value();
+      type_seen = true;
+    }
+  }
   // A content coding the gateway asked not to get (Accept-Encoding: identity was ignored): the
   // bytes are relayed untouched and unread, and the call is booked from the estimate.
-  const auto coding = head[http::field::content_encoding];
   const bool encoded = !coding.empty() && !iequals(coding, "identity");
   // With metering off the body is relayed unread by a stateless meter.
   static UnreadBody unread;
   std::unique_ptr<meter::ResponseMeter> owned_meter;
   meter::ResponseMeter* meter = &unread;
   if (ctx_.metering) {
-    owned_meter =
-        call.dialect->newResponseMeter(call.info, call.status, head[http::field::content_type]);
+    owned_meter = call.dialect->newResponseMeter(call.info, call.status, content_type);
     if (!encoded) meter = owned_meter.get();
   }
   // The journal reads what the meter relayed while this relay runs, never after the meter dies.
@@ -932,11 +945,11 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
 
   // Spend control may cut the stream; a stream the gateway must end (a cut, an upstream failure)
   // ends in its dialect, which needs a body the gateway frames and reads.
-  StreamGuard guard(call.runtime->policies, call.policy,
-                    framing.body == BodyFraming::kContentLength || encoded
-                        ? StreamEnding::Form::kNone
-                        : StreamEnding::formOf(call.dialect->name(), call.info, call.status,
-                                               head[http::field::content_type]));
+  StreamGuard guard(
+      call.runtime->policies, call.policy,
+      framing.body == BodyFraming::kContentLength || encoded
+          ? StreamEnding::Form::kNone
+          : StreamEnding::formOf(call.dialect->name(), call.info, call.status, content_type));
 
   bool ended = false;  // the client's response has been ended
   // No answer may drip forever: each read waits at most upstream_idle, and all of them

@@ -26,6 +26,8 @@ enum class Outcome {
   kInterrupted,
   kBudgetCut
 };
+// How many outcomes there are: arrays indexed by outcome are sized by it (keep it after the last).
+inline constexpr size_t kOutcomeCount = static_cast<size_t>(Outcome::kBudgetCut) + 1;
 std::string_view toString(Outcome outcome);
 
 // Who pays for a call.

@@ -14,7 +14,7 @@ namespace tollgate::gateway {
 // One worker's counters. Only its own worker thread writes them (relaxed atomics, no lock, no
 // contention); the admin thread sums all shards at scrape time.
 struct WorkerMetrics {
-  static constexpr size_t kOutcomes = 5;
+  static constexpr size_t kOutcomes = meter::kOutcomeCount;
 
   std::array<std::atomic<uint64_t>, 6>
       responses_by_class{};  // index = status / 100 (1..5), 0 other

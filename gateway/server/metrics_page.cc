@@ -48,9 +48,11 @@ constexpr CounterSpec kResourceCounters[] = {
      &WorkerMetrics::log_warnings_suppressed},
 };
 
-constexpr meter::Outcome kOutcomes[] = {meter::Outcome::kOk, meter::Outcome::kUpstreamError,
-                                        meter::Outcome::kClientDisconnect, meter::Outcome::kTimeout,
-                                        meter::Outcome::kRejected};
+constexpr meter::Outcome kOutcomes[] = {
+    meter::Outcome::kOk,       meter::Outcome::kUpstreamError, meter::Outcome::kClientDisconnect,
+    meter::Outcome::kTimeout,  meter::Outcome::kRejected,      meter::Outcome::kInterrupted,
+    meter::Outcome::kBudgetCut};
+static_assert(std::size(kOutcomes) == meter::kOutcomeCount, "every outcome has its series");
 
 }  // namespace
 

@@ -324,8 +324,14 @@ TEST(PoolFaults, AFloodBeyondMaxOutstandingIsRefusedAtOnceWithoutHoldingMemory) 
       refused.load(), flood_seconds, static_cast<double>(slowest_us.load()) / 1000.0, rss_start,
       rss_first, kFlood, rss_second, 2 * kFlood);
   // Refused calls hold nothing: the second thousand leaves RSS where the first left it, give or
-  // take allocator noise (a queue of calls would add tens of KiB per call).
+  // take allocator noise (a queue of calls would add tens of KiB per call). AddressSanitizer
+  // keeps every freed block in its quarantine (256 MiB) instead of reusing it, so there RSS grows
+  // with every allocation whatever is held: the bound is the Release pass's.
+#if defined(__SANITIZE_ADDRESS__)
+  std::printf("MEASURED overload: RSS bound not checked under AddressSanitizer\n");
+#else
   EXPECT_LT(rss_second, rss_first + 2 * 1024);
+#endif
 }
 
 TEST(PoolFaults, PerEndpointMetricsNameEachEndpointAndPassPromtool) {

@@ -15,7 +15,8 @@ TEST(WorkerMetrics, EveryOutcomeIsCountedInItsOwnSlot) {
     for (size_t n = 0; n <= i; ++n) metrics.recordEvent(event);
   }
   for (size_t i = 0; i < meter::kOutcomeCount; ++i) {
-    EXPECT_EQ(metrics.calls_by_outcome[i].load(), i + 1) << meter::toString(static_cast<meter::Outcome>(i));
+    EXPECT_EQ(metrics.calls_by_outcome[i].load(), i + 1)
+        << meter::toString(static_cast<meter::Outcome>(i));
   }
 }
 

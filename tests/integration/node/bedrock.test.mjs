@@ -3,9 +3,17 @@
 // the gateway signs the upstream call with its own AWS credentials (the mock verifies the
 // SigV4 signature) and books Converse and ConverseStream from their usage, exactly.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { importSdk, kAwsAccessKeyId, Stack } from './stack.mjs';
+import {
+  collect,
+  kAnthropicCost,
+  kAnthropicMockHeaders,
+  kAnthropicUsage,
+  onlyEvent,
+  stackPerTest,
+} from './sdk_helpers.mjs';
+import { importSdk, kAwsAccessKeyId } from './stack.mjs';
 
 const { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } = await importSdk(
   '@aws-sdk/client-bedrock-runtime',
@@ -16,36 +24,13 @@ const { NodeHttpHandler } = await importSdk('@smithy/node-http-handler');
 
 const kGatewayKey = 'tg-bedrock-sdk-key';
 const kModelId = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
-// 3000 input tokens of which 1000 are cache reads and 500 cache writes; 200 output tokens.
-const kMockHeaders = {
-  'x-mock-prompt-tokens': '3000',
-  'x-mock-cached-tokens': '1000',
-  'x-mock-cache-write-tokens': '500',
-  'x-mock-completion-tokens': '200',
-  'x-mock-chunks': '5',
-};
-const kUsage = {
-  input_tokens: 3000,
-  cache_read_tokens: 1000,
-  cache_write_tokens: 500,
-  output_tokens: 200,
-  reasoning_tokens: 0,
-};
-const kCost = {
-  currency: 'USD',
-  input: '0.0045',
-  cache_read: '0.0003',
-  cache_write: '0.001875',
-  output: '0.003',
-  total: '0.009675',
-};
 const kRequest = {
   modelId: kModelId,
   messages: [{ role: 'user', content: [{ text: 'Say hello' }] }],
   inferenceConfig: { maxTokens: 512 },
 };
 
-function client(endpoint, headers = kMockHeaders) {
+function client(endpoint, headers = kAnthropicMockHeaders) {
   const bedrock = new BedrockRuntimeClient({
     region: 'us-east-1',
     endpoint,
@@ -65,24 +50,20 @@ function client(endpoint, headers = kMockHeaders) {
   return bedrock;
 }
 
+// A ConverseStream response read to its end: its events' kinds (each event's one key), the text
+// of its deltas, its last messageStop and its last metadata.
+async function converseStream(response) {
+  const items = await collect(response.stream);
+  return {
+    kinds: items.map((item) => Object.keys(item)[0]),
+    text: items.map((item) => item.contentBlockDelta?.delta.text ?? '').join(''),
+    stop: items.findLast((item) => item.messageStop)?.messageStop,
+    metadata: items.findLast((item) => item.metadata)?.metadata,
+  };
+}
+
 describe('@aws-sdk/client-bedrock-runtime through the gateway', () => {
-  let stack;
-
-  beforeEach(async () => {
-    stack = await Stack.start();
-  });
-
-  afterEach(async () => {
-    const problems = (await stack?.close()) ?? [];
-    stack = undefined;
-    assert.deepEqual(problems, [], 'the gateway and the mock exit cleanly on SIGTERM');
-  });
-
-  async function onlyEvent() {
-    const events = await stack.waitForEvents(1);
-    assert.equal(events.length, 1, `expected one cost event, got ${JSON.stringify(events)}`);
-    return events[0].data;
-  }
+  const stack = stackPerTest();
 
   async function onlySignedCall() {
     const calls = await stack.mockCalls();
@@ -120,28 +101,20 @@ describe('@aws-sdk/client-bedrock-runtime through the gateway', () => {
     const call = await onlySignedCall();
     assert.equal(call.target, '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse');
 
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.provider, 'bedrock');
     assert.equal(event.model, kModelId);
     assert.equal(event.stream, false);
     assert.equal(event.outcome, 'ok');
-    assert.deepEqual(event.usage, kUsage);
+    assert.deepEqual(event.usage, kAnthropicUsage);
     assert.equal(event.usage_source, 'provider');
     assert.equal(event.price_ref, 'node-itest-1/anthropic.claude-3-5-sonnet*');
-    assert.deepEqual(event.cost, kCost);
+    assert.deepEqual(event.cost, kAnthropicCost);
   });
 
   test('ConverseStream: the SDK decodes every event and the metadata usage is booked', async () => {
     const response = await client(stack.gateway.url).send(new ConverseStreamCommand(kRequest));
-    const kinds = [];
-    let text = '';
-    let metadata;
-    for await (const item of response.stream) {
-      const [kind] = Object.keys(item);
-      kinds.push(kind);
-      if (kind === 'contentBlockDelta') text += item.contentBlockDelta.delta.text;
-      if (kind === 'metadata') metadata = item.metadata;
-    }
+    const { kinds, text, metadata } = await converseStream(response);
     assert.deepEqual(kinds, [
       'messageStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockDelta',
       'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata',
@@ -151,24 +124,24 @@ describe('@aws-sdk/client-bedrock-runtime through the gateway', () => {
     assert.equal(metadata.usage.outputTokens, 200);
     await onlySignedCall();
 
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.stream, true);
     assert.equal(event.outcome, 'ok');
-    assert.deepEqual(event.usage, kUsage);
+    assert.deepEqual(event.usage, kAnthropicUsage);
     assert.equal(event.usage_source, 'provider');
-    assert.deepEqual(event.cost, kCost);
+    assert.deepEqual(event.cost, kAnthropicCost);
   });
 
   // The SDK names an error by its x-amzn-ErrorType header (then the body's "message").
   test("an upstream Bedrock error reaches the SDK as its own exception, relayed", async () => {
-    const bedrock = client(stack.gateway.url, { ...kMockHeaders, 'x-mock-status': '429' });
+    const bedrock = client(stack.gateway.url, { ...kAnthropicMockHeaders, 'x-mock-status': '429' });
     await assert.rejects(bedrock.send(new ConverseCommand(kRequest)), (error) => {
       assert.equal(error.name, 'ThrottlingException');
       assert.equal(error.$metadata.httpStatusCode, 429);
       assert.match(error.message, /x-mock-status 429/);
       return true;
     });
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.outcome, 'upstream_error');
     assert.equal(event.status, 429);
   });
@@ -204,37 +177,18 @@ const kLongStreamHeaders = {
 };
 
 describe('@aws-sdk/client-bedrock-runtime: a ConverseStream cut by a budget', () => {
-  let stack;
-
-  beforeEach(async () => {
-    stack = await Stack.start(kBudgetYaml);
-  });
-
-  afterEach(async () => {
-    assert.deepEqual((await stack?.close()) ?? [], []);
-    stack = undefined;
-  });
+  const stack = stackPerTest(kBudgetYaml);
 
   test('the stream ends with stopReason max_tokens and the usage up to the cut', async () => {
     const response = await client(stack.gateway.url, kLongStreamHeaders).send(
       new ConverseStreamCommand({ ...kRequest, inferenceConfig: { maxTokens: 100 } }),
     );
-    const kinds = [];
-    let stop;
-    let metadata;
-    for await (const item of response.stream) {
-      const [kind] = Object.keys(item);
-      kinds.push(kind);
-      if (kind === 'messageStop') stop = item.messageStop;
-      if (kind === 'metadata') metadata = item.metadata;
-    }
+    const { kinds, stop, metadata } = await converseStream(response);
     assert.deepEqual(kinds.slice(-2), ['messageStop', 'metadata']);
     assert.ok(kinds.filter((k) => k === 'contentBlockDelta').length < 200, 'the stream was cut');
     assert.equal(stop.stopReason, 'max_tokens');
 
-    const events = await stack.waitForEvents(1);
-    assert.equal(events.length, 1);
-    const event = events[0].data;
+    const event = await onlyEvent(stack);
     assert.equal(event.outcome, 'budget_cut');
     assert.equal(event.limit, 'stream-cap');
     assert.equal(metadata.usage.outputTokens, event.usage.output_tokens);

@@ -5,15 +5,15 @@
 // (none). That the SDKs wait the Retry-After of a rate-limit refusal is shown with the Python
 // SDKs (tests/integration/python/test_budgets.py), whose waits can be observed without sleeping.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { importSdk, Stack } from './stack.mjs';
+import { kSdkOptions, rejectionOf, stackPerTest } from './sdk_helpers.mjs';
+import { importSdk } from './stack.mjs';
 
 const { default: OpenAI, RateLimitError: OpenAiRateLimitError } = await importSdk('openai');
 const { default: Anthropic, RateLimitError: AnthropicRateLimitError } =
   await importSdk('@anthropic-ai/sdk');
 
-const kClientKey = 'tg-client-key';
 // A hold of max_tokens output tokens past $0.01 is refused by the budget; more than 20 input
 // tokens in a minute by the rate limit.
 const kSpendYaml = `budgets:
@@ -46,42 +46,46 @@ async function refusedEvents(stack, count, limit) {
   }
 }
 
-describe('budget and rate-limit refusals through the npm SDKs', () => {
-  let stack;
-  beforeEach(async () => {
-    stack = await Stack.start(kSpendYaml);
-  });
-  afterEach(async () => {
-    assert.deepEqual(await stack.close(), []);
-  });
+// The rate limit's window is a minute: the refusal's Retry-After falls within it.
+function assertRetryAfterWithinTheMinute(error) {
+  const retryAfter = Number(error.headers.get('retry-after'));
+  assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
+}
 
-  test('openai: a budget refusal is a RateLimitError sent once', async () => {
-    const fetch = countingFetch();
-    const openai = new OpenAI({ baseURL: `${stack.gateway.url}/v1`, apiKey: kClientKey,
-      maxRetries: kRetries, timeout: 15000, fetch });
-    const error = await openai.chat.completions
-      .create({ model: 'gpt-test-1', messages: kShort, max_tokens: 5000 })
-      .then(() => null, (e) => e);
-    assert.ok(error instanceof OpenAiRateLimitError, String(error));
-    assert.equal(error.status, 429);
-    assert.equal(error.code, 'budget_exceeded');
-    assert.equal(error.headers.get('x-should-retry'), 'false');
+describe('budget and rate-limit refusals through the npm SDKs', () => {
+  const stack = stackPerTest(kSpendYaml);
+
+  // The one request the SDK sent was refused by the budget before any upstream saw it.
+  async function assertSentOnceAndRefusedByBudget(fetch) {
     assert.equal(fetch.requests, 1);
     assert.equal(await stack.metric('tollgate_spend_refusals_total{code="budget_exceeded"}'), 1);
     assert.deepEqual(await stack.mockCalls(), []);
     await refusedEvents(stack, 1, 'tiny-budget');
+  }
+
+  test('openai: a budget refusal is a RateLimitError sent once', async () => {
+    const fetch = countingFetch();
+    const openai = new OpenAI({
+      ...kSdkOptions, baseURL: `${stack.gateway.url}/v1`, maxRetries: kRetries, fetch,
+    });
+    const error = await rejectionOf(
+      openai.chat.completions.create({ model: 'gpt-test-1', messages: kShort, max_tokens: 5000 }),
+    );
+    assert.ok(error instanceof OpenAiRateLimitError, String(error));
+    assert.equal(error.status, 429);
+    assert.equal(error.code, 'budget_exceeded');
+    assert.equal(error.headers.get('x-should-retry'), 'false');
+    await assertSentOnceAndRefusedByBudget(fetch);
   });
 
   test('openai: a rate-limit refusal is a RateLimitError with Retry-After', async () => {
-    const openai = new OpenAI({ baseURL: `${stack.gateway.url}/v1`, apiKey: kClientKey,
-      maxRetries: 0, timeout: 15000 });
-    const error = await openai.chat.completions
-      .create({ model: 'gpt-test-1', messages: kLong, max_tokens: 8 })
-      .then(() => null, (e) => e);
+    const openai = new OpenAI({ ...kSdkOptions, baseURL: `${stack.gateway.url}/v1` });
+    const error = await rejectionOf(
+      openai.chat.completions.create({ model: 'gpt-test-1', messages: kLong, max_tokens: 8 }),
+    );
     assert.ok(error instanceof OpenAiRateLimitError, String(error));
     assert.equal(error.code, 'rate_limited');
-    const retryAfter = Number(error.headers.get('retry-after'));
-    assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
+    assertRetryAfterWithinTheMinute(error);
     assert.equal(error.headers.get('x-ratelimit-limit-tokens'), '20');
     assert.equal(error.headers.get('x-should-retry'), null);
     await refusedEvents(stack, 1, 'tiny-tpm');
@@ -89,30 +93,26 @@ describe('budget and rate-limit refusals through the npm SDKs', () => {
 
   test('anthropic: a budget refusal is a RateLimitError sent once', async () => {
     const fetch = countingFetch();
-    const anthropic = new Anthropic({ baseURL: stack.gateway.url, apiKey: kClientKey,
-      maxRetries: kRetries, timeout: 15000, fetch });
-    const error = await anthropic.messages
-      .create({ model: 'claude-test-1', messages: kShort, max_tokens: 4096 })
-      .then(() => null, (e) => e);
+    const anthropic = new Anthropic({
+      ...kSdkOptions, baseURL: stack.gateway.url, maxRetries: kRetries, fetch,
+    });
+    const error = await rejectionOf(
+      anthropic.messages.create({ model: 'claude-test-1', messages: kShort, max_tokens: 4096 }),
+    );
     assert.ok(error instanceof AnthropicRateLimitError, String(error));
     assert.equal(error.error.error.type, 'rate_limit_error');
     assert.equal(error.error.error.code, 'budget_exceeded');
-    assert.equal(fetch.requests, 1);
-    assert.equal(await stack.metric('tollgate_spend_refusals_total{code="budget_exceeded"}'), 1);
-    assert.deepEqual(await stack.mockCalls(), []);
-    await refusedEvents(stack, 1, 'tiny-budget');
+    await assertSentOnceAndRefusedByBudget(fetch);
   });
 
   test('anthropic: a rate-limit refusal is a RateLimitError with Retry-After', async () => {
-    const anthropic = new Anthropic({ baseURL: stack.gateway.url, apiKey: kClientKey,
-      maxRetries: 0, timeout: 15000 });
-    const error = await anthropic.messages
-      .create({ model: 'claude-test-1', messages: kLong, max_tokens: 8 })
-      .then(() => null, (e) => e);
+    const anthropic = new Anthropic({ ...kSdkOptions, baseURL: stack.gateway.url });
+    const error = await rejectionOf(
+      anthropic.messages.create({ model: 'claude-test-1', messages: kLong, max_tokens: 8 }),
+    );
     assert.ok(error instanceof AnthropicRateLimitError, String(error));
     assert.equal(error.error.error.code, 'rate_limited');
-    const retryAfter = Number(error.headers.get('retry-after'));
-    assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
+    assertRetryAfterWithinTheMinute(error);
     await refusedEvents(stack, 1, 'tiny-tpm');
   });
 });

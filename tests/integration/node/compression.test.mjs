@@ -2,9 +2,21 @@
 // that compresses whenever allowed, as real providers do: the SDK must get the mock's answer and
 // the cost event must book exactly the mock's usage, so the gateway must read plain bytes.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { importSdk, Stack } from './stack.mjs';
+import {
+  collect,
+  kAnthropicMockHeaders,
+  kAnthropicUsage,
+  kOpenAiContentLength,
+  kOpenAiMockHeaders,
+  kOpenAiUsage,
+  kSdkOptions,
+  kStreamWithUsage,
+  onlyEvent,
+  stackPerTest,
+} from './sdk_helpers.mjs';
+import { importSdk } from './stack.mjs';
 
 const { default: OpenAI } = await importSdk('openai');
 const { default: Anthropic } = await importSdk('@anthropic-ai/sdk');
@@ -14,83 +26,33 @@ const { default: Anthropic } = await importSdk('@anthropic-ai/sdk');
 const kEncoding = process.env.TOLLGATE_MOCK_ENCODING ?? 'auto';
 const kCompressing = { 'x-mock-encoding': kEncoding };
 const kMessages = [{ role: 'user', content: 'Say hello' }];
-const kOpenAiHeaders = {
-  ...kCompressing,
-  'x-mock-prompt-tokens': '1500',
-  'x-mock-cached-tokens': '300',
-  'x-mock-completion-tokens': '400',
-  'x-mock-reasoning-tokens': '100',
-  'x-mock-chunks': '6',
-};
-const kOpenAiUsage = {
-  input_tokens: 1500,
-  cache_read_tokens: 300,
-  cache_write_tokens: 0,
-  output_tokens: 400,
-  reasoning_tokens: 100,
-};
-const kAnthropicHeaders = {
-  ...kCompressing,
-  'x-mock-prompt-tokens': '3000',
-  'x-mock-cached-tokens': '1000',
-  'x-mock-cache-write-tokens': '500',
-  'x-mock-completion-tokens': '200',
-  'x-mock-chunks': '5',
-};
-const kAnthropicUsage = {
-  input_tokens: 3000,
-  cache_read_tokens: 1000,
-  cache_write_tokens: 500,
-  output_tokens: 200,
-  reasoning_tokens: 0,
-};
+const kOpenAiRequest = { model: 'gpt-test-1', messages: kMessages };
+const kAnthropicRequest = { model: 'claude-test-1', max_tokens: 512, messages: kMessages };
 
 function openai(baseURL) {
   return new OpenAI({
+    ...kSdkOptions,
     baseURL: `${baseURL}/v1`,
-    apiKey: 'tg-client-key',
-    maxRetries: 0,
-    timeout: 15000,
-    defaultHeaders: kOpenAiHeaders,
+    defaultHeaders: { ...kOpenAiMockHeaders, ...kCompressing },
   });
 }
 
 function anthropic(baseURL) {
   return new Anthropic({
+    ...kSdkOptions,
     baseURL,
-    apiKey: 'tg-client-key',
-    maxRetries: 0,
-    timeout: 15000,
-    defaultHeaders: kAnthropicHeaders,
+    defaultHeaders: { ...kAnthropicMockHeaders, ...kCompressing },
   });
-}
-
-async function collect(stream) {
-  const items = [];
-  for await (const item of stream) items.push(item);
-  return items;
 }
 
 describe('the SDKs default compression against a compressing upstream', () => {
-  let stack;
-
-  beforeEach(async () => {
-    stack = await Stack.start();
-  });
-
-  afterEach(async () => {
-    const problems = (await stack?.close()) ?? [];
-    stack = undefined;
-    assert.deepEqual(problems, [], 'the gateway and the mock exit cleanly on SIGTERM');
-  });
+  const stack = stackPerTest();
 
   async function assertBooked(usage) {
     const calls = await stack.mockCalls();
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0].usage, usage);
-    const events = await stack.waitForEvents(1);
-    assert.equal(events.length, 1, `expected one cost event, got ${JSON.stringify(events)}`);
-    const event = events[0].data;
+    const event = await onlyEvent(stack);
     assert.deepEqual(event.usage, usage);
     assert.equal(event.usage_source, 'provider');
     assert.equal(event.outcome, 'ok');
@@ -98,10 +60,7 @@ describe('the SDKs default compression against a compressing upstream', () => {
   }
 
   test('premise: the openai SDK asks for gzip and the mock then compresses', async () => {
-    const completion = await openai(stack.mock.url).chat.completions.create({
-      model: 'gpt-test-1',
-      messages: kMessages,
-    });
+    const completion = await openai(stack.mock.url).chat.completions.create(kOpenAiRequest);
     assert.equal(completion.usage.prompt_tokens, 1500);
     const [call] = await stack.mockCalls();
     assert.match(call.headers['accept-encoding'], /gzip/);
@@ -109,11 +68,8 @@ describe('the SDKs default compression against a compressing upstream', () => {
   });
 
   test('openai non-streaming: usage exact', async () => {
-    const completion = await openai(stack.gateway.url).chat.completions.create({
-      model: 'gpt-test-1',
-      messages: kMessages,
-    });
-    assert.equal(completion.choices[0].message.content.length, 400 * 4);
+    const completion = await openai(stack.gateway.url).chat.completions.create(kOpenAiRequest);
+    assert.equal(completion.choices[0].message.content.length, kOpenAiContentLength);
     assert.equal(completion.usage.prompt_tokens, 1500);
     assert.equal(completion.usage.completion_tokens_details.reasoning_tokens, 100);
     const event = await assertBooked(kOpenAiUsage);
@@ -124,10 +80,8 @@ describe('the SDKs default compression against a compressing upstream', () => {
   test('openai streaming with include_usage: the usage chunk arrives and is booked exactly', async () => {
     const chunks = await collect(
       await openai(stack.gateway.url).chat.completions.create({
-        model: 'gpt-test-1',
-        messages: kMessages,
-        stream: true,
-        stream_options: { include_usage: true },
+        ...kOpenAiRequest,
+        ...kStreamWithUsage,
       }),
     );
     assert.equal(chunks.length, 9);
@@ -139,11 +93,7 @@ describe('the SDKs default compression against a compressing upstream', () => {
 
   test('openai streaming without include_usage: metered, and the usage chunk stays hidden', async () => {
     const chunks = await collect(
-      await openai(stack.gateway.url).chat.completions.create({
-        model: 'gpt-test-1',
-        messages: kMessages,
-        stream: true,
-      }),
+      await openai(stack.gateway.url).chat.completions.create({ ...kOpenAiRequest, stream: true }),
     );
     assert.equal(chunks.length, 8);
     for (const chunk of chunks) assert.ok(!('usage' in chunk), JSON.stringify(chunk));
@@ -151,11 +101,7 @@ describe('the SDKs default compression against a compressing upstream', () => {
   });
 
   test('anthropic non-streaming: usage exact, cache parts included', async () => {
-    const message = await anthropic(stack.gateway.url).messages.create({
-      model: 'claude-test-1',
-      max_tokens: 512,
-      messages: kMessages,
-    });
+    const message = await anthropic(stack.gateway.url).messages.create(kAnthropicRequest);
     assert.equal(message.usage.input_tokens, 1500);
     assert.equal(message.usage.cache_read_input_tokens, 1000);
     const event = await assertBooked(kAnthropicUsage);
@@ -164,12 +110,7 @@ describe('the SDKs default compression against a compressing upstream', () => {
 
   test('anthropic streaming: the cumulative usage is booked exactly', async () => {
     const events = await collect(
-      await anthropic(stack.gateway.url).messages.create({
-        model: 'claude-test-1',
-        max_tokens: 512,
-        messages: kMessages,
-        stream: true,
-      }),
+      await anthropic(stack.gateway.url).messages.create({ ...kAnthropicRequest, stream: true }),
     );
     assert.equal(events.filter((e) => e.type === 'content_block_delta').length, 5);
     assert.equal(events.at(-2).usage.output_tokens, 200);

@@ -1,32 +1,31 @@
 // The official `openai` npm SDK pointed at the gateway exactly as a user would: what the SDK
 // receives, what the mock upstream recorded and the cost event must all agree.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 
-import { importSdk, kUpstreamSecret, Stack } from './stack.mjs';
+import {
+  canonicalChatUsage,
+  chatContent,
+  collect,
+  kClientKey,
+  kOpenAiContentLength,
+  kOpenAiMockHeaders,
+  kOpenAiUsage,
+  kSdkOptions,
+  kStreamWithUsage,
+  onlyEvent,
+  rejectionOf,
+  stackPerTest,
+} from './sdk_helpers.mjs';
+import { importSdk, kUpstreamSecret } from './stack.mjs';
 
 const { default: OpenAI } = await importSdk('openai');
 
-const kClientKey = 'tg-client-key';
 const kMessages = [{ role: 'user', content: 'Say hello' }];
+const kRequest = { model: 'gpt-test-1', messages: kMessages };
 
-// 1500 prompt (300 of them cache reads) and 400 completion (100 of them reasoning) tokens. The
-// gpt-test* price has no cache_read or reasoning entry, so those fall back to input and output:
-// 1500 x 3 / 1M + 400 x 12 / 1M = 0.0093 whichever way the tokens are split.
-const kMockHeaders = {
-  'x-mock-prompt-tokens': '1500',
-  'x-mock-cached-tokens': '300',
-  'x-mock-completion-tokens': '400',
-  'x-mock-reasoning-tokens': '100',
-  'x-mock-chunks': '6',
-};
-const kCanonicalUsage = {
-  input_tokens: 1500,
-  cache_read_tokens: 300,
-  cache_write_tokens: 0,
-  output_tokens: 400,
-  reasoning_tokens: 100,
-};
+// kOpenAiUsage part by part at the gpt-test* price: the 1200 uncached and the 300 cached input
+// tokens at the input price, the 400 output tokens (reasoning included) at the output price.
 const kCost = {
   currency: 'USD',
   input: '0.0036',
@@ -35,69 +34,33 @@ const kCost = {
   output: '0.0048',
   total: '0.0093',
 };
-// The mock writes 4 content bytes per completion token.
-const kContentLength = 400 * 4;
 
-function client(baseURL, headers = {}) {
+function client(baseURL) {
   return new OpenAI({
+    ...kSdkOptions,
     baseURL,
-    apiKey: kClientKey,
-    maxRetries: 0,
-    timeout: 15000,
-    defaultHeaders: { ...kMockHeaders, 'x-team': 'fraud-platform', ...headers },
+    defaultHeaders: { ...kOpenAiMockHeaders, 'x-team': 'fraud-platform' },
   });
 }
 
-// An OpenAI usage object in Tollgate's canonical form (what the mock records and events carry).
-function canonical(usage) {
-  return {
-    input_tokens: usage.prompt_tokens,
-    cache_read_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    cache_write_tokens: usage.prompt_tokens_details?.cache_write_tokens ?? 0,
-    output_tokens: usage.completion_tokens,
-    reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
-  };
-}
-
-async function collect(stream) {
-  const chunks = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-const contentOf = (chunks) => chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
-
 describe('openai SDK through the gateway', () => {
-  let stack;
+  const stack = stackPerTest();
   let gateway;
   let direct;
 
-  beforeEach(async () => {
-    stack = await Stack.start();
+  beforeEach(() => {
     gateway = client(`${stack.gateway.url}/v1`);
     direct = client(`${stack.mock.url}/v1`);
   });
 
-  afterEach(async () => {
-    const problems = (await stack?.close()) ?? [];
-    stack = undefined;
-    assert.deepEqual(problems, [], 'the gateway and the mock exit cleanly on SIGTERM');
-  });
-
-  async function onlyEvent() {
-    const events = await stack.waitForEvents(1);
-    assert.equal(events.length, 1, `expected one cost event, got ${JSON.stringify(events)}`);
-    return events[0].data;
-  }
-
   test('non-streaming usage matches the mock and the event is priced exactly', async () => {
     const { data: completion, response, request_id: requestId } = await gateway.chat.completions
-      .create({ model: 'gpt-test-1', messages: kMessages })
+      .create(kRequest)
       .withResponse();
 
     assert.equal(response.status, 200);
     assert.match(requestId, /^[0-9a-f]{32}$/);
-    assert.equal(completion.choices[0].message.content.length, kContentLength);
+    assert.equal(completion.choices[0].message.content.length, kOpenAiContentLength);
     assert.deepEqual(completion.usage, {
       prompt_tokens: 1500,
       completion_tokens: 400,
@@ -113,10 +76,10 @@ describe('openai SDK through the gateway', () => {
 
     const calls = await stack.mockCalls();
     assert.equal(calls.length, 1);
-    assert.deepEqual(calls[0].usage, kCanonicalUsage);
-    assert.deepEqual(canonical(completion.usage), calls[0].usage);
+    assert.deepEqual(calls[0].usage, kOpenAiUsage);
+    assert.deepEqual(canonicalChatUsage(completion.usage), calls[0].usage);
 
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.request_id, requestId);
     assert.equal(event.team, 'fraud-platform');
     assert.equal(event.model, 'gpt-test-1');
@@ -133,10 +96,10 @@ describe('openai SDK through the gateway', () => {
 
   test('streaming without stream_options gets the direct chunks and no usage, yet is metered', async () => {
     const directChunks = await collect(
-      await direct.chat.completions.create({ model: 'gpt-test-1', messages: kMessages, stream: true }),
+      await direct.chat.completions.create({ ...kRequest, stream: true }),
     );
     const { data: stream, response } = await gateway.chat.completions
-      .create({ model: 'gpt-test-1', messages: kMessages, stream: true })
+      .create({ ...kRequest, stream: true })
       .withResponse();
     const chunks = await collect(stream);
 
@@ -145,8 +108,8 @@ describe('openai SDK through the gateway', () => {
     assert.equal(chunks.length, 8);
     assert.equal(JSON.stringify(chunks), JSON.stringify(directChunks));
     for (const chunk of chunks) assert.ok(!('usage' in chunk), JSON.stringify(chunk));
-    assert.equal(contentOf(chunks), contentOf(directChunks));
-    assert.equal(contentOf(chunks).length, kContentLength);
+    assert.equal(chatContent(chunks), chatContent(directChunks));
+    assert.equal(chatContent(chunks).length, kOpenAiContentLength);
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
 
     const calls = await stack.mockCalls();
@@ -156,23 +119,18 @@ describe('openai SDK through the gateway', () => {
     assert.equal(calls[1].usage_sent, true);
     assert.equal(calls[1].completed, true);
 
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.request_id, response.headers.get('x-request-id'));
     assert.equal(event.stream, true);
     assert.equal(event.outcome, 'ok');
     assert.deepEqual(event.usage, calls[1].usage);
-    assert.deepEqual(event.usage, kCanonicalUsage);
+    assert.deepEqual(event.usage, kOpenAiUsage);
     assert.equal(event.usage_source, 'provider');
     assert.deepEqual(event.cost, kCost);
   });
 
   test('streaming with include_usage delivers the usage chunk equal to the mock\'s', async () => {
-    const request = {
-      model: 'gpt-test-1',
-      messages: kMessages,
-      stream: true,
-      stream_options: { include_usage: true },
-    };
+    const request = { ...kRequest, ...kStreamWithUsage };
     const directChunks = await collect(await direct.chat.completions.create(request));
     const { data: stream, response } = await gateway.chat.completions.create(request).withResponse();
     const chunks = await collect(stream);
@@ -184,28 +142,25 @@ describe('openai SDK through the gateway', () => {
     assert.deepEqual(last.choices, []);
     assert.equal(last.usage.prompt_tokens, 1500);
     assert.equal(last.usage.completion_tokens, 400);
-    assert.equal(contentOf(chunks).length, kContentLength);
+    assert.equal(chatContent(chunks).length, kOpenAiContentLength);
 
     const calls = await stack.mockCalls();
     assert.equal(calls.length, 2);
     assert.equal(calls[1].include_usage, true);
-    assert.deepEqual(canonical(last.usage), calls[1].usage);
+    assert.deepEqual(canonicalChatUsage(last.usage), calls[1].usage);
 
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.request_id, response.headers.get('x-request-id'));
     assert.equal(event.stream, true);
-    assert.deepEqual(event.usage, canonical(last.usage));
+    assert.deepEqual(event.usage, canonicalChatUsage(last.usage));
     assert.equal(event.usage_source, 'provider');
     assert.deepEqual(event.cost, kCost);
   });
 
   test('an unknown model makes the SDK throw NotFoundError model_not_found', async () => {
-    const err = await gateway.chat.completions
-      .create({ model: 'llama-unknown', messages: kMessages })
-      .then(
-        () => assert.fail('the call succeeded'),
-        (e) => e,
-      );
+    const err = await rejectionOf(
+      gateway.chat.completions.create({ model: 'llama-unknown', messages: kMessages }),
+    );
     assert.ok(err instanceof OpenAI.NotFoundError, `got ${err?.constructor?.name}: ${err}`);
     assert.ok(err instanceof OpenAI.APIError);
     assert.equal(err.status, 404);
@@ -215,7 +170,7 @@ describe('openai SDK through the gateway', () => {
     assert.equal(err.requestID, err.headers.get('x-request-id'));
 
     assert.deepEqual(await stack.mockCalls(), [], 'nothing reaches an upstream');
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.request_id, err.requestID);
     assert.equal(event.outcome, 'rejected');
     assert.equal(event.status, 404);
@@ -224,11 +179,7 @@ describe('openai SDK through the gateway', () => {
 
   test('an upstream 429 reaches the SDK as RateLimitError, relayed unchanged', async () => {
     const headers = { 'x-mock-status': '429' };
-    const failing = (c) =>
-      c.chat.completions.create({ model: 'gpt-test-1', messages: kMessages }, { headers }).then(
-        () => assert.fail('the call succeeded'),
-        (e) => e,
-      );
+    const failing = (c) => rejectionOf(c.chat.completions.create(kRequest, { headers }));
     const directErr = await failing(direct);
     const err = await failing(gateway);
 
@@ -242,7 +193,7 @@ describe('openai SDK through the gateway', () => {
     const calls = await stack.mockCalls();
     assert.equal(calls.length, 2, 'maxRetries 0: one direct call and one through the gateway');
     assert.equal(calls[1].status, 429);
-    const event = await onlyEvent();
+    const event = await onlyEvent(stack);
     assert.equal(event.request_id, err.requestID);
     assert.equal(event.outcome, 'upstream_error');
     assert.equal(event.status, 429);
@@ -250,22 +201,22 @@ describe('openai SDK through the gateway', () => {
 
   test('asResponse exposes the raw response with its x-request-id', async () => {
     const response = await gateway.chat.completions
-      .create({ model: 'gpt-test-1', messages: kMessages })
+      .create(kRequest)
       .asResponse();
     assert.equal(response.status, 200);
     const requestId = response.headers.get('x-request-id');
     assert.match(requestId, /^[0-9a-f]{32}$/);
     const body = await response.json();
     assert.equal(body.usage.prompt_tokens, 1500);
-    assert.equal((await onlyEvent()).request_id, requestId);
+    assert.equal((await onlyEvent(stack)).request_id, requestId);
   });
 
   test('the SDK\'s own key never reaches the upstream', async () => {
     // Called directly, the mock does see the SDK's key: the check below is not vacuous.
-    await direct.chat.completions.create({ model: 'gpt-test-1', messages: kMessages });
-    await gateway.chat.completions.create({ model: 'gpt-test-1', messages: kMessages });
+    await direct.chat.completions.create(kRequest);
+    await gateway.chat.completions.create(kRequest);
     await collect(
-      await gateway.chat.completions.create({ model: 'gpt-test-1', messages: kMessages, stream: true }),
+      await gateway.chat.completions.create({ ...kRequest, stream: true }),
     );
     // An upstream configured without credentials (self-hosted) must not get the client's either.
     await gateway.chat.completions.create({ model: 'local-llama', messages: kMessages });

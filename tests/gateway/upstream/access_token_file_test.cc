@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 
 namespace tollgate::gateway {
@@ -13,9 +15,11 @@ namespace {
 class AccessTokenFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // A parameterised test's name has a '/' in it: one directory per test, not a tree.
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '-');
     dir_ = std::filesystem::temp_directory_path() /
-           ("tollgate-token-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("tollgate-token-" + std::to_string(::getpid()) + "-" + test);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "token").string();
   }
@@ -58,22 +62,6 @@ TEST_F(AccessTokenFileTest, AnUnchangedFileIsReadOnce) {
   EXPECT_EQ(file.reads(), 1u);
 }
 
-TEST_F(AccessTokenFileTest, ATokenRotatedByRenameIsUsedAtTheNextCall) {
-  overwrite("ya29.old\n");
-  AccessTokenFile file{path_};
-  EXPECT_EQ(file.current(), "ya29.old");
-  replace("ya29.new\n");
-  EXPECT_EQ(file.current(), "ya29.new");
-}
-
-TEST_F(AccessTokenFileTest, ATokenRewrittenInPlaceIsUsedAtTheNextCall) {
-  overwrite("ya29.old\n");
-  AccessTokenFile file{path_};
-  EXPECT_EQ(file.current(), "ya29.old");
-  overwrite("ya29.longer-new\n");
-  EXPECT_EQ(file.current(), "ya29.longer-new");
-}
-
 TEST_F(AccessTokenFileTest, AMissingOrEmptyFileKeepsTheLastToken) {
   overwrite("ya29.valid\n");
   AccessTokenFile file{path_};
@@ -86,13 +74,44 @@ TEST_F(AccessTokenFileTest, AMissingOrEmptyFileKeepsTheLastToken) {
   EXPECT_EQ(file.current(), "ya29.next");
 }
 
-TEST_F(AccessTokenFileTest, ATokenWithAControlCharacterIsNotUsed) {
-  overwrite("ya29.valid\n");
+// A change to the token file between two calls, and the token the second call must use.
+struct TokenChange {
+  enum class Write { kInPlace, kByRename };
+  const char* name;
+  Write write;
+  std::string text;
+  std::string expected;
+};
+
+void PrintTo(const TokenChange& change, std::ostream* out) { *out << change.name; }
+
+class AccessTokenFileChangeTest : public AccessTokenFileTest,
+                                  public ::testing::WithParamInterface<TokenChange> {};
+
+TEST_P(AccessTokenFileChangeTest, AtTheNextCall) {
+  const TokenChange& change = GetParam();
+  overwrite("ya29.old\n");
   AccessTokenFile file{path_};
-  EXPECT_EQ(file.current(), "ya29.valid");
-  replace(std::string("ya29.bad\x01token\n"));
-  EXPECT_EQ(file.current(), "ya29.valid");
+  EXPECT_EQ(file.current(), "ya29.old");
+  if (change.write == TokenChange::Write::kByRename) {
+    replace(change.text);
+  } else {
+    overwrite(change.text);
+  }
+  EXPECT_EQ(file.current(), change.expected);
 }
+
+using Write = TokenChange::Write;
+
+INSTANTIATE_TEST_SUITE_P(
+    Changes, AccessTokenFileChangeTest,
+    ::testing::Values(TokenChange{"ATokenRotatedByRenameIsUsed", Write::kByRename, "ya29.new\n",
+                                  "ya29.new"},
+                      TokenChange{"ATokenRewrittenInPlaceIsUsed", Write::kInPlace,
+                                  "ya29.longer-new\n", "ya29.longer-new"},
+                      TokenChange{"ATokenWithAControlCharacterIsNotUsed", Write::kByRename,
+                                  std::string("ya29.bad\x01token\n"), "ya29.old"}),
+    [](const ::testing::TestParamInfo<TokenChange>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace tollgate::gateway

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "meter/anthropic_dialect.h"
@@ -142,73 +144,125 @@ TEST(StreamEnding, FindsTheLastBoundaryAChunkCompletes) {
   EXPECT_EQ(split.boundaryIn("\ndata: {"), std::optional<size_t>(1));
 }
 
-TEST(StreamEnding, OpenAiChatCutEndsWithFinishReasonLengthThenDone) {
-  StreamEnding ending(Form::kOpenAiChat);
-  ending.relayed("data: {\"choices\":[]}\n\n");
-  const auto events = parseSse(ending.cutEnd(kOpenAi, budgetCut()));
-  ASSERT_EQ(events.size(), 2u);
-  simdjson::dom::parser parser;
-  const auto chunk = parse(parser, events[0].data);
-  EXPECT_EQ(str(chunk, "/object"), "chat.completion.chunk");
-  EXPECT_EQ(str(chunk, "/id"), "resp_1");
-  EXPECT_EQ(str(chunk, "/choices/0/finish_reason"), "length");
-  EXPECT_EQ(str(chunk, "/tollgate/outcome"), "budget_cut");
-  EXPECT_EQ(str(chunk, "/tollgate/code"), "budget_exceeded");
-  EXPECT_EQ(str(chunk, "/tollgate/limit"), "team");
-  EXPECT_EQ(events[1].data, "[DONE]");
+using Fields = std::vector<std::pair<const char*, std::string>>;  // JSON pointer, string value
+
+// One SSE event as its SDK must read it: its name ("" for none), then either its exact data
+// or, for JSON data, string fields and members it must not have.
+struct ExpectedEvent {
+  std::string event;
+  std::string data;  // exact, for data that is not JSON ("[DONE]")
+  Fields fields;
+  std::vector<const char*> absent;  // JSON pointers
+};
+
+// An end the gateway writes for an SSE stream of `form`, and the events its SDK must read.
+struct SseEndCase {
+  const char* name;
+  Form form;
+  const meter::Dialect* dialect;
+  std::string relayed;     // what the client got before the end
+  std::string terminator;  // the dialect's framing of the last event
+  std::vector<ExpectedEvent> events;
+};
+
+// An event whose JSON data has these string fields and none of the `absent` members.
+ExpectedEvent jsonEvent(std::string event, Fields fields, std::vector<const char*> absent = {}) {
+  return {std::move(event), "", std::move(fields), std::move(absent)};
 }
 
-TEST(StreamEnding, OpenAiCompletionCutCarriesAnEmptyTextChoice) {
-  StreamEnding ending(Form::kOpenAiCompletion);
-  const auto events = parseSse(ending.cutEnd(kOpenAi, budgetCut()));
-  ASSERT_EQ(events.size(), 2u);
-  simdjson::dom::parser parser;
-  const auto chunk = parse(parser, events[0].data);
-  EXPECT_EQ(str(chunk, "/object"), "text_completion");
-  EXPECT_EQ(str(chunk, "/choices/0/text"), "");
-  EXPECT_EQ(str(chunk, "/choices/0/finish_reason"), "length");
-}
+// An unnamed event with exactly this data.
+ExpectedEvent dataEvent(std::string data) { return {"", std::move(data), {}, {}}; }
 
-TEST(StreamEnding, ResponsesCutIsResponseIncompleteOfTheSameResponse) {
-  StreamEnding ending(Form::kOpenAiResponses);
-  const auto events = parseSse(ending.cutEnd(kOpenAi, budgetCut()));
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].event, "response.incomplete");
-  simdjson::dom::parser parser;
-  const auto event = parse(parser, events[0].data);
-  EXPECT_EQ(str(event, "/type"), "response.incomplete");
-  EXPECT_EQ(str(event, "/response/id"), "resp_1");
-  EXPECT_EQ(str(event, "/response/status"), "incomplete");
-  EXPECT_EQ(str(event, "/response/incomplete_details/reason"), "max_output_tokens");
-  // No output: the SDK fills in the items it accumulated.
-  simdjson::dom::element output;
-  EXPECT_NE(event.at_pointer("/response/output").get(output), simdjson::SUCCESS);
-  EXPECT_EQ(str(event, "/tollgate/code"), "budget_exceeded");
-}
+void PrintTo(const SseEndCase& end, std::ostream* out) { *out << end.name; }
 
-TEST(StreamEnding, AnthropicCutIsAnErrorEvent) {
-  StreamEnding ending(Form::kAnthropic);
-  const auto events = parseSse(ending.cutEnd(kAnthropic, budgetCut()));
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].event, "error");
-  simdjson::dom::parser parser;
-  const auto body = parse(parser, events[0].data);
-  EXPECT_EQ(str(body, "/type"), "error");
-  EXPECT_EQ(str(body, "/error/type"), "rate_limit_error");
-  EXPECT_EQ(str(body, "/error/message"), std::string(budgetCut().message));
-}
+std::string caseName(const ::testing::TestParamInfo<SseEndCase>& info) { return info.param.name; }
 
-TEST(StreamEnding, GeminiCutIsAFinalChunkWithFinishReasonInCrlfFraming) {
-  StreamEnding ending(Form::kGeminiSse);
-  const std::string text = ending.cutEnd(kGemini, budgetCut());
-  EXPECT_TRUE(text.ends_with("\r\n\r\n"));
+void expectEvents(const std::string& text, const SseEndCase& expected) {
+  EXPECT_TRUE(text.ends_with(expected.terminator)) << text;
   const auto events = parseSse(text);
-  ASSERT_EQ(events.size(), 1u);
+  ASSERT_EQ(events.size(), expected.events.size()) << text;
   simdjson::dom::parser parser;
-  const auto chunk = parse(parser, events[0].data);
-  EXPECT_EQ(str(chunk, "/candidates/0/finishReason"), "MAX_TOKENS");
-  EXPECT_EQ(str(chunk, "/tollgate/outcome"), "budget_cut");
+  for (size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i) + ": " + events[i].data);
+    const ExpectedEvent& want = expected.events[i];
+    EXPECT_EQ(events[i].event, want.event);
+    if (!want.data.empty()) {
+      EXPECT_EQ(events[i].data, want.data);
+      continue;
+    }
+    const auto root = parse(parser, events[i].data);
+    for (const auto& [pointer, value] : want.fields) {
+      EXPECT_EQ(str(root, pointer), value) << pointer;
+    }
+    for (const char* pointer : want.absent) {
+      simdjson::dom::element found;
+      EXPECT_NE(root.at_pointer(pointer).get(found), simdjson::SUCCESS) << pointer;
+    }
+  }
 }
+
+class StreamEndingCut : public ::testing::TestWithParam<SseEndCase> {};
+
+TEST_P(StreamEndingCut, EndsTheStreamAsItsSdkReadsIt) {
+  const SseEndCase& cut = GetParam();
+  StreamEnding ending(cut.form);
+  ending.relayed(cut.relayed);
+  expectEvents(ending.cutEnd(*cut.dialect, budgetCut()), cut);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, StreamEndingCut,
+    ::testing::Values(
+        SseEndCase{"OpenAiChatEndsWithFinishReasonLengthThenDone",
+                   Form::kOpenAiChat,
+                   &kOpenAi,
+                   "data: {\"choices\":[]}\n\n",
+                   "\n\n",
+                   {jsonEvent("", {{"/object", "chat.completion.chunk"},
+                                   {"/id", "resp_1"},
+                                   {"/choices/0/finish_reason", "length"},
+                                   {"/tollgate/outcome", "budget_cut"},
+                                   {"/tollgate/code", "budget_exceeded"},
+                                   {"/tollgate/limit", "team"}}),
+                    dataEvent("[DONE]")}},
+        SseEndCase{"OpenAiCompletionCarriesAnEmptyTextChoice",
+                   Form::kOpenAiCompletion,
+                   &kOpenAi,
+                   "",
+                   "\n\n",
+                   {jsonEvent("", {{"/object", "text_completion"},
+                                   {"/choices/0/text", ""},
+                                   {"/choices/0/finish_reason", "length"}}),
+                    dataEvent("[DONE]")}},
+        // No output: the SDK fills in the items it accumulated.
+        SseEndCase{"ResponsesIsResponseIncompleteOfTheSameResponse",
+                   Form::kOpenAiResponses,
+                   &kOpenAi,
+                   "",
+                   "\n\n",
+                   {jsonEvent("response.incomplete",
+                              {{"/type", "response.incomplete"},
+                               {"/response/id", "resp_1"},
+                               {"/response/status", "incomplete"},
+                               {"/response/incomplete_details/reason", "max_output_tokens"},
+                               {"/tollgate/code", "budget_exceeded"}},
+                              {"/response/output"})}},
+        SseEndCase{"AnthropicIsAnErrorEvent",
+                   Form::kAnthropic,
+                   &kAnthropic,
+                   "",
+                   "\n\n",
+                   {jsonEvent("error", {{"/type", "error"},
+                                        {"/error/type", "rate_limit_error"},
+                                        {"/error/message", std::string(budgetCut().message)}})}},
+        SseEndCase{"GeminiIsAFinalChunkWithFinishReasonInCrlfFraming",
+                   Form::kGeminiSse,
+                   &kGemini,
+                   "",
+                   "\r\n\r\n",
+                   {jsonEvent("", {{"/candidates/0/finishReason", "MAX_TOKENS"},
+                                   {"/tollgate/outcome", "budget_cut"}})}}),
+    caseName);
 
 TEST(StreamEnding, OllamaCutIsADoneLine) {
   for (const Form form : {Form::kOllamaChat, Form::kOllamaGenerate}) {
@@ -227,44 +281,55 @@ TEST(StreamEnding, OllamaCutIsADoneLine) {
   }
 }
 
-TEST(StreamEnding, FailureIsTheDialectsInStreamErrorNeverADone) {
+class StreamEndingFailure : public ::testing::TestWithParam<SseEndCase> {};
+
+TEST_P(StreamEndingFailure, IsTheDialectsInStreamErrorNeverADone) {
+  const SseEndCase& failure = GetParam();
+  StreamEnding ending(failure.form);
+  ending.relayed(failure.relayed);
+  const std::string text = ending.failureEnd(*failure.dialect, upstreamFailure());
+  EXPECT_EQ(text.find("[DONE]"), std::string::npos);
+  expectEvents(text, failure);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Forms, StreamEndingFailure,
+    ::testing::Values(
+        // The OpenAI SDKs raise a data event with an "error" member as an APIError.
+        SseEndCase{"OpenAiChatIsADataEventWithAnErrorMember",
+                   Form::kOpenAiChat,
+                   &kOpenAi,
+                   "",
+                   "\n\n",
+                   {jsonEvent("", {{"/error/code", "upstream_stream_error"}})}},
+        SseEndCase{"ResponsesIsAnErrorEvent",
+                   Form::kOpenAiResponses,
+                   &kOpenAi,
+                   "",
+                   "\n\n",
+                   {jsonEvent("error", {{"/type", "error"}, {"/code", "upstream_stream_error"}})}},
+        SseEndCase{"AnthropicIsAnApiErrorEvent",
+                   Form::kAnthropic,
+                   &kAnthropic,
+                   "",
+                   "\n\n",
+                   {jsonEvent("error", {{"/error/type", "api_error"}})}},
+        SseEndCase{"GeminiIsAnUnavailableError",
+                   Form::kGeminiSse,
+                   &kGemini,
+                   "",
+                   "\r\n\r\n",
+                   {jsonEvent("", {{"/error/status", "UNAVAILABLE"}})}}),
+    caseName);
+
+TEST(StreamEnding, OllamaFailureIsAnErrorLine) {
+  StreamEnding ollama(Form::kOllamaChat);
+  const std::string line = ollama.failureEnd(kOllama, upstreamFailure());
   simdjson::dom::parser parser;
-  {
-    StreamEnding chat(Form::kOpenAiChat);
-    const std::string text = chat.failureEnd(kOpenAi, upstreamFailure());
-    EXPECT_EQ(text.find("[DONE]"), std::string::npos);
-    const auto events = parseSse(text);
-    ASSERT_EQ(events.size(), 1u);
-    // The OpenAI SDKs raise a data event with an "error" member as an APIError.
-    EXPECT_EQ(str(parse(parser, events[0].data), "/error/code"), "upstream_stream_error");
-  }
-  {
-    StreamEnding responses(Form::kOpenAiResponses);
-    const auto events = parseSse(responses.failureEnd(kOpenAi, upstreamFailure()));
-    ASSERT_EQ(events.size(), 1u);
-    EXPECT_EQ(events[0].event, "error");
-    const auto body = parse(parser, events[0].data);
-    EXPECT_EQ(str(body, "/type"), "error");
-    EXPECT_EQ(str(body, "/code"), "upstream_stream_error");
-  }
-  {
-    StreamEnding anthropic(Form::kAnthropic);
-    const auto events = parseSse(anthropic.failureEnd(kAnthropic, upstreamFailure()));
-    ASSERT_EQ(events.size(), 1u);
-    EXPECT_EQ(events[0].event, "error");
-    EXPECT_EQ(str(parse(parser, events[0].data), "/error/type"), "api_error");
-  }
-  {
-    StreamEnding gemini(Form::kGeminiSse);
-    const auto events = parseSse(gemini.failureEnd(kGemini, upstreamFailure()));
-    ASSERT_EQ(events.size(), 1u);
-    EXPECT_EQ(str(parse(parser, events[0].data), "/error/status"), "UNAVAILABLE");
-  }
-  {
-    StreamEnding ollama(Form::kOllamaChat);
-    const std::string line = ollama.failureEnd(kOllama, upstreamFailure());
-    EXPECT_EQ(str(parse(parser, line), "/error"), std::string(upstreamFailure().message));
-  }
+  EXPECT_EQ(str(parse(parser, line), "/error"), std::string(upstreamFailure().message));
+}
+
+TEST(StreamEnding, WithoutAFormThereIsNoFailureEnd) {
   EXPECT_EQ(StreamEnding(Form::kNone).failureEnd(kOpenAi, upstreamFailure()), "");
 }
 

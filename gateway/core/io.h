@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/basic_resolver.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,7 +28,14 @@ using Resolver = boost::asio::ip::basic_resolver<boost::asio::ip::tcp, Executor>
 using Stream =
     boost::beast::basic_stream<boost::asio::ip::tcp, Executor, boost::beast::unlimited_rate_policy>;
 
-// Completion token of the request path: errors as values, never exceptions.
-inline constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::use_awaitable_t<Executor>{});
+// Completion token of the request path: errors as values, never exceptions. A deferred
+// operation is awaited directly by the coroutine (Asio's await_transform of an async operation);
+// use_awaitable would wrap each operation in a coroutine of its own, a frame allocated, resumed
+// and freed per read and write.
+inline constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::deferred);
+// For the few Beast initiating functions still declared through async_result<>::return_type
+// (basic_stream's range connect, ssl_stream's handshake), which deferred does not provide.
+inline constexpr auto kNoThrowAwaitable =
+    boost::asio::as_tuple(boost::asio::use_awaitable_t<Executor>{});
 
 }  // namespace tollgate::gateway

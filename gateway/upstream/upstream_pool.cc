@@ -144,7 +144,7 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
   }
   Stream tcp_stream(executor_);
   tcp_stream.expires_at(deadline);
-  auto [cec, connected] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
+  auto [cec, connected] = co_await tcp_stream.async_connect(endpoints, kNoThrowAwaitable);
   if (cec) {
     result.failure =
         cec == beast::error::timeout ? ConnectFailure::kTimeout : ConnectFailure::kRefused;
@@ -181,7 +181,7 @@ Awaitable<AcquireResult> UpstreamPool::acquire(const config::UpstreamConfig& ups
     co_return result;
   }
   if (upstream.tls.verify) tls.set_verify_callback(ssl::host_name_verification(server_name));
-  auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kNoThrow);
+  auto [hec] = co_await tls.async_handshake(ssl::stream_base::client, kNoThrowAwaitable);
   if (hec) {
     result.failure = hec == beast::error::timeout ? ConnectFailure::kTimeout : ConnectFailure::kTls;
     result.detail = hec.message();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -19,6 +20,7 @@
 #include "gateway/http/http_fields.h"
 #include "gateway/http/http_head.h"
 #include "gateway/http/request_rules.h"
+#include "gateway/http/response_write_plan.h"
 #include "gateway/proxy/attempt_accounting.h"
 #include "gateway/proxy/attempt_failover.h"
 #include "gateway/proxy/call_accounting.h"
@@ -908,33 +910,25 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   response_head.append(kCrlf);
 
   // The head goes out with the first body bytes (one write for a whole small response) unless
-  // the upstream sent its head alone: then the client gets it at once. Chunked framing is
-  // written here too, so each write is one gathered system call.
+  // the upstream sent its head alone: then the client gets it at once.
   bool client_ok = true;
-  bool head_sent = false;
   bool upstream_failed = false;
   bool upstream_timed_out = false;
 
-  // Sends `bytes` (with the head if not sent yet); `last` also ends the body.
-  auto writeToClient = [&](std::string_view bytes, bool last) -> Awaitable<void> {
-    if (call.discarding || !client_ok || (bytes.empty() && !last && head_sent)) co_return;
-    std::array<asio::const_buffer, 5> buffers;
-    size_t n = 0;
-    if (!head_sent) buffers[n++] = asio::buffer(response_head);
-    const ChunkPrefix prefix(bytes.size());
-    if (!bytes.empty()) {
-      if (chunked) buffers[n++] = asio::buffer(prefix.view());
-      buffers[n++] = asio::buffer(bytes);
-      if (chunked) buffers[n++] = asio::buffer(kCrlf);
-    }
-    if (last && chunked) buffers[n++] = asio::buffer(kLastChunk);
-    head_sent = true;
-    if (n == 0) co_return;
-    client_deadline_.expiresAfter(timeouts.client_idle);
-    auto [ec, written] = co_await asio::async_write(
-        stream_, std::span<const asio::const_buffer>(buffers.data(), n), kNoThrow);
-    client_deadline_.clear();
-    if (ec) client_ok = false;
+  // Sends `bytes` (with the head if not sent yet); `last` also ends the body. Not a coroutine:
+  // the caller awaits the write itself (deferred), so a write costs no frame of its own. A
+  // write with nothing to send (a chunk the meter held back) completes at once.
+  ResponseWritePlan plan(response_head, chunked);
+  auto writeToClient = [&](std::string_view bytes, bool last) {
+    std::span<const asio::const_buffer> buffers;
+    if (!call.discarding && client_ok) buffers = plan.next(bytes, last);
+    if (!buffers.empty()) client_deadline_.expiresAfter(timeouts.client_idle);
+    return asio::async_write(stream_, buffers,
+                             asio::deferred([&](const beast::error_code& ec, size_t) {
+                               client_deadline_.clear();
+                               if (ec) client_ok = false;
+                               return asio::deferred.values();
+                             }));
   };
 
   // An answer whose head came in time but whose body has not begun (a stream's first token) is

@@ -15,7 +15,9 @@
 #   budgets_yaml BACKEND FILE        prints a budget and a rate limit every call meets, far from
 #                                    their limits (spend_state: BACKEND; local keeps it in FILE)
 #   start_gateway NAME WORKERS EVENTS_YAML [EXTRA_YAML]
-#                                    -> gw_addr, gw_admin, gw_pid (config in $work/NAME.yaml)
+#                                    -> gw_addr, gw_admin, gw_pid (config in $work/NAME.yaml);
+#                                    runs $tollgate_bin when set (another build's), else
+#                                    $build/bin/tollgate
 #   stop_pid PID                     SIGTERM and wait
 #   cpu_ticks PID...                 CPU ticks (user + system, 1/CLK_TCK s) of these processes
 #                                    and their children (nginx's workers)
@@ -199,9 +201,9 @@ ${4:-}
 YAML
 }
 
-gateway_accepts() {  # gateway_accepts EVENTS_YAML: the built tollgate validates that config
+gateway_accepts() {  # gateway_accepts EVENTS_YAML: the tollgate start_gateway runs validates that config
   mock_addr=${mock_addr:-127.0.0.1:9} gateway_yaml "$work/check.yaml" 1 "$1"
-  "$build/bin/tollgate" --check-config "$work/check.yaml" >"$work/check.out" 2>&1
+  "${tollgate_bin:-$build/bin/tollgate}" --check-config "$work/check.yaml" >"$work/check.out" 2>&1
 }
 
 start_redis() {
@@ -233,7 +235,8 @@ YAML
 
 start_gateway() {
   gateway_yaml "$work/$1.yaml" "$2" "$3" "${4:-}"
-  "${on_proxy[@]}" "$build/bin/tollgate" --config "$work/$1.yaml" >"$work/$1.out" 2>"$work/$1.err" &
+  "${on_proxy[@]}" "${tollgate_bin:-$build/bin/tollgate}" --config "$work/$1.yaml" \
+    >"$work/$1.out" 2>"$work/$1.err" &
   pids+=($!)
   gw_pid=$!
   local line

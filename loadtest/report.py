@@ -15,8 +15,8 @@ import sys
 RSS_GOAL_BYTES = 32 * 1024
 ADDED_P99_GOAL_MS = 0.2
 SINK_COST_GOAL = 0.05
-TARGETS = ("direct", "nginx", "gateway", "gateway-bare", "gateway-budgets-local",
-           "gateway-budgets-redis")
+TARGETS = ("direct", "nginx", "gateway", "gateway@baseline", "gateway-bare",
+           "gateway-bare@baseline", "gateway-budgets-local", "gateway-budgets-redis")
 
 
 MEDIAN_FIELDS = ("rate", "rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
@@ -93,6 +93,14 @@ def budgets_cost(runs, w, sc, target, field):
     return b / g - 1 if b is not None and g else None
 
 
+def baseline_change(runs, w, sc, target, field):
+    """This build against bench --baseline's, the same target in the same rounds: target /
+    target@baseline - 1."""
+    t = num(runs.get(("throughput", w, sc, target)), field)
+    b = num(runs.get(("throughput", w, sc, target + "@baseline")), field)
+    return t / b - 1 if t is not None and b else None
+
+
 def added_p99(runs, w, sc):
     g = num(runs.get(("latency", w, sc, "gateway")), "p99_ms")
     n = num(runs.get(("latency", w, sc, "nginx")), "p99_ms")
@@ -128,6 +136,12 @@ def print_tables(runs, workers, scenarios):
                 print(f"  {'':<16}metering + sink cost (gateway vs gateway-bare): {100 * cost:+.1f}% req/s, "
                       f"{fmt(cpu_cost and 100 * cpu_cost, 0, '+.1f', '%')} gateway CPU/call"
                       f" (+ mock broker {fmt(broker, 0, '.1f')} us/call)")
+            for t in ("gateway", "gateway-bare"):
+                rps_change = baseline_change(runs, w, sc, t, "rps")
+                if rps_change is not None:
+                    cpu = baseline_change(runs, w, sc, t, "cpu_us_per_call")
+                    print(f"  {'':<16}{t} against the baseline build: {100 * rps_change:+.1f}% "
+                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} CPU/call")
             for t in ("gateway-budgets-local", "gateway-budgets-redis"):
                 rps_cost = budgets_cost(runs, w, sc, t, "rps")
                 if rps_cost is not None:
@@ -205,6 +219,8 @@ def main():
     for r in rows:
         if r["kind"] == "sink":
             print(f"sink ({r['workers']} worker(s)): {r['note']}")
+        if r["kind"] == "baseline":
+            print(f"baseline build: {r['note']}")
         if r["kind"] == "redis":
             print(f"redis ({r['scenario']}, {r['workers']} worker(s), round {r['round']}, "
                   f"{float(r['rps']):.0f} req/s): {r['note']}")

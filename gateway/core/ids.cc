@@ -1,12 +1,11 @@
 #include "gateway/core/ids.h"
 
 #include <charconv>
+#include <cstring>
 #include <random>
 
 namespace tollgate::gateway {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -18,6 +17,18 @@ bool isLowerHex(std::string_view s) {
 }
 
 bool allZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+// The eight nibbles of `x` as eight ASCII hex digits, the most significant nibble in the most
+// significant byte: each nibble is spread into a byte of its own, then turned into '0'..'9' or
+// 'a'..'f' by adding '0', plus 39 more where the nibble is 10 or above.
+uint64_t hexDigits(uint32_t x) {
+  uint64_t v = x;
+  v = ((v & 0xFFFF0000ULL) << 16) | (v & 0x0000FFFFULL);
+  v = ((v & 0x0000FF000000FF00ULL) << 8) | (v & 0x000000FF000000FFULL);
+  v = ((v & 0x00F000F000F000F0ULL) << 4) | (v & 0x000F000F000F000FULL);
+  const uint64_t letters = ((v + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+  return v + 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+}
 
 }  // namespace
 
@@ -41,15 +52,19 @@ uint64_t IdGenerator::next() {
   return result;
 }
 
-void IdGenerator::writeHex(uint64_t v, char* out) {
-  for (int shift = 60; shift >= 0; shift -= 4) *out++ = kHex[(v >> shift) & 0xF];
+void writeLowerHex16(uint64_t v, char* out) {
+  // Big-endian order in memory: the first character is the most significant nibble.
+  const uint64_t hi = __builtin_bswap64(hexDigits(static_cast<uint32_t>(v >> 32)));
+  const uint64_t lo = __builtin_bswap64(hexDigits(static_cast<uint32_t>(v)));
+  std::memcpy(out, &hi, 8);
+  std::memcpy(out + 8, &lo, 8);
 }
 
 RequestId IdGenerator::requestId() {
   RequestId id;
   char* out = id.fill();
-  writeHex(next(), out);
-  writeHex(next(), out + 16);
+  writeLowerHex16(next(), out);
+  writeLowerHex16(next(), out + 16);
   return id;
 }
 
@@ -59,8 +74,8 @@ TraceId IdGenerator::traceId() {
   while (hi == 0 && lo == 0) hi = next(), lo = next();
   TraceId id;
   char* out = id.fill();
-  writeHex(hi, out);
-  writeHex(lo, out + 16);
+  writeLowerHex16(hi, out);
+  writeLowerHex16(lo, out + 16);
   return id;
 }
 
@@ -68,7 +83,7 @@ SpanId IdGenerator::spanId() {
   uint64_t v = 0;
   while (v == 0) v = next();
   SpanId id;
-  writeHex(v, id.fill());
+  writeLowerHex16(v, id.fill());
   return id;
 }
 

@@ -68,9 +68,13 @@ class IdGenerator {
 
  private:
   uint64_t next();
-  static void writeHex(uint64_t v, char* out);
   std::array<uint64_t, 4> s_{};
 };
+
+// Writes `v` as 16 lowercase hex characters, most significant first, to out[0..15]. Every call
+// makes a request id, a trace id and a span id per attempt: eight bytes at a time, not a table
+// lookup per nibble.
+void writeLowerHex16(uint64_t v, char* out);
 
 // A parsed W3C traceparent header (version 00).
 struct TraceParent {

@@ -2,10 +2,28 @@
 
 #include <gtest/gtest.h>
 
+#include <cinttypes>
+#include <cstdio>
+#include <random>
 #include <set>
 
 namespace tollgate::gateway {
 namespace {
+
+TEST(WriteLowerHex16, WritesSixteenLowerHexDigitsMostSignificantFirst) {
+  std::mt19937_64 random(7);
+  std::vector<uint64_t> values = {
+      0,    1, 9, 10, 15, 16, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x8000000000000000ULL,
+      ~0ULL};
+  for (int i = 0; i < 10000; ++i) values.push_back(random());
+  for (const uint64_t v : values) {
+    char want[17];
+    std::snprintf(want, sizeof want, "%016" PRIx64, v);
+    char got[16];
+    writeLowerHex16(v, got);
+    ASSERT_EQ(std::string_view(got, 16), std::string_view(want, 16)) << v;
+  }
+}
 
 TEST(IdGenerator, RequestIdsAre32LowerHexAndDistinct) {
   IdGenerator ids;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "tests/gateway/policy/spend_test_support.h"
@@ -141,9 +142,13 @@ TEST_F(RedisSpendStateTest, ThresholdsAlertExactlyOnceAcrossReplicasAndAgainNext
   meter::PriceEntry cent = testing::dollarPerInputToken();
   cent.price.input = cent.price.cache_read = cent.price.cache_write = cent.price.cache_write_1h =
       kCent;
+  // Books 100 one-cent calls, alternating replicas; a refusal (the other replica holds the
+  // last lease until it syncs) is retried until a deadline, not a count: a loaded CI machine
+  // took longer than 2,000 tries of 1 ms.
   const auto spendAll = [&] {
     int booked = 0;
-    for (int i = 0; i < 2000 && booked < 100; ++i) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (int i = 0; booked < 100 && std::chrono::steady_clock::now() < give_up; ++i) {
       RedisSpendState& state = i % 2 == 0 ? *a : *b;
       const auto admission = state.admit(callOf(&cent, 1));
       if (admission.status != Status::kAdmitted) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string_view>
 #include <system_error>
 
@@ -475,11 +476,19 @@ void appendCloudEventJson(const CostEvent& event, std::string& out) {
 
   EventSize size;
   writeEvent(event, duration, ttft, size);
-  const size_t at = out.size();
-  out.resize(at + size.size());
-  EventWriter writer(out.data() + at);
+  // Written into this thread's scratch buffer, then appended: growing `out` by the bound with
+  // resize() would zero-fill all of it first (a string's bound is six times its length, for
+  // escapes), and finding the exact size would scan every string twice. The scratch buffer is
+  // never initialised and stays in cache from one event to the next.
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (scratch_size < size.size()) {
+    scratch = std::make_unique_for_overwrite<char[]>(size.size());
+    scratch_size = size.size();
+  }
+  EventWriter writer(scratch.get());
   writeEvent(event, duration, ttft, writer);
-  out.resize(static_cast<size_t>(writer.end() - out.data()));
+  out.append(scratch.get(), static_cast<size_t>(writer.end() - scratch.get()));
 }
 
 }  // namespace tollgate::meter

@@ -185,6 +185,31 @@ TEST(CloudEventJson, HostileStringsStayValidJson) {
   EXPECT_EQ(stringAt(parsed.root, "/data/endpoint"), "</script>\t\x1F");
 }
 
+// The writer sizes its buffer by a bound (a string escapes to at most six bytes a byte) and
+// reuses it from event to event: a small event, then one whose strings all take the longest
+// escape (\u0001), then a small one again must each come out whole (the sanitizer build would
+// see a write past the buffer).
+TEST(CloudEventJson, EventsOfEverySizeFitTheWritersBuffer) {
+  const std::string small = json(fullEvent());
+  CostEvent worst = fullEvent();
+  const std::string controls(4096, '\x01');
+  worst.attribution.team = controls;
+  worst.model = controls;
+  worst.request_id = controls;
+  worst.attribution.tags = {{controls, controls}};
+  const std::string big = json(worst);
+  Parsed parsed;
+  ASSERT_TRUE(parses(big, parsed));
+  EXPECT_EQ(stringAt(parsed.root, "/data/team"), controls);
+  EXPECT_EQ(stringAt(parsed.root, "/data/model"), controls);
+  EXPECT_GT(big.size(), 5 * 6 * controls.size());
+  EXPECT_EQ(json(fullEvent()), small);
+  std::string two;
+  appendCloudEventJson(worst, two);
+  appendCloudEventJson(fullEvent(), two);
+  EXPECT_EQ(two, big + small);
+}
+
 TEST(CloudEventJson, UnpricedEventHasNullPriceRefAndZeroCost) {
   CostEvent event = fullEvent();
   event.priced = false;  // the stale price_ref and cost must not leak into the event

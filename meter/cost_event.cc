@@ -464,7 +464,7 @@ void appendRfc3339(int64_t unix_ns, std::string& out) {
   out.append(buf, writeRfc3339(unix_ns, buf));
 }
 
-void appendCloudEventJson(const CostEvent& event, std::string& out) {
+std::string_view cloudEventJson(const CostEvent& event) {
   // Computed in 128 bits: the difference of two arbitrary int64 times can overflow int64, its
   // microseconds cannot.
   const auto duration_ns = static_cast<__int128>(event.end_unix_ns) - event.start_unix_ns;
@@ -476,10 +476,10 @@ void appendCloudEventJson(const CostEvent& event, std::string& out) {
 
   EventSize size;
   writeEvent(event, duration, ttft, size);
-  // Written into this thread's scratch buffer, then appended: growing `out` by the bound with
-  // resize() would zero-fill all of it first (a string's bound is six times its length, for
-  // escapes), and finding the exact size would scan every string twice. The scratch buffer is
-  // never initialised and stays in cache from one event to the next.
+  // Written into this thread's scratch buffer, sized by the bound: growing a string by the bound
+  // with resize() would zero-fill all of it first (a string's bound is six times its length, for
+  // escapes), and finding the exact size would scan every string twice. The buffer is never
+  // initialised and stays in cache from one event to the next.
   thread_local std::unique_ptr<char[]> scratch;
   thread_local size_t scratch_size = 0;
   if (scratch_size < size.size()) {
@@ -488,7 +488,11 @@ void appendCloudEventJson(const CostEvent& event, std::string& out) {
   }
   EventWriter writer(scratch.get());
   writeEvent(event, duration, ttft, writer);
-  out.append(scratch.get(), static_cast<size_t>(writer.end() - scratch.get()));
+  return {scratch.get(), static_cast<size_t>(writer.end() - scratch.get())};
+}
+
+void appendCloudEventJson(const CostEvent& event, std::string& out) {
+  out.append(cloudEventJson(event));
 }
 
 }  // namespace tollgate::meter

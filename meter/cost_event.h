@@ -104,6 +104,9 @@ bool usesLineItems(const CostEvent& event);
 // field for field as contract.md shows it (v2 when usesLineItems). Strings are escaped per
 // RFC 8259.
 void appendCloudEventJson(const CostEvent& event, std::string& out);
+// The same text in a buffer of the calling thread, valid until that thread's next call: for a
+// sink that copies it anyway (into a Kafka message) and need not append it to a string first.
+std::string_view cloudEventJson(const CostEvent& event);
 
 // RFC 3339 UTC with microseconds: "2026-11-22T14:42:30.123456Z".
 void appendRfc3339(int64_t unix_ns, std::string& out);

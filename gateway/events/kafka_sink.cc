@@ -127,15 +127,13 @@ KafkaSink::~KafkaSink() {
 bool KafkaSink::tryEmit(meter::CostEvent&& event) {
   // Serialized into a buffer each worker thread keeps, then copied into one allocation of the
   // exact size, which librdkafka takes over.
-  thread_local std::string scratch;
-  scratch.clear();
-  meter::appendCloudEventJson(event, scratch);
+  const std::string_view json = meter::cloudEventJson(event);
   Message m;
   m.key = keyOf(event);
-  m.value.reset(static_cast<char*>(std::malloc(scratch.size())));
+  m.value.reset(static_cast<char*>(std::malloc(json.size())));
   if (m.value == nullptr) throw std::bad_alloc();
-  std::memcpy(m.value.get(), scratch.data(), scratch.size());
-  m.value_size = scratch.size();
+  std::memcpy(m.value.get(), json.data(), json.size());
+  m.value_size = json.size();
   bool wake = false;
   bool io_error = false;
   std::string error;

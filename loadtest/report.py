@@ -86,19 +86,23 @@ def sink_cpu_cost(runs, w, sc):
     return g / bare - 1 if g is not None and bare else None
 
 
-def budgets_cost(runs, w, sc, target, field):
-    """What spend control changes against the same gateway without it: target / gateway - 1."""
-    b = num(runs.get(("throughput", w, sc, target)), field)
-    g = num(runs.get(("throughput", w, sc, "gateway")), field)
-    return b / g - 1 if b is not None and g else None
-
-
-def baseline_change(runs, w, sc, target, field):
-    """This build against bench --baseline's, the same target in the same rounds: target /
-    target@baseline - 1."""
+def relative(runs, w, sc, target, reference, field):
+    """target / reference - 1 for one field of the same worker count and scenario."""
     t = num(runs.get(("throughput", w, sc, target)), field)
-    b = num(runs.get(("throughput", w, sc, target + "@baseline")), field)
-    return t / b - 1 if t is not None and b else None
+    r = num(runs.get(("throughput", w, sc, reference)), field)
+    return t / r - 1 if t is not None and r else None
+
+
+# The side-by-side comparisons printed under a scenario: target, what it is measured against
+# (bench --baseline's build for the same target; the gateway without spend control), the line.
+COMPARISONS = [
+    ("gateway", "gateway@baseline", "gateway against the baseline build", "CPU/call"),
+    ("gateway-bare", "gateway-bare@baseline", "gateway-bare against the baseline build", "CPU/call"),
+    ("gateway-budgets-local", "gateway",
+     "budgets + rate limit (gateway-budgets-local vs gateway)", "gateway CPU/call"),
+    ("gateway-budgets-redis", "gateway",
+     "budgets + rate limit (gateway-budgets-redis vs gateway)", "gateway CPU/call"),
+]
 
 
 def added_p99(runs, w, sc):
@@ -136,18 +140,12 @@ def print_tables(runs, workers, scenarios):
                 print(f"  {'':<16}metering + sink cost (gateway vs gateway-bare): {100 * cost:+.1f}% req/s, "
                       f"{fmt(cpu_cost and 100 * cpu_cost, 0, '+.1f', '%')} gateway CPU/call"
                       f" (+ mock broker {fmt(broker, 0, '.1f')} us/call)")
-            for t in ("gateway", "gateway-bare"):
-                rps_change = baseline_change(runs, w, sc, t, "rps")
+            for t, reference, label, cpu_label in COMPARISONS:
+                rps_change = relative(runs, w, sc, t, reference, "rps")
                 if rps_change is not None:
-                    cpu = baseline_change(runs, w, sc, t, "cpu_us_per_call")
-                    print(f"  {'':<16}{t} against the baseline build: {100 * rps_change:+.1f}% "
-                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} CPU/call")
-            for t in ("gateway-budgets-local", "gateway-budgets-redis"):
-                rps_cost = budgets_cost(runs, w, sc, t, "rps")
-                if rps_cost is not None:
-                    cpu = budgets_cost(runs, w, sc, t, "cpu_us_per_call")
-                    print(f"  {'':<16}budgets + rate limit ({t} vs gateway): {100 * rps_cost:+.1f}% "
-                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} gateway CPU/call")
+                    cpu = relative(runs, w, sc, t, reference, "cpu_us_per_call")
+                    print(f"  {'':<16}{label}: {100 * rps_change:+.1f}% "
+                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} {cpu_label}")
         if any(k[0] == "latency" and k[1] == w for k in runs):
             print(f"{w} worker(s) each; latency: rate_load, open loop at half of nginx's req/s")
             print(f"  {'scenario':<16}{'target':<22}{'rate/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"

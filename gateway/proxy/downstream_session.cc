@@ -525,7 +525,8 @@ Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   bool after_stale = false;
   for (unsigned attempt = 0;; ++attempt) {
     UpstreamPools::Pool& pool = pools.pool(planner.currentUpstream());
-    const auto now = Clock::now();
+    // The first attempt starts when the upstream part of the call does: one clock read fewer.
+    const auto now = attempt == 0 ? call.upstream_start : Clock::now();
     const EndpointPick pick =
         pool.endpoints.pick(*pool.balancer, pools.random(), now, failover.tried());
     if (pick.kind != EndpointPick::Kind::kPicked) {
@@ -698,7 +699,11 @@ void DownstreamSession::finishAttempt(EndpointSet& endpoints, size_t endpoint,
   std::optional<PeakEwma::Nanos> latency;
   if (call.has_first_byte) latency = call.first_byte - call.upstream_start;
   if (result == AttemptResult::kTtftTimeout) latency = call.upstream->ttft_timeout;
-  if (endpoints.onFinish(endpoint, result, latency, Clock::now())) {
+  // The attempt ended with its answer: relayCall stamps upstream_end on its ways out; one that
+  // did not (the stamp is an earlier attempt's) ends now.
+  const auto end =
+      call.upstream_end >= call.attempts.back().start ? call.upstream_end : Clock::now();
+  if (endpoints.onFinish(endpoint, result, latency, end)) {
     ctx_.metrics->add(ctx_.metrics->upstream_ejections);
   }
 }

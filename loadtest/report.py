@@ -35,6 +35,7 @@ def combine(rounds):
     rps = [float(r["rps"]) for r in rounds if r.get("rps")]
     mid = statistics.median(rps) if rps else 0
     row["spread"] = (max(rps) - min(rps)) / mid if len(rps) > 1 and mid else None
+    row["rps_by_round"] = {r["round"]: float(r["rps"]) for r in rounds if r.get("rps")}
     row["rounds"] = len(rounds)
     return row
 
@@ -93,6 +94,26 @@ def relative(runs, w, sc, target, reference, field):
     return t / r - 1 if t is not None and r else None
 
 
+def paired(runs, w, sc, target, reference):
+    """target / reference - 1 of req/s round by round: bench runs the two right after each other
+    in every round, so each ratio sees the same machine, and the spread of the ratios is the
+    noise of the comparison itself (the spread of one target's rounds also holds the machine's
+    drift over the whole run, which both sides share)."""
+    t = (runs.get(("throughput", w, sc, target)) or {}).get("rps_by_round", {})
+    r = (runs.get(("throughput", w, sc, reference)) or {}).get("rps_by_round", {})
+    return [t[k] / r[k] - 1 for k in t if k in r and r[k]]
+
+
+def paired_text(changes):
+    """"round by round -7.8 to -2.1 %, 9 of 9 slower": with every round on one side the change
+    is beyond the comparison's noise (a sign test: all of n rounds by chance is 2 / 2^n)."""
+    if len(changes) < 2:
+        return ""
+    slower = sum(1 for c in changes if c < 0)
+    return (f"; round by round {100 * min(changes):+.1f} to {100 * max(changes):+.1f} %, "
+            f"{slower} of {len(changes)} slower")
+
+
 # The side-by-side comparisons printed under a scenario: target, what it is measured against
 # (bench --baseline's build for the same target; the gateway without spend control), the line.
 COMPARISONS = [
@@ -145,7 +166,8 @@ def print_tables(runs, workers, scenarios):
                 if rps_change is not None:
                     cpu = relative(runs, w, sc, t, reference, "cpu_us_per_call")
                     print(f"  {'':<16}{label}: {100 * rps_change:+.1f}% "
-                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} {cpu_label}")
+                          f"req/s, {fmt(cpu and 100 * cpu, 0, '+.1f', '%')} {cpu_label}"
+                          f"{paired_text(paired(runs, w, sc, t, reference))}")
         if any(k[0] == "latency" and k[1] == w for k in runs):
             print(f"{w} worker(s) each; latency: rate_load, open loop at half of nginx's req/s")
             print(f"  {'scenario':<16}{'target':<22}{'rate/s':>10}{'p50':>9}{'p99':>9}{'p99.9':>9} ms"

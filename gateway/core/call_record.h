@@ -21,7 +21,7 @@ namespace tollgate::gateway {
 struct CallRecord {
   using Clock = std::chrono::steady_clock;
 
-  Clock::time_point start;  // request fully read
+  Clock::time_point start;  // request fully read (at its head when the body came with it)
   std::chrono::system_clock::time_point start_wall;
   Clock::time_point upstream_start{};  // first upstream attempt began
   Clock::time_point upstream_end{};    // upstream answer ended (or failed)

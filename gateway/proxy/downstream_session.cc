@@ -329,6 +329,8 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     }
     const size_t head_fields =
         static_cast<size_t>(std::distance(req.base().begin(), req.base().end()));
+    // A body that came with the head costs no wait: the call started with the head.
+    const bool waits_for_body = !bodyBuffered(parser);
     client_deadline_.expiresAfter(timeouts.client_body);
     auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
     const bool timed_out = client_deadline_.expired();
@@ -350,8 +352,10 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
       const size_t dropped = dropTrailerFields(req.base(), head_fields);
       if (dropped > 0) ctx_.metrics->add(ctx_.metrics->request_trailers_dropped, dropped);
     }
-    call.start = Clock::now();
-    call.start_wall = std::chrono::system_clock::now();
+    if (waits_for_body) {
+      call.start = Clock::now();
+      call.start_wall = std::chrono::system_clock::now();
+    }
   }
 
   // The gateway key goes no further, whatever the upstream's passthrough_auth says.

@@ -95,10 +95,10 @@ def relative(runs, w, sc, target, reference, field):
 
 
 def paired(runs, w, sc, target, reference):
-    """target / reference - 1 of req/s round by round: bench runs the two right after each other
-    in every round, so each ratio sees the same machine, and the spread of the ratios is the
-    noise of the comparison itself (the spread of one target's rounds also holds the machine's
-    drift over the whole run, which both sides share)."""
+    """target / reference - 1 of req/s round by round: bench runs every target once a round (a
+    build right before or after its baseline), so each ratio sees the same machine, and the
+    spread of the ratios is the noise of the comparison itself (the spread of one target's
+    rounds also holds the machine's drift over the whole run, which both sides share)."""
     t = (runs.get(("throughput", w, sc, target)) or {}).get("rps_by_round", {})
     r = (runs.get(("throughput", w, sc, reference)) or {}).get("rps_by_round", {})
     return [t[k] / r[k] - 1 for k in t if k in r and r[k]]

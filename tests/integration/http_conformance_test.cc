@@ -163,6 +163,31 @@ TEST(HttpConformance, ExpectContinueIsAnsweredByTheGatewayAndNotForwarded) {
   EXPECT_EQ(e.num("/data/usage/output_tokens"), 5);
 }
 
+// A body the client sends well after its head (a slow upload): the call starts once the body
+// has come, so the wait is not booked as the gateway's own time (overhead_us). A body that
+// comes with its head starts the call at the head, and its copy is the gateway's time.
+TEST(HttpConformance, SlowUploadIsNotTheGatewaysOverhead) {
+  RawUpstream raw(answering(11, 5));
+  Stack stack(rawStack(raw));
+  RawClient client(stack.gateway().port);
+  const std::string request = post(kChat, chatBody("raw-1"));
+  const size_t head_end = request.find("\r\n\r\n") + 4;
+  ASSERT_TRUE(client.send(request.substr(0, head_end)));
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(client.send(request.substr(head_end)));
+  ASSERT_TRUE(client.readUntil("\"total_tokens\":16}}", 5s)) << client.received();
+  RawClient at_once(stack.gateway().port);
+  ASSERT_TRUE(at_once.send(request));
+  ASSERT_TRUE(at_once.readUntil("\"total_tokens\":16}}", 5s)) << at_once.received();
+  const auto events = stack.waitForEvents(2);
+  for (const auto& event : events) {
+    Json e(event);
+    EXPECT_EQ(e.num("/data/usage/input_tokens"), 11);
+    EXPECT_GE(e.num("/data/timing/overhead_us"), 0);
+    EXPECT_LT(e.num("/data/timing/overhead_us"), 200000) << event;
+  }
+}
+
 TEST(HttpConformance, Upstream100ContinueIsNotTheAnswerAndNoCallGetsAnothersAnswer) {
   RawUpstream raw([](const RawUpstream::Call& call) {
     // uvicorn, Go net/http and cpp-httplib answer 100 before the final answer.

@@ -75,16 +75,13 @@ def ratio(a, b):
 
 def sink_cost(runs, w, sc):
     """Throughput lost to metering plus the event sink: 1 - gateway / gateway-bare."""
-    g = num(runs.get(("throughput", w, sc, "gateway")), "rps")
-    bare = num(runs.get(("throughput", w, sc, "gateway-bare")), "rps")
-    return 1 - g / bare if g is not None and bare else None
+    lost = relative(runs, w, sc, "gateway", "gateway-bare", "rps")
+    return -lost if lost is not None else None
 
 
 def sink_cpu_cost(runs, w, sc):
     """Gateway CPU per call added by metering plus the event sink: gateway / gateway-bare - 1."""
-    g = num(runs.get(("throughput", w, sc, "gateway")), "cpu_us_per_call")
-    bare = num(runs.get(("throughput", w, sc, "gateway-bare")), "cpu_us_per_call")
-    return g / bare - 1 if g is not None and bare else None
+    return relative(runs, w, sc, "gateway", "gateway-bare", "cpu_us_per_call")
 
 
 def relative(runs, w, sc, target, reference, field):

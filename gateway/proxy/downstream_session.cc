@@ -62,6 +62,10 @@ constexpr std::chrono::milliseconds kLingerTime{2'000};
 constexpr size_t kLingerBytes = 1024 * 1024;
 // An upstream that sends more interim (1xx) answers than this before its answer is broken.
 constexpr int kMaxInterimResponses = 8;
+// The upstream request head's first allocation: a typical head in one block, small enough for
+// glibc's per-thread cache (blocks of up to 1,032 bytes with their header); 1,024 missed it by
+// one and took the arena's slower path on every call.
+constexpr size_t kUpstreamHeadReserve = 1000;
 
 bool isClientGone(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
@@ -425,7 +429,7 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
                                            std::string_view bearer_token, std::string_view body,
                                            std::string& head) const {
   const auto& names = call.runtime->config->attribution_headers;
-  head.reserve(1024);
+  head.reserve(kUpstreamHeadReserve);
   // A credential in the query string (Gemini's `?key=`) is the client's: it goes upstream only
   // with passthrough_auth, like the credential headers, and never when it is a gateway key.
   const std::string_view query_key = queryParameter(call.target, "key");

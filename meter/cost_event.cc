@@ -8,8 +8,10 @@
 #include <memory>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "meter/json_escape.h"
+#include "meter/text_moves.h"
 
 namespace tollgate::meter {
 namespace {
@@ -433,6 +435,20 @@ void writeEvent(const CostEvent& event, std::string_view duration_ms, std::strin
 }
 
 }  // namespace
+
+void moveAttribution(Attribution& from, Attribution& into) {
+  static_assert(sizeof(Attribution) ==
+                    6 * sizeof(std::string) + sizeof(Attribution::tags) + alignof(std::string),
+                "moveAttribution moves every member of Attribution: add the new one");
+  moveText(into.team, from.team);
+  moveText(into.project, from.project);
+  moveText(into.cost_center, from.cost_center);
+  moveText(into.workload_type, from.workload_type);
+  moveText(into.environment, from.environment);
+  into.tags = std::move(from.tags);
+  moveText(into.key_id, from.key_id);
+  into.allocated = from.allocated;
+}
 
 bool usesLineItems(const CostEvent& event) {
   return event.usage.hasLineItems() || event.usage.unknown_units != 0 ||

@@ -42,6 +42,10 @@ struct Attribution {
   bool allocated = true;
 };
 
+// `from` moved into `into`, out of line: an inlined move assignment of Attribution is six
+// inlined string moves, and a call moves its attribution twice (admission, the event).
+void moveAttribution(Attribution& from, Attribution& into);
+
 // Everything one cost event says. Times are handed in (meter/ never reads a clock):
 // unix nanoseconds, UTC.
 struct CostEvent {

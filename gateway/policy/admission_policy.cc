@@ -18,11 +18,11 @@ PolicyRefusal toPolicyRefusal(Refusal&& refusal) {
 std::optional<PolicyRefusal> AdmissionPolicy::onHead(const Fields& head, PolicyCall& call) {
   auto admitted = admission_.admit(head);
   if (auto* refusal = std::get_if<Refusal>(&admitted)) {
-    *call.attribution = std::move(refusal->attribution);
+    meter::moveAttribution(refusal->attribution, *call.attribution);
     return toPolicyRefusal(std::move(*refusal));
   }
   auto& grant = std::get<Admitted>(admitted);
-  *call.attribution = std::move(grant.attribution);
+  meter::moveAttribution(grant.attribution, *call.attribution);
   call.key = grant.key;
   call.key_headers = std::move(grant.key_headers);
   call.warnings = std::move(grant.warnings);

@@ -4,9 +4,13 @@
 #include <string>
 
 #include "meter/gpu_pool_estimate.h"
+#include "meter/text_moves.h"
 
 namespace tollgate::gateway {
 namespace {
+
+using meter::copyText;
+using meter::moveText;
 
 using Clock = CallRecord::Clock;
 
@@ -24,27 +28,28 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
                              const meter::Coster& coster) {
   const auto end_wall = call.start_wall + (end - call.start);
   meter::CostEvent event;
-  event.id = call.request_id.view();
-  event.source = event_source;
-  event.request_id = call.request_id.view();
-  event.trace_id = call.trace_id.view();
-  event.attribution = std::move(call.attribution);
-  event.operation = call.info.operation;
-  event.endpoint = std::string(call.endpoint);
-  event.model_requested = call.info.model;
+  copyText(event.id, call.request_id.view());
+  copyText(event.source, event_source);
+  copyText(event.request_id, call.request_id.view());
+  copyText(event.trace_id, call.trace_id.view());
+  meter::moveAttribution(call.attribution, event.attribution);
+  copyText(event.operation, call.info.operation);
+  copyText(event.endpoint, call.endpoint);
+  copyText(event.model_requested, call.info.model);
   event.stream = call.info.stream;
   event.status = call.status;
   event.outcome = call.outcome;
-  event.limit = call.limit;
+  copyText(event.limit, call.limit);
   event.max_tokens_clamped = call.max_tokens_clamped;
   if (call.upstream != nullptr) {
-    event.upstream = call.upstream->name;
-    event.provider = call.upstream->dialect;
+    copyText(event.upstream, call.upstream->name);
+    copyText(event.provider, call.upstream->dialect);
   }
   // What this attempt asked for: a fallback's own model, else the client's.
   const std::string& asked = call.attempt_model.empty() ? call.info.model : call.attempt_model;
-  event.model =
-      call.metered && !call.result.response_model.empty() ? call.result.response_model : asked;
+  copyText(event.model, call.metered && !call.result.response_model.empty()
+                            ? call.result.response_model
+                            : asked);
   if (call.metered) {
     event.usage = call.result.usage;
     event.usage_source = call.result.usage_source;
@@ -70,7 +75,7 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
     auto costed = coster.cost(input, event.usage);
     event.usage_flags |= costed.usage_flags;
     event.priced = costed.priced;
-    event.price_ref = std::move(costed.price_ref);
+    moveText(event.price_ref, costed.price_ref);
     event.cost = costed.cost;
     event.other_models = std::move(costed.other_models);
   }
@@ -81,7 +86,7 @@ meter::CostEvent accountCall(CallRecord& call, std::string_view event_source, Cl
   }
   event.overhead_us = std::chrono::duration_cast<std::chrono::microseconds>(total).count();
   if (!call.gpu_pool.empty()) {
-    event.gpu_pool = call.gpu_pool;
+    copyText(event.gpu_pool, call.gpu_pool);
     // The pool is busy from the first upstream attempt to the answer's end.
     const auto busy = call.upstream_end >= call.upstream_start
                           ? call.upstream_end - call.upstream_start

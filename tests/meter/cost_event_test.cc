@@ -356,5 +356,33 @@ TEST(CloudEventJson, AttemptFieldsAreWrittenOnlyForACallOfSeveralAttempts) {
   EXPECT_EQ(text.substr(0, at) + text.substr(end), single);
 }
 
+// The relay moves a call's attribution twice (admission, then the event) with moveAttribution,
+// member by member: every member must arrive, and none of what the target held may stay.
+Attribution attributionNamed(const std::string& name, bool allocated) {
+  return Attribution{.team = name + "-team-with-a-name-past-the-short-string",
+                     .project = name + "-project",
+                     .cost_center = name + "-cc",
+                     .workload_type = name + "-workload",
+                     .environment = name + "-env",
+                     .tags = {{name + "-tier", "gold"}, {"region", name}},
+                     .key_id = name + "-key",
+                     .allocated = allocated};
+}
+
+TEST(CostEvent, MoveAttributionMovesEveryMember) {
+  Attribution from = attributionNamed("fraud", false);
+  const Attribution expected = from;
+  Attribution into = attributionNamed("stale", true);
+  moveAttribution(from, into);
+  EXPECT_EQ(into.team, expected.team);
+  EXPECT_EQ(into.project, expected.project);
+  EXPECT_EQ(into.cost_center, expected.cost_center);
+  EXPECT_EQ(into.workload_type, expected.workload_type);
+  EXPECT_EQ(into.environment, expected.environment);
+  EXPECT_EQ(into.tags, expected.tags);
+  EXPECT_EQ(into.key_id, expected.key_id);
+  EXPECT_EQ(into.allocated, expected.allocated);
+}
+
 }  // namespace
 }  // namespace tollgate::meter

@@ -82,6 +82,9 @@ class ResponseMeter {
 
   // Usage and facts so far; after onEnd(false) with no provider usage, an estimate.
   virtual MeterResult result() const = 0;
+  // The same result moved into `into`, for the caller that books the answer and asks the meter
+  // for no result again (result() copies; the meters that keep one move it).
+  virtual void takeResult(MeterResult& into) { into = result(); }
 
   // What was seen so far, before the end (cheap: a few copies). A meter that reads nothing
   // until the end (a JSON body) reports nothing.

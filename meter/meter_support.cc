@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "meter/text_moves.h"
+
 namespace tollgate::meter::support {
 namespace {
 
@@ -168,6 +170,7 @@ class PassThroughMeter final : public ResponseMeter {
   }
 
   MeterResult result() const override { return state_.result; }
+  void takeResult(MeterResult& into) override { moveResult(state_.result, into); }
 
   MeterProgress progress() const override { return support::progressOf(state_); }
 
@@ -486,6 +489,24 @@ void settle(MeterState& state, int64_t request_estimate) {
 std::unique_ptr<ResponseMeter> newPassThroughMeter(const ObjectReader& reader,
                                                    const RequestInfo& info, BodyFraming framing) {
   return std::make_unique<PassThroughMeter>(reader, info, framing);
+}
+
+void moveResult(MeterResult& from, MeterResult& into) {
+  static_assert(sizeof(MeterResult) == sizeof(Usage) + 8 + 4 * sizeof(std::string) +
+                                           2 * sizeof(std::vector<int>) +
+                                           sizeof(std::optional<Money>) + 8,
+                "moveResult moves every member of MeterResult: add the new one");
+  into.usage = from.usage;
+  into.usage_source = from.usage_source;
+  into.usage_flags = from.usage_flags;
+  moveText(into.response_model, from.response_model);
+  moveText(into.response_id, from.response_id);
+  into.finish_reasons = std::move(from.finish_reasons);
+  into.upstream_error = from.upstream_error;
+  moveText(into.error_type, from.error_type);
+  moveText(into.service_tier, from.service_tier);
+  into.other_models = std::move(from.other_models);
+  into.provider_cost = from.provider_cost;
 }
 
 }  // namespace tollgate::meter::support

@@ -138,6 +138,11 @@ void settle(MeterState& state, int64_t request_estimate);
 // What the state says before the end (ResponseMeter::progress).
 MeterProgress progressOf(const MeterState& state);
 
+// ResponseMeter::takeResult for the meters that keep their result: `from` moved into `into`
+// member by member, out of line (an inlined move assignment of MeterResult is ~1.5 KB of code
+// on every call's path).
+void moveResult(MeterResult& from, MeterResult& into);
+
 // Whether the dialects read their common stream events (content deltas) from the raw bytes
 // (json_scanner.h) before handing the others to simdjson. On unless turned off for this thread:
 // tests and fuzz targets meter the same bytes both ways and compare.

@@ -641,6 +641,7 @@ class ErrorStatusMeter final : public ResponseMeter {
   }
 
   MeterResult result() const override { return state_.result; }
+  void takeResult(MeterResult& into) override { support::moveResult(state_.result, into); }
   size_t retainedBytes() const override { return body_.capacity(); }
 
  private:
@@ -705,6 +706,7 @@ class JsonBodyMeter final : public ResponseMeter {
   }
 
   MeterResult result() const override { return state_.result; }
+  void takeResult(MeterResult& into) override { support::moveResult(state_.result, into); }
   size_t retainedBytes() const override { return body_.retainedBytes(); }
 
  private:
@@ -816,6 +818,7 @@ class SseStreamMeter final : public ResponseMeter {
   }
 
   MeterResult result() const override { return state_.result; }
+  void takeResult(MeterResult& into) override { support::moveResult(state_.result, into); }
 
   MeterProgress progress() const override {
     MeterProgress progress;

@@ -886,13 +886,19 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   // Who books the call: the meter that read the body, or, for an encoded body it could not
   // read, the dialect's meter told that it saw nothing (its estimate).
   bool estimate_taken = false;
-  auto accountant = [&]() -> const meter::ResponseMeter& {
+  auto accountant = [&]() -> meter::ResponseMeter& {
     if (!encoded || !owned_meter) return *meter;
     if (!estimate_taken) {
       estimate_taken = true;
       owned_meter->onEnd(false);
     }
     return *owned_meter;
+  };
+  // bookAnswer moves the meter's result into the call: from then on the relay reads the call's.
+  bool answer_taken = false;
+  auto takeAnswer = [&] {
+    bookAnswer(call, accountant());
+    answer_taken = true;
   };
 
   // The client's response head, written straight into one buffer: the upstream's end-to-end
@@ -1019,7 +1025,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
           out = kept;
         }
         const auto tail = meter->onEnd(true);
-        bookAnswer(call, accountant());
+        takeAnswer();
         if (tail.empty()) {
           co_await writeToClient(out, true);
         } else {
@@ -1055,7 +1061,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
                            guard.endsInDialect());
   } else if (!ended) {
     const auto tail = meter->onEnd(complete);
-    if (complete && client_ok) bookAnswer(call, accountant());
+    if (complete && client_ok) takeAnswer();
     if (!complete && guard.endsInDialect()) {
       // Bytes were relayed: the client is told the answer failed, in its dialect, and its
       // body is left short, never ended as if complete.
@@ -1069,7 +1075,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
       co_await writeToClient(tail, complete);
     }
   }
-  if (!call.booked) {  // bookAnswer already took the result of a complete answer
+  if (!answer_taken) {
     call.result = accountant().result();
     call.metered = true;
   }
@@ -1096,9 +1102,9 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
   co_return client_ok && (complete || (cut && guard.endsInDialect())) && keep_alive;
 }
 
-void DownstreamSession::bookAnswer(ProxyCall& call, const meter::ResponseMeter& meter) {
+void DownstreamSession::bookAnswer(ProxyCall& call, meter::ResponseMeter& meter) {
   call.upstream_end = Clock::now();
-  call.result = meter.result();
+  meter.takeResult(call.result);  // the relay asks this meter for no result after this
   call.metered = true;
   if (call.result.upstream_error || call.status >= 400) {
     call.outcome = meter::Outcome::kUpstreamError;

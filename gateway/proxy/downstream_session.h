@@ -122,7 +122,7 @@ class DownstreamSession {
 
   // The upstream's answer is complete and the client has all but its last write: records how
   // the call ended and books it (the client still might not take that last write).
-  void bookAnswer(ProxyCall& call, const meter::ResponseMeter& meter);
+  void bookAnswer(ProxyCall& call, meter::ResponseMeter& meter);
 
   // Books `call` (its status and error already set), then sends `error` in its dialect: the
   // event is handed to the sink before the client can have the answer.

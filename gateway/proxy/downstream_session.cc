@@ -500,12 +500,19 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
   head.append(kCrlf);
 }
 
+std::string DownstreamSession::upstreamBody(Request& req, ProxyCall& call) const {
+  if (ctx_.metering) {
+    if (auto rewritten = call.dialect->rewriteRequest(req.body(), call.info)) {
+      return std::move(*rewritten);
+    }
+  }
+  return std::move(req.body());
+}
+
 Awaitable<bool> DownstreamSession::forward(Request& req, ProxyCall& call) {
   const auto& timeouts = call.runtime->config->server.timeouts;
   UpstreamRequest out;
-  std::optional<std::string> rewritten;
-  if (ctx_.metering) rewritten = call.dialect->rewriteRequest(req.body(), call.info);
-  out.body = rewritten ? std::move(*rewritten) : std::move(req.body());
+  out.body = upstreamBody(req, call);
 
   call.upstream_start = Clock::now();
   // Once per call, whatever the attempts: finishCall ends what begins here.

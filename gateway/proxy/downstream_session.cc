@@ -203,25 +203,6 @@ bool DownstreamSession::bodyBuffered(const RequestParser& parser) const {
   return length && !parser.chunked() && buffer_.size() >= *length;
 }
 
-Awaitable<bool> DownstreamSession::refuseOnHead(ProxyCall& call, RequestParser& parser,
-                                                const meter::Dialect& dialect,
-                                                const GatewayError& error, bool book) {
-  // The body has not been read. A body already in the buffer is consumed and the connection
-  // kept; otherwise the connection closes after the answer (the client may still be sending).
-  bool keep = call.client_keep_alive && bodyBuffered(parser);
-  if (keep && !parser.is_done()) {
-    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
-    keep = !ec;
-  }
-  call.client_keep_alive = keep;
-  if (book) finishCall(call);
-  const bool head_only = parser.get().method() == http::verb::head;
-  const bool kept =
-      co_await replyError(dialect, call.http_version, keep, error, call.request_id, head_only);
-  if (!kept) co_await lingerAndClose();
-  co_return kept;
-}
-
 GatewayError DownstreamSession::rejectCall(ProxyCall& call, int status, std::string code,
                                            std::string message) {
   call.status = status;
@@ -252,6 +233,48 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
                                               const std::shared_ptr<const Runtime>& runtime) {
   Request& req = parser.get();
   ProxyCall call;
+  // The checks before any upstream are plain functions and every refusal is answered by one
+  // coroutine: this one's frame and code hold only the path of a call that goes on.
+  bool expect_continue = false;
+  std::optional<Refusal> refused = admitHead(call, req, runtime, expect_continue);
+  // The body (a body that came with the head is read from the buffer).
+  if (!refused && !parser.is_done()) {
+    const auto& timeouts = call.runtime->config->server.timeouts;
+    if (expect_continue) {
+      // The client that asked waits for "100 Continue" before sending it.
+      client_deadline_.expiresAfter(timeouts.client_body);
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), kNoThrow);
+      client_deadline_.clear();
+      if (wec) co_return false;
+    }
+    const size_t head_fields =
+        static_cast<size_t>(std::distance(req.base().begin(), req.base().end()));
+    // A body that came with the head costs no wait: the call started with the head.
+    const bool waits_for_body = !bodyBuffered(parser);
+    client_deadline_.expiresAfter(timeouts.client_body);
+    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+    const bool timed_out = client_deadline_.expired();
+    client_deadline_.clear();
+    if (ec && isClientGone(ec) && !timed_out) co_return false;
+    refused = bodyRead(call, parser, ec, timed_out, head_fields, waits_for_body);
+  }
+  if (!refused) refused = admitRequest(call, req);
+  if (refused) {
+    const bool keep = co_await refuse(call, parser, *refused);
+    co_return keep;
+  }
+  if (ctx_.open_calls != nullptr) {
+    call.open_view.emplace(call, ctx_.event_source);
+    call.open_call.begin(ctx_.open_calls, *call.open_view);
+  }
+  const bool keep = co_await forward(req, call);
+  finishCall(call);
+  co_return keep;
+}
+
+std::optional<DownstreamSession::Refusal> DownstreamSession::admitHead(
+    ProxyCall& call, Request& req, const std::shared_ptr<const Runtime>& runtime,
+    bool& expect_continue) {
   call.start = Clock::now();
   call.start_wall = std::chrono::system_clock::now();
   call.runtime = runtime;
@@ -266,31 +289,27 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 
   // Framing first: a head whose body length cannot be trusted is answered and the connection
   // closed, before anything else reads it.
-  const HeadDecision rules = checkRequestHead(req.base(), req.version());
+  HeadDecision rules = checkRequestHead(req.base(), req.version());
   if (rules.error) {
     call.client_keep_alive = false;
-    const bool head_only = false;
-    co_await replyError(call.runtime->router.errorDialectFor(path), call.http_version, false,
-                        *rules.error, call.request_id, head_only);
-    co_await lingerAndClose();
-    co_return false;
+    return Refusal{Refusal::Answer::kClose, std::move(*rules.error),
+                   &call.runtime->router.errorDialectFor(path), false};
   }
+  expect_continue = rules.expect_continue;
 
   const Endpoint endpoint = call.runtime->router.endpointFor(path);
   if (endpoint.dialect == nullptr) {
-    const GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
+    GatewayError error{404, "unknown_endpoint", "no API is served at " + std::string(path)};
     call.error_type = error.code;
-    const bool keep = co_await refuseOnHead(
-        call, parser, call.runtime->router.errorDialectFor(path), error, false);
-    co_return keep;
+    return Refusal{Refusal::Answer::kOnHead, std::move(error),
+                   &call.runtime->router.errorDialectFor(path), false};
   }
   call.dialect = endpoint.dialect;
   if (req.method() != http::verb::post) {
     // Not a call to an API (nothing was asked of a model): answered, not booked.
-    const GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
+    GatewayError error{405, "method_not_allowed", std::string(path) + " accepts POST only"};
     call.error_type = error.code;
-    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, error, false);
-    co_return keep;
+    return Refusal{Refusal::Answer::kOnHead, std::move(error), call.dialect, false};
   }
 
   TraceParent parent;
@@ -312,56 +331,40 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
 
   // The policies' head hooks (admission: the gateway key and the attribution labels) run
   // before the body is read: a caller without a key never makes the gateway buffer its body.
-  const auto& policies = call.runtime->policies;
   call.policy.attribution = &call.attribution;
   call.policy.endpoint = path;
   call.policy.dialect = call.dialect;
-  if (auto refusal = policies.onHead(req.base(), call.policy)) {
+  if (auto refusal = call.runtime->policies.onHead(req.base(), call.policy)) {
     const bool book = bookRefusal(call, *refusal);
-    const bool keep = co_await refuseOnHead(call, parser, *call.dialect, refusal->error, book);
-    co_return keep;
+    return Refusal{Refusal::Answer::kOnHead, std::move(refusal->error), call.dialect, book};
   }
+  return std::nullopt;
+}
 
-  // The body: the client that asked waits for "100 Continue" before sending it.
-  if (!parser.is_done()) {
-    const auto& timeouts = call.runtime->config->server.timeouts;
-    if (rules.expect_continue) {
-      client_deadline_.expiresAfter(timeouts.client_body);
-      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), kNoThrow);
-      client_deadline_.clear();
-      if (wec) co_return false;
-    }
-    const size_t head_fields =
-        static_cast<size_t>(std::distance(req.base().begin(), req.base().end()));
-    // A body that came with the head costs no wait: the call started with the head.
-    const bool waits_for_body = !bodyBuffered(parser);
-    client_deadline_.expiresAfter(timeouts.client_body);
-    auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
-    const bool timed_out = client_deadline_.expired();
-    client_deadline_.clear();
-    if (ec) {
-      if (isClientGone(ec) && !timed_out) co_return false;
-      const GatewayError error =
-          unreadableRequest(ec, timed_out, call.runtime->config->server.limits);
-      const bool head_only = false;
-      co_await replyError(*call.dialect, call.http_version, false, error, call.request_id,
-                          head_only);
-      log_->debug("[C{}] request body rejected status={} error=\"{}\"", connection_id_,
-                  error.status, ec.message());
-      co_await lingerAndClose();
-      co_return false;
-    }
-    // A chunked body's trailer section is not part of the request's head.
-    if (parser.chunked()) {
-      const size_t dropped = dropTrailerFields(req.base(), head_fields);
-      if (dropped > 0) ctx_.metrics->add(ctx_.metrics->request_trailers_dropped, dropped);
-    }
-    if (waits_for_body) {
-      call.start = Clock::now();
-      call.start_wall = std::chrono::system_clock::now();
-    }
+std::optional<DownstreamSession::Refusal> DownstreamSession::bodyRead(
+    ProxyCall& call, RequestParser& parser, const beast::error_code& ec, bool timed_out,
+    size_t head_fields, bool waited) {
+  if (ec) {
+    GatewayError error = unreadableRequest(ec, timed_out, call.runtime->config->server.limits);
+    log_->debug("[C{}] request body rejected status={} error=\"{}\"", connection_id_, error.status,
+                ec.message());
+    return Refusal{Refusal::Answer::kClose, std::move(error), call.dialect, false};
   }
+  // A chunked body's trailer section is not part of the request's head.
+  if (parser.chunked()) {
+    const size_t dropped = dropTrailerFields(parser.get().base(), head_fields);
+    if (dropped > 0) ctx_.metrics->add(ctx_.metrics->request_trailers_dropped, dropped);
+  }
+  if (waited) {
+    call.start = Clock::now();
+    call.start_wall = std::chrono::system_clock::now();
+  }
+  return std::nullopt;
+}
 
+std::optional<DownstreamSession::Refusal> DownstreamSession::admitRequest(ProxyCall& call,
+                                                                          Request& req) {
+  const std::string_view path = call.endpoint;
   // The gateway key goes no further, whatever the upstream's passthrough_auth says.
   for (const auto& name : call.policy.key_headers) req.erase(name);
   if (!call.policy.warnings.empty()) {
@@ -383,10 +386,10 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     }
   }
   if (rejected) {
-    const GatewayError error =
-        rejectCall(call, rejected->status, std::move(rejected->code), std::move(rejected->message));
-    const bool keep = co_await refuseCall(call, error);
-    co_return keep;
+    return Refusal{
+        Refusal::Answer::kCall,
+        rejectCall(call, rejected->status, std::move(rejected->code), std::move(rejected->message)),
+        nullptr, false};
   }
   // An Azure deployment is routed by its name, and priced and budgeted as the model it deploys.
   std::string routed_as;
@@ -396,32 +399,52 @@ Awaitable<bool> DownstreamSession::handleCall(RequestParser& parser,
     call.info.model = priced;
   }
   call.policy.request = &call.info;
-  if (auto refusal = policies.onRequest(call.policy)) {
+  if (auto refusal = call.runtime->policies.onRequest(call.policy)) {
     bookRefusal(call, *refusal);
-    const bool keep = co_await refuseCall(call, refusal->error);
-    co_return keep;
+    return Refusal{Refusal::Answer::kCall, std::move(refusal->error), nullptr, false};
   }
   if (call.policy.max_output_tokens && !clampOutputCap(call.policy, call, req.body())) {
-    const GatewayError error = rejectCall(call, 400, "invalid_request",
-                                          "the request's output cap is not a number of tokens");
-    const bool keep = co_await refuseCall(call, error);
-    co_return keep;
+    return Refusal{Refusal::Answer::kCall,
+                   rejectCall(call, 400, "invalid_request",
+                              "the request's output cap is not a number of tokens"),
+                   nullptr, false};
   }
   call.upstreams = call.runtime->router.route(call.dialect->name(),
                                               routed_as.empty() ? call.info.model : routed_as);
   if (call.upstreams == nullptr) {
-    const GatewayError error = rejectCall(call, 404, "model_not_found",
-                                          "no upstream serves model '" + call.info.model + "'");
-    const bool keep = co_await refuseCall(call, error);
-    co_return keep;
+    return Refusal{Refusal::Answer::kCall,
+                   rejectCall(call, 404, "model_not_found",
+                              "no upstream serves model '" + call.info.model + "'"),
+                   nullptr, false};
   }
-  if (ctx_.open_calls != nullptr) {
-    call.open_view.emplace(call, ctx_.event_source);
-    call.open_call.begin(ctx_.open_calls, *call.open_view);
+  return std::nullopt;
+}
+
+Awaitable<bool> DownstreamSession::refuse(ProxyCall& call, RequestParser& parser,
+                                          const Refusal& refusal) {
+  if (refusal.answer == Refusal::Answer::kCall) {
+    const bool kept = co_await refuseCall(call, refusal.error);
+    co_return kept;
   }
-  const bool keep = co_await forward(req, call);
-  finishCall(call);
-  co_return keep;
+  bool keep = false;
+  bool head_only = false;
+  if (refusal.answer == Refusal::Answer::kOnHead) {
+    // The body has not been read. A body already in the buffer is consumed and the connection
+    // kept; otherwise the connection closes after the answer (the client may still be sending).
+    keep = call.client_keep_alive && bodyBuffered(parser);
+    if (keep && !parser.is_done()) {
+      auto [ec, n] = co_await http::async_read(stream_, buffer_, parser, kNoThrow);
+      keep = !ec;
+    }
+    call.client_keep_alive = keep;
+    if (refusal.book) finishCall(call);
+    head_only = parser.get().method() == http::verb::head;
+  }
+  const bool kept = co_await replyError(*refusal.dialect, call.http_version, keep, refusal.error,
+                                        call.request_id, head_only);
+  // The request's bytes may still be coming: closing at once would reset the answer away.
+  if (!kept) co_await lingerAndClose();
+  co_return kept;
 }
 
 void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& call,

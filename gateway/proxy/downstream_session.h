@@ -58,10 +58,35 @@ class DownstreamSession {
   // another request.
   Awaitable<bool> handleCall(RequestParser& parser, const std::shared_ptr<const Runtime>& runtime);
 
-  // Answers a request refused on its head alone; the connection is kept only when the body
-  // was already received whole (it is then consumed), else closed. `book`: emit its event.
-  Awaitable<bool> refuseOnHead(ProxyCall& call, RequestParser& parser,
-                               const meter::Dialect& dialect, const GatewayError& error, bool book);
+  // A request refused before any upstream saw it, and how it is answered.
+  struct Refusal {
+    enum class Answer {
+      kClose,   // unreadable (its framing, its body): answered, then lingers and closes; not booked
+      kOnHead,  // refused on its head: a body already received is consumed and the connection
+                // kept, else it closes after the answer (the client may still be sending)
+      kCall,    // refused after its body was read: booked, then answered (refuseCall)
+    };
+    Answer answer;
+    GatewayError error;
+    const meter::Dialect* dialect;  // kClose, kOnHead: the answer's dialect
+    bool book;                      // kOnHead: the refusal's event is emitted
+  };
+  // The call's start and its head's checks: the framing rules, the endpoint, the method, the
+  // trace context and the policies' head hooks. `expect_continue`: the client waits for
+  // "100 Continue" before its body.
+  std::optional<Refusal> admitHead(ProxyCall& call, Request& req,
+                                   const std::shared_ptr<const Runtime>& runtime,
+                                   bool& expect_continue);
+  // After the body's read: an unreadable one is refused; a chunked body's trailer fields are
+  // dropped; a call that `waited` for its body starts when it is read.
+  std::optional<Refusal> bodyRead(ProxyCall& call, RequestParser& parser,
+                                  const boost::beast::error_code& ec, bool timed_out,
+                                  size_t head_fields, bool waited);
+  // The checks on the whole request: the gateway key dropped, the dialect's reading of the body,
+  // the model name, the policies' request hooks, the output cap, the route.
+  std::optional<Refusal> admitRequest(ProxyCall& call, Request& req);
+  // Answers `refusal` in its way; returns whether the connection may carry another request.
+  Awaitable<bool> refuse(ProxyCall& call, RequestParser& parser, const Refusal& refusal);
 
   // Whether the request's whole body is already in the read buffer.
   bool bodyBuffered(const RequestParser& parser) const;

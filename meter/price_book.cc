@@ -112,10 +112,22 @@ CostBreakdown computeCost(const Price& price, const Usage& usage) {
     cost.units[index(unit)] = Money::fromPico(saturate(charge));
     return charge;
   };
-  const Wide audio_in = part(Unit::kAudioInputTokens, uncached_input);
-  const Wide image_in = part(Unit::kImageInputTokens, uncached_input);
-  const Wide audio_out = part(Unit::kAudioOutputTokens, plain_output);
-  const Wide image_out = part(Unit::kImageOutputTokens, plain_output);
+  // Most calls count no line item: their parts and request units are all zero, and so are
+  // their charges (cost.units stays zero), so the branch is skipped.
+  Wide audio_in = 0, image_in = 0, audio_out = 0, image_out = 0, requests = 0;
+  if (usage.hasLineItems()) {
+    audio_in = part(Unit::kAudioInputTokens, uncached_input);
+    image_in = part(Unit::kImageInputTokens, uncached_input);
+    audio_out = part(Unit::kAudioOutputTokens, plain_output);
+    image_out = part(Unit::kImageOutputTokens, plain_output);
+    for (const Unit unit : kAllUnits) {
+      const int64_t per_request = price.unit[index(unit)];
+      if (!isRequestUnit(unit) || per_request == kNoUnitPrice) continue;
+      const Wide charge = nonNegative(usage[unit]) * per_request;
+      cost.units[index(unit)] = Money::fromPico(saturate(charge));
+      requests += cost.units[index(unit)].pico();
+    }
+  }
   cost.input = Money::fromPico(saturate(uncached_input * price.input + audio_in + image_in));
   cost.cache_read = Money::fromPico(saturate(cache_read * price.cache_read));
   const Wide write_1h = std::min(nonNegative(usage.cache_write_1h_tokens), cache_write);
@@ -123,14 +135,6 @@ CostBreakdown computeCost(const Price& price, const Usage& usage) {
       saturate((cache_write - write_1h) * price.cache_write + write_1h * price.cache_write_1h));
   cost.output = Money::fromPico(
       saturate(plain_output * price.output + reasoning * price.reasoning + audio_out + image_out));
-  Wide requests = 0;
-  for (const Unit unit : kAllUnits) {
-    const int64_t per_request = price.unit[index(unit)];
-    if (!isRequestUnit(unit) || per_request == kNoUnitPrice) continue;
-    const Wide charge = nonNegative(usage[unit]) * per_request;
-    cost.units[index(unit)] = Money::fromPico(saturate(charge));
-    requests += cost.units[index(unit)].pico();
-  }
   cost.requests = Money::fromPico(saturate(requests));
   const Wide total = Wide{cost.input.pico()} + cost.cache_read.pico() + cost.cache_write.pico() +
                      cost.output.pico() + cost.requests.pico();

@@ -29,6 +29,13 @@ void appendField(std::string_view name, std::string_view value, std::string& out
 // "Content-Length: <n>\r\n".
 void appendContentLength(uint64_t length, std::string& out);
 
+// "Authorization: Bearer <token>\r\n".
+void appendBearer(std::string_view token, std::string& out);
+
+// "traceparent: 00-<trace id>-<parent span id>-<01 sampled | 00>\r\n" (W3C Trace Context).
+void appendTraceParent(std::string_view trace_id, std::string_view parent_span_id, bool sampled,
+                       std::string& out);
+
 // Every end-to-end field of `from` (HopByHop false) for which `keep(code, name)` is true, in
 // order (`code` is Beast's field code, field::unknown for a name it does not know).
 template <class Fields, class Keep>

@@ -505,17 +505,9 @@ void DownstreamSession::appendUpstreamHead(const Request& req, const ProxyCall& 
   });
   appendField("Host", upstream.host_header, head);
   for (const auto& [name, value] : upstream.headers) appendField(name, value, head);
-  if (!bearer_token.empty()) {
-    head.append("Authorization: Bearer ");
-    head.append(bearer_token);
-    head.append(kCrlf);
-  }
-  // traceparent: 00-<trace id>-<the CLIENT span's id>-<flags>, written in place.
-  head.append("traceparent: 00-");
-  head.append(call.trace_id);
-  head.push_back('-');
-  head.append(call.upstream_span_id);
-  head.append(call.sampled ? "-01\r\n" : "-00\r\n");
+  if (!bearer_token.empty()) appendBearer(bearer_token, head);
+  // The upstream's parent is the CLIENT span of this attempt.
+  appendTraceParent(call.trace_id, call.upstream_span_id, call.sampled, head);
   appendField("x-request-id", call.request_id, head);
   if (identity) appendField("Accept-Encoding", "identity", head);
   appendContentLength(body.size(), head);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+#include <string>
+
 namespace tollgate::gateway {
 namespace {
 
@@ -66,6 +70,35 @@ TEST(HttpHead, ChunkPrefixIsHexSizeAndCrlf) {
   EXPECT_EQ(ChunkPrefix(0).view(), "0\r\n");
   EXPECT_EQ(ChunkPrefix(255).view(), "ff\r\n");
   EXPECT_EQ(ChunkPrefix(65536).view(), "10000\r\n");
+}
+
+TEST(HttpHead, ContentLengthWritesEveryDigitOfAnyLength) {
+  for (const uint64_t length : {uint64_t{0}, uint64_t{7}, uint64_t{10}, uint64_t{1234567},
+                                std::numeric_limits<uint64_t>::max()}) {
+    std::string out = "x";
+    appendContentLength(length, out);
+    EXPECT_EQ(out, "xContent-Length: " + std::to_string(length) + "\r\n");
+  }
+}
+
+TEST(HttpHead, FieldsAppendToWhatIsThereWhateverItsCapacity) {
+  std::string out(1000, 'a');
+  out.shrink_to_fit();
+  appendField("x-empty", "", out);
+  appendField(std::string(300, 'n'), std::string(5000, 'v'), out);
+  EXPECT_EQ(out, std::string(1000, 'a') + "x-empty: \r\n" + std::string(300, 'n') + ": " +
+                     std::string(5000, 'v') + "\r\n");
+}
+
+TEST(HttpHead, BearerAndTraceParentAreWholeFields) {
+  std::string out = "x";
+  appendBearer("sk-1", out);
+  appendTraceParent("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", true, out);
+  appendTraceParent("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", false, out);
+  EXPECT_EQ(out,
+            "xAuthorization: Bearer sk-1\r\n"
+            "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+            "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00\r\n");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ us/call" is the CPU time of the target's own processes per call (for nginx its w
 usage: report.py RESULTS.csv
 """
 import csv
+import math
 import statistics
 import sys
 
@@ -101,14 +102,37 @@ def paired(runs, w, sc, target, reference):
     return [t[k] / r[k] - 1 for k in t if k in r and r[k]]
 
 
+def median_interval(values, confidence=0.95):
+    """The distribution-free confidence interval of a median: the order statistics k and n+1-k
+    for the largest k whose binomial tail, P(fewer than k of n values below the median), is at
+    most (1 - confidence) / 2. None below 6 values (5 cover the median at 93.75 % at best)."""
+    n = len(values)
+    ordered = sorted(values)
+    tail, k, below = (1 - confidence) / 2, 0, 0.0
+    while k < n:
+        below += math.comb(n, k) / 2 ** n  # P(exactly k values below the median)
+        if below > tail:
+            break
+        k += 1
+    return (ordered[k - 1], ordered[n - k]) if k >= 1 else None
+
+
 def paired_text(changes):
-    """"round by round -7.8 to -2.1 %, 9 of 9 slower": with every round on one side the change
-    is beyond the comparison's noise (a sign test: all of n rounds by chance is 2 / 2^n)."""
+    """"round by round -7.8 to -2.1 %, median -4.0 % (95 % CI -6.2 to -2.5 %), 9 of 9 slower":
+    a change whose interval excludes zero is beyond the comparison's noise; one whose interval
+    holds zero is not told apart from it by this run (more rounds narrow the interval)."""
     if len(changes) < 2:
         return ""
     slower = sum(1 for c in changes if c < 0)
-    return (f"; round by round {100 * min(changes):+.1f} to {100 * max(changes):+.1f} %, "
-            f"{slower} of {len(changes)} slower")
+    text = (f"; round by round {100 * min(changes):+.1f} to {100 * max(changes):+.1f} %, "
+            f"median {100 * statistics.median(changes):+.1f} %")
+    interval = median_interval(changes)
+    if interval:
+        low, high = interval
+        verdict = "within noise" if low <= 0 <= high else (
+            "slower beyond noise" if high < 0 else "faster beyond noise")
+        text += f" (95 % CI {100 * low:+.1f} to {100 * high:+.1f} %: {verdict})"
+    return text + f", {slower} of {len(changes)} slower"
 
 
 # The side-by-side comparisons printed under a scenario: target, what it is measured against

@@ -282,7 +282,8 @@ TEST(ObservabilityTest, ARetriedCallShowsEachAttemptAsASpanWithItsEndpointAndOut
   OtlpReceiver receiver;
   StackOptions options;
   options.workers = 1;
-  const unsigned short dead = unusedPort();
+  const RefusingPort dead_port;
+  const unsigned short dead = dead_port.port();
   // Endpoint 0 refuses connections and is never ejected: the first call tries it first.
   options.extra_upstreams_yaml =
       "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n"

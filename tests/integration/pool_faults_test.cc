@@ -338,7 +338,8 @@ TEST(PoolFaults, PerEndpointMetricsNameEachEndpointAndPassPromtool) {
   Mock a;
   StackOptions options;
   options.workers = 2;
-  const unsigned short dead = unusedPort();
+  const RefusingPort dead_port;
+  const unsigned short dead = dead_port.port();
   options.extra_upstreams_yaml =
       "  - name: kp\n    dialect: openai\n    models: [\"kp-*\"]\n    balancer: round_robin\n"
       "    endpoints:\n      - url: \"http://127.0.0.1:" +

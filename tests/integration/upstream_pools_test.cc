@@ -43,7 +43,8 @@ bool eventually(Done done, std::chrono::milliseconds limit = std::chrono::second
 TEST(UpstreamPools, ARefusingEndpointCostsNoClientAnErrorAndIsEjected) {
   StackOptions options;
   options.workers = 1;
-  const unsigned short dead = unusedPort();
+  const RefusingPort dead_port;
+  const unsigned short dead = dead_port.port();
   // The mock's port is only known inside the stack: @MOCK_PORT@.
   options.extra_upstreams_yaml =
       "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n    endpoints:\n"
@@ -94,7 +95,8 @@ TEST(UpstreamPools, AnEndpointKilledBetweenCallsCostsNoClientAnError) {
 TEST(UpstreamPools, FailedHealthChecksTakeAnEndpointOutBeforeAnyCall) {
   StackOptions options;
   options.workers = 1;
-  const unsigned short dead = unusedPort();
+  const RefusingPort dead_port;
+  const unsigned short dead = dead_port.port();
   options.extra_upstreams_yaml =
       "  - name: pool\n    dialect: openai\n    models: [\"pool-*\"]\n    endpoints:\n"
       "      - url: \"http://127.0.0.1:" +
@@ -118,8 +120,9 @@ TEST(UpstreamPools, FailedHealthChecksTakeAnEndpointOutBeforeAnyCall) {
 TEST(UpstreamPools, AConnectErrorFallsBackToTheNextUpstream) {
   StackOptions options;
   options.workers = 1;
+  const RefusingPort dead;
   options.extra_upstreams_yaml =
-      poolYaml("primary", "fb-", {unusedPort()}, "    fallbacks: [backup]\n") +
+      poolYaml("primary", "fb-", {dead.port()}, "    fallbacks: [backup]\n") +
       "  - name: backup\n    dialect: openai\n    models: [\"*\"]\n"
       "    base_url: \"http://127.0.0.1:@MOCK_PORT@\"\n";
   Stack stack(options);
@@ -135,8 +138,9 @@ TEST(UpstreamPools, UnderATotalOutageTheRetryBudgetBoundsAttempts) {
   StackOptions options;
   options.workers = 1;
   // Three dead endpoints, max_attempts 3: without a budget 30 calls would make 90 attempts.
+  const RefusingPort dead[3];
   options.extra_upstreams_yaml =
-      poolYaml("down", "down-", {unusedPort(), unusedPort(), unusedPort()},
+      poolYaml("down", "down-", {dead[0].port(), dead[1].port(), dead[2].port()},
                "    outlier_detection: {consecutive_connect_failures: 0}\n"
                "    retry_budget: {ratio: 0.1, min_per_second: 0, window_ms: 10000}\n");
   Stack stack(options);

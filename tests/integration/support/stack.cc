@@ -39,6 +39,24 @@ unsigned short unusedPort() {
   return ntohs(addr.sin_port);
 }
 
+RefusingPort::RefusingPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("RefusingPort: socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("RefusingPort: bind failed");
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+RefusingPort::~RefusingPort() { ::close(fd_); }
+
 namespace {
 
 std::vector<std::string> split(const std::string& s) {
@@ -60,8 +78,7 @@ static std::string withMockPort(std::string yaml, unsigned short port) {
 }
 
 Stack::Stack(StackOptions options) {
-  refused_port_ = unusedPort();
-  unsigned short mock_port = refused_port_;
+  unsigned short mock_port = refused_port_.port();
   if (options.start_mock) {
     std::vector<std::string> args = {binDir() + "/mock_upstream", "--listen", "127.0.0.1:0"};
     for (auto& a : split(options.mock_args)) args.push_back(a);
@@ -103,7 +120,7 @@ Stack::Stack(StackOptions options) {
           "  - name: refused\n"
           "    dialect: openai\n"
           "    base_url: \"http://127.0.0.1:"
-       << refused_port_
+       << refused_port_.port()
        << "\"\n"
           "    models: [\"refused-*\"]\n"
        << withMockPort(options.extra_upstreams_yaml, mock_port)

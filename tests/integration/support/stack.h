@@ -12,6 +12,27 @@
 
 namespace tollgate::testing {
 
+// A port nothing listens on (bound then released): for a server the test starts itself. Another
+// socket bound to port 0 may be given the same port later; for an endpoint that must stay dead,
+// use RefusingPort.
+unsigned short unusedPort();
+
+// A loopback port held for the object's life by a bound socket that never listens: a connect to
+// it is refused (RST), and no other socket (a mock started on port 0, an outgoing connection's
+// source port) can be given it while it is held.
+class RefusingPort {
+ public:
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  unsigned short port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+};
+
 struct StackOptions {
   unsigned workers = 2;
   std::string extra_server_yaml;     // appended under server: (indented by the caller)
@@ -56,13 +77,14 @@ class Stack {
   const HostPort& gateway() const { return gateway_; }
   const HostPort& mock() const { return mock_; }
   const HostPort& admin() const { return admin_; }
-  unsigned short refusedPort() const { return refused_port_; }
+  unsigned short refusedPort() const { return refused_port_.port(); }
   std::string eventsPath() const { return dir_.file("events.jsonl"); }
   // The gateway's config file (rewrite it, then SIGHUP the gateway, to test a reload).
   std::string configPath() const { return dir_.file("tollgate.yaml"); }
 
  private:
   TempDir dir_;
+  RefusingPort refused_port_;
   std::unique_ptr<Process> mock_process_;
   std::unique_ptr<Process> gateway_process_;
   std::vector<std::pair<std::string, std::string>> gateway_env_;
@@ -70,14 +92,10 @@ class Stack {
   HostPort mock_;
   HostPort gateway_;
   HostPort admin_;
-  unsigned short refused_port_ = 0;
 };
 
 // Lowercase hex SHA-256 (a gateway key's `sha256` in keys:, a body's digest).
 std::string sha256Hex(const std::string& text);
-
-// A port nothing listens on (bound then released).
-unsigned short unusedPort();
 
 // Parses one JSON document (a copy is padded for simdjson) and keeps it alive.
 class Json {

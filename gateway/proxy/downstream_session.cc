@@ -746,6 +746,72 @@ GatewayError DownstreamSession::upstreamFailure(ProxyCall& call, int status, met
   return GatewayError{status, std::move(code), std::move(message)};
 }
 
+DownstreamSession::HeadFailure DownstreamSession::headFailure(ProxyCall& call, bool reused,
+                                                              unsigned attempt, unsigned switched,
+                                                              beast::error_code wec,
+                                                              beast::error_code rec, size_t written,
+                                                              bool timed_out) {
+  auto& metrics = *ctx_.metrics;
+  HeadFailure out;
+  if (switched != 0) {
+    metrics.add(metrics.upstream_protocol_errors);
+    warn("upstream_protocol_error",
+         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}", connection_id_,
+         switched, call.upstream->name, call.request_id.view());
+    call.upstream_end = Clock::now();
+    out.error =
+        upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_protocol_error",
+                        "the upstream '" + call.upstream->name +
+                            "' answered with a status the gateway cannot relay");
+    return out;
+  }
+  if (call.failover->movingOn()) {  // the ttft timeout: the next attempt, or a fallback, takes it
+    movedOnAfterTtft(call, "' sent nothing within ttft_timeout_ms");
+    return out;
+  }
+  // Nothing of the answer was relayed yet: whether to try again is the retry policy's.
+  AttemptFailure failure;
+  failure.stale_pooled_connection = reused && wec && !timed_out;
+  failure.request_bytes_written = written > 0;
+  if (ctx_.retry_policy.shouldRetry(failure, attempt)) {
+    out.retry = true;
+    return out;
+  }
+  // Sent, then reset or closed before any answer: another endpoint or a fallback may take it
+  // (the upstream may have started on it: the attempt is booked, with whatever it cost).
+  if (!wec && !timed_out && call.failover->moveOn(AttemptResult::kConnectError, Clock::now())) {
+    call.upstream_end = Clock::now();
+    upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
+                    "the connection to the upstream '" + call.upstream->name + "' failed");
+    return out;
+  }
+  metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
+  warn("upstream_call_failed", "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"",
+       connection_id_, call.upstream->name, call.request_id.view(), (wec ? wec : rec).message());
+  call.upstream_end = Clock::now();
+  out.error =
+      timed_out
+          ? upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_timeout",
+                            "the upstream '" + call.upstream->name + "' did not answer in time")
+          : upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
+                            "the connection to the upstream '" + call.upstream->name + "' failed");
+  return out;
+}
+
+void DownstreamSession::movedOnAfterTtft(ProxyCall& call, std::string_view what) {
+  call.upstream_end = Clock::now();
+  upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
+                  "the upstream '" + call.upstream->name + std::string(what));
+}
+
+void DownstreamSession::noteEncodedAnswer(const ProxyCall& call, std::string_view coding) {
+  ctx_.metrics->add(ctx_.metrics->upstream_encoded_responses);
+  log_->debug(
+      "[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the estimate "
+      "upstream={}",
+      connection_id_, coding, call.upstream->name);
+}
+
 template <class Stream>
 Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamConnection& conn,
                                              const UpstreamRequest& out, ProxyCall& call,
@@ -796,59 +862,13 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     }
     metrics.add(metrics.upstream_interim_dropped);
   }
-  if (switched) {
-    metrics.add(metrics.upstream_protocol_errors);
-    warn("upstream_protocol_error",
-         "[C{}] upstream answered with an unexpected {} upstream={} request_id={}", connection_id_,
-         parser->get().result_int(), call.upstream->name, call.request_id.view());
-    call.upstream_end = Clock::now();
-    const GatewayError error =
-        upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_protocol_error",
-                        "the upstream '" + call.upstream->name +
-                            "' answered with a status the gateway cannot relay");
-    const bool keep = co_await refuseCall(call, error);
-    co_return keep;
-  }
-  if (call.failover
-          ->movingOn()) {  // the ttft timeout: the next attempt, or a fallback, takes the call
-    call.upstream_end = Clock::now();
-    upstreamFailure(
-        call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
-        "the upstream '" + call.upstream->name + "' sent nothing within ttft_timeout_ms");
-    co_return true;
-  }
-  if (wec || rec) {
-    const auto ec = wec ? wec : rec;
-    const bool timed_out = deadline.expired();
-    // Nothing of the answer was relayed yet: whether to try again is the retry policy's.
-    AttemptFailure failure;
-    failure.stale_pooled_connection = conn.reused && wec && !timed_out;
-    failure.request_bytes_written = written > 0;
-    if (ctx_.retry_policy.shouldRetry(failure, attempt)) {
-      retry = true;
-      co_return true;
-    }
-    // Sent, then reset or closed before any answer: another endpoint or a fallback may take it
-    // (the upstream may have started on it: the attempt is booked, with whatever it cost).
-    if (!wec && !timed_out && call.failover->moveOn(AttemptResult::kConnectError, Clock::now())) {
-      call.upstream_end = Clock::now();
-      upstreamFailure(call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
-                      "the connection to the upstream '" + call.upstream->name + "' failed");
-      co_return true;
-    }
-    metrics.add(timed_out ? metrics.upstream_timeouts : metrics.upstream_connect_errors);
-    warn("upstream_call_failed",
-         "[C{}] upstream call failed upstream={} request_id={} error=\"{}\"", connection_id_,
-         call.upstream->name, call.request_id.view(), ec.message());
-    call.upstream_end = Clock::now();
-    const GatewayError error =
-        timed_out
-            ? upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_timeout",
-                              "the upstream '" + call.upstream->name + "' did not answer in time")
-            : upstreamFailure(
-                  call, 502, meter::Outcome::kUpstreamError, "upstream_connection_error",
-                  "the connection to the upstream '" + call.upstream->name + "' failed");
-    const bool keep = co_await refuseCall(call, error);
+  if (switched || wec || rec || call.failover->movingOn()) [[unlikely]] {
+    const HeadFailure failure =
+        headFailure(call, conn.reused, attempt, switched ? parser->get().result_int() : 0, wec, rec,
+                    written, deadline.expired());
+    retry = failure.retry;
+    if (!failure.error) co_return true;
+    const bool keep = co_await refuseCall(call, *failure.error);
     co_return keep;
   }
 
@@ -897,13 +917,8 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     }
   } forget_meter{call};
   if (call.open_view) call.open_view->setMeter(meter);
-  if (encoded && ctx_.metering) {
-    metrics.add(metrics.upstream_encoded_responses);
-    log_->debug(
-        "[C{}] upstream sent Content-Encoding '{}' despite identity: booked from the "
-        "estimate upstream={}",
-        connection_id_, coding, call.upstream->name);
-  }
+  if (encoded && ctx_.metering) [[unlikely]]
+    noteEncodedAnswer(call, coding);
   const bool may_alter = call.info.gateway_asked_usage && !encoded;
   // Who books the call: the meter that read the body, or, for an encoded body it could not
   // read, the dialect's meter told that it saw nothing (its estimate).
@@ -1021,10 +1036,7 @@ Awaitable<bool> DownstreamSession::relayCall(Stream& upstream_stream, UpstreamCo
     if (ttft_wait && got == 0 && ec && deadline.expired()) {
       hold_head = false;
       if (call.failover->moveOn(AttemptResult::kTtftTimeout, Clock::now())) {
-        call.upstream_end = Clock::now();
-        upstreamFailure(call, 504, meter::Outcome::kTimeout, "upstream_ttft_timeout",
-                        "the upstream '" + call.upstream->name +
-                            "' sent no answer byte within ttft_timeout_ms");
+        movedOnAfterTtft(call, "' sent no answer byte within ttft_timeout_ms");
         deadline.clear();
         co_return true;  // not reusable: the rest of the answer may still come
       }

@@ -141,6 +141,24 @@ class DownstreamSession {
   GatewayError upstreamFailure(ProxyCall& call, int status, meter::Outcome outcome,
                                std::string code, std::string message);
 
+  // How an attempt ends whose answer head never came (`switched`: the status of an interim
+  // answer the gateway cannot relay, else 0; `wec`/`rec`: the request's write and the head's
+  // read): tried again (`retry`), moved on to the next attempt (no error), or answered with
+  // `error`. Out of relayCall's coroutine, and cold: its strings and logs are on no
+  // successful call's path, and every local of a coroutine widens its frame.
+  struct HeadFailure {
+    bool retry = false;
+    std::optional<GatewayError> error;
+  };
+  [[gnu::cold]] HeadFailure headFailure(ProxyCall& call, bool reused, unsigned attempt,
+                                        unsigned switched, boost::beast::error_code wec,
+                                        boost::beast::error_code rec, size_t written,
+                                        bool timed_out);
+  // The ttft timeout passed and failover moves the call on (`what` ends the message).
+  [[gnu::cold]] void movedOnAfterTtft(ProxyCall& call, std::string_view what);
+  // The upstream encoded an answer the gateway asked for in identity: counted and logged.
+  [[gnu::cold]] void noteEncodedAnswer(const ProxyCall& call, std::string_view coding);
+
   // Marks `call` refused by a policy and counts it; returns whether its event is booked (an
   // unauthenticated caller's refusals are sampled).
   bool bookRefusal(ProxyCall& call, const PolicyRefusal& refusal);

@@ -26,19 +26,6 @@ std::string sha256Hex(const std::string& text) {
   return out;
 }
 
-unsigned short unusedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 RefusingPort::RefusingPort() {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error("RefusingPort: socket failed");
@@ -56,6 +43,9 @@ RefusingPort::RefusingPort() {
 }
 
 RefusingPort::~RefusingPort() { ::close(fd_); }
+
+// Held, then released when the RefusingPort goes.
+unsigned short unusedPort() { return RefusingPort().port(); }
 
 namespace {
 
